@@ -1,0 +1,206 @@
+"""The ``tradesim`` command (also ``python -m sim``).
+
+Thin by design: each command parses its options, calls one library function
+and renders the result. Anything the CLI does can be done from Python with
+the same functions (see the notebooks).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from sim import __version__
+from sim.experiment import default_workers, new_master_seed, run_experiment
+from sim.loader import ScenarioError, list_scenarios, load_scenario
+from sim.results import read_results
+from sim.summary import summarise
+
+app = typer.Typer(
+    name="tradesim",
+    help="Monte Carlo simulator of the 2025 US-China rare-earth standoff.\n\n"
+    "Start with `tradesim list`, then `tradesim run baseline`.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+)
+out = Console()
+err = Console(stderr=True)
+
+
+def _fail(problems: ScenarioError | str, code: int = 2) -> None:
+    lines = problems.problems if isinstance(problems, ScenarioError) else [problems]
+    for line in lines:
+        err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"tradesim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Monte Carlo simulator of the 2025 US-China rare-earth standoff."""
+
+
+@app.command("list", epilog="Example: `tradesim list`")
+def list_command() -> None:
+    """List the scenarios in `scenarios/` with a one-line description each."""
+    table = Table(title="Scenarios", title_justify="left")
+    table.add_column("name", style="bold")
+    table.add_column("extends")
+    table.add_column("description")
+    for path in list_scenarios():
+        try:
+            s = load_scenario(path)
+            table.add_row(s.name, s.spec.extends or "", s.spec.description)
+        except ScenarioError as exc:
+            table.add_row(path.stem, "", f"[red]invalid: {exc.problems[0].message}[/]")
+    out.print(table)
+
+
+@app.command(
+    epilog="Examples: `tradesim validate scenarios/*.toml` · `tradesim validate my_what_if.toml`"
+)
+def validate(
+    files: Annotated[list[str], typer.Argument(help="Scenario files or names to check.")],
+) -> None:
+    """Check scenario files: keys, types, ranges, dates, parent scenarios and sources.
+
+    Exits with code 2 and one line per problem (file, key, what is allowed) if any is wrong.
+    """
+    bad = 0
+    for ref in files:
+        try:
+            s = load_scenario(ref)
+        except ScenarioError as exc:
+            bad += 1
+            for p in exc.problems:
+                err.print(f"[bold red]error:[/] {p}", highlight=False, soft_wrap=True)
+            continue
+        out.print(f"[green]ok[/] {s.path} ({s.name}: {s.spec.description})", highlight=False)
+    if bad:
+        raise typer.Exit(2)
+
+
+@app.command(
+    epilog="Examples: `tradesim run baseline` · "
+    "`tradesim run baseline --reps 1000 --seed 7 --workers 2 --out results/base7` · "
+    "`tradesim run my_what_if.toml --reps 50`"
+)
+def run(
+    scenario: Annotated[
+        str, typer.Argument(help="A scenario name from `tradesim list`, or a path.")
+    ],
+    reps: Annotated[int, typer.Option("--reps", "-n", min=1, help="Replications to run.")] = 200,
+    seed: Annotated[
+        int | None,
+        typer.Option(min=0, help="Master seed. Same seed, same results. Default: a fresh one."),
+    ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", "-w", min=1, help="Local processes. Default: all cores."),
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Results folder. Default: results/SCENARIO-TIMESTAMP."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Write into an existing, non-empty results folder.")
+    ] = False,
+    plots: Annotated[bool, typer.Option(help="Draw the default plots after the run.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Run a Monte Carlo experiment of a scenario and summarise its outcomes.
+
+    Prints the median and 90% interval of every outcome and writes a results folder:
+    tidy CSV tables (outcomes, sampled parameters, daily series), a manifest and plots.
+    Ctrl-C stops cleanly and keeps every finished replication.
+    """
+    try:
+        loaded = load_scenario(scenario)
+    except ScenarioError as exc:
+        _fail(exc)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = out_dir or Path("results") / f"{loaded.name}-{stamp}"
+    if folder.exists() and any(folder.iterdir()) and not force:
+        _fail(
+            f"{folder}: results folder exists and is not empty (choose another --out, or --force)"
+        )
+    master_seed = new_master_seed() if seed is None else seed
+    n_workers = workers or default_workers()
+    out.print(
+        f"[bold]{loaded.name}[/]: {loaded.spec.description}\n"
+        f"{reps} replications, seed {master_seed}, {n_workers} worker(s) -> {folder}",
+        highlight=False,
+    )
+    with Progress(
+        TextColumn("simulating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("replications"),
+        TimeRemainingColumn(),
+        console=err,
+        disable=quiet,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("run", total=reps)
+        report = run_experiment(
+            loaded, reps, master_seed, folder, n_workers, progress=lambda k: bar.advance(task, k)
+        )
+    if report.reps_completed == 0:
+        _fail(f"interrupted before any replication finished; {folder} holds empty tables", 130)
+    results = read_results(folder)
+    _print_summary(results)
+    if plots:
+        from sim.plots import draw_default_plots
+
+        for path in draw_default_plots(results):
+            out.print(f"plot: {path}", highlight=False)
+    out.print(f"results: {folder}", highlight=False)
+    if report.interrupted:
+        err.print(
+            f"[yellow]interrupted:[/] kept {report.reps_completed} of {reps} replications "
+            f"(manifest marked incomplete)"
+        )
+        raise typer.Exit(130)
+
+
+def _print_summary(results) -> None:
+    n = len(next(iter(results.outcomes.values())))
+    table = Table(
+        title=f"Outcomes of {results.manifest['scenario']['name']}: median and 90% interval "
+        f"over {n} replications",
+        title_justify="left",
+    )
+    table.add_column("outcome", style="bold", no_wrap=True)
+    table.add_column("median", justify="right")
+    table.add_column("5%", justify="right")
+    table.add_column("95%", justify="right")
+    table.add_column("unit", overflow="fold")
+    for row in summarise(results):
+        table.add_row(row.name, row.median, row.low, row.high, row.unit)
+    out.print(table)
+
+
+def main() -> None:
+    """Entry point of ``python -m sim``."""
+    app(prog_name="tradesim")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""The fixed vocabulary of the model: US sectors, destinations and review lanes.
+
+Defined once here and imported everywhere (scenario schema, model, results,
+plots), so a sector is never retyped as a string literal elsewhere.
+"""
+
+from __future__ import annotations
+
+#: End-use categories of an export application, which are also the US sectors
+#: whose plants consume the magnets (DESIGN.md subsystems 1 and 3).
+SECTORS: tuple[str, ...] = ("auto", "electronics_industrial", "aerospace", "defence")
+
+#: Where licensed material is shipped. Only US-bound licences feed US plants.
+DESTINATIONS: tuple[str, ...] = ("us", "eu", "other")
+
+#: Review lanes. An application's lane follows from its attributes when it is
+#: filed; which lanes are served first is a matter of policy (fast track, green
+#: channel, preference for Europe), set by the licensing timeline.
+#:  - green: civil US applications from trusted firms (eligible for a green channel)
+#:  - us_civil: other civil US applications (eligible for the London fast track)
+#:  - eu_civil, other_civil: civil applications to Europe and elsewhere
+#:  - military: military-use material (samarium for SmCo magnets), outside the fast track
+LANES: tuple[str, ...] = ("green", "us_civil", "eu_civil", "other_civil", "military")
+LANE_INDEX: dict[str, int] = {name: i for i, name in enumerate(LANES)}
+
+#: How China treats military-use applications.
+MILITARY_HANDLING: tuple[str, ...] = ("hold", "reject", "review")

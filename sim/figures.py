@@ -1,0 +1,73 @@
+"""The figures registry: every number taken from the source articles.
+
+``seeds/figures.toml`` lists each figure once, with its value, unit, the
+article it comes from, what it measures (in our words) and how far it can be
+trusted. Scenario parameters cite figures as ``source = "fig:ID"``; calibration
+targets cite them too. The registry is data, validated here like scenarios.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+Reliability = Literal["reported", "estimate", "unverified", "contradicted"]
+
+
+class Figure(BaseModel):
+    """One figure from one source article."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: float | dt.date | str
+    low: float | dt.date | None = None
+    high: float | dt.date | None = None
+    unit: str
+    source_file: str
+    measures: str
+    reliability: Reliability
+    note: str | None = None
+    used_by: list[str] = []
+
+
+class Registry(BaseModel):
+    """All figures, keyed by id."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    figures: dict[str, Figure]
+
+
+def registry_path() -> Path:
+    """Where the registry lives: the checkout's ``seeds/`` or the installed copy."""
+    here = Path(__file__).resolve().parent
+    for candidate in (
+        here.parent / "seeds" / "figures.toml",
+        here / "_data" / "seeds" / "figures.toml",
+    ):
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError("seeds/figures.toml not found next to the sim package")
+
+
+@lru_cache(maxsize=1)
+def load_registry() -> Registry:
+    """Read and validate the registry once per process."""
+    path = registry_path()
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    try:
+        return Registry.model_validate(data)
+    except ValidationError as exc:  # the registry ships with the code: a bug, said plainly
+        raise ValueError(f"{path} is not a valid figures registry:\n{exc}") from None
+
+
+def figure_id(source: str | None) -> str | None:
+    """The figure id cited by a source string such as ``fig:licence_term_six_months``."""
+    if not source or not source.startswith("fig:"):
+        return None
+    return source.removeprefix("fig:").strip().split()[0].rstrip(";,")
