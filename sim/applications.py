@@ -32,9 +32,7 @@ class ApplicationTable:
 
     def __init__(self, capacity: int = 4096):
         self.size = 0
-        self._cols = {
-            name: np.full(capacity, fill, dtype=dtype) for name, (dtype, fill) in _COLUMNS.items()
-        }
+        self._cols = {name: np.full(capacity, fill, dtype=dtype) for name, (dtype, fill) in _COLUMNS.items()}
 
     def __len__(self) -> int:
         return self.size

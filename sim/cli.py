@@ -73,9 +73,7 @@ def list_command() -> None:
     out.print(table)
 
 
-@app.command(
-    epilog="Examples: `tradesim validate scenarios/*.toml` · `tradesim validate my_what_if.toml`"
-)
+@app.command(epilog="Examples: `tradesim validate scenarios/*.toml` · `tradesim validate my_what_if.toml`")
 def validate(
     files: Annotated[list[str], typer.Argument(help="Scenario files or names to check.")],
 ) -> None:
@@ -103,9 +101,7 @@ def validate(
     "`tradesim run my_what_if.toml --reps 50`"
 )
 def run(
-    scenario: Annotated[
-        str, typer.Argument(help="A scenario name from `tradesim list`, or a path.")
-    ],
+    scenario: Annotated[str, typer.Argument(help="A scenario name from `tradesim list`, or a path.")],
     reps: Annotated[int, typer.Option("--reps", "-n", min=1, help="Replications to run.")] = 200,
     seed: Annotated[
         int | None,
@@ -119,9 +115,7 @@ def run(
         Path | None,
         typer.Option("--out", "-o", help="Results folder. Default: results/SCENARIO-TIMESTAMP."),
     ] = None,
-    force: Annotated[
-        bool, typer.Option(help="Write into an existing, non-empty results folder.")
-    ] = False,
+    force: Annotated[bool, typer.Option(help="Write into an existing, non-empty results folder.")] = False,
     plots: Annotated[bool, typer.Option(help="Draw the default plots after the run.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -138,9 +132,7 @@ def run(
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     folder = out_dir or Path("results") / f"{loaded.name}-{stamp}"
     if folder.exists() and any(folder.iterdir()) and not force:
-        _fail(
-            f"{folder}: results folder exists and is not empty (choose another --out, or --force)"
-        )
+        _fail(f"{folder}: results folder exists and is not empty (choose another --out, or --force)")
     master_seed = new_master_seed() if seed is None else seed
     n_workers = workers or default_workers()
     out.print(

@@ -160,11 +160,7 @@ class Normal(_Dist):
         return float(self.mean + self.sd * ndtri(fa + u * (fb - fa)))
 
     def describe(self) -> str:
-        bounds = (
-            ""
-            if math.isinf(self.low) and math.isinf(self.high)
-            else f" in [{self.low}, {self.high}]"
-        )
+        bounds = "" if math.isinf(self.low) and math.isinf(self.high) else f" in [{self.low}, {self.high}]"
         return f"normal(mean={self.mean}, sd={self.sd}){bounds}"
 
 
@@ -178,9 +174,7 @@ class LogNormal(_Dist):
     @model_validator(mode="after")
     def _valid(self) -> LogNormal:
         if self.median <= 0 or self.sigma <= 0:
-            raise ValueError(
-                f"lognormal needs median > 0 and sigma > 0, got {self.median}, {self.sigma}"
-            )
+            raise ValueError(f"lognormal needs median > 0 and sigma > 0, got {self.median}, {self.sigma}")
         return self
 
     def support(self) -> tuple[float, float]:
@@ -234,9 +228,7 @@ class Choice(_Dist):
             raise ValueError("choice needs at least one value")
         if self.weights is not None:
             if len(self.weights) != len(self.values):
-                raise ValueError(
-                    f"choice has {len(self.values)} values but {len(self.weights)} weights"
-                )
+                raise ValueError(f"choice has {len(self.values)} values but {len(self.weights)} weights")
             if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
                 raise ValueError("choice weights must be >= 0 and not all zero")
         return self
@@ -283,9 +275,7 @@ def parse_param(raw: Any) -> Dist:
         if "dist" in raw:
             form = _FORMS.get(raw["dist"])
             if form is None:
-                raise ValueError(
-                    f"unknown distribution {raw['dist']!r} (allowed: {', '.join(DIST_NAMES)})"
-                )
+                raise ValueError(f"unknown distribution {raw['dist']!r} (allowed: {', '.join(DIST_NAMES)})")
             return form.model_validate(raw)  # type: ignore[return-value]
         if "value" in raw:
             return Fixed.model_validate(raw)
@@ -337,16 +327,12 @@ def _check_kind(kind: type, label: str):
 def number(low: float | None = None, high: float | None = None):
     """A numeric parameter whose every possible value lies in [low, high]."""
     what = f"[{'-inf' if low is None else low}, {'inf' if high is None else high}]"
-    return Annotated[
-        Dist, BeforeValidator(parse_param), AfterValidator(_check_support(low, high, what))
-    ]
+    return Annotated[Dist, BeforeValidator(parse_param), AfterValidator(_check_support(low, high, what))]
 
 
 Probability = number(0.0, 1.0)
 NonNegative = number(0.0, None)
 Positive = number(1e-12, None)
 DateParam = Annotated[Dist, BeforeValidator(parse_param), AfterValidator(_check_date)]
-FlagParam = Annotated[
-    Dist, BeforeValidator(parse_param), AfterValidator(_check_kind(bool, "true or false"))
-]
+FlagParam = Annotated[Dist, BeforeValidator(parse_param), AfterValidator(_check_kind(bool, "true or false"))]
 TextParam = Annotated[Dist, BeforeValidator(parse_param), AfterValidator(_check_kind(str, "text"))]

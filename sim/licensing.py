@@ -111,9 +111,7 @@ class Regime:
             table[[GREEN, US_CIVIL]] = self.fast_track_approval_probability
         if self.green_channel:
             table[GREEN] = self.fast_track_approval_probability
-        table[MILITARY] = (
-            self.military_approval_probability if self.military_handling == "review" else 0.0
-        )
+        table[MILITARY] = self.military_approval_probability if self.military_handling == "review" else 0.0
         return table
 
     def min_review_by_lane(self) -> np.ndarray:
@@ -171,9 +169,7 @@ class LicensingReview:
         n = clock.n_days
         size = n + 1  # index n collects whatever falls after the horizon
         #: future filings (renewals, re-applications) by day: (times, copied rows, kind)
-        self.scheduled: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [
-            [] for _ in range(n)
-        ]
+        self.scheduled: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in range(n)]
         self.filed_per_day = np.zeros((size, len(KINDS)), dtype=np.int64)
         self.approved_per_day = np.zeros((size, len(SECTORS), len(DESTINATIONS)), dtype=np.int64)
         self.rejected_per_day = np.zeros((size, len(SECTORS)), dtype=np.int64)
@@ -221,15 +217,11 @@ class LicensingReview:
             n = int(round(self.p.initial_backlog))
             batches.append((np.full(n, t0), self._new_attributes(n, KIND_BACKLOG)))
         n = int(self.rng_arrivals.poisson(self.p.arrivals_per_day))
-        batches.append(
-            (t0 + np.sort(self.rng_arrivals.random(n)), self._new_attributes(n, KIND_NEW))
-        )
+        batches.append((t0 + np.sort(self.rng_arrivals.random(n)), self._new_attributes(n, KIND_NEW)))
         if self.scheduled[day]:
             times = np.concatenate([b[0] for b in self.scheduled[day]])
             source = np.concatenate([b[1] for b in self.scheduled[day]])
-            attrs = {
-                name: self.apps.raw(name)[source] for name in ("sector", "destination", "lane")
-            }
+            attrs = {name: self.apps.raw(name)[source] for name in ("sector", "destination", "lane")}
             attrs["kind"] = np.concatenate([b[2] for b in self.scheduled[day]])
             batches.append((times, attrs))
             self.scheduled[day] = []
@@ -285,16 +277,12 @@ class LicensingReview:
 
         n = self.clock.n_days
         day = np.minimum(decided.astype(np.int64), n)  # day n: after the horizon
-        n_s, n_d = len(SECTORS), len(DESTINATIONS)
-        key = (day * n_s + sector) * n_d + destination
-        self.approved_per_day += np.bincount(key[approved], minlength=(n + 1) * n_s * n_d).reshape(
-            self.approved_per_day.shape
+        _tally(self.approved_per_day, day[approved], sector[approved], destination[approved])
+        _tally(self.rejected_per_day, day[~approved], sector[~approved])
+        _tally(
+            self.expiring_per_day,
+            np.minimum((decided[approved] + self.term_days).astype(np.int64), n),
         )
-        self.rejected_per_day += np.bincount(
-            (day * n_s + sector)[~approved], minlength=(n + 1) * n_s
-        ).reshape(self.rejected_per_day.shape)
-        expiry = np.minimum((decided[approved] + self.term_days).astype(np.int64), n)
-        self.expiring_per_day += np.bincount(expiry, minlength=n + 1)
 
         renew = approved & (u[1] < self.p.renewal_probability)
         reapply = ~approved & (u[2] < self.p.reapply_probability)
@@ -400,6 +388,19 @@ class LicensingReview:
         for sector in SECTORS:
             out[f"approvals_{sector}"] = float(series[f"approvals_{sector}"].sum())
         return out
+
+
+def _tally(table: np.ndarray, day: np.ndarray, *categories: np.ndarray) -> None:
+    """Add one to ``table[day, *categories]`` per entry, touching only the days involved."""
+    if day.size == 0:
+        return
+    first = int(day.min())
+    width = int(day.max()) - first + 1
+    key = day - first
+    for values, size in zip(categories, table.shape[1:], strict=True):
+        key = key * size + values
+    cells = width * int(np.prod(table.shape[1:], dtype=np.int64))
+    table[first : first + width] += np.bincount(key, minlength=cells).reshape((width, *table.shape[1:]))
 
 
 def _pick(u: np.ndarray, shares: np.ndarray) -> np.ndarray:

@@ -151,9 +151,7 @@ def _load_raw(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[str, str],
         merged = _merge({}, data, origins, str(path))
         return merged, origins, (path,)
     if not isinstance(parent_ref, str):
-        raise ScenarioError(
-            [Problem(str(path), "extends", "must be a scenario name or a path, as text")]
-        )
+        raise ScenarioError([Problem(str(path), "extends", "must be a scenario name or a path, as text")])
     try:
         parent_path = resolve_scenario_path(parent_ref, relative_to=path.parent)
     except ScenarioError:
@@ -225,6 +223,10 @@ def _unwrap(annotation: Any) -> tuple[Any, int]:
 
 
 def _origin_of(key: str, origins: dict[str, str], default: str) -> str:
+    """The file that wrote ``key``: the scenario asked for, if it set anything under it."""
+    below = {f for k, f in origins.items() if k == key or k.startswith(f"{key}.")}
+    if default in below:
+        return default
     parts = key.split(".")
     for n in range(len(parts), 0, -1):
         hit = origins.get(".".join(parts[:n]))
@@ -233,9 +235,7 @@ def _origin_of(key: str, origins: dict[str, str], default: str) -> str:
     return default
 
 
-def _problems_from(
-    exc: ValidationError, origins: dict[str, str], default_file: str
-) -> list[Problem]:
+def _problems_from(exc: ValidationError, origins: dict[str, str], default_file: str) -> list[Problem]:
     problems: list[Problem] = []
     for err in exc.errors():
         parts = _clean_loc(err["loc"])

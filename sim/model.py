@@ -59,9 +59,7 @@ class Replication:
         self.clock = Clock(scenario.calendar.start, scenario.calendar.end)
         self.state = ModelState(clock=self.clock)
         self.env = simpy.Environment()
-        self.licensing = LicensingReview(
-            self.clock, params.licensing, streams, self.state.licensing
-        )
+        self.licensing = LicensingReview(self.clock, params.licensing, streams, self.state.licensing)
         self.env.process(self._days())
         self.env.process(self._licensing_timeline(params.licensing.timeline))
 
@@ -103,6 +101,4 @@ def run_replication(
     params, flat = draw_parameters(scenario, streams, overrides)
     model = Replication(scenario, params, streams)
     model.run()
-    return ReplicationResult(
-        rep=rep, parameters=flat, outcomes=model.outcomes(), series=model.series()
-    )
+    return ReplicationResult(rep=rep, parameters=flat, outcomes=model.outcomes(), series=model.series())

@@ -33,8 +33,7 @@ SERIES: dict[str, Measure] = {
     "licences_in_force": Measure("licences", "approved licences not yet expired, end of day"),
     "reviewers": Measure("reviewers", "review slots working that day", "level"),
     **{
-        f"approvals_{s}": Measure("licences/day", f"licences approved that day, {s} end use")
-        for s in SECTORS
+        f"approvals_{s}": Measure("licences/day", f"licences approved that day, {s} end use") for s in SECTORS
     },
 }
 
@@ -55,9 +54,7 @@ OUTCOMES: dict[str, Measure] = {
     "renewals_filed_total": Measure("applications", "renewal applications filed over the horizon"),
     "renewal_wave_peak_date": Measure("date", "date with most renewal filings", "date"),
     "military_approvals": Measure("licences", "military-use (samarium) licences approved"),
-    "wait_days_median": Measure(
-        "days", "median days from filing to decision (decided files)", "days"
-    ),
+    "wait_days_median": Measure("days", "median days from filing to decision (decided files)", "days"),
     "wait_days_p90": Measure("days", "90th percentile of days from filing to decision", "days"),
     "wait_days_mean": Measure("days", "mean days from filing to decision (decided files)", "days"),
 }

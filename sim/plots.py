@@ -83,8 +83,7 @@ def fan_chart(results: Results, series: str, path: Path, title: str | None = Non
         ax.set_ylim(bottom=0, top=max(1.0, float(np.nanmax(q95))) * 1.25)
         mark_key_dates(ax, results.manifest.get("key_dates", []))
         ax.set_title(
-            f"{title or series.replace('_', ' ').capitalize()}\n"
-            f"scenario: {scenario}, {n} replications"
+            f"{title or series.replace('_', ' ').capitalize()}\nscenario: {scenario}, {n} replications"
         )
         ax.set_ylabel((measure.unit if measure else series).capitalize())
         ax.set_xlabel("Date (2025)")
@@ -103,6 +102,5 @@ def draw_default_plots(results: Results) -> list[Path]:
     """The figures written after every run."""
     folder = results.folder / "plots"
     return [
-        fan_chart(results, name, folder / f"{name}_fan.png", title)
-        for name, title in DEFAULT_FANS.items()
+        fan_chart(results, name, folder / f"{name}_fan.png", title) for name, title in DEFAULT_FANS.items()
     ]

@@ -174,8 +174,7 @@ class Results:
             if name not in header:
                 available = ", ".join(header[2:])
                 raise ResultsError(
-                    f"{self.folder}: series {name!r} is not in this results folder "
-                    f"(available: {available})"
+                    f"{self.folder}: series {name!r} is not in this results folder (available: {available})"
                 )
             col = header.index(name)
             values = [float(row[col]) if row[col] else math.nan for row in reader]

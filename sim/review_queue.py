@@ -17,8 +17,9 @@ Two ways to serve a day, with the same rules:
   then, tier by tier, each file takes the earliest open start at or after its
   filing (a cumulative-maximum recursion, vectorised). If every start finds a
   file, no reviewer idles and this is the schedule the recursion would make;
-  if one does not, the day falls back to the recursion. The saturated path draws review times per reviewer rather than per
-  file, so the two paths differ in which draw goes to which file, not in law.
+  if one does not, the day falls back to the recursion. The saturated path
+  draws review times per reviewer rather than per file, so the two paths
+  differ in which draw goes to which file, not in law.
 """
 
 from __future__ import annotations

@@ -80,6 +80,8 @@ def _settings(spec: BaseModel, prefix: str = "") -> dict[str, Any]:
         if isinstance(value, BaseModel):
             out.update(_settings(value, f"{path}."))
         elif isinstance(value, dict):
+            if not value:
+                out[path] = ParamTree()  # an empty table (a timeline with no events)
             for key, item in value.items():
                 if isinstance(item, BaseModel):
                     out.update(_settings(item, f"{path}.{key}."))

@@ -157,9 +157,7 @@ def _check_military_handling(p: Dist) -> None:
     values = p.values if hasattr(p, "values") else [p.ppf(0.5)]
     bad = [v for v in values if v not in MILITARY_HANDLING]
     if bad:
-        raise ValueError(
-            f"military_handling must be one of {', '.join(MILITARY_HANDLING)}, got {bad[0]!r}"
-        )
+        raise ValueError(f"military_handling must be one of {', '.join(MILITARY_HANDLING)}, got {bad[0]!r}")
 
 
 class LicensingSpec(Section):

@@ -32,9 +32,7 @@ def erlang_c_wait(arrival_rate: float, service_rate: float, servers: int) -> flo
     return p_wait / (servers * service_rate - arrival_rate)
 
 
-def mmc_scenario(
-    arrivals_per_day: float, reviewers: int, mean_review_days: float, days: int
-) -> Scenario:
+def mmc_scenario(arrivals_per_day: float, reviewers: int, mean_review_days: float, days: int) -> Scenario:
     """The licensing model set up as a plain M/M/c queue over ``days`` days."""
     start = dt.date(2025, 1, 1)
     p = {"value": 0.0, "source": "assumption: M/M/c validation"}
@@ -80,9 +78,7 @@ def mmc_scenario(
     )
 
 
-def simulate_queue_waits(
-    scenario: Scenario, master_seed: int, rep: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
+def simulate_queue_waits(scenario: Scenario, master_seed: int, rep: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Run one replication; return filing days and days waited for a reviewer (started files)."""
     streams = Streams(master_seed, rep)
     params, _ = draw_parameters(scenario, streams)
