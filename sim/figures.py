@@ -71,3 +71,25 @@ def figure_id(source: str | None) -> str | None:
     if not source or not source.startswith("fig:"):
         return None
     return source.removeprefix("fig:").strip().split()[0].rstrip(";,")
+
+
+def figure_usage(scenario_files: list[Path]) -> dict[str, list[str]]:
+    """Which parameters of which scenario files cite each figure: ``{id: ["file:param", ...]}``."""
+    from sim.loader import is_param_table
+
+    usage: dict[str, list[str]] = {}
+
+    def walk(node: object, prefix: str, stem: str) -> None:
+        if is_param_table(node):
+            fig = figure_id(node.get("source"))  # type: ignore[union-attr]
+            if fig:
+                usage.setdefault(fig, []).append(f"{stem}:{prefix}")
+            return
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{prefix}.{key}" if prefix else key, stem)
+
+    for path in sorted(scenario_files):
+        with path.open("rb") as fh:
+            walk(tomllib.load(fh), "", path.stem)
+    return {k: sorted(v) for k, v in sorted(usage.items())}

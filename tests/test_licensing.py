@@ -1,0 +1,85 @@
+"""Behaviour of the licence review: renewals, lanes, fast track, green channel, military files."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.applications import KIND_RENEWAL
+from sim.domain import LANE_INDEX
+from sim.loader import load_scenario
+from sim.model import Replication, run_replication
+from sim.sampling import draw_parameters
+from sim.streams import Streams
+
+
+def _model(spec, seed=3, rep=0) -> Replication:
+    streams = Streams(seed, rep)
+    params, _ = draw_parameters(spec, streams)
+    model = Replication(spec, params, streams)
+    model.run()
+    return model
+
+
+def test_renewals_are_filed_one_term_after_approval_less_the_lead(baseline):
+    model = _model(baseline.spec)
+    apps = model.licensing.apps
+    p = model.params.licensing
+    renewals = np.flatnonzero(apps.column("kind") == KIND_RENEWAL)
+    assert renewals.size > 1000
+    # the earliest renewals come one term, less the lead time, after the first approvals
+    approved = apps.column("approved") == 1
+    first_approval = apps.column("decided")[approved].min()
+    gap = apps.column("filed")[renewals].min() - first_approval
+    assert abs(gap - (p.licence_term_days - p.renewal_lead_days)) < 1.0
+    # and the wave peaks months after London, not before
+    series = model.series()
+    peak_day = int(np.argmax(series["renewals_filed"]))
+    assert model.clock.date(peak_day) > model.clock.date(model.clock.day(p.timeline.london.date) + 120)
+
+
+def test_military_files_are_held_in_baseline_and_some_approved_when_released(baseline):
+    held = _model(baseline.spec)
+    lane = held.licensing.apps.column("lane")
+    military = lane == LANE_INDEX["military"]
+    assert (held.licensing.apps.column("approved")[military] == -1).all()  # never even decided
+
+    released = _model(load_scenario("military_release").spec)
+    apps = released.licensing.apps
+    military = apps.column("lane") == LANE_INDEX["military"]
+    approved_at = apps.column("decided")[military & (apps.column("approved") == 1)]
+    assert approved_at.size > 0
+    release_day = released.clock.day(released.params.licensing.timeline.military_review.date)
+    assert approved_at.min() >= release_day
+
+
+def test_fast_track_serves_us_civil_files_first(baseline):
+    model = _model(baseline.spec)
+    apps = model.licensing.apps
+    london = model.clock.day(model.params.licensing.timeline.london.date)
+    filed = apps.column("filed")
+    wait = apps.column("decided") - filed
+    after = (filed > london + 20) & ~np.isnan(wait)
+    us = after & (apps.column("lane") == LANE_INDEX["us_civil"])
+    other = after & (apps.column("lane") == LANE_INDEX["other_civil"])
+    assert np.median(wait[us]) < np.median(wait[other])
+
+
+def test_green_channel_never_lengthens_the_median_wait(baseline):
+    green = load_scenario("green_channel")
+    for rep in range(4):  # common random numbers: same seed and replication
+        base = run_replication(baseline.spec, 21, rep).outcomes
+        with_green = run_replication(green.spec, 21, rep).outcomes
+        assert with_green["wait_days_median"] <= base["wait_days_median"] * 1.02
+
+
+def test_no_capacity_means_no_decisions(baseline):
+    raw = baseline.raw
+    lic = dict(raw["licensing"])
+    lic["review"] = {**lic["review"], "review_capacity_per_day": 0}
+    lic["timeline"] = {}
+    from sim.scenario import Scenario
+
+    spec = Scenario.model_validate({**raw, "licensing": lic})
+    out = run_replication(spec, 1, 0).outcomes
+    assert out["approvals_total"] == 0 and out["rejections_total"] == 0
+    assert out["backlog_at_end"] == out["applications_total"]
