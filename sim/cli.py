@@ -31,7 +31,8 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="markdown",
 )
-out = Console()
+# Rich assumes 80 columns when output is not a terminal: too narrow for the outcome table.
+out = Console(width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True)
 
 
