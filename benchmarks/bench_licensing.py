@@ -271,17 +271,31 @@ def max_rss_mib() -> float:
     return rss / 2**20 if platform.system() == "Darwin" else rss / 2**10
 
 
-def _fresh_process_max_rss(run_one: bool) -> float:
-    if run_one:
-        run_replication(load_scenario("baseline").spec, MASTER_SEED, 0)
+def _peak_rss_since_exec_mib() -> float:
+    """Peak resident set of this process's own memory map, in MiB.
+
+    On Linux ``ru_maxrss`` survives fork and exec, so a freshly spawned child reports its
+    parent's peak; the map's high-water mark (VmHWM) starts afresh at exec.
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 2**10  # kB
     return max_rss_mib()
 
 
-def fresh_process_max_rss(run_one: bool) -> float:
+def _fresh_process_peak_rss(run_one: bool) -> float:
+    if run_one:
+        run_replication(load_scenario("baseline").spec, MASTER_SEED, 0)
+    return _peak_rss_since_exec_mib()
+
+
+def fresh_process_peak_rss(run_one: bool) -> float:
     """Peak RSS (MiB) of a new interpreter that imports tradesim (and runs one replication)."""
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-        return pool.submit(_fresh_process_max_rss, run_one).result()
+        return pool.submit(_fresh_process_peak_rss, run_one).result()
 
 
 def time_experiment(reps: int, workers: int) -> float:
@@ -323,6 +337,17 @@ def machine_description() -> str:
     )
 
 
+def tradesim_cost_split(measurements: list[QueueMeasurement]) -> str:
+    """Fit seconds = a * applications + b * simulated days through the two tradesim rows."""
+    rows = [m for m in measurements if m.label.startswith("tradesim")]
+    design = np.array([[statistics.mean(m.applications), math.ceil(m.setup.horizon_days)] for m in rows])
+    per_app, per_day = np.linalg.solve(design, [m.seconds_per_rep for m in rows])
+    return (
+        f"tradesim cost, fitted to its two rows: {per_app * 1e6:.2f} µs per application "
+        f"+ {per_day * 1e3:.3f} ms per simulated day"
+    )
+
+
 def queue_table(measurements: list[QueueMeasurement]) -> str:
     header = [
         "build",
@@ -336,9 +361,7 @@ def queue_table(measurements: list[QueueMeasurement]) -> str:
         "Erlang C",
         "diff",
     ]
-    simpy_seconds = {
-        m.setup: m.seconds_per_rep for m in measurements if m.label.startswith("SimPy")
-    }
+    simpy_seconds = {m.setup: m.seconds_per_rep for m in measurements if m.label.startswith("SimPy")}
     rows = []
     for m in measurements:
         erlang = m.setup.erlang_c_wait
@@ -370,14 +393,14 @@ def main() -> None:
         "--reps-timing",
         type=int,
         metavar="N",
-        help="timed runs per measurement, after one warm-up (default 7; 1 with --quick)",
+        help="timed runs per measurement, after one warm-up (default 5; 1 with --quick)",
     )
     args = parser.parse_args()
-    timed = args.reps_timing or (1 if args.quick else 7)
+    if args.reps_timing is not None and args.reps_timing < 1:
+        parser.error("--reps-timing must be >= 1")
+    timed = args.reps_timing or (1 if args.quick else 5)
     applications = 10_000 if args.quick else 50_000
     experiment_reps = 8 if args.quick else 40
-    if timed < 1:
-        parser.error("--reps-timing must be >= 1")
 
     started = time.perf_counter()
     print(machine_description())
@@ -395,13 +418,16 @@ def main() -> None:
     )
     print("speed-up = SimPy per-application seconds / row seconds, at the same volume")
     print()
-    print(queue_table(measure_all_queue_builds(applications, timed)))
+    measurements = measure_all_queue_builds(applications, timed)
+    print(queue_table(measurements))
+    print()
+    print(tradesim_cost_split(measurements))
     print()
 
     baseline = time_baseline_replications(timed)
     peak_traced = tracemalloc_peak_one_replication()
-    rss_imports = fresh_process_max_rss(run_one=False)
-    rss_one = fresh_process_max_rss(run_one=True)
+    rss_imports = fresh_process_peak_rss(run_one=False)
+    rss_one = fresh_process_peak_rss(run_one=True)
     print("Part 2. Full baseline scenario (scenarios/baseline.toml)")
     print()
     print(
@@ -416,9 +442,9 @@ def main() -> None:
                 ],
                 ["µs per application", f"{baseline.micros_per_application:.2f}"],
                 ["tracemalloc peak, one replication (MiB)", f"{peak_traced:.1f}"],
-                ["max RSS, fresh process, imports only (MiB)", f"{rss_imports:.1f}"],
-                ["max RSS, fresh process, + one replication (MiB)", f"{rss_one:.1f}"],
-                ["max RSS, this benchmark process so far (MiB)", f"{max_rss_mib():.1f}"],
+                ["peak RSS, fresh process, imports only (MiB)", f"{rss_imports:.1f}"],
+                ["peak RSS, fresh process, + one replication (MiB)", f"{rss_one:.1f}"],
+                ["ru_maxrss, this benchmark process so far (MiB)", f"{max_rss_mib():.1f}"],
             ],
         )
     )
