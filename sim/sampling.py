@@ -53,19 +53,18 @@ class ParamTree(dict):
 
 
 def _nest(flat: Mapping[str, Any], sections: Mapping[str, Any]) -> ParamTree:
+    """Dotted paths to a tree; settings (labels, calendar) never overwrite drawn values."""
     tree = ParamTree()
-    for path, value in flat.items():
-        node = tree
-        parts = path.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, ParamTree())
-        node[parts[-1]] = value
-    for path, value in sections.items():  # keep non-parameter settings (labels, calendar)
-        node = tree
-        parts = path.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, ParamTree())
-        node.setdefault(parts[-1], value)
+    for overwrite, items in ((True, flat), (False, sections)):
+        for path, value in items.items():
+            *parents, leaf = path.split(".")
+            node = tree
+            for part in parents:
+                node = node.setdefault(part, ParamTree())
+            if overwrite:
+                node[leaf] = value
+            else:
+                node.setdefault(leaf, value)
     return tree
 
 
