@@ -185,8 +185,12 @@ def _print_summary(results) -> None:
     table.add_column("5%", justify="right")
     table.add_column("95%", justify="right")
     table.add_column("unit", overflow="fold")
-    for row in summarise(results):
-        table.add_row(row.name, row.median, row.low, row.high, row.unit)
+    rows = summarise(results)
+    for i, row in enumerate(rows):
+        last_of_group = i + 1 == len(rows) or rows[i + 1].group != row.group
+        table.add_row(row.name, row.median, row.low, row.high, row.unit, end_section=last_of_group)
+    table.caption = "Yes/no outcomes (unit '% of replications'): share of replications and its 90% interval."
+    table.caption_justify = "left"
     out.print(table)
 
 

@@ -25,3 +25,8 @@ LANE_INDEX: dict[str, int] = {name: i for i, name in enumerate(LANES)}
 
 #: How China treats military-use applications.
 MILITARY_HANDLING: tuple[str, ...] = ("hold", "reject", "review")
+
+#: The elements whose supply limits a US magnet user outside China (DESIGN.md
+#: subsystem 2): neodymium for NdFeB magnets, dysprosium (with terbium) for the
+#: high-temperature NdFeB grades, samarium for SmCo magnets.
+ELEMENTS: tuple[str, ...] = ("neodymium", "dysprosium", "samarium")

@@ -9,6 +9,7 @@ targets cite them too. The registry is data, validated here like scenarios.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -93,3 +94,34 @@ def figure_usage(scenario_files: list[Path]) -> dict[str, list[str]]:
         with path.open("rb") as fh:
             walk(tomllib.load(fh), "", path.stem)
     return {k: sorted(v) for k, v in sorted(usage.items())}
+
+
+def write_used_by(registry: Path, scenario_files: list[Path]) -> int:
+    """Rewrite every ``used_by`` line of the registry from what the scenarios cite.
+
+    The registry stays hand-edited TOML with its comments; only the ``used_by``
+    line of each figure is replaced. Returns how many lines changed.
+    """
+    usage = figure_usage(scenario_files)
+    lines = registry.read_text(encoding="utf-8").splitlines(keepends=True)
+    current: str | None = None
+    changed = 0
+    for i, line in enumerate(lines):
+        if line.startswith("[figures.") and line.rstrip().endswith("]"):
+            current = line.strip()[len("[figures.") : -1]
+        elif line.startswith("used_by") and current is not None:
+            new = "used_by = [" + ", ".join(f'"{u}"' for u in usage.get(current, [])) + "]\n"
+            if new != line:
+                lines[i] = new
+                changed += 1
+    tmp = registry.with_name(registry.name + ".tmp")
+    tmp.write_text("".join(lines), encoding="utf-8")
+    os.replace(tmp, registry)
+    load_registry.cache_clear()
+    return changed
+
+
+if __name__ == "__main__":  # maintainers: python -m sim.figures
+    here = Path(__file__).resolve().parents[1]
+    n = write_used_by(registry_path(), sorted((here / "scenarios").glob("*.toml")))
+    print(f"used_by: {n} figure(s) updated in {registry_path()}")

@@ -1,16 +1,25 @@
 """One replication of the model: a SimPy environment driving the subsystems.
 
 Time runs in days. A clock process closes each day at midnight with urgent
-priority: every subsystem advances through the day in a fixed order (licensing
-decisions, then, as they are built, shipments, plant consumption, prices,
-GDP). Dated policy events are SimPy processes that fire at the start of their
-day, after the previous day has closed and before the new one is simulated, so
-policy never changes in the middle of a day.
+priority: every subsystem advances through the day in a fixed order, each
+reading what the ones before it published that day:
+
+1. licensing: file, review and decide export applications (China);
+2. supply: ship the lots of today's US licences, land what arrives;
+3. industry: plants order, distributors deliver, plants run or halt;
+4. tariffs: record the levels in force;
+5. market: the price index moves with the orders left unfilled.
+
+(The negotiation and GDP come next, as they are built.) Dated events (the
+licensing policy timeline, the tariff schedule) are SimPy processes that fire
+at the start of their day, after the previous day has closed and before the new
+one is simulated, so policy never changes in the middle of a day.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import datetime as dt
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,11 +28,20 @@ import simpy
 from simpy.events import URGENT, Event
 
 from sim.clock import Clock
+from sim.domain import SECTORS
+from sim.industry import Industry
 from sim.licensing import LicensingReview
+from sim.market import Market
 from sim.sampling import ParamTree, draw_parameters
 from sim.scenario import Scenario
 from sim.state import ModelState
 from sim.streams import Streams
+from sim.supply import Supply
+from sim.tariffs import Tariffs
+
+#: Fixed calendar windows of outcomes that are checked against the sources.
+AUTO_HALT_CUTOFF = dt.date(2025, 6, 1)  # fig ford_chicago_plant_halt_date: an auto halt in late May
+MAY_2025 = (dt.date(2025, 5, 1), dt.date(2025, 5, 31))  # fig magnet_price_rise_may_2025
 
 
 @dataclass
@@ -60,16 +78,49 @@ class Replication:
         self.state = ModelState(clock=self.clock)
         self.env = simpy.Environment()
         self.licensing = LicensingReview(self.clock, params.licensing, streams, self.state.licensing)
+        self.us_side = scenario.has_us_side
+        if self.us_side:
+            self.supply = Supply(self.clock, params, streams, self.state.supply)
+            self.industry = Industry(self.clock, params, streams, self.state.industry)
+            self.tariffs = Tariffs(self.clock.n_days, params, self.state.tariffs)
+            self.market = Market(
+                self.clock.n_days, params, self.state.market, float(self.industry.sector_demand.sum())
+            )
+            self.env.process(self._timeline(params.tariffs.timeline, self.tariffs.apply))
         self.env.process(self._days())
-        self.env.process(self._licensing_timeline(params.licensing.timeline))
+        self.env.process(self._timeline(params.licensing.timeline, self._licensing_event))
 
     def _days(self) -> Iterator[Event]:
+        s = self.state
         for day in range(self.clock.n_days):
             yield _Midnight(self.env, 1.0)  # at `day + 1`: close `day`
-            self.state.day = day
+            s.day = day
             self.licensing.advance_day(day)
+            if self.us_side:
+                self._us_side_day(day)
 
-    def _licensing_timeline(self, timeline: Mapping[str, ParamTree]) -> Iterator[Event]:
+    def _us_side_day(self, day: int) -> None:
+        """Shipments, plants, tariffs and prices of one day, after licensing has decided."""
+        s = self.state
+        self.supply.advance_day(day, s.licensing.approved_today)
+        landed = self.industry.advance_day(day, s.supply.arrivals_today, self.supply.unconstrained)
+        if self.supply.unconstrained:
+            self.supply.record_unconstrained(day, landed)
+        self.tariffs.close_day(day)
+        self.market.advance_day(
+            day,
+            float(landed.sum()),
+            s.industry.orders_open - s.industry.orders_filled,
+            s.tariffs.us_on_china_pct,
+        )
+
+    def _licensing_event(self, event: ParamTree) -> None:
+        self.licensing.apply_policy(event, self.env.now)
+
+    def _timeline(
+        self, timeline: Mapping[str, ParamTree], apply: Callable[[ParamTree], None]
+    ) -> Iterator[Event]:
+        """Fire dated events in date order (ties by name) at the start of their day."""
         dated = sorted(
             ((self.clock.day(ev.date), name, ev) for name, ev in timeline.items()),
             key=lambda item: (item[0], item[1]),
@@ -79,18 +130,36 @@ class Replication:
                 break
             if day > self.env.now:
                 yield self.env.timeout(day - self.env.now)
-            self.licensing.apply_policy(event, self.env.now)
+            apply(event)
 
     def run(self) -> None:
         """Simulate the whole horizon."""
         self.env.run(until=self.clock.n_days + 0.5)
 
     def outcomes(self) -> dict[str, float]:
-        deadline = self.clock.day(self.params.calendar.truce_deadline)
-        return self.licensing.outcomes(deadline)
+        clock = self.clock
+        deadline = clock.day(self.params.calendar.truce_deadline)
+        day_of = {
+            "auto_halt_cutoff": clock.day(AUTO_HALT_CUTOFF),
+            "may_start": clock.day(MAY_2025[0]),
+            "may_end": clock.day(MAY_2025[1]),
+        }
+        out = self.licensing.outcomes(deadline)
+        if self.us_side:
+            out |= self.industry.outcomes(day_of) | self.market.outcomes(day_of)
+            out |= self.tariffs.outcomes(deadline)
+        return out
 
     def series(self) -> dict[str, np.ndarray]:
-        return self.licensing.series()
+        out = self.licensing.series()
+        if not self.us_side:
+            return out
+        arrivals = self.supply.arrivals_per_day()
+        in_transit = self.supply.in_transit()
+        for i, sector in enumerate(SECTORS):
+            out[f"arrivals_{sector}"] = arrivals[:, i]
+            out[f"in_transit_{sector}"] = in_transit[:, i]
+        return out | self.industry.series() | self.market.series() | self.tariffs.series()
 
 
 def run_replication(

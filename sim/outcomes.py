@@ -20,7 +20,7 @@ class Measure:
 
     unit: str
     description: str
-    kind: Literal["count", "days", "date", "share", "pct", "level"] = "count"
+    kind: Literal["count", "days", "date", "share", "pct", "level", "tonnes", "flag"] = "count"
 
 
 SERIES: dict[str, Measure] = {
@@ -35,9 +35,37 @@ SERIES: dict[str, Measure] = {
     **{
         f"approvals_{s}": Measure("licences/day", f"licences approved that day, {s} end use") for s in SECTORS
     },
+    # supply, industry and market (subsystems 2-4), one set per sector
+    **{
+        name: measure
+        for s in SECTORS
+        for name, measure in {
+            f"arrivals_{s}": Measure("tonnes/day", f"magnet tonnes reaching US distributors, {s}", "tonnes"),
+            f"in_transit_{s}": Measure("tonnes", f"magnet tonnes shipped and not yet landed, {s}", "tonnes"),
+            f"stock_{s}": Measure("tonnes", f"magnet stock at {s} plants, end of day", "tonnes"),
+            f"distributor_stock_{s}": Measure(
+                "tonnes", f"magnets landed and not yet delivered to {s} plants, end of day", "tonnes"
+            ),
+            f"days_of_cover_{s}": Measure(
+                "days", f"{s} plant stock in days of the sector's full use, end of day", "days"
+            ),
+            f"plants_running_{s}": Measure("plants", f"{s} plants running that day"),
+            f"plants_halted_{s}": Measure("plants", f"{s} plants halted for want of magnets that day"),
+            f"lost_output_{s}": Measure("% of sector output", f"{s} output lost to halted plants", "pct"),
+        }.items()
+    },
+    "price_index": Measure("index, pre-crisis = 100", "rare-earth magnet price index", "level"),
+    "landed_cost_index": Measure(
+        "index, pre-crisis tariff-free = 100", "magnet price paid in the US, tariff included", "level"
+    ),
+    "supply_gap": Measure(
+        "% of full use", "shortfall of recent magnet arrivals below US plants' full use", "pct"
+    ),
+    "us_tariff_on_china": Measure("%", "US tariff on Chinese goods", "pct"),
+    "china_tariff_on_us": Measure("%", "China's tariff on US goods", "pct"),
 }
 
-OUTCOMES: dict[str, Measure] = {
+_LICENSING_OUTCOMES: dict[str, Measure] = {
     "applications_total": Measure("applications", "applications filed over the horizon"),
     "backlog_at_deadline": Measure("applications", "backlog on the truce deadline"),
     "backlog_peak": Measure("applications", "largest backlog over the horizon"),
@@ -58,3 +86,47 @@ OUTCOMES: dict[str, Measure] = {
     "wait_days_p90": Measure("days", "90th percentile of days from filing to decision", "days"),
     "wait_days_mean": Measure("days", "mean days from filing to decision (decided files)", "days"),
 }
+
+_INDUSTRY_OUTCOMES: dict[str, Measure] = {
+    **{
+        name: measure
+        for s in SECTORS
+        for name, measure in {
+            f"halted_plant_days_{s}": Measure(
+                "plant-days", f"days {s} plants stood idle, summed over plants"
+            ),
+            f"lost_output_days_{s}": Measure(
+                "sector-days", f"{s} output lost, in days of the whole sector's output", "days"
+            ),
+            f"first_stoppage_{s}": Measure("date", f"first day a {s} plant halted", "date"),
+            f"plants_ever_halted_{s}": Measure("plants", f"{s} plants that halted at least once"),
+        }.items()
+    },
+    "auto_halt_before_june": Measure(
+        "% of replications",
+        "an auto plant halts before 2025-06-01 (1 or 0; summaries give the share of replications)",
+        "flag",
+    ),
+}
+
+_MARKET_OUTCOMES: dict[str, Measure] = {
+    "price_rise_peak_pct": Measure("%", "highest magnet price index, rise over pre-crisis", "pct"),
+    "price_peak_date": Measure("date", "date of the highest magnet price", "date"),
+    "price_rise_may_2025_pct": Measure("%", "magnet price rise from 2025-04-30 to 2025-05-31", "pct"),
+    "price_index_at_end": Measure("index", "magnet price index on the last simulated day", "level"),
+}
+
+_TARIFF_OUTCOMES: dict[str, Measure] = {
+    "us_tariff_at_deadline": Measure("%", "US tariff on Chinese goods on the truce deadline", "pct"),
+    "us_tariff_mean": Measure("%", "US tariff on Chinese goods, average over the horizon", "pct"),
+}
+
+#: Scalar outcomes by subsystem, in the order tables show them.
+OUTCOME_GROUPS: dict[str, dict[str, Measure]] = {
+    "licensing": _LICENSING_OUTCOMES,
+    "industry": _INDUSTRY_OUTCOMES,
+    "market": _MARKET_OUTCOMES,
+    "tariffs": _TARIFF_OUTCOMES,
+}
+OUTCOMES: dict[str, Measure] = {name: m for group in OUTCOME_GROUPS.values() for name, m in group.items()}
+GROUP_OF: dict[str, str] = {name: g for g, group in OUTCOME_GROUPS.items() for name in group}

@@ -23,7 +23,7 @@ import json
 import math
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,14 @@ def _cell(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return value
+
+
+def _series_column(values: np.ndarray) -> list:
+    """One daily series as table cells: whole numbers stay whole, the rest keep 4 decimals."""
+    values = np.asarray(values)
+    if values.dtype.kind == "f":
+        return np.round(values, 4).tolist()
+    return values.tolist()
 
 
 def outcome_cell(name: str, value: float, clock: Clock) -> Any:
@@ -98,9 +106,9 @@ class ResultsWriter:
             self._writers["parameters"].writerow(
                 [r.rep, *(_cell(r.parameters[n]) for n in self._param_names)]
             )
-            columns = np.column_stack([r.series[n] for n in self._series_names]).tolist()
+            columns = [_series_column(r.series[n]) for n in self._series_names]
             self._writers["series"].writerows(
-                [r.rep, date, *row] for date, row in zip(self.dates, columns, strict=True)
+                [r.rep, date, *row] for date, *row in zip(self.dates, *columns, strict=True)
             )
             self.completed.append(r.rep)
         for fh in self._files.values():
@@ -162,24 +170,37 @@ class Results:
     manifest: dict[str, Any]
     outcomes: dict[str, np.ndarray]  # name -> one value per replication (dates as datetime64)
     dates: np.ndarray  # datetime64[D], one per simulated day
+    _series: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
     def series(self, name: str) -> np.ndarray:
         """A daily series as an array of shape (replications, days)."""
-        path = self.folder / "series.csv"
-        if not path.is_file():
-            raise ResultsError(f"{self.folder}: no series.csv in this results folder")
-        with path.open(newline="") as fh:
-            reader = csv.reader(fh)
-            header = next(reader)
-            if name not in header:
-                available = ", ".join(header[2:])
-                raise ResultsError(
-                    f"{self.folder}: series {name!r} is not in this results folder (available: {available})"
-                )
-            col = header.index(name)
-            values = [float(row[col]) if row[col] else math.nan for row in reader]
-        n_days = len(self.dates)
-        return np.array(values).reshape(-1, n_days)
+        table = self._series_table()
+        if name not in table:
+            raise ResultsError(
+                f"{self.folder}: series {name!r} is not in this results folder "
+                f"(available: {', '.join(table)})"
+            )
+        return table[name].reshape(-1, len(self.dates))
+
+    def series_names(self) -> list[str]:
+        """The daily series this results folder holds."""
+        return list(self._series_table())
+
+    def _series_table(self) -> dict[str, np.ndarray]:
+        """Every column of series.csv, read once and kept."""
+        if self._series is None:
+            path = self.folder / "series.csv"
+            if not path.is_file():
+                raise ResultsError(f"{self.folder}: no series.csv in this results folder")
+            with path.open(newline="") as fh:
+                reader = csv.reader(fh)
+                header = next(reader)[2:]
+                columns: list[list[float]] = [[] for _ in header]
+                for row in reader:
+                    for column, cell in zip(columns, row[2:], strict=True):
+                        column.append(float(cell) if cell else math.nan)
+            self._series = {name: np.array(col) for name, col in zip(header, columns, strict=True)}
+        return self._series
 
 
 def read_results(folder: Path) -> Results:

@@ -6,10 +6,12 @@ distribution (:mod:`sim.distributions`) with a ``source``. Dated policy changes
 live in ``timeline`` tables keyed by an event name, so that a scenario which
 ``extends`` another can change one event, or add one, without repeating the rest.
 
-Sections implemented so far: ``calendar`` and ``licensing`` (subsystem 1). The
-other subsystems add their own section model here and a field on
-:class:`Scenario`; until they do, a file that uses them is refused with the
-list of sections that exist, rather than silently ignored.
+Sections implemented so far: ``calendar``, ``licensing`` (subsystem 1),
+``supply`` (2), ``industry`` (3), ``market`` (4) and ``tariffs`` (5, as a dated
+schedule; the negotiation will drive it). The other subsystems add their own
+section model here and a field on :class:`Scenario`; until they do, a file that
+uses them is refused with the list of sections that exist, rather than
+silently ignored.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from sim.distributions import (
     Positive,
     Probability,
     TextParam,
+    number,
 )
-from sim.domain import MILITARY_HANDLING
+from sim.domain import MILITARY_HANDLING, SECTORS
 
 
 class Section(BaseModel):
@@ -180,6 +183,156 @@ class LicensingSpec(Section):
     timeline: dict[str, PolicyEvent] = Field(default_factory=dict)
 
 
+# --- subsystem 2: shipments and supply ------------------------------------------------------
+
+
+class ElementShares(Section):
+    """A share (0 to 1) per limiting element."""
+
+    neodymium: Probability
+    dysprosium: Probability
+    samarium: Probability
+
+
+class SupplyRamp(Section):
+    """Supply outside China growing after a start date (an industrial-policy scenario)."""
+
+    enabled: FlagParam
+    start: DateParam
+    ramp_days: Positive
+    target_outside_china_share: ElementShares
+
+
+class SupplySpec(Section):
+    """Magnets shipped from China under licence, and supply from elsewhere (subsystem 2).
+
+    Each approved US licence is one contract: the tonnage that the normal flow
+    of contracts implies (the sector's imports from China divided by its
+    contracts per day), shipped in ``lots_per_licence`` equal lots spread over
+    the licence term. Every lot crosses the ocean or the air in its own lead
+    time, lognormal with mean ``lead_time_mean_days`` and coefficient of
+    variation ``lead_time_cv``. Supply outside China is a share of each
+    sector's needs set by its limiting element.
+    """
+
+    lots_per_licence: number(1, 366)
+    lead_time_mean_days: Positive
+    lead_time_cv: number(0, 5)
+    pre_controls_flow: NonNegative
+    outside_china_share: ElementShares
+    dysprosium_limited_share: SectorProbabilities
+    ramp: SupplyRamp
+    unconstrained: FlagParam
+
+
+# --- subsystem 3: industry and inventories --------------------------------------------------
+
+
+class SectorPlants(Section):
+    """The plants of one US sector: how many, how big, how much stock, how they reorder.
+
+    ``plants`` is a structural setting (a whole number, the same in every
+    replication); the rest are parameters. Plant sizes are lognormal around the
+    sector average with spread ``plant_size_sigma``; each plant's starting stock
+    in days of its own use is lognormal with median ``initial_cover_median_days``
+    and spread ``initial_cover_sigma``. Reorder rule (s, S) in days of use: when
+    stock plus open orders falls below ``reorder_point_days`` the plant orders
+    up to ``order_up_to_days``. A halted plant restarts once its stock covers
+    ``restart_cover_days``.
+    """
+
+    plants: int = Field(ge=1, le=100_000)
+    demand_tonnes_per_year: Positive
+    plant_size_sigma: number(0, 3)
+    initial_cover_median_days: Positive
+    initial_cover_sigma: number(0, 3)
+    reorder_point_days: NonNegative
+    order_up_to_days: Positive
+    restart_cover_days: number(1, None)
+
+    @model_validator(mode="after")
+    def _reorder_below_order_up_to(self) -> SectorPlants:
+        top_reorder = _upper(self.reorder_point_days)
+        least_target = _lower(self.order_up_to_days)
+        if top_reorder > least_target:
+            raise ValueError(
+                f"reorder_point_days (up to {top_reorder:g}) must not exceed "
+                f"order_up_to_days (from {least_target:g}) in any replication"
+            )
+        return self
+
+
+class SectorPlantTables(Section):
+    """One plant table per US sector."""
+
+    auto: SectorPlants
+    electronics_industrial: SectorPlants
+    aerospace: SectorPlants
+    defence: SectorPlants
+
+
+class IndustrySpec(Section):
+    """US magnet users: sectors as sets of plants with stock and a reorder rule (subsystem 3)."""
+
+    distributor_stock_days: NonNegative
+    sectors: SectorPlantTables
+
+
+# --- subsystem 4: market -----------------------------------------------------------------------
+
+
+class MarketSpec(Section):
+    """The magnet price index (subsystem 4).
+
+    Each day the log of the index rises by ``price_pressure_per_day`` times the
+    supply gap (recent arrivals short of full use, averaged with memory
+    ``price_memory_days``) while orders go unfilled, and falls back towards its
+    pre-crisis level at ``price_easing_per_day`` (a share of the log gap per
+    day). It never falls below its pre-crisis level. See :mod:`sim.market`.
+    """
+
+    price_pressure_per_day: NonNegative
+    price_easing_per_day: number(0, 1)
+    price_memory_days: number(1, None)
+
+
+# --- subsystem 5: tariffs (a dated schedule until the negotiation drives them) ---------------
+
+
+class TariffEvent(Section):
+    """A dated change of tariff levels; a level left out keeps its value."""
+
+    date: DateParam
+    label: str | None = Field(None, description="shown on plots as a key date")
+    us_on_china_pct: NonNegative | None = None
+    china_on_us_pct: NonNegative | None = None
+
+
+class TariffSpec(Section):
+    """US tariff on Chinese goods and China's on US goods, in percent, as step series."""
+
+    us_on_china_pct: NonNegative
+    china_on_us_pct: NonNegative
+    timeline: dict[str, TariffEvent] = Field(default_factory=dict)
+
+
+def _upper(p: Dist) -> float:
+    high = p.support()[1]
+    return float("inf") if high is None else float(high)
+
+
+def _lower(p: Dist) -> float:
+    low = p.support()[0]
+    return float("-inf") if low is None else float(low)
+
+
+assert set(SectorPlantTables.model_fields) == set(SECTORS)
+
+
+#: Sections of the US side of the model, which come together or not at all.
+US_SIDE = ("supply", "industry", "market", "tariffs")
+
+
 # --- the whole scenario ------------------------------------------------------------------------
 
 
@@ -191,3 +344,25 @@ class Scenario(Section):
     extends: str | None = None
     calendar: CalendarSpec
     licensing: LicensingSpec
+    # The US side (subsystems 2-5) comes as a whole or not at all: without it a
+    # scenario runs the licence review alone (queueing validation, benchmarks).
+    supply: SupplySpec | None = None
+    industry: IndustrySpec | None = None
+    market: MarketSpec | None = None
+    tariffs: TariffSpec | None = None
+
+    @model_validator(mode="after")
+    def _us_side_whole(self) -> Scenario:
+        present = [name for name in US_SIDE if getattr(self, name) is not None]
+        if present and len(present) < len(US_SIDE):
+            missing = ", ".join(name for name in US_SIDE if name not in present)
+            raise ValueError(
+                f"sections {', '.join(US_SIDE)} go together (or are all left out to run the "
+                f"licence review alone); missing: {missing}"
+            )
+        return self
+
+    @property
+    def has_us_side(self) -> bool:
+        """True when the scenario models shipments, plants, prices and tariffs."""
+        return self.supply is not None

@@ -1,14 +1,14 @@
 """The model state that the subsystems of one replication share.
 
 One explicit object, passed to every subsystem, instead of globals or
-cross-references between modules: a subsystem reads what others published at
-the end of the previous day and publishes its own part. Snapshotting a
-replication (for forked branches) means copying this object and the
+cross-references between modules: a subsystem reads what others published
+earlier in the day (or the day before) and publishes its own part. Snapshotting
+a replication (for forked branches) means copying this object and the
 subsystems' own queues, nothing else.
 
-Each subsystem of DESIGN.md owns one field. Licensing is implemented; supply,
-industry, market, tariffs, negotiation and macro add their field here as they
-are built.
+Each subsystem of DESIGN.md owns one field. Licensing, supply, industry, market
+and tariffs are implemented; the negotiation and macro subsystems add their
+field here as they are built.
 """
 
 from __future__ import annotations
@@ -16,7 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sim.clock import Clock
+from sim.industry import IndustryState
 from sim.licensing import LicensingState
+from sim.market import MarketState
+from sim.supply import SupplyState
+from sim.tariffs import TariffState
 
 
 @dataclass
@@ -26,3 +30,7 @@ class ModelState:
     clock: Clock
     day: int = 0  # the day being simulated
     licensing: LicensingState = field(default_factory=LicensingState)
+    supply: SupplyState = field(default_factory=SupplyState)
+    industry: IndustryState = field(default_factory=IndustryState)
+    market: MarketState = field(default_factory=MarketState)
+    tariffs: TariffState = field(default_factory=TariffState)

@@ -22,6 +22,8 @@ STREAMS: dict[str, str] = {
     "licensing.attributes": "sector, destination, military use and trust of each application",
     "licensing.review": "reviewer working time per application",
     "licensing.decisions": "approve or reject, renew after expiry, re-apply after refusal",
+    "supply.lead_times": "shipping lead time of each lot of magnets",
+    "industry.plants": "size and starting stock of each US plant",
 }
 
 

@@ -1,4 +1,9 @@
-"""Summaries of outcome distributions: the median and a 90% interval of each outcome."""
+"""Summaries of outcome distributions: the median and a 90% interval of each outcome.
+
+Yes/no outcomes (kind ``flag``, such as "an auto plant halts before June") are
+summarised by the share of replications where they happen, in percent, with a
+90% Wilson interval for that share in place of percentiles.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.outcomes import OUTCOMES
+from sim.outcomes import GROUP_OF, OUTCOMES
 from sim.results import Results
 
 
@@ -22,6 +27,7 @@ class OutcomeSummary:
     low: str  # 5th percentile
     high: str  # 95th percentile
     n: int  # replications with a value
+    group: str  # the subsystem that reports it
 
 
 def _fmt(value: float, kind: str) -> str:
@@ -40,7 +46,15 @@ def summarise(results: Results) -> list[OutcomeSummary]:
             continue
         m = OUTCOMES.get(name)
         kind = m.kind if m else "count"
-        if kind == "date":
+        if kind == "flag":
+            ok = values[~np.isnan(values)]
+            n = ok.size
+            if n:
+                share, low, high = wilson_interval(int((ok > 0).sum()), n)
+                cells = [f"{100 * share:.0f}%", f"{100 * low:.0f}%", f"{100 * high:.0f}%"]
+            else:
+                cells = ["-", "-", "-"]
+        elif kind == "date":
             ok = values[~np.isnat(values)]
             if ok.size:
                 q = np.quantile(ok.astype("int64"), [0.5, 0.05, 0.95], method="inverted_cdf")
@@ -62,6 +76,18 @@ def summarise(results: Results) -> list[OutcomeSummary]:
                 low=cells[1],
                 high=cells[2],
                 n=int(n),
+                group=GROUP_OF.get(name, ""),
             )
         )
     return rows
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.6448536269514722) -> tuple[float, float, float]:
+    """Share of successes and its Wilson score interval (90% by default)."""
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    p = successes / n
+    denom = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return p, max(0.0, centre - half), min(1.0, centre + half)

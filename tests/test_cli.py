@@ -91,8 +91,16 @@ def test_run_writes_a_results_folder_that_pandas_opens(tmp_path):
         terminal_width=200,
     )
     assert result.exit_code == 0, result.output
-    assert "backlog_at_deadline" in result.output
     assert "median" in result.output
+    for outcome in (
+        "backlog_at_deadline",
+        "halted_plant_days_auto",
+        "first_stoppage_defence",
+        "auto_halt_before_june",
+        "price_rise_peak_pct",
+        "price_rise_may_2025_pct",
+    ):
+        assert outcome in result.output, outcome
 
     outcomes = pd.read_csv(out / "outcomes.csv")
     assert list(outcomes["rep"]) == [0, 1, 2, 3]
@@ -105,6 +113,11 @@ def test_run_writes_a_results_folder_that_pandas_opens(tmp_path):
     assert len(series) == 4 * 274
     assert series["date"].min() == pd.Timestamp("2025-04-02")
     assert {"backlog", "approvals", "licences_in_force"} <= set(series.columns)
+    for sector in ("auto", "electronics_industrial", "aerospace", "defence"):
+        for prefix in ("stock", "days_of_cover", "plants_running", "plants_halted", "arrivals"):
+            assert f"{prefix}_{sector}" in series.columns
+    assert (series["price_index"] >= 100).all()
+    assert set(outcomes["auto_halt_before_june"]) <= {0, 1}
 
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["master_seed"] == 3
@@ -116,9 +129,10 @@ def test_run_writes_a_results_folder_that_pandas_opens(tmp_path):
     labels = [m["label"] for m in manifest["key_dates"]]
     assert labels[0] == "Export controls" and "London" in labels and labels[-1] == "Truce deadline"
 
-    png = out / "plots" / "backlog_fan.png"
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert png.stat().st_size > 20_000
+    for name in ("backlog_fan", "stock_by_sector", "plants_halted_by_sector", "price_index_fan"):
+        png = out / "plots" / f"{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert png.stat().st_size > 20_000
 
 
 def test_run_refuses_to_overwrite_results(tmp_path):

@@ -81,6 +81,16 @@ BAD_CASES = {
         "licensing.arrivals_per_day.source",
         "unknown figure id 'no_such_figure'",
     ),
+    "reorder point above order-up-to level": (
+        '[industry.sectors.auto]\nreorder_point_days = { value = 50, source = "what-if: x" }\n',
+        "industry.sectors.auto",
+        "reorder_point_days (up to 50) must not exceed order_up_to_days (from 25)",
+    ),
+    "plants not a whole number": (
+        "[industry.sectors.defence]\nplants = 2.5\n",
+        "industry.sectors.defence.plants",
+        "valid integer",
+    ),
     "bad military handling": (
         '[licensing.review]\nmilitary_handling = "sell"\n',
         "licensing.review",
@@ -133,3 +143,14 @@ def test_not_toml_is_reported(write_scenario):
     path = write_scenario("broken", "description = \n")
     with pytest.raises(ScenarioError, match="not valid TOML"):
         load_scenario(path)
+
+
+def test_us_side_sections_go_together(write_scenario):
+    # baseline as a scenario of its own, with its [industry] tables cut out
+    text = (SCENARIOS / "baseline.toml").read_text()
+    start = text.index("[industry]")
+    end = text.index("[market]")
+    path = write_scenario("partial", text[:start] + text[end:])
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert "missing: industry" in str(info.value)

@@ -1,0 +1,175 @@
+"""US magnet users: plants, their stock, orders, halts and lost output (DESIGN.md subsystem 3).
+
+Each sector is a set of plants, not one aggregate, because a shortage does not
+hit a sector evenly: the plant with the thinnest stock halts first, weeks
+before the sector's average runs dry. Plants are rows of numpy arrays (size,
+stock, open orders, running or halted) updated together once a day.
+
+A day, in order:
+
+1. What lands today goes into the sector's distributor stock.
+2. Reorder rule (s, S): a plant whose stock plus open orders is below
+   ``reorder_point_days`` of its use orders up to ``order_up_to_days``.
+3. Distributors fill open orders from their stock; when they cannot fill them
+   all, every open order gets the same share (rationing in proportion to what
+   was ordered). With unconstrained supply every order is filled at once.
+4. A halted plant restarts once its stock covers ``restart_cover_days``.
+5. A running plant uses one day's worth of magnets; a plant whose stock is
+   below one day's use halts instead and uses nothing. Each halted plant-day
+   loses that plant's day of output.
+
+Tonnes are conserved, for each sector every day::
+
+    initial stock + tonnes landed so far = used so far + plant stock + distributor stock
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.clock import Clock
+from sim.domain import SECTORS
+from sim.sampling import ParamTree
+from sim.streams import Streams
+
+N_SECTORS = len(SECTORS)
+
+
+@dataclass
+class IndustryState:
+    """What the rest of the model sees of US industry, day by day."""
+
+    plants_halted: np.ndarray = field(default_factory=lambda: np.zeros(N_SECTORS, dtype=np.int64))
+    #: share of each sector's output lost today (halted plants weighted by size)
+    lost_output_share: np.ndarray = field(default_factory=lambda: np.zeros(N_SECTORS))
+    #: tonnes ordered and still open before today's deliveries, and tonnes delivered today
+    orders_open: float = 0.0
+    orders_filled: float = 0.0
+
+
+class Industry:
+    """The plants of every US sector in one replication."""
+
+    def __init__(self, clock: Clock, params: ParamTree, streams: Streams, state: IndustryState):
+        self.clock = clock
+        self.state = state
+        self.n = clock.n_days
+        rng = streams.generator("industry.plants")
+        tables = params.industry.sectors
+        counts = np.array([int(tables[s].plants) for s in SECTORS])
+        self.plants_per_sector = counts
+        self.sector = np.repeat(np.arange(N_SECTORS), counts).astype(np.int64)
+        n_plants = int(counts.sum())
+        z = rng.standard_normal((2, n_plants))
+
+        def per_plant(name: str) -> np.ndarray:
+            return np.array([float(tables[s][name]) for s in SECTORS])[self.sector]
+
+        # plant sizes: lognormal around the sector average, scaled so the sector uses its demand
+        size = np.exp(per_plant("plant_size_sigma") * z[0])
+        total = np.bincount(self.sector, weights=size, minlength=N_SECTORS)
+        demand = np.array([tables[s].demand_tonnes_per_year / 365.0 for s in SECTORS])
+        self.sector_demand = demand
+        self.use = demand[self.sector] * size / total[self.sector]  # tonnes per running day
+        #: each plant's share of its sector's output (its share of the sector's magnet use)
+        self.output_weight = size / total[self.sector]
+        cover = per_plant("initial_cover_median_days") * np.exp(per_plant("initial_cover_sigma") * z[1])
+        self.stock = cover * self.use
+        self.initial_plant_stock = self.stock.copy()
+        self.initial_stock = np.bincount(self.sector, weights=self.stock, minlength=N_SECTORS)
+        self.open_orders = np.zeros(n_plants)
+        self.running = np.ones(n_plants, dtype=bool)
+        self.reorder_point = per_plant("reorder_point_days") * self.use
+        self.order_up_to = per_plant("order_up_to_days") * self.use
+        self.restart_level = per_plant("restart_cover_days") * self.use
+        self.first_halt_day = np.full(n_plants, -1, dtype=np.int64)
+        self.distributor = float(params.industry.distributor_stock_days) * demand
+        self.initial_distributor = self.distributor.copy()
+
+        n = self.n
+        self.used = np.zeros((n, N_SECTORS))
+        self.landed = np.zeros((n, N_SECTORS))
+        self.plant_stock = np.zeros((n, N_SECTORS))
+        self.distributor_stock = np.zeros((n, N_SECTORS))
+        self.halted = np.zeros((n, N_SECTORS), dtype=np.int64)
+        self.lost_output = np.zeros((n, N_SECTORS))
+        self.ordered_open = np.zeros(n)  # tonnes open before deliveries, all sectors
+        self.delivered = np.zeros(n)  # tonnes delivered to plants, all sectors
+
+    def advance_day(self, day: int, arrivals: np.ndarray, unconstrained: bool = False) -> np.ndarray:
+        """Land, order, deliver, restart and use one day; returns tonnes landed by sector."""
+        sector = self.sector
+        need = self.stock + self.open_orders < self.reorder_point
+        if need.any():
+            self.open_orders[need] = self.order_up_to[need] - self.stock[need]
+        open_by_sector = np.bincount(sector, weights=self.open_orders, minlength=N_SECTORS)
+        if unconstrained:
+            arrivals = open_by_sector  # whatever is ordered ships and lands today
+        self.distributor += arrivals
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fill = np.where(open_by_sector > 0, np.minimum(1.0, self.distributor / open_by_sector), 0.0)
+        delivered = self.open_orders * fill[sector]
+        self.stock += delivered
+        self.open_orders -= delivered
+        delivered_by_sector = np.bincount(sector, weights=delivered, minlength=N_SECTORS)
+        self.distributor = np.maximum(self.distributor - delivered_by_sector, 0.0)
+
+        restart = ~self.running & (self.stock >= self.restart_level)
+        self.running |= restart
+        can_run = self.stock >= self.use
+        halt = self.running & ~can_run
+        if halt.any():
+            self.running &= can_run
+            new = halt & (self.first_halt_day < 0)
+            self.first_halt_day[new] = day
+        use = np.where(self.running, self.use, 0.0)
+        self.stock -= use
+
+        halted = ~self.running
+        self.used[day] = np.bincount(sector, weights=use, minlength=N_SECTORS)
+        self.landed[day] = arrivals
+        self.plant_stock[day] = np.bincount(sector, weights=self.stock, minlength=N_SECTORS)
+        self.distributor_stock[day] = self.distributor
+        self.halted[day] = np.bincount(sector, weights=halted, minlength=N_SECTORS).astype(np.int64)
+        self.lost_output[day] = np.bincount(sector, weights=self.output_weight * halted, minlength=N_SECTORS)
+        self.ordered_open[day] = open_by_sector.sum()
+        self.delivered[day] = delivered_by_sector.sum()
+
+        s = self.state
+        s.plants_halted = self.halted[day]
+        s.lost_output_share = self.lost_output[day]
+        s.orders_open = float(self.ordered_open[day])
+        s.orders_filled = float(self.delivered[day])
+        return arrivals
+
+    # --- results --------------------------------------------------------------------------
+
+    def series(self) -> dict[str, np.ndarray]:
+        """Daily series per sector."""
+        out: dict[str, np.ndarray] = {}
+        cover = self.plant_stock / self.sector_demand
+        for i, name in enumerate(SECTORS):
+            out[f"stock_{name}"] = self.plant_stock[:, i].copy()
+            out[f"distributor_stock_{name}"] = self.distributor_stock[:, i].copy()
+            out[f"days_of_cover_{name}"] = cover[:, i].copy()
+            out[f"plants_running_{name}"] = self.plants_per_sector[i] - self.halted[:, i]
+            out[f"plants_halted_{name}"] = self.halted[:, i].copy()
+            out[f"lost_output_{name}"] = 100.0 * self.lost_output[:, i]
+        return out
+
+    def outcomes(self, day_of: dict[str, int]) -> dict[str, float]:
+        """Halted plant-days, lost output and first stoppage per sector."""
+        out: dict[str, float] = {}
+        for i, name in enumerate(SECTORS):
+            mine = self.sector == i
+            halts = self.first_halt_day[mine]
+            out[f"halted_plant_days_{name}"] = float(self.halted[:, i].sum())
+            out[f"lost_output_days_{name}"] = float(self.lost_output[:, i].sum())
+            out[f"first_stoppage_{name}"] = float(halts[halts >= 0].min()) if (halts >= 0).any() else np.nan
+            out[f"plants_ever_halted_{name}"] = float((halts >= 0).sum())
+        june = day_of["auto_halt_cutoff"]
+        auto = self.first_halt_day[self.sector == SECTORS.index("auto")]
+        out["auto_halt_before_june"] = float(((auto >= 0) & (auto < june)).any())
+        return out

@@ -1,0 +1,95 @@
+"""The magnet price index and the landed cost in the US (DESIGN.md subsystem 4).
+
+The index is 100 at the pre-crisis price. It moves with the gap between what
+US plants use at full output and what arrives, averaged over the last few
+weeks (an exponential average with memory ``price_memory_days``)::
+
+    supply gap = max(0, 1 - recent arrivals / full use)
+    shortage   = min(1, orders left unfilled today / one day of full use)
+    d log(index) = price_pressure_per_day * shortage * supply gap
+                   - price_easing_per_day * log(index / 100)
+
+The supply gap only counts while buyers are really short (orders left
+unfilled): a thin week of arrivals that distributors cover from stock moves
+nothing. Easing pulls the index back towards 100, so a long shortage levels
+off (buyers substitute, redesign or wait) and prices come down as supply
+returns, even while plants are still rebuilding stock. It never falls below
+its pre-crisis level: the model has no glut dynamics, and with ample supply
+the index stays flat (a validation test checks both).
+
+The landed cost a US buyer pays adds the US tariff on Chinese goods to the
+index (an index of 100 with a 55% tariff lands at 155).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.sampling import ParamTree
+
+
+@dataclass
+class MarketState:
+    """The price that the rest of the model sees."""
+
+    price_index: float = 100.0
+    landed_cost_index: float = 100.0
+    supply_gap: float = 0.0  # 1 - recent arrivals / full use, floored at 0
+
+
+class Market:
+    """The price index of one replication."""
+
+    def __init__(self, n_days: int, params: ParamTree, state: MarketState, full_use_per_day: float):
+        self.state = state
+        self.pressure = float(params.market.price_pressure_per_day)
+        self.easing = float(params.market.price_easing_per_day)
+        self.smoothing = 1.0 / max(1.0, float(params.market.price_memory_days))
+        self.full_use = full_use_per_day
+        self.recent_arrivals = full_use_per_day  # before the crisis supply met use
+        self.log_price = 0.0  # log of index / 100
+        self.price = np.full(n_days, 100.0)
+        self.landed = np.full(n_days, 100.0)
+        self.gap = np.zeros(n_days)
+
+    def advance_day(self, day: int, arrivals: float, unfilled: float, us_tariff_pct: float) -> None:
+        """Move the index by today's supply gap (``arrivals`` and ``unfilled`` in tonnes)."""
+        self.recent_arrivals += self.smoothing * (arrivals - self.recent_arrivals)
+        if self.full_use > 0:
+            gap = max(0.0, 1.0 - self.recent_arrivals / self.full_use)
+            short = min(1.0, max(0.0, unfilled) / self.full_use)
+        else:
+            gap = short = 0.0
+        self.log_price = max(0.0, self.log_price + self.pressure * short * gap - self.easing * self.log_price)
+        price = 100.0 * math.exp(self.log_price)
+        landed = price * (1.0 + us_tariff_pct / 100.0)
+        self.price[day] = price
+        self.landed[day] = landed
+        self.gap[day] = gap
+        s = self.state
+        s.price_index, s.landed_cost_index, s.supply_gap = price, landed, gap
+
+    def series(self) -> dict[str, np.ndarray]:
+        return {
+            "price_index": self.price.copy(),
+            "landed_cost_index": self.landed.copy(),
+            "supply_gap": 100.0 * self.gap,
+        }
+
+    def outcomes(self, day_of: dict[str, int]) -> dict[str, float]:
+        """Peak rise and the rise over May 2025 (end of April to end of May)."""
+        start, end = day_of["may_start"], day_of["may_end"]
+        n = self.price.size
+        if 0 < start <= end < n:
+            may = 100.0 * (self.price[end] / self.price[start - 1] - 1.0)
+        else:
+            may = math.nan
+        return {
+            "price_rise_peak_pct": float(self.price.max() - 100.0),
+            "price_peak_date": float(np.argmax(self.price)) if self.price.max() > 100.0 else math.nan,
+            "price_rise_may_2025_pct": float(may),
+            "price_index_at_end": float(self.price[-1]),
+        }

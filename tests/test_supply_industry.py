@@ -1,0 +1,208 @@
+"""Shipments, plant stocks and prices: conservation, analytic depletion, and the limits of supply."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.domain import SECTORS
+from sim.loader import load_scenario
+from sim.model import Replication
+from sim.sampling import ParamTree, draw_parameters
+from sim.streams import Streams
+
+TOL = 1e-6  # tonnes; sums of thousands of floats
+#: Loaded once here, not as a fixture, so that hypothesis does not print it with every example.
+BASELINE = load_scenario("baseline")
+
+
+def _replication(baseline, seed: int, end: dt.date = dt.date(2025, 9, 30), **changes: Any) -> Replication:
+    """A baseline replication with some drawn parameters replaced (dotted paths, ``__`` for dots)."""
+    spec = baseline.spec
+    spec = spec.model_copy(update={"calendar": spec.calendar.model_copy(update={"end": end})})
+    streams = Streams(seed, 0)
+    params, _ = draw_parameters(spec, streams)
+    for path, value in changes.items():
+        *parents, leaf = path.split("__")
+        node: ParamTree = params
+        for part in parents:
+            node = node[part]
+        node[leaf] = value
+    model = Replication(spec, params, streams)
+    model.run()
+    return model
+
+
+def _every_sector(name: str, value: Any) -> dict[str, Any]:
+    return {f"industry__sectors__{s}__{name}": value for s in SECTORS}
+
+
+def _zero_supply() -> dict[str, Any]:
+    """No US licences, nothing at sea on day 0, no distributor stock, nothing from elsewhere."""
+    return {
+        "licensing__destination_share__us": 0.0,
+        "supply__pre_controls_flow": 0.0,
+        "supply__outside_china_share": ParamTree(neodymium=0.0, dysprosium=0.0, samarium=0.0),
+        "industry__distributor_stock_days": 0.0,
+    }
+
+
+def _check_tonnes(model: Replication) -> None:
+    """Shipped = used + in stock + in transit, every day and sector; nothing negative."""
+    ind, sup = model.industry, model.supply
+    start = ind.initial_stock + ind.initial_distributor + sup.initial_in_transit
+    shipped = np.cumsum(sup.shipped_per_day(), axis=0)
+    used = np.cumsum(ind.used, axis=0)
+    in_transit = sup.in_transit()
+    held = ind.plant_stock + ind.distributor_stock
+    np.testing.assert_allclose(start + shipped, used + held + in_transit, rtol=1e-9, atol=TOL)
+    # what industry received is exactly what supply landed
+    np.testing.assert_allclose(ind.landed, sup.arrivals_per_day(), rtol=1e-12, atol=TOL)
+    assert (ind.stock >= 0).all()
+    assert (ind.plant_stock >= -TOL).all() and (ind.distributor_stock >= -TOL).all()
+    assert (in_transit >= -TOL).all()
+    # a halted plant uses nothing, a running one its full day: used + lost = full use
+    full = np.broadcast_to(ind.sector_demand, ind.used.shape)
+    np.testing.assert_allclose(ind.used + ind.lost_output * ind.sector_demand, full, rtol=1e-9)
+    assert (ind.halted <= ind.plants_per_sector).all() and (ind.halted >= 0).all()
+
+
+def test_baseline_conserves_tonnes(baseline):
+    model = _replication(baseline, seed=5, end=dt.date(2025, 12, 31))
+    _check_tonnes(model)
+    # the baseline is a real shortage: some plants halt, prices rise, then supply returns
+    assert model.industry.halted.sum() > 0
+    assert model.market.price.max() > 100.0
+    assert model.industry.landed[-30:].sum() > 0
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    lead=st.floats(0.5, 60),
+    cv=st.floats(0, 1.5),
+    lots=st.integers(1, 12),
+    distributor=st.floats(0, 40),
+    cover=st.floats(0.1, 200),
+    cover_sigma=st.floats(0, 1.5),
+    reorder=st.floats(0, 30),
+    extra=st.floats(0.5, 90),
+    restart=st.floats(1, 20),
+    unconstrained=st.booleans(),
+)
+def test_tonnes_conserve_for_random_parameters(
+    seed, lead, cv, lots, distributor, cover, cover_sigma, reorder, extra, restart, unconstrained
+):
+    model = _replication(
+        BASELINE,
+        seed,
+        supply__lead_time_mean_days=lead,
+        supply__lead_time_cv=cv,
+        supply__lots_per_licence=lots,
+        supply__unconstrained=unconstrained,
+        industry__distributor_stock_days=distributor,
+        **_every_sector("initial_cover_median_days", cover),
+        **_every_sector("initial_cover_sigma", cover_sigma),
+        **_every_sector("reorder_point_days", reorder),
+        **_every_sector("order_up_to_days", reorder + extra),
+        **_every_sector("restart_cover_days", restart),
+    )
+    _check_tonnes(model)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    cover=st.floats(0.5, 150),
+    cover_sigma=st.floats(0, 1.2),
+    size_sigma=st.floats(0, 1.5),
+)
+def test_with_no_supply_every_plant_halts_when_its_starting_stock_runs_out(
+    seed, cover, cover_sigma, size_sigma
+):
+    model = _replication(
+        BASELINE,
+        seed,
+        **_zero_supply(),
+        **_every_sector("initial_cover_median_days", cover),
+        **_every_sector("initial_cover_sigma", cover_sigma),
+        **_every_sector("plant_size_sigma", size_sigma),
+    )
+    ind = model.industry
+    assert ind.landed.sum() == 0.0
+    # a plant runs every day its stock covers a full day, and halts on the first day it does not
+    expected = np.floor(ind.initial_plant_stock / ind.use).astype(np.int64)
+    expected[expected >= model.clock.n_days] = -1  # still running at the horizon
+    np.testing.assert_array_equal(ind.first_halt_day, expected)
+    # and never restarts: halted plants only accumulate
+    assert (np.diff(ind.halted, axis=0) >= 0).all()
+    _check_tonnes(model)
+    # with orders going unfilled and nothing arriving, the price climbs and never falls
+    price = model.market.price
+    assert price[-1] > 100.0
+    assert (np.diff(price) >= 0).all()
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    cover=st.floats(0.0, 100),
+    reorder=st.floats(1, 30),
+    extra=st.floats(0.5, 60),
+)
+def test_with_unconstrained_supply_no_plant_halts_and_the_price_stays_flat(seed, cover, reorder, extra):
+    model = _replication(
+        BASELINE,
+        seed,
+        supply__unconstrained=True,
+        **_every_sector("initial_cover_median_days", max(cover, 1e-3)),
+        **_every_sector("reorder_point_days", reorder),
+        **_every_sector("order_up_to_days", reorder + extra),
+    )
+    assert model.industry.halted.sum() == 0
+    assert (model.industry.first_halt_day == -1).all()
+    assert (model.market.price == 100.0).all()
+    _check_tonnes(model)
+
+
+def test_held_military_licences_starve_defence_not_auto(baseline):
+    # every defence file is military-use material, and military files are held
+    model = _replication(baseline, seed=3, licensing__military_share__defence=1.0)
+    sup = model.supply
+    controls = sup.controls_day
+    defence, auto = SECTORS.index("defence"), SECTORS.index("auto")
+    assert sup.shipped[controls:, defence].sum() == 0.0
+    assert sup.shipped[controls:, auto].sum() > 0.0
+    # defence plants still get what came before the controls, and its outside-China share
+    assert model.industry.landed[:, defence].sum() > 0.0
+
+
+def test_licensed_tonnage_matches_normal_imports_per_contract(baseline):
+    model = _replication(baseline, seed=9)
+    sup = model.supply
+    lic = model.params.licensing
+    us = lic.destination_share.us / sum(lic.destination_share.values())
+    for i, sector in enumerate(SECTORS):
+        share = lic.sector_share[sector] / sum(lic.sector_share.values())
+        contracts = lic.arrivals_per_day * share * us
+        # a day's worth of contracts, each fully shipped, carries a day of normal imports from China
+        assert np.isclose(contracts * sup.tonnes_per_licence[i], sup.normal_china_flow[i])
+
+
+def test_outside_china_supply_ramps_up_only_when_switched_on(baseline):
+    off = _replication(baseline, seed=4)
+    on = _replication(
+        baseline,
+        seed=4,
+        supply__ramp__enabled=True,
+        supply__ramp__start=dt.date(2025, 5, 1),
+        supply__ramp__ramp_days=60.0,
+    )
+    day = on.clock.day(dt.date(2025, 8, 1))
+    assert (on.supply.outside[day] > off.supply.outside[day]).all()
+    assert np.allclose(on.supply.outside[:20], off.supply.outside[:20])
+    assert on.industry.halted.sum() <= off.industry.halted.sum()
