@@ -30,3 +30,8 @@ MILITARY_HANDLING: tuple[str, ...] = ("hold", "reject", "review")
 #: subsystem 2): neodymium for NdFeB magnets, dysprosium (with terbium) for the
 #: high-temperature NdFeB grades, samarium for SmCo magnets.
 ELEMENTS: tuple[str, ...] = ("neodymium", "dysprosium", "samarium")
+
+#: How US distributors share out magnets when they cannot fill every open order.
+#:  - first_come: orders are filled whole in the order they were placed
+#:  - proportional: every open order gets the same share of what there is
+ALLOCATION_RULES: tuple[str, ...] = ("first_come", "proportional")

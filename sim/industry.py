@@ -10,9 +10,12 @@ A day, in order:
 1. What lands today goes into the sector's distributor stock.
 2. Reorder rule (s, S): a plant whose stock plus open orders is below
    ``reorder_point_days`` of its use orders up to ``order_up_to_days``.
-3. Distributors fill open orders from their stock; when they cannot fill them
-   all, every open order gets the same share (rationing in proportion to what
-   was ordered). With unconstrained supply every order is filled at once.
+3. Distributors fill open orders from their stock. When they cannot fill them
+   all, the scenario's ``allocation`` rule decides: ``first_come`` fills whole
+   orders oldest first (a plant at the back of the queue gets nothing), while
+   ``proportional`` gives every open order the same share. With unconstrained
+   supply (a validation switch) a day of full use lands every day, and more
+   whenever open orders need it, so every order is filled at once.
 4. A halted plant restarts once its stock covers ``restart_cover_days``.
 5. A running plant uses one day's worth of magnets; a plant whose stock is
    below one day's use halts instead and uses nothing. Each halted plant-day
@@ -63,6 +66,9 @@ class Industry:
         self.sector = np.repeat(np.arange(N_SECTORS), counts).astype(np.int64)
         n_plants = int(counts.sum())
         z = rng.standard_normal((2, n_plants))
+        #: breaks ties between orders placed the same day (a fixed place in the queue per plant)
+        self.tiebreak = rng.random(n_plants)
+        self.first_come = params.industry.allocation == "first_come"
 
         def per_plant(name: str) -> np.ndarray:
             return np.array([float(tables[s][name]) for s in SECTORS])[self.sector]
@@ -80,6 +86,7 @@ class Industry:
         self.initial_plant_stock = self.stock.copy()
         self.initial_stock = np.bincount(self.sector, weights=self.stock, minlength=N_SECTORS)
         self.open_orders = np.zeros(n_plants)
+        self.order_time = np.zeros(n_plants)  # when the plant's oldest open order was placed
         self.running = np.ones(n_plants, dtype=bool)
         self.reorder_point = per_plant("reorder_point_days") * self.use
         self.order_up_to = per_plant("order_up_to_days") * self.use
@@ -103,14 +110,21 @@ class Industry:
         sector = self.sector
         need = self.stock + self.open_orders < self.reorder_point
         if need.any():
+            fresh = need & (self.open_orders <= 0.0)
+            self.order_time[fresh] = day + self.tiebreak[fresh]
             self.open_orders[need] = self.order_up_to[need] - self.stock[need]
         open_by_sector = np.bincount(sector, weights=self.open_orders, minlength=N_SECTORS)
         if unconstrained:
-            arrivals = open_by_sector  # whatever is ordered ships and lands today
+            # a day of full use lands every day, and more if open orders need it
+            short = np.maximum(open_by_sector - self.distributor - self.sector_demand, 0.0)
+            arrivals = self.sector_demand + short
         self.distributor += arrivals
-        with np.errstate(divide="ignore", invalid="ignore"):
-            fill = np.where(open_by_sector > 0, np.minimum(1.0, self.distributor / open_by_sector), 0.0)
-        delivered = self.open_orders * fill[sector]
+        if self.first_come and (self.distributor < open_by_sector).any():
+            delivered = self._first_come()
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                fill = np.where(open_by_sector > 0, np.minimum(1.0, self.distributor / open_by_sector), 0.0)
+            delivered = self.open_orders * fill[sector]
         self.stock += delivered
         self.open_orders -= delivered
         delivered_by_sector = np.bincount(sector, weights=delivered, minlength=N_SECTORS)
@@ -143,6 +157,20 @@ class Industry:
         s.orders_open = float(self.ordered_open[day])
         s.orders_filled = float(self.delivered[day])
         return arrivals
+
+    def _first_come(self) -> np.ndarray:
+        """Deliveries when distributors fill whole orders, oldest first, within each sector."""
+        waiting = np.flatnonzero(self.open_orders > 0.0)
+        queue = waiting[np.lexsort((self.order_time[waiting], self.sector[waiting]))]
+        wanted = self.open_orders[queue]
+        sector = self.sector[queue]
+        total = np.cumsum(wanted)
+        first = np.searchsorted(sector, np.arange(N_SECTORS))  # queue is grouped by sector
+        before_sector = np.concatenate(([0.0], total))[first]
+        ahead = total - wanted - before_sector[sector]  # tonnes wanted by older orders of the sector
+        delivered = np.zeros_like(self.open_orders)
+        delivered[queue] = np.clip(self.distributor[sector] - ahead, 0.0, wanted)
+        return delivered
 
     # --- results --------------------------------------------------------------------------
 

@@ -4,18 +4,16 @@ The index is 100 at the pre-crisis price. It moves with the gap between what
 US plants use at full output and what arrives, averaged over the last few
 weeks (an exponential average with memory ``price_memory_days``)::
 
-    supply gap = max(0, 1 - recent arrivals / full use)
-    shortage   = min(1, orders left unfilled today / one day of full use)
-    d log(index) = price_pressure_per_day * shortage * supply gap
-                   - price_easing_per_day * log(index / 100)
+    supply gap     = max(0, 1 - recent arrivals / full use)
+    d log(index)   = price_pressure_per_day * supply gap
+                     - price_easing_per_day * log(index / 100)
 
-The supply gap only counts while buyers are really short (orders left
-unfilled): a thin week of arrivals that distributors cover from stock moves
-nothing. Easing pulls the index back towards 100, so a long shortage levels
-off (buyers substitute, redesign or wait) and prices come down as supply
-returns, even while plants are still rebuilding stock. It never falls below
-its pre-crisis level: the model has no glut dynamics, and with ample supply
-the index stays flat (a validation test checks both).
+Easing pulls the index back towards 100, so a long shortage levels off
+(buyers substitute, redesign or wait) and prices come down as supply returns,
+even while plants are still rebuilding stock. The index never falls below its
+pre-crisis level: the model has no glut dynamics. With unlimited supply
+arrivals never fall short of full use and the index stays flat (a validation
+test checks it).
 
 The landed cost a US buyer pays adds the US tariff on Chinese goods to the
 index (an index of 100 with a 55% tariff lands at 155).
@@ -55,15 +53,11 @@ class Market:
         self.landed = np.full(n_days, 100.0)
         self.gap = np.zeros(n_days)
 
-    def advance_day(self, day: int, arrivals: float, unfilled: float, us_tariff_pct: float) -> None:
-        """Move the index by today's supply gap (``arrivals`` and ``unfilled`` in tonnes)."""
+    def advance_day(self, day: int, arrivals: float, us_tariff_pct: float) -> None:
+        """Move the index by the gap between full use and recent ``arrivals`` (tonnes a day)."""
         self.recent_arrivals += self.smoothing * (arrivals - self.recent_arrivals)
-        if self.full_use > 0:
-            gap = max(0.0, 1.0 - self.recent_arrivals / self.full_use)
-            short = min(1.0, max(0.0, unfilled) / self.full_use)
-        else:
-            gap = short = 0.0
-        self.log_price = max(0.0, self.log_price + self.pressure * short * gap - self.easing * self.log_price)
+        gap = max(0.0, 1.0 - self.recent_arrivals / self.full_use) if self.full_use > 0 else 0.0
+        self.log_price = max(0.0, self.log_price + self.pressure * gap - self.easing * self.log_price)
         price = 100.0 * math.exp(self.log_price)
         landed = price * (1.0 + us_tariff_pct / 100.0)
         self.price[day] = price

@@ -107,12 +107,7 @@ class Replication:
         if self.supply.unconstrained:
             self.supply.record_unconstrained(day, landed)
         self.tariffs.close_day(day)
-        self.market.advance_day(
-            day,
-            float(landed.sum()),
-            s.industry.orders_open - s.industry.orders_filled,
-            s.tariffs.us_on_china_pct,
-        )
+        self.market.advance_day(day, float(landed.sum()), s.tariffs.us_on_china_pct)
 
     def _licensing_event(self, event: ParamTree) -> None:
         self.licensing.apply_policy(event, self.env.now)

@@ -30,7 +30,7 @@ from sim.distributions import (
     TextParam,
     number,
 )
-from sim.domain import MILITARY_HANDLING, SECTORS
+from sim.domain import ALLOCATION_RULES, MILITARY_HANDLING, SECTORS
 
 
 class Section(BaseModel):
@@ -157,10 +157,14 @@ class PolicyEvent(Section):
 
 
 def _check_military_handling(p: Dist) -> None:
+    _check_choice("military_handling", p, MILITARY_HANDLING)
+
+
+def _check_choice(name: str, p: Dist, allowed: tuple[str, ...]) -> None:
     values = p.values if hasattr(p, "values") else [p.ppf(0.5)]
-    bad = [v for v in values if v not in MILITARY_HANDLING]
+    bad = [v for v in values if v not in allowed]
     if bad:
-        raise ValueError(f"military_handling must be one of {', '.join(MILITARY_HANDLING)}, got {bad[0]!r}")
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {bad[0]!r}")
 
 
 class LicensingSpec(Section):
@@ -272,10 +276,21 @@ class SectorPlantTables(Section):
 
 
 class IndustrySpec(Section):
-    """US magnet users: sectors as sets of plants with stock and a reorder rule (subsystem 3)."""
+    """US magnet users: sectors as sets of plants with stock and a reorder rule (subsystem 3).
+
+    ``allocation`` is how distributors share out magnets when they cannot fill
+    every open order: ``first_come`` (whole orders, oldest first) or
+    ``proportional`` (every open order gets the same share).
+    """
 
     distributor_stock_days: NonNegative
+    allocation: TextParam
     sectors: SectorPlantTables
+
+    @model_validator(mode="after")
+    def _allocation(self) -> IndustrySpec:
+        _check_choice("allocation", self.allocation, ALLOCATION_RULES)
+        return self
 
 
 # --- subsystem 4: market -----------------------------------------------------------------------
@@ -286,7 +301,7 @@ class MarketSpec(Section):
 
     Each day the log of the index rises by ``price_pressure_per_day`` times the
     supply gap (recent arrivals short of full use, averaged with memory
-    ``price_memory_days``) while orders go unfilled, and falls back towards its
+    ``price_memory_days``), and falls back towards its
     pre-crisis level at ``price_easing_per_day`` (a share of the log gap per
     day). It never falls below its pre-crisis level. See :mod:`sim.market`.
     """

@@ -93,9 +93,10 @@ def test_baseline_conserves_tonnes(baseline):
     extra=st.floats(0.5, 90),
     restart=st.floats(1, 20),
     unconstrained=st.booleans(),
+    allocation=st.sampled_from(["first_come", "proportional"]),
 )
 def test_tonnes_conserve_for_random_parameters(
-    seed, lead, cv, lots, distributor, cover, cover_sigma, reorder, extra, restart, unconstrained
+    seed, lead, cv, lots, distributor, cover, cover_sigma, reorder, extra, restart, unconstrained, allocation
 ):
     model = _replication(
         BASELINE,
@@ -105,6 +106,7 @@ def test_tonnes_conserve_for_random_parameters(
         supply__lots_per_licence=lots,
         supply__unconstrained=unconstrained,
         industry__distributor_stock_days=distributor,
+        industry__allocation=allocation,
         **_every_sector("initial_cover_median_days", cover),
         **_every_sector("initial_cover_sigma", cover_sigma),
         **_every_sector("reorder_point_days", reorder),
@@ -206,3 +208,30 @@ def test_outside_china_supply_ramps_up_only_when_switched_on(baseline):
     assert (on.supply.outside[day] > off.supply.outside[day]).all()
     assert np.allclose(on.supply.outside[:20], off.supply.outside[:20])
     assert on.industry.halted.sum() <= off.industry.halted.sum()
+
+
+def test_first_come_fills_oldest_orders_whole_and_proportional_shares_out(baseline):
+    first = _replication(baseline, seed=8, industry__allocation="first_come")
+    shared = _replication(baseline, seed=8, industry__allocation="proportional")
+    # same plants, same supply up to the first shortage; rationing differs after it
+    np.testing.assert_array_equal(first.industry.initial_plant_stock, shared.industry.initial_plant_stock)
+    _check_tonnes(first)
+    _check_tonnes(shared)
+    # queueing for whole orders lets the plants at the back run dry sooner
+    assert first.industry.first_halt_day[first.industry.first_halt_day >= 0].min() <= (
+        shared.industry.first_halt_day[shared.industry.first_halt_day >= 0].min()
+    )
+
+
+def test_first_come_allocation_serves_the_queue_in_order(baseline):
+    model = _replication(baseline, seed=2, end=dt.date(2025, 4, 10))
+    ind = model.industry
+    auto = np.flatnonzero(ind.sector == 0)[:4]
+    ind.open_orders[:] = 0.0
+    ind.open_orders[auto] = [5.0, 3.0, 4.0, 2.0]
+    ind.order_time[auto] = [3.2, 1.5, 2.9, 1.1]  # queue: plants 3, 1, 2, 0
+    ind.distributor[:] = 0.0
+    ind.distributor[0] = 6.0
+    delivered = ind._first_come()
+    np.testing.assert_allclose(delivered[auto], [0.0, 3.0, 1.0, 2.0])
+    assert delivered.sum() == 6.0
