@@ -8,9 +8,10 @@ reading what the ones before it published that day:
 2. supply: ship the lots of today's US licences, land what arrives;
 3. industry: plants order, distributors deliver, plants run or halt;
 4. tariffs: record the levels in force;
-5. market: the price index moves with the orders left unfilled.
+5. market: the price index moves with the supply gap;
+6. macro: book the day's GDP loss from idle plants and tariffs.
 
-(The negotiation and GDP come next, as they are built.) Dated events (the
+(The negotiation comes next, as it is built.) Dated events (the
 licensing policy timeline, the tariff schedule) are SimPy processes that fire
 at the start of their day, after the previous day has closed and before the new
 one is simulated, so policy never changes in the middle of a day.
@@ -31,6 +32,7 @@ from sim.clock import Clock
 from sim.domain import SECTORS
 from sim.industry import Industry
 from sim.licensing import LicensingReview
+from sim.macro import Macro
 from sim.market import Market
 from sim.sampling import ParamTree, draw_parameters
 from sim.scenario import Scenario
@@ -86,6 +88,7 @@ class Replication:
             self.market = Market(
                 self.clock.n_days, params, self.state.market, float(self.industry.sector_demand.sum())
             )
+            self.macro = Macro(self.clock, params, self.state.macro)
             self.env.process(self._timeline(params.tariffs.timeline, self.tariffs.apply))
         self.env.process(self._days())
         self.env.process(self._timeline(params.licensing.timeline, self._licensing_event))
@@ -108,6 +111,9 @@ class Replication:
             self.supply.record_unconstrained(day, landed)
         self.tariffs.close_day(day)
         self.market.advance_day(day, float(landed.sum()), s.tariffs.us_on_china_pct)
+        self.macro.advance_day(
+            day, s.industry.lost_output_share, s.tariffs.us_on_china_pct, s.tariffs.china_on_us_pct
+        )
 
     def _licensing_event(self, event: ParamTree) -> None:
         self.licensing.apply_policy(event, self.env.now)
@@ -142,7 +148,7 @@ class Replication:
         out = self.licensing.outcomes(deadline)
         if self.us_side:
             out |= self.industry.outcomes(day_of) | self.market.outcomes(day_of)
-            out |= self.tariffs.outcomes(deadline)
+            out |= self.tariffs.outcomes(deadline) | self.macro.outcomes()
         return out
 
     def series(self) -> dict[str, np.ndarray]:
@@ -154,7 +160,8 @@ class Replication:
         for i, sector in enumerate(SECTORS):
             out[f"arrivals_{sector}"] = arrivals[:, i]
             out[f"in_transit_{sector}"] = in_transit[:, i]
-        return out | self.industry.series() | self.market.series() | self.tariffs.series()
+        out |= self.industry.series() | self.market.series() | self.tariffs.series()
+        return out | self.macro.series()
 
 
 def run_replication(

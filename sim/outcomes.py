@@ -61,6 +61,9 @@ SERIES: dict[str, Measure] = {
     "supply_gap": Measure(
         "% of full use", "shortfall of recent magnet arrivals below US plants' full use", "pct"
     ),
+    "gdp_loss": Measure("% of annual US GDP", "US GDP lost since the start, both channels", "pct"),
+    "gdp_loss_output": Measure("% of annual US GDP", "US GDP lost to halted plants since the start", "pct"),
+    "gdp_loss_tariffs": Measure("% of annual US GDP", "US GDP lost to tariff drag since the start", "pct"),
     "us_tariff_on_china": Measure("%", "US tariff on Chinese goods", "pct"),
     "china_tariff_on_us": Measure("%", "China's tariff on US goods", "pct"),
 }
@@ -121,12 +124,22 @@ _TARIFF_OUTCOMES: dict[str, Measure] = {
     "us_tariff_mean": Measure("%", "US tariff on Chinese goods, average over the horizon", "pct"),
 }
 
+_MACRO_OUTCOMES: dict[str, Measure] = {
+    "gdp_loss_q3_pct": Measure("% of annual GDP", "US GDP lost by 2025-09-30, halts and tariffs", "pct"),
+    "gdp_loss_q3_output_pct": Measure("% of annual GDP", "of which lost to halted plants", "pct"),
+    "gdp_loss_year_end_pct": Measure(
+        "% of annual GDP", "US GDP lost by 2025-12-31, halts and tariffs", "pct"
+    ),
+    "gdp_loss_year_end_output_pct": Measure("% of annual GDP", "of which lost to halted plants", "pct"),
+}
+
 #: Scalar outcomes by subsystem, in the order tables show them.
 OUTCOME_GROUPS: dict[str, dict[str, Measure]] = {
     "licensing": _LICENSING_OUTCOMES,
     "industry": _INDUSTRY_OUTCOMES,
     "market": _MARKET_OUTCOMES,
     "tariffs": _TARIFF_OUTCOMES,
+    "macro": _MACRO_OUTCOMES,
 }
 OUTCOMES: dict[str, Measure] = {name: m for group in OUTCOME_GROUPS.values() for name, m in group.items()}
 GROUP_OF: dict[str, str] = {name: g for g, group in OUTCOME_GROUPS.items() for name in group}

@@ -136,7 +136,8 @@ def fan_chart(
         )
         ax.set_ylabel(_unit_label(measure.unit if measure else series))
         _date_axis(ax)
-        ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+        decimals = 0 if top >= 10 else 1 if top >= 1 else 2
+        ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter(f"{{x:,.{decimals}f}}"))
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.72), frameon=False)
         _save(fig, path)
     return path
@@ -194,4 +195,13 @@ def draw_default_plots(results: Results) -> list[Path]:
             results, "price_index", folder / "price_index_fan.png", "Rare-earth magnet price index", None
         )
     )
+    paths.append(
+        fan_chart(
+            results,
+            "gdp_loss",
+            folder / "gdp_loss_fan.png",
+            "US GDP lost to plant halts and tariffs, cumulative",
+        )
+    )
+
     return paths

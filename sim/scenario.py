@@ -331,6 +331,33 @@ class TariffSpec(Section):
     timeline: dict[str, TariffEvent] = Field(default_factory=dict)
 
 
+# --- subsystem 7: macro -------------------------------------------------------------------------
+
+
+class SectorValues(Section):
+    """A non-negative number per US sector."""
+
+    auto: NonNegative
+    electronics_industrial: NonNegative
+    aerospace: NonNegative
+    defence: NonNegative
+
+
+class MacroSpec(Section):
+    """GDP loss from idle plants and from tariffs, in % of annual US GDP (subsystem 7).
+
+    ``value_added_share_pct`` is each sector's magnet-dependent output as a
+    percentage of US GDP; ``output_multiplier`` spreads a loss to suppliers and
+    spending; the tariff drags are % of GDP a year per percentage point of
+    tariff. See :mod:`sim.macro`.
+    """
+
+    value_added_share_pct: SectorValues
+    output_multiplier: number(0, 10)
+    us_tariff_drag_per_point: NonNegative
+    china_tariff_drag_per_point: NonNegative
+
+
 def _upper(p: Dist) -> float:
     high = p.support()[1]
     return float("inf") if high is None else float(high)
@@ -345,7 +372,7 @@ assert set(SectorPlantTables.model_fields) == set(SECTORS)
 
 
 #: Sections of the US side of the model, which come together or not at all.
-US_SIDE = ("supply", "industry", "market", "tariffs")
+US_SIDE = ("supply", "industry", "market", "tariffs", "macro")
 
 
 # --- the whole scenario ------------------------------------------------------------------------
@@ -365,6 +392,7 @@ class Scenario(Section):
     industry: IndustrySpec | None = None
     market: MarketSpec | None = None
     tariffs: TariffSpec | None = None
+    macro: MacroSpec | None = None
 
     @model_validator(mode="after")
     def _us_side_whole(self) -> Scenario:

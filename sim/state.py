@@ -6,9 +6,9 @@ earlier in the day (or the day before) and publishes its own part. Snapshotting
 a replication (for forked branches) means copying this object and the
 subsystems' own queues, nothing else.
 
-Each subsystem of DESIGN.md owns one field. Licensing, supply, industry, market
-and tariffs are implemented; the negotiation and macro subsystems add their
-field here as they are built.
+Each subsystem of DESIGN.md owns one field. Licensing, supply, industry,
+market, tariffs and macro are implemented; the negotiation adds its field here
+when it is built.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from sim.clock import Clock
 from sim.industry import IndustryState
 from sim.licensing import LicensingState
+from sim.macro import MacroState
 from sim.market import MarketState
 from sim.supply import SupplyState
 from sim.tariffs import TariffState
@@ -34,3 +35,4 @@ class ModelState:
     industry: IndustryState = field(default_factory=IndustryState)
     market: MarketState = field(default_factory=MarketState)
     tariffs: TariffState = field(default_factory=TariffState)
+    macro: MacroState = field(default_factory=MacroState)

@@ -65,7 +65,8 @@ def summarise(results: Results) -> list[OutcomeSummary]:
         else:
             ok = values[~np.isnan(values)]
             q = np.quantile(ok, [0.5, 0.05, 0.95]) if ok.size else [math.nan] * 3
-            cells = [_fmt(float(x), kind) for x in q]
+            small = kind in ("pct", "share") and abs(float(q[0])) < 10  # small percentages: 2 decimals
+            cells = [f"{x:,.2f}" if small and not math.isnan(x) else _fmt(float(x), kind) for x in q]
             n = ok.size
         rows.append(
             OutcomeSummary(

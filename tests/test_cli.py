@@ -99,6 +99,8 @@ def test_run_writes_a_results_folder_that_pandas_opens(tmp_path):
         "auto_halt_before_june",
         "price_rise_peak_pct",
         "price_rise_may_2025_pct",
+        "gdp_loss_q3_pct",
+        "gdp_loss_year_end_pct",
     ):
         assert outcome in result.output, outcome
 
@@ -129,7 +131,13 @@ def test_run_writes_a_results_folder_that_pandas_opens(tmp_path):
     labels = [m["label"] for m in manifest["key_dates"]]
     assert labels[0] == "Export controls" and "London" in labels and labels[-1] == "Truce deadline"
 
-    for name in ("backlog_fan", "stock_by_sector", "plants_halted_by_sector", "price_index_fan"):
+    for name in (
+        "backlog_fan",
+        "stock_by_sector",
+        "plants_halted_by_sector",
+        "price_index_fan",
+        "gdp_loss_fan",
+    ):
         png = out / "plots" / f"{name}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert png.stat().st_size > 20_000
