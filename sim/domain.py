@@ -35,3 +35,8 @@ ELEMENTS: tuple[str, ...] = ("neodymium", "dysprosium", "samarium")
 #:  - first_come: orders are filled whole in the order they were placed
 #:  - proportional: every open order gets the same share of what there is
 ALLOCATION_RULES: tuple[str, ...] = ("first_come", "proportional")
+
+#: What a side can do at a decision point of the negotiation.
+DECISIONS: tuple[str, ...] = ("concede", "hold", "escalate")
+#: How a truce deadline can end (DESIGN.md subsystem 6).
+DEADLINE_OUTCOMES: tuple[str, ...] = ("deal", "extension", "snap_back", "escalation")

@@ -9,9 +9,11 @@ reading what the ones before it published that day:
 3. industry: plants order, distributors deliver, plants run or halt;
 4. tariffs: record the levels in force;
 5. market: the price index moves with the supply gap;
-6. macro: book the day's GDP loss from idle plants and tariffs.
+6. macro: book the day's GDP loss from idle plants and tariffs;
+7. negotiation: update each side's pain.
 
-(The negotiation comes next, as it is built.) Dated events (the
+Decision points of the negotiation (talks, deadlines) and a court ruling on
+the tariffs are SimPy processes too, firing at the start of their day. Dated events (the
 licensing policy timeline, the tariff schedule) are SimPy processes that fire
 at the start of their day, after the previous day has closed and before the new
 one is simulated, so policy never changes in the middle of a day.
@@ -34,6 +36,7 @@ from sim.industry import Industry
 from sim.licensing import LicensingReview
 from sim.macro import Macro
 from sim.market import Market
+from sim.negotiation import Negotiation
 from sim.sampling import ParamTree, draw_parameters
 from sim.scenario import Scenario
 from sim.state import ModelState
@@ -89,7 +92,15 @@ class Replication:
                 self.clock.n_days, params, self.state.market, float(self.industry.sector_demand.sum())
             )
             self.macro = Macro(self.clock, params, self.state.macro)
+            self.negotiation = Negotiation(
+                self.clock, params, streams, self.state.negotiation, self.licensing, self.tariffs
+            )
+            self.negotiation.start(0.0)
+            self.court_rng = streams.generator("tariffs.court")
             self.env.process(self._timeline(params.tariffs.timeline, self.tariffs.apply))
+            self.env.process(self._negotiation())
+            if params.tariffs.get("court_ruling"):
+                self.env.process(self._court_ruling(params.tariffs.court_ruling))
         self.env.process(self._days())
         self.env.process(self._timeline(params.licensing.timeline, self._licensing_event))
 
@@ -114,6 +125,25 @@ class Replication:
         self.macro.advance_day(
             day, s.industry.lost_output_share, s.tariffs.us_on_china_pct, s.tariffs.china_on_us_pct
         )
+        self.negotiation.close_day(day, s)
+
+    def _negotiation(self) -> Iterator[Event]:
+        """Decision points in date order; an extension adds a new deadline while this runs."""
+        while (point := self.negotiation.next_point()) is not None:
+            if point.fire_day >= self.clock.n_days:
+                return
+            if point.fire_day > self.env.now:
+                yield self.env.timeout(point.fire_day - self.env.now)
+            self.negotiation.decide(self.env.now)
+
+    def _court_ruling(self, ruling: ParamTree) -> Iterator[Event]:
+        u = float(self.court_rng.random())  # drawn up front: the ruling date never shifts it
+        day = self.clock.day(ruling.date)
+        if day >= self.clock.n_days:
+            return
+        if day > self.env.now:
+            yield self.env.timeout(day - self.env.now)
+        self.tariffs.rule(u)
 
     def _licensing_event(self, event: ParamTree) -> None:
         self.licensing.apply_policy(event, self.env.now)
@@ -148,7 +178,7 @@ class Replication:
         out = self.licensing.outcomes(deadline)
         if self.us_side:
             out |= self.industry.outcomes(day_of) | self.market.outcomes(day_of)
-            out |= self.tariffs.outcomes(deadline) | self.macro.outcomes()
+            out |= self.tariffs.outcomes(deadline) | self.macro.outcomes() | self.negotiation.outcomes()
         return out
 
     def series(self) -> dict[str, np.ndarray]:
@@ -161,7 +191,7 @@ class Replication:
             out[f"arrivals_{sector}"] = arrivals[:, i]
             out[f"in_transit_{sector}"] = in_transit[:, i]
         out |= self.industry.series() | self.market.series() | self.tariffs.series()
-        return out | self.macro.series()
+        return out | self.macro.series() | self.negotiation.series()
 
 
 def run_replication(

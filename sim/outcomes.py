@@ -64,6 +64,16 @@ SERIES: dict[str, Measure] = {
     "gdp_loss": Measure("% of annual US GDP", "US GDP lost since the start, both channels", "pct"),
     "gdp_loss_output": Measure("% of annual US GDP", "US GDP lost to halted plants since the start", "pct"),
     "gdp_loss_tariffs": Measure("% of annual US GDP", "US GDP lost to tariff drag since the start", "pct"),
+    "us_pain": Measure("pain index", "US pain: idle value added + price rise + GDP lost, weighted", "level"),
+    "china_pain": Measure(
+        "pain index", "China's pain: lost magnet export revenue + US tariff, weighted", "level"
+    ),
+    "chip_controls": Measure("0 or 1", "US chip-export controls in force", "level"),
+    "negotiation_state": Measure(
+        "code",
+        "0 truce, then the latest deadline's outcome: 1 deal, 2 extension, 3 snap-back, 4 escalation",
+        "level",
+    ),
     "us_tariff_on_china": Measure("%", "US tariff on Chinese goods", "pct"),
     "china_tariff_on_us": Measure("%", "China's tariff on US goods", "pct"),
 }
@@ -133,11 +143,23 @@ _MACRO_OUTCOMES: dict[str, Measure] = {
     "gdp_loss_year_end_output_pct": Measure("% of annual GDP", "of which lost to halted plants", "pct"),
 }
 
+_NEGOTIATION_OUTCOMES: dict[str, Measure] = {
+    "deadline_deal": Measure("% of replications", "the truce deadline ends in a deal", "flag"),
+    "deadline_extension": Measure("% of replications", "the truce deadline ends in an extension", "flag"),
+    "deadline_snap_back": Measure("% of replications", "the truce lapses and tariffs snap back", "flag"),
+    "deadline_escalation": Measure("% of replications", "the truce deadline ends in escalation", "flag"),
+    "deadline_date": Measure("date", "the truce deadline that was decided", "date"),
+    "extensions": Measure("extensions", "deadlines that ended in an extension over the horizon"),
+    "us_pain_at_deadline": Measure("pain index", "US pain on the truce deadline", "level"),
+    "china_pain_at_deadline": Measure("pain index", "China's pain on the truce deadline", "level"),
+}
+
 #: Scalar outcomes by subsystem, in the order tables show them.
 OUTCOME_GROUPS: dict[str, dict[str, Measure]] = {
     "licensing": _LICENSING_OUTCOMES,
     "industry": _INDUSTRY_OUTCOMES,
     "market": _MARKET_OUTCOMES,
+    "negotiation": _NEGOTIATION_OUTCOMES,
     "tariffs": _TARIFF_OUTCOMES,
     "macro": _MACRO_OUTCOMES,
 }

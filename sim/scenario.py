@@ -17,6 +17,7 @@ silently ignored.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -30,7 +31,7 @@ from sim.distributions import (
     TextParam,
     number,
 )
-from sim.domain import ALLOCATION_RULES, MILITARY_HANDLING, SECTORS
+from sim.domain import ALLOCATION_RULES, DECISIONS, MILITARY_HANDLING, SECTORS
 
 
 class Section(BaseModel):
@@ -131,11 +132,9 @@ class ReviewRegime(Section):
         return self
 
 
-class PolicyEvent(Section):
-    """A dated change to the review regime; fields left out keep their current value."""
+class RegimeChange(Section):
+    """Changes to the review regime; fields left out keep their current value."""
 
-    date: DateParam
-    label: str | None = Field(None, description="shown on plots as a key date")
     review_capacity_per_day: NonNegative | None = None
     mean_review_days: Positive | None = None
     min_review_days: NonNegative | None = None
@@ -150,10 +149,17 @@ class PolicyEvent(Section):
     military_approval_probability: Probability | None = None
 
     @model_validator(mode="after")
-    def _military(self) -> PolicyEvent:
+    def _military(self) -> RegimeChange:
         if self.military_handling is not None:
             _check_military_handling(self.military_handling)
         return self
+
+
+class PolicyEvent(RegimeChange):
+    """A dated change to the review regime; fields left out keep their current value."""
+
+    date: DateParam
+    label: str | None = Field(None, description="shown on plots as a key date")
 
 
 def _check_military_handling(p: Dist) -> None:
@@ -329,6 +335,7 @@ class TariffSpec(Section):
     us_on_china_pct: NonNegative
     china_on_us_pct: NonNegative
     timeline: dict[str, TariffEvent] = Field(default_factory=dict)
+    court_ruling: CourtRuling | None = None
 
 
 # --- subsystem 7: macro -------------------------------------------------------------------------
@@ -358,6 +365,128 @@ class MacroSpec(Section):
     china_tariff_drag_per_point: NonNegative
 
 
+# --- subsystem 5 (continued): the court case over the emergency tariffs ------------------------
+
+
+class CourtRuling(Section):
+    """A ruling on the emergency tariffs at an uncertain date, which may strike them.
+
+    If it strikes them, the US tariff on China falls to the Section 301 fallback
+    ``fallback_us_on_china_pct`` (never raising it) on the ruling's date.
+    """
+
+    date: DateParam
+    strike_probability: Probability
+    fallback_us_on_china_pct: NonNegative
+
+
+# --- subsystem 6: negotiation --------------------------------------------------------------------
+
+
+class SidePain(Section):
+    """How one side's pain is weighed and how it turns into decisions.
+
+    At a decision point the side concedes with probability
+    ``1 / (1 + exp(-(concede_base + concede_per_pain x pain)))``, which never
+    falls as pain rises (``concede_per_pain`` >= 0). If it does not concede it
+    escalates with probability ``escalate_share`` and otherwise holds.
+    """
+
+    concede_base: number(-20, 20)
+    concede_per_pain: NonNegative
+    escalate_share: Probability
+
+
+class USPain(SidePain):
+    """US pain = halted value added (share) + price rise (fraction) + GDP lost (%), weighted."""
+
+    weight_halted_output: NonNegative
+    weight_price_rise: NonNegative
+    weight_gdp_loss: NonNegative
+
+
+class ChinaPain(SidePain):
+    """China's pain = lost magnet export revenue (share) + US tariff (fraction), weighted."""
+
+    weight_lost_exports: NonNegative
+    weight_us_tariff: NonNegative
+
+
+class DecisionPoint(Section):
+    """A date at which both sides decide: scheduled talks or a truce deadline.
+
+    ``force_us`` / ``force_china`` fix a side's decision (concede, hold or
+    escalate): history, or a what-if. ``scripted`` talks are history whose
+    effects the licensing and tariff timelines already carry, so only the
+    decisions are recorded.
+    """
+
+    date: DateParam
+    label: str | None = None
+    kind: Literal["talks", "deadline"]
+    scripted: bool = False
+    force_us: TextParam | None = None
+    force_china: TextParam | None = None
+
+    @model_validator(mode="after")
+    def _choices(self) -> DecisionPoint:
+        for name in ("force_us", "force_china"):
+            value = getattr(self, name)
+            if value is not None:
+                _check_choice(name, value, DECISIONS)
+        return self
+
+
+class OutcomeEffect(Section):
+    """What a deadline outcome changes, the day after the deadline."""
+
+    us_on_china_pct: NonNegative | None = None
+    china_on_us_pct: NonNegative | None = None
+    capacity_multiplier: NonNegative | None = None
+    approval_multiplier: NonNegative | None = None
+    chip_controls: FlagParam | None = None
+    licensing: RegimeChange | None = None
+
+
+class DeadlineOutcomes(Section):
+    """The effect of each way a deadline can end."""
+
+    deal: OutcomeEffect
+    extension: OutcomeEffect
+    snap_back: OutcomeEffect
+    escalation: OutcomeEffect
+
+
+class TalkEffects(Section):
+    """What a decision at (unscripted) talks does."""
+
+    us_concession_tariff_cut_points: NonNegative
+    us_escalation_tariff_rise_points: NonNegative
+    china_concession_capacity_factor: NonNegative
+    china_escalation_capacity_factor: NonNegative
+
+
+class Linkage(Section):
+    """US chip controls slow China's licensing and hold its military magnets."""
+
+    chip_controls_at_start: FlagParam
+    chip_capacity_factor: NonNegative
+    chip_approval_factor: NonNegative
+
+
+class NegotiationSpec(Section):
+    """Two sides, their pain, decision points and what outcomes do (subsystem 6)."""
+
+    extension_days: Positive
+    pain_window_days: number(1, None)
+    us: USPain
+    china: ChinaPain
+    linkage: Linkage
+    talks: TalkEffects
+    outcomes: DeadlineOutcomes
+    decision_points: dict[str, DecisionPoint] = Field(default_factory=dict)
+
+
 def _upper(p: Dist) -> float:
     high = p.support()[1]
     return float("inf") if high is None else float(high)
@@ -372,7 +501,7 @@ assert set(SectorPlantTables.model_fields) == set(SECTORS)
 
 
 #: Sections of the US side of the model, which come together or not at all.
-US_SIDE = ("supply", "industry", "market", "tariffs", "macro")
+US_SIDE = ("supply", "industry", "market", "tariffs", "macro", "negotiation")
 
 
 # --- the whole scenario ------------------------------------------------------------------------
@@ -393,6 +522,7 @@ class Scenario(Section):
     market: MarketSpec | None = None
     tariffs: TariffSpec | None = None
     macro: MacroSpec | None = None
+    negotiation: NegotiationSpec | None = None
 
     @model_validator(mode="after")
     def _us_side_whole(self) -> Scenario:

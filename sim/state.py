@@ -6,9 +6,7 @@ earlier in the day (or the day before) and publishes its own part. Snapshotting
 a replication (for forked branches) means copying this object and the
 subsystems' own queues, nothing else.
 
-Each subsystem of DESIGN.md owns one field. Licensing, supply, industry,
-market, tariffs and macro are implemented; the negotiation adds its field here
-when it is built.
+Each subsystem of DESIGN.md owns one field.
 """
 
 from __future__ import annotations
@@ -20,6 +18,7 @@ from sim.industry import IndustryState
 from sim.licensing import LicensingState
 from sim.macro import MacroState
 from sim.market import MarketState
+from sim.negotiation import NegotiationState
 from sim.supply import SupplyState
 from sim.tariffs import TariffState
 
@@ -36,3 +35,4 @@ class ModelState:
     market: MarketState = field(default_factory=MarketState)
     tariffs: TariffState = field(default_factory=TariffState)
     macro: MacroState = field(default_factory=MacroState)
+    negotiation: NegotiationState = field(default_factory=NegotiationState)

@@ -24,6 +24,8 @@ STREAMS: dict[str, str] = {
     "licensing.decisions": "approve or reject, renew after expiry, re-apply after refusal",
     "supply.lead_times": "shipping lead time of each lot of magnets",
     "industry.plants": "size and starting stock of each US plant",
+    "tariffs.court": "whether the court strikes the emergency tariffs",
+    "negotiation.decisions": "each side's decision at each decision point",
 }
 
 

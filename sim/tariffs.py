@@ -1,13 +1,17 @@
 """Tariff levels between the US and China (DESIGN.md subsystem 5).
 
-Both tariffs are step series: they hold their level until a dated event moves
-them (the April escalation, the Geneva cut, the London figures). For now the
-events are a schedule in the scenario file; the negotiation subsystem will add
-the moves that depend on how talks go (snap-back, a court ruling).
+Both tariffs are step series: they hold their level until something moves
+them. Dated events in the scenario file carry what is known (the April
+escalation, the Geneva cut, the London figures); the negotiation moves them
+at decision points (a deal, a snap-back, an escalation). A court ruling on the
+emergency tariffs comes at an uncertain date and may strike them: from then
+on the US tariff on China cannot exceed the Section 301 fallback, whatever
+else happens.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +25,7 @@ class TariffState:
 
     us_on_china_pct: float = 0.0
     china_on_us_pct: float = 0.0
+    struck_down: bool = False  # a court struck the emergency tariffs
 
 
 class Tariffs:
@@ -30,15 +35,30 @@ class Tariffs:
         self.state = state
         state.us_on_china_pct = float(params.tariffs.us_on_china_pct)
         state.china_on_us_pct = float(params.tariffs.china_on_us_pct)
+        self.cap_us = math.inf
+        self.court = params.tariffs.get("court_ruling")
         self.us = np.zeros(n_days)
         self.china = np.zeros(n_days)
 
     def apply(self, event: ParamTree) -> None:
         """A dated change: levels the event names replace the current ones."""
-        if event.get("us_on_china_pct") is not None:
-            self.state.us_on_china_pct = float(event["us_on_china_pct"])
-        if event.get("china_on_us_pct") is not None:
-            self.state.china_on_us_pct = float(event["china_on_us_pct"])
+        self.set_levels(us=event.get("us_on_china_pct"), china=event.get("china_on_us_pct"))
+
+    def set_levels(self, us: float | None = None, china: float | None = None) -> None:
+        """Change either level (None keeps it); the US level never exceeds a court's cap."""
+        if us is not None:
+            self.state.us_on_china_pct = min(float(us), self.cap_us)
+        if china is not None:
+            self.state.china_on_us_pct = float(china)
+
+    def rule(self, u: float) -> bool:
+        """The court rules; with probability ``strike_probability`` it strikes the emergency tariffs."""
+        if self.court is None or u >= self.court.strike_probability:
+            return False
+        self.cap_us = float(self.court.fallback_us_on_china_pct)
+        self.state.struck_down = True
+        self.set_levels(us=self.state.us_on_china_pct)
+        return True
 
     def close_day(self, day: int) -> None:
         self.us[day] = self.state.us_on_china_pct

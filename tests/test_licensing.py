@@ -65,11 +65,27 @@ def test_fast_track_serves_us_civil_files_first(baseline):
 
 
 def test_green_channel_never_lengthens_the_median_wait(baseline):
+    """On common random numbers, trusted firms never wait longer, and the median wait does not rise.
+
+    Per replication the median over *all* files can rise a little: putting one
+    lane first reorders the queue, and files with a long statutory minimum lose
+    their place to files with a short one. Over replications it does not.
+    """
     green = load_scenario("green_channel")
-    for rep in range(4):  # common random numbers: same seed and replication
-        base = run_replication(baseline.spec, 21, rep).outcomes
-        with_green = run_replication(green.spec, 21, rep).outcomes
-        assert with_green["wait_days_median"] <= base["wait_days_median"] * 1.02
+    medians = []
+    for rep in range(6):  # common random numbers: same seed and replication
+        base = _model(baseline.spec, 21, rep)
+        with_green = _model(green.spec, 21, rep)
+        assert _lane_median_wait(with_green, "green") <= _lane_median_wait(base, "green") + 1e-9
+        medians.append((base.outcomes()["wait_days_median"], with_green.outcomes()["wait_days_median"]))
+    base_median, green_median = np.median(np.array(medians), axis=0)
+    assert green_median <= base_median * 1.01
+
+
+def _lane_median_wait(model: Replication, lane: str) -> float:
+    apps = model.licensing.apps
+    mine = (apps.column("lane") == LANE_INDEX[lane]) & ~np.isnan(apps.column("decided"))
+    return float(np.median(apps.column("decided")[mine] - apps.column("filed")[mine]))
 
 
 def test_no_capacity_means_no_decisions(baseline):
