@@ -70,12 +70,17 @@ def key_dates(scenario: LoadedScenario) -> list[dict[str, str]]:
     marks = [(spec.licensing.controls_label, spec.licensing.controls_start)]
     marks += [(ev.label, ev.date) for ev in spec.licensing.timeline.values() if ev.label]
     marks += [(spec.calendar.truce_deadline_label, spec.calendar.truce_deadline)]
-    out = [
-        {"label": label, "date": dist.ppf(0.5).isoformat(), "uncertain": dist.is_uncertain}
-        for label, dist in marks
-        if label
-    ]
-    return sorted(out, key=lambda m: m["date"])
+    if spec.negotiation is not None:  # what-if decision points with a label (new talks, a chip rule)
+        marks += [
+            (p.label, p.date) for p in spec.negotiation.decision_points.values() if p.label and not p.scripted
+        ]
+    if spec.tariffs is not None and spec.tariffs.court_ruling is not None:
+        marks += [("Court ruling", spec.tariffs.court_ruling.date)]
+    out: dict[str, dict] = {}
+    for label, dist in marks:
+        if label and label not in out:
+            out[label] = {"label": label, "date": dist.ppf(0.5).isoformat(), "uncertain": dist.is_uncertain}
+    return sorted(out.values(), key=lambda m: m["date"])
 
 
 def run_experiment(

@@ -41,6 +41,14 @@ _STYLE = {
     "axes.spines.right": False,
 }
 
+#: Negotiation and tariff series drawn after a run of a scenario with a US side.
+US_SIDE_FANS: dict[str, str] = {
+    "us_tariff_on_china": "US tariff on Chinese goods",
+    "china_tariff_on_us": "China's tariff on US goods",
+    "us_pain": "US pain index (idle output, prices, GDP lost)",
+    "china_pain": "China's pain index (lost magnet exports, US tariff)",
+}
+
 #: Series drawn per sector (2 x 2 panels) after a run, with their titles.
 DEFAULT_SECTOR_PANELS: dict[str, str] = {
     "stock": "Magnet stock at US plants, by sector",
@@ -204,4 +212,6 @@ def draw_default_plots(results: Results) -> list[Path]:
         )
     )
 
+    for name, title in US_SIDE_FANS.items():
+        paths.append(fan_chart(results, name, folder / f"{name}_fan.png", title))
     return paths
