@@ -178,6 +178,31 @@ def sector_fan_panels(results: Results, prefix: str, path: Path, title: str) -> 
     return path
 
 
+def negotiation_state_shares(results: Results, path: Path) -> Path:
+    """Share of replications in each negotiation state, day by day, as stacked areas."""
+    from sim.domain import DEADLINE_OUTCOMES
+
+    codes = results.series("negotiation_state")
+    names = ["truce (before the deadline)", *(n.replace("_", "-") for n in DEADLINE_OUTCOMES)]
+    colours = ["#CCCCCC", GREEN, BLUE, ORANGE, VERMILLION]
+    shares = [100.0 * (codes == k).mean(axis=0) for k in range(len(names))]
+    scenario = results.manifest["scenario"]["name"]
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(13, 7), layout="constrained")
+        ax.stackplot(results.dates, shares, labels=names, colors=colours, alpha=0.85)
+        ax.set_ylim(0, 100)
+        mark_key_dates(ax, results.manifest.get("key_dates", []))
+        ax.set_title(
+            f"Where the negotiation stands: latest deadline outcome\n"
+            f"scenario: {scenario}, {codes.shape[0]} replications"
+        )
+        ax.set_ylabel("% of replications")
+        _date_axis(ax)
+        ax.legend(loc="lower left", frameon=True, framealpha=0.9)
+        _save(fig, path)
+    return path
+
+
 def _unit_label(unit: str) -> str:
     return unit[:1].upper() + unit[1:]
 
@@ -214,4 +239,5 @@ def draw_default_plots(results: Results) -> list[Path]:
 
     for name, title in US_SIDE_FANS.items():
         paths.append(fan_chart(results, name, folder / f"{name}_fan.png", title))
+    paths.append(negotiation_state_shares(results, folder / "negotiation_state.png"))
     return paths
