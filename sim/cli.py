@@ -173,6 +173,179 @@ def run(
         raise typer.Exit(130)
 
 
+@app.command(epilog="Examples: `tradesim sources` · `tradesim sources --figure magnet_price_rise_may_2025`")
+def sources(
+    figure: Annotated[
+        str | None, typer.Option("--figure", "-f", help="Show one figure and everything that uses it.")
+    ] = None,
+) -> None:
+    """List the figures taken from the source articles (the registry in `seeds/`).
+
+    Each figure has an id, a value and unit, the article it comes from, what it
+    measures (in our words), how reliable it is, and which scenario parameters and
+    calibration targets use it.
+    """
+    from sim.calibration import load_targets
+    from sim.figures import load_registry
+
+    registry = load_registry().figures
+    targets = load_targets()
+    if figure is not None:
+        if figure not in registry:
+            _fail(f"no figure {figure!r} in the registry (see `tradesim sources`)")
+        f = registry[figure]
+        value = f.value.isoformat() if hasattr(f.value, "isoformat") else f.value
+        out.print(f"[bold]{figure}[/]", highlight=False)
+        lines = [
+            ("value", f"{value} {f.unit}" if f.unit != "qualitative" else str(value)),
+            ("range (our reading)", f"{f.low} - {f.high}" if f.low is not None else "-"),
+            ("source file", f.source_file),
+            ("measures", f.measures),
+            ("reliability", f.reliability),
+            ("note", f.note or "-"),
+        ]
+        for key, text in lines:
+            out.print(f"  {key + ':':<21}{text}", highlight=False, soft_wrap=True)
+        uses = f.used_by or ["(no scenario parameter)"]
+        out.print("  used by parameters:", highlight=False)
+        for use in uses:
+            out.print(f"    {use}", highlight=False)
+        checked = [name for name, t in targets.items() if t.figure == figure]
+        out.print(f"  calibration targets: {', '.join(checked) if checked else '-'}", highlight=False)
+        return
+    table = Table(title="Figures from the source articles (seeds/figures.toml)", title_justify="left")
+    table.add_column("id", style="bold", no_wrap=True)
+    table.add_column("value", overflow="fold")
+    table.add_column("source", no_wrap=True)
+    table.add_column("reliability", no_wrap=True)
+    table.add_column("used by", justify="right")
+    table.add_column("measures", overflow="fold")
+    for fid, f in registry.items():
+        value = f.value.isoformat() if hasattr(f.value, "isoformat") else f.value
+        shown = str(value) if f.unit == "qualitative" else f"{value} {f.unit}"
+        n_targets = sum(t.figure == fid for t in targets.values())
+        used = f"{len(f.used_by)} params" + (f", {n_targets} target(s)" if n_targets else "")
+        table.add_row(fid, shown, f.source_file[:3], f.reliability, used, f.measures)
+    out.print(table)
+
+
+@app.command(epilog="Examples: `tradesim show baseline` · `tradesim show scenarios/no_deal.toml`")
+def show(
+    scenario: Annotated[str, typer.Argument(help="A scenario name from `tradesim list`, or a path.")],
+) -> None:
+    """Print a scenario as resolved: every parameter, its value or distribution, and its source.
+
+    Parameters inherited through `extends` are shown with the file that set them.
+    """
+    from sim.sampling import iter_parameters
+
+    try:
+        loaded = load_scenario(scenario)
+    except ScenarioError as exc:
+        _fail(exc)
+    table = Table(
+        title=f"{loaded.name}: {loaded.spec.description}",
+        title_justify="left",
+    )
+    table.add_column("parameter", style="bold", overflow="fold")
+    table.add_column("value or distribution", overflow="fold")
+    table.add_column("source", overflow="fold")
+    table.add_column("set in", no_wrap=True)
+    for path, dist in iter_parameters(loaded.spec):
+        origin = loaded.origins.get(path, "")
+        table.add_row(path, dist.describe(), dist.source or "-", Path(origin).stem if origin else "-")
+    out.print(table)
+
+
+@app.command(epilog="Examples: `tradesim calibrate` · `tradesim calibrate baseline --reps 400 --workers 2`")
+def calibrate(
+    scenarios: Annotated[
+        list[str] | None, typer.Argument(help="Only the targets of these scenarios (default: all).")
+    ] = None,
+    reps: Annotated[int, typer.Option("--reps", "-n", min=2, help="Replications per scenario.")] = 100,
+    seed: Annotated[int, typer.Option(min=0, help="Master seed (fixed, so CI runs are stable).")] = 1,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", min=1, help="Local processes. Default: all cores.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Keep the results folders here (default: discarded).")
+    ] = None,
+) -> None:
+    """Compare the model with the figures reported in the sources.
+
+    For each calibration target (`seeds/calibration.toml`) it runs the target's
+    scenario, computes the same quantity from the results tables, and prints the
+    figure beside the model's median and 90% interval, with whether the figure is
+    inside. Unverified and contradicted figures are shown, never checked. Exits 1
+    when a reliable target falls outside, so CI can run it.
+    """
+    import tempfile
+
+    from sim.calibration import evaluate, failures, load_targets
+
+    targets = load_targets()
+    wanted = sorted({t.scenario for t in targets.values()})
+    if scenarios:
+        unknown = [s for s in scenarios if s not in wanted]
+        if unknown:
+            _fail(f"no calibration targets for {', '.join(unknown)} (targets cover: {', '.join(wanted)})")
+        wanted = [s for s in wanted if s in scenarios]
+    n_workers = workers or default_workers()
+    with tempfile.TemporaryDirectory(prefix="tradesim-calibrate-") as tmp:
+        base = out_dir or Path(tmp)
+        results = {}
+        for name in wanted:
+            try:
+                loaded = load_scenario(name)
+            except ScenarioError as exc:
+                _fail(exc)
+            folder = base / name
+            if folder.exists() and any(folder.iterdir()):
+                _fail(f"{folder}: results folder exists and is not empty (choose another --out)")
+            with Progress(
+                TextColumn(f"{name:<20}"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
+            ) as bar:
+                task = bar.add_task("run", total=reps)
+                run_experiment(
+                    loaded, reps, seed, folder, n_workers, progress=lambda k, t=task: bar.advance(t, k)
+                )
+            results[name] = read_results(folder)
+        rows = evaluate(targets, results)
+    table = Table(
+        title=f"Calibration: figures from the sources beside the model ({reps} replications, seed {seed})",
+        title_justify="left",
+        caption="Figures: `tradesim sources --figure ID`. Quantities are computed from the results tables.",
+        caption_justify="left",
+    )
+    table.add_column("target\n[dim]scenario: model quantity[/]", overflow="fold", min_width=28)
+    table.add_column("figure\n[dim]reliability[/]", overflow="fold", min_width=11, max_width=13)
+    for column in ("median", "5%", "95%"):
+        table.add_column(column, justify="right", no_wrap=True)
+    table.add_column("check", overflow="fold", min_width=12, max_width=16)
+    table.add_column("result", no_wrap=True, min_width=10)
+    colour = {"inside": "green", "outside": "red", "shown only": "yellow"}
+    notes = []
+    for r in rows:
+        table.add_row(
+            f"[bold]{r.target}[/]\n[dim]{r.scenario}: {r.quantity}[/]",
+            f"{r.figure_value}\n[dim]{r.reliability}[/]",
+            r.median,
+            r.low,
+            r.high,
+            r.check,
+            f"[{colour[r.status]}]{r.status}[/]",
+        )
+        if r.reason:
+            notes.append(f"  {r.target}: {r.reason}")
+    out.print(table)
+    if notes:
+        out.print("Notes:\n" + "\n".join(notes), highlight=False)
+    missed = failures(rows)
+    if missed:
+        err.print(f"[red]{len(missed)} reliable target(s) outside:[/] {', '.join(r.target for r in missed)}")
+        raise typer.Exit(1)
+
+
 def _print_summary(results) -> None:
     n = len(next(iter(results.outcomes.values())))
     table = Table(
