@@ -102,7 +102,7 @@ class ReviewQueue:
         current = len(self.free_at)
         if n > current:
             for _ in range(n - current):
-                heapq.heappush(self.free_at, now)
+                heapq.heappush(self.free_at, float(now))
         elif n < current:
             self.free_at = sorted(self.free_at)[current - n :]  # the soonest free leave
             heapq.heapify(self.free_at)
@@ -174,7 +174,7 @@ class ReviewQueue:
         expected = c * (t1 - self.free_at[0]) / self.mean_review_days
         if waiting < 2 * expected + 16:
             return None
-        free = np.array(self.free_at)
+        free = np.array(self.free_at, dtype=np.float64)  # env.now may be an int
         start_parts, finish_parts = [], []
         while True:
             busy_today = np.flatnonzero(free < t1)
