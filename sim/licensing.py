@@ -173,9 +173,10 @@ class LicensingReview:
         self._follow_ups = self.renewal_probability > 0 or self.reapply_probability > 0
         #: uniforms per decision: approval, then (if any) renew-or-reapply
         self._uniforms = _UniformBlocks(self.rng_decisions, 2 if self._follow_ups else 1)
-        self._new = _NewFilings(self, n_days=clock.n_days)
-
-        n = clock.n_days
+        self.n_days = n = clock.n_days
+        self._new = _NewFilings(self, n_days=n)
+        #: a whole-day term: a licence approved on day d lapses on day d + term, counted at close
+        self._whole_day_term = self.term_days.is_integer()
         size = n + 1  # index n collects whatever falls after the horizon
         #: future filings (renewals, re-applications) by day: (times, copied rows, kind)
         self.scheduled: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in range(n)]
@@ -187,7 +188,9 @@ class LicensingReview:
         self.decided_per_day = np.zeros((size, 2, len(SECTORS), len(DESTINATIONS)), dtype=np.int64)
         self.approved_per_day = self.decided_per_day[:, 1]  # a view
         self._decided_flat = self.decided_per_day.reshape(-1)  # a view, for np.add.at
+        self._decided_flat_days = self.decided_per_day.reshape(size, 2, -1)  # a view
         self.expiring_per_day = np.zeros(size, dtype=np.int64)
+        self._filed_today = 0
         self.queued_end_of_day = np.zeros(n, dtype=np.int64)
         self.reviewers_per_day = np.zeros(n, dtype=np.int64)
         self._regime_changed(0.0)
@@ -210,7 +213,8 @@ class LicensingReview:
         self.queue.set_reviewers(max(0, int(round(reviewers))), now)
         self.queue.set_tiers(r.tiers(), self.apps.raw("lane"))
         self.state.reviewers = self.queue.reviewers
-        self._p_approve = r.approval_by_lane_and_sector() * self.state.approval_multiplier
+        #: approval probability by lane * len(SECTORS) + sector
+        self._p_approve = (r.approval_by_lane_and_sector() * self.state.approval_multiplier).ravel()
         self._min_review = r.min_review_by_lane()
         self._any_min_review = bool(self._min_review.any())
 
@@ -229,6 +233,7 @@ class LicensingReview:
         t0 = float(day)
         batches: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
         counts = self.filed_per_day[day]
+        self._filed_today = 0
         if day == self.controls_day:
             n = int(round(self.p.initial_backlog))
             if n:
@@ -270,8 +275,9 @@ class LicensingReview:
             sector, destination, lane, kind = (
                 np.concatenate([b[i] for b in batches])[order] for i in range(1, 5)
             )
-        rows = self.apps.add(filed=filed, sector=sector, destination=destination, lane=lane, kind=kind)
-        self.queue.enqueue(filed, rows, lane)
+        first = self.apps.append(filed, sector, destination, lane, kind)
+        self._filed_today = filed.size
+        self.queue.enqueue(filed, range(first, first + filed.size), lane)
 
     def _new_attributes(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sector, destination and lane of new files, from four rows of uniform numbers."""
@@ -298,15 +304,15 @@ class LicensingReview:
         else:
             decided = finishes
         u = self._uniforms.take(rows.size)
-        approved = u[0] < self._p_approve[lane, sector]
+        approved = u[0] < self._p_approve[lane * len(SECTORS) + sector]
 
         apps.raw("started")[rows] = starts
         apps.raw("finished")[rows] = finishes
         apps.raw("decided")[rows] = decided
-        apps.raw("approved")[rows] = approved
+        apps.raw("approved")[rows] = approved.view(np.int8)
 
         # one count per decision in decided_per_day[day, approved, sector, destination]
-        n = self.clock.n_days
+        n = self.n_days
         day = decided.astype(np.int64)
         np.minimum(day, n, out=day)  # day n: after the horizon
         key = day * 2 + approved
@@ -315,9 +321,10 @@ class LicensingReview:
         key *= len(DESTINATIONS)
         key += destination
         np.add.at(self._decided_flat, key, 1)
-        expires = (decided[approved] + self.term_days).astype(np.int64)
-        np.minimum(expires, n, out=expires)
-        np.add.at(self.expiring_per_day, expires, 1)
+        if not self._whole_day_term:  # else counted from the day's approvals in _close_day
+            expires = (decided[approved] + self.term_days).astype(np.int64)
+            np.minimum(expires, n, out=expires)
+            np.add.at(self.expiring_per_day, expires, 1)
 
         if self._follow_ups:
             # renew after an approval, re-apply after a refusal: one uniform serves either
@@ -347,7 +354,7 @@ class LicensingReview:
         first_days = days[[0, *cut]].tolist()
         bounds = [0, *cut, days.size]
         for d, lo, hi in zip(first_days, bounds[:-1], bounds[1:], strict=True):
-            if d >= self.clock.n_days:
+            if d >= self.n_days:
                 break
             self.scheduled[d].append((times[lo:hi], source_rows[lo:hi], kinds[lo:hi]))
 
@@ -355,10 +362,12 @@ class LicensingReview:
         # Every decision dated `day` exists by now: decisions come from reviews started on
         # or before their date, so today's tallies are final and running totals suffice.
         s = self.state
-        decided_today = self.decided_per_day[day]
-        approved_today = decided_today[1]
-        n_approved = int(approved_today.sum())
-        s.backlog += int(self.filed_per_day[day].sum()) - int(decided_today.sum())
+        approved_today = self.approved_per_day[day]
+        n_rejected, n_approved = self._decided_flat_days[day].sum(axis=1).tolist()
+        if self._whole_day_term:
+            self.expiring_per_day[min(day + int(self.term_days), self.n_days)] += n_approved
+        s.backlog += self._filed_today - n_rejected - n_approved
+        self._filed_today = 0
         s.licences_in_force += n_approved - int(self.expiring_per_day[day])
         s.queued = self.queue.waiting
         s.approved_today = approved_today
@@ -457,7 +466,7 @@ class _NewFilings:
         self.n_days = n_days
         self._first = self._end = review.controls_day
         self._bounds: list[int] = []
-        self._columns: tuple[np.ndarray, ...] = ()
+        self._columns: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
     def day(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(filing times, sector, destination, lane, kind) of the new files of ``day``."""
@@ -465,7 +474,8 @@ class _NewFilings:
             self._draw(day)
         i = day - self._first
         lo, hi = self._bounds[i], self._bounds[i + 1]
-        return tuple(column[lo:hi] for column in self._columns)  # type: ignore[return-value]
+        times, sector, destination, lane, kind = self._columns
+        return times[lo:hi], sector[lo:hi], destination[lo:hi], lane[lo:hi], kind[lo:hi]
 
     def _draw(self, first: int) -> None:
         r = self.review

@@ -80,32 +80,46 @@ class ReviewQueue:
         self.tiers: list[list[int]] = []
         self.queues: list[Fifo] = []
         self.held = Fifo()
-        self.free_at: list[float] = []  # heap: when each reviewer is next free
+        #: when each reviewer is next free: a heap for the recursion, or, after a saturated
+        #: day, a numpy array (kept as such while days stay saturated); one of them is None
+        self._heap: list[float] | None = []
+        self._free: np.ndarray | None = None
         self.mean_review_days = 1.0
         self._queue_of_lane = np.full(n_lanes, 0, dtype=np.int64)
         self._draws: list[float] = []
         self._pos = 0
+        self._waiting = 0  # files in the queues and held
 
     # --- configuration ---------------------------------------------------------------------
 
     @property
     def reviewers(self) -> int:
-        return len(self.free_at)
+        return len(self._heap) if self._heap is not None else self._free.size
+
+    @property
+    def free_at(self) -> list[float]:
+        """When each reviewer is next free, as a heap."""
+        if self._heap is None:
+            self._heap = self._free.tolist()
+            heapq.heapify(self._heap)
+            self._free = None
+        return self._heap
 
     @property
     def waiting(self) -> int:
         """Files waiting for a reviewer, held files included."""
-        return sum(len(q.filed) - q.head for q in self.queues) + len(self.held)
+        return self._waiting
 
     def set_reviewers(self, n: int, now: float) -> None:
         """Grow or shrink the team; leaving reviewers finish the file in hand."""
-        current = len(self.free_at)
+        heap = self.free_at
+        current = len(heap)
         if n > current:
             for _ in range(n - current):
-                heapq.heappush(self.free_at, float(now))
+                heapq.heappush(heap, float(now))
         elif n < current:
-            self.free_at = sorted(self.free_at)[current - n :]  # the soonest free leave
-            heapq.heapify(self.free_at)
+            self._heap = sorted(heap)[current - n :]  # the soonest free leave
+            heapq.heapify(self._heap)
 
     def set_tiers(self, tiers: list[list[int]], lane_of_row: np.ndarray) -> None:
         """Regroup waiting files under a new priority order (lanes in no tier are held)."""
@@ -121,19 +135,24 @@ class ReviewQueue:
         self._queue_of_lane = np.full(self.n_lanes, len(tiers), dtype=np.int64)
         for i, tier in enumerate(tiers):
             self._queue_of_lane[tier] = i
+        self._waiting = 0
         self.enqueue(filed[order], rows[order], lane_of_row[rows[order]])
 
-    def enqueue(self, filed: np.ndarray, rows: np.ndarray, lanes: np.ndarray) -> None:
+    def enqueue(self, filed: np.ndarray, rows: np.ndarray | range, lanes: np.ndarray) -> None:
         """Add files, sorted by filing time, to the queue of their lane's tier."""
         n = filed.size
         if n == 0:
             return
+        self._waiting += n
         fifos = [*self.queues, self.held]
-        counts = np.bincount(self._queue_of_lane[lanes], minlength=len(fifos)).tolist()
+        target = self._queue_of_lane[lanes]
+        counts = np.bincount(target, minlength=len(fifos)).tolist()
         if n in counts:  # one queue takes them all: no reordering
-            fifos[counts.index(n)].extend(filed.tolist(), rows.tolist())
+            fifos[counts.index(n)].extend(filed.tolist(), rows if isinstance(rows, range) else rows.tolist())
             return
-        order = np.argsort(self._queue_of_lane[lanes], kind="stable")
+        if isinstance(rows, range):
+            rows = np.arange(rows.start, rows.stop)
+        order = np.argsort(target, kind="stable")
         filed_sorted = filed[order].tolist()
         rows_sorted = rows[order].tolist()
         lo = 0
@@ -146,35 +165,50 @@ class ReviewQueue:
 
     def serve(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Start every file a reviewer can take up in [t0, t1): rows, start and finish times."""
-        heap = self.free_at
-        if not heap:
-            return _EMPTY
-        if heap[0] < t0:  # reviewers idle since an earlier day are free from t0
-            idle = 0
-            while heap and heap[0] < t0:
-                heapq.heappop(heap)
-                idle += 1
-            for _ in range(idle):
-                heapq.heappush(heap, t0)
+        heap = self._heap
+        if heap is None:  # reviewers idle since an earlier day are free from t0
+            free = self._free
+            if free.size == 0:
+                return _EMPTY
+            np.maximum(free, t0, out=free)
+            first_free = float(free.min())
+        else:
+            if not heap:
+                return _EMPTY
+            if heap[0] < t0:  # reviewers idle since an earlier day are free from t0
+                idle = 0
+                while heap and heap[0] < t0:
+                    heapq.heappop(heap)
+                    idle += 1
+                for _ in range(idle):
+                    heapq.heappush(heap, t0)
+            first_free = heap[0]
         queues = [q for q in self.queues if len(q.filed) > q.head]
         if not queues:
             return _EMPTY
-        done = self._serve_saturated(queues, t1)
+        done = self._serve_saturated(queues, first_free, t1)
         if done is not None:
+            self._waiting -= done[0].size
             return done
         rows, starts, finishes = self._serve_exact(queues, t1)
-        if not rows:
+        k = len(rows)
+        if not k:
             return _EMPTY
-        return np.array(rows, dtype=np.int64), np.array(starts), np.array(finishes)
+        self._waiting -= k
+        return (
+            np.fromiter(rows, np.int64, k),
+            np.fromiter(starts, np.float64, k),
+            np.fromiter(finishes, np.float64, k),
+        )
 
-    def _serve_saturated(self, queues: list[Fifo], t1: float):
+    def _serve_saturated(self, queues: list[Fifo], first_free: float, t1: float):
         """Vectorised day when every reviewer stays busy; None when that does not hold."""
-        c = len(self.free_at)
+        c = self.reviewers
         waiting = sum(len(q.filed) - q.head for q in queues)
-        expected = c * (t1 - self.free_at[0]) / self.mean_review_days
+        expected = c * (t1 - first_free) / self.mean_review_days
         if waiting < 2 * expected + 16:
             return None
-        free = np.array(self.free_at, dtype=np.float64)  # env.now may be an int
+        free = np.array(self._heap, dtype=np.float64) if self._heap is not None else self._free.copy()
         start_parts, finish_parts = [], []
         while True:
             busy_today = np.flatnonzero(free < t1)
@@ -200,8 +234,9 @@ class ReviewQueue:
         # its filing and later than file j-1's: k_j = j + cummax(g - j), g = first start >= filed.
         rows = np.empty(n, dtype=np.int64)
         open_slots = np.arange(n)
+        open_starts = starts
         taken: list[int] = []
-        for q in queues:
+        for i, q in enumerate(queues):
             m = open_slots.size
             if m == 0:
                 taken.append(0)
@@ -209,17 +244,21 @@ class ReviewQueue:
             count = min(m, len(q))
             filed = np.array(q.filed[q.head : q.head + count], dtype=np.float64)
             j = np.arange(count)
-            k = j + np.maximum.accumulate(np.searchsorted(starts[open_slots], filed) - j)
+            k = j + np.maximum.accumulate(np.searchsorted(open_starts, filed) - j)
             take = int(np.searchsorted(k, m))
             rows[open_slots[k[:take]]] = q.rows[q.head : q.head + take]
-            open_slots = np.delete(open_slots, k[:take])
             taken.append(take)
-        if open_slots.size:  # a reviewer would have sat idle: not a saturated day
-            return None
-        for q, take in zip(queues, taken, strict=False):
+            if i == len(queues) - 1:
+                if take < m:  # a reviewer would have sat idle: not a saturated day
+                    return None
+            elif take:
+                keep = np.ones(m, dtype=bool)
+                keep[k[:take]] = False
+                open_slots = open_slots[keep]
+                open_starts = open_starts[keep]
+        for q, take in zip(queues, taken, strict=True):
             q.advance(q.head + take)
-        self.free_at = free.tolist()
-        heapq.heapify(self.free_at)
+        self._free, self._heap = free, None
         return rows, starts, finishes
 
     def _ensure_draws(self, need: int) -> None:
