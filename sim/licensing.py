@@ -19,6 +19,11 @@ Speed: files are rows of :class:`sim.applications.ApplicationTable`, not SimPy
 processes, and the queue itself is :class:`sim.review_queue.ReviewQueue`.
 Filing and deciding are vectorised per day. SimPy drives the day boundaries
 and the dated policy events in between; policy never changes inside a day.
+What does not depend on the queue is drawn ahead in blocks: new filings (counts,
+times, attributes) 64 days at a time, decision uniforms a few thousand at a
+time; booked renewals and re-applications are sorted into days in bulk, just
+before the earliest falls due. Each named stream is still read in one fixed
+order, so a seed gives the same results on any number of workers.
 """
 
 from __future__ import annotations

@@ -20,6 +20,11 @@ Two ways to serve a day, with the same rules:
   if one does not, the day falls back to the recursion. The saturated path
   draws review times per reviewer rather than per file, so the two paths
   differ in which draw goes to which file, not in law.
+
+Each tier's queue is a pair of Python lists with a head index (serving ``k``
+files moves the index; the served prefix is cut off now and then). Reviewer
+free times are a heap for the recursion and stay a numpy array from one
+saturated day to the next, so a long saturated spell never rebuilds the heap.
 """
 
 from __future__ import annotations
