@@ -48,15 +48,41 @@ class ApplicationTable:
     def add(self, **columns: np.ndarray) -> np.ndarray:
         """Append rows given as equal-length arrays; return their row numbers."""
         n = len(next(iter(columns.values())))
-        need = self.size + n
-        if need > len(self._cols["filed"]):
-            new_cap = max(need, 2 * len(self._cols["filed"]))
-            for name, (dtype, fill) in _COLUMNS.items():
-                grown = np.full(new_cap, fill, dtype=dtype)
-                grown[: self.size] = self._cols[name][: self.size]
-                self._cols[name] = grown
-        rows = np.arange(self.size, need)
+        start = self.size
+        self._reserve(start + n)
         for name, values in columns.items():
-            self._cols[name][self.size : need] = values
-        self.size = need
-        return rows
+            self._cols[name][start : start + n] = values
+        self.size = start + n
+        return np.arange(start, start + n)
+
+    def append(
+        self,
+        filed: np.ndarray,
+        sector: np.ndarray,
+        destination: np.ndarray,
+        lane: np.ndarray,
+        kind: np.ndarray,
+    ) -> int:
+        """Append newly filed applications (the once-a-day fast path of :meth:`add`); return the first row."""
+        start = self.size
+        end = start + filed.size
+        cols = self._cols
+        if end > cols["filed"].size:
+            self._reserve(end)
+        cols["filed"][start:end] = filed
+        cols["sector"][start:end] = sector
+        cols["destination"][start:end] = destination
+        cols["lane"][start:end] = lane
+        cols["kind"][start:end] = kind
+        self.size = end
+        return start
+
+    def _reserve(self, need: int) -> None:
+        """Grow every column (at least doubling) to hold ``need`` rows."""
+        if need <= len(self._cols["filed"]):
+            return
+        new_cap = max(need, 2 * len(self._cols["filed"]))
+        for name, (dtype, fill) in _COLUMNS.items():
+            grown = np.full(new_cap, fill, dtype=dtype)
+            grown[: self.size] = self._cols[name][: self.size]
+            self._cols[name] = grown

@@ -19,6 +19,11 @@ Speed: files are rows of :class:`sim.applications.ApplicationTable`, not SimPy
 processes, and the queue itself is :class:`sim.review_queue.ReviewQueue`.
 Filing and deciding are vectorised per day. SimPy drives the day boundaries
 and the dated policy events in between; policy never changes inside a day.
+What does not depend on the queue is drawn ahead in blocks: new filings (counts,
+times, attributes) 64 days at a time, decision uniforms a few thousand at a
+time; booked renewals and re-applications are sorted into days in bulk, just
+before the earliest falls due. Each named stream is still read in one fixed
+order, so a seed gives the same results on any number of workers.
 """
 
 from __future__ import annotations
@@ -165,15 +170,32 @@ class LicensingReview:
         self.sector_share = _normalised(params.sector_share, SECTORS)
         self.destination_share = _normalised(params.destination_share, DESTINATIONS)
         self.military_share = np.array([params.military_share[s] for s in SECTORS])
-
-        n = clock.n_days
+        self.arrivals_per_day = float(params.arrivals_per_day)
+        self.renewal_probability = float(params.renewal_probability)
+        self.reapply_probability = float(params.reapply_probability)
+        self.renewal_delay = self.term_days - float(params.renewal_lead_days)
+        self.reapply_delay = float(params.reapply_delay_days)
+        self._follow_ups = self.renewal_probability > 0 or self.reapply_probability > 0
+        #: uniforms per decision: approval, then (if any) renew-or-reapply
+        self._uniforms = _UniformBlocks(self.rng_decisions, 2 if self._follow_ups else 1)
+        self.n_days = n = clock.n_days
+        self._new = _NewFilings(self, n_days=n)
+        #: a whole-day term: a licence approved on day d lapses on day d + term, counted at close
+        self._whole_day_term = self.term_days.is_integer()
         size = n + 1  # index n collects whatever falls after the horizon
         #: future filings (renewals, re-applications) by day: (times, copied rows, kind)
         self.scheduled: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in range(n)]
+        #: filings booked but not yet sorted into ``scheduled`` (done in bulk before the earliest is due)
+        self._booked: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._booked_from = math.inf
         self.filed_per_day = np.zeros((size, len(KINDS)), dtype=np.int64)
-        self.approved_per_day = np.zeros((size, len(SECTORS), len(DESTINATIONS)), dtype=np.int64)
-        self.rejected_per_day = np.zeros((size, len(SECTORS)), dtype=np.int64)
+        #: decisions by day, outcome (0 rejected, 1 approved), sector and destination
+        self.decided_per_day = np.zeros((size, 2, len(SECTORS), len(DESTINATIONS)), dtype=np.int64)
+        self.approved_per_day = self.decided_per_day[:, 1]  # a view
+        self._decided_flat = self.decided_per_day.reshape(-1)  # a view, for np.add.at
+        self._decided_flat_days = self.decided_per_day.reshape(size, 2, -1)  # a view
         self.expiring_per_day = np.zeros(size, dtype=np.int64)
+        self._filed_today = 0
         self.queued_end_of_day = np.zeros(n, dtype=np.int64)
         self.reviewers_per_day = np.zeros(n, dtype=np.int64)
         self._regime_changed(0.0)
@@ -196,8 +218,10 @@ class LicensingReview:
         self.queue.set_reviewers(max(0, int(round(reviewers))), now)
         self.queue.set_tiers(r.tiers(), self.apps.raw("lane"))
         self.state.reviewers = self.queue.reviewers
-        self._p_approve = r.approval_by_lane_and_sector() * self.state.approval_multiplier
+        #: approval probability by lane * len(SECTORS) + sector
+        self._p_approve = (r.approval_by_lane_and_sector() * self.state.approval_multiplier).ravel()
         self._min_review = r.min_review_by_lane()
+        self._any_min_review = bool(self._min_review.any())
 
     # --- one day --------------------------------------------------------------------------
 
@@ -212,37 +236,56 @@ class LicensingReview:
 
     def _file_applications(self, day: int) -> None:
         t0 = float(day)
-        batches: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
+        batches: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        counts = self.filed_per_day[day]
+        self._filed_today = 0
         if day == self.controls_day:
             n = int(round(self.p.initial_backlog))
-            batches.append((np.full(n, t0), self._new_attributes(n, KIND_BACKLOG)))
-        n = int(self.rng_arrivals.poisson(self.p.arrivals_per_day))
-        batches.append((t0 + np.sort(self.rng_arrivals.random(n)), self._new_attributes(n, KIND_NEW)))
+            if n:
+                sector, destination, lane = self._new_attributes(self.rng_attributes.random((4, n)))
+                batches.append((np.full(n, t0), sector, destination, lane, np.full(n, KIND_BACKLOG, np.int8)))
+                counts[KIND_BACKLOG] += n
+        new = self._new.day(day)
+        if new[0].size:
+            batches.append(new)
+            counts[KIND_NEW] += new[0].size
+        if self._booked_from < t0 + 1.0:
+            self._sort_booked()
         if self.scheduled[day]:
-            times = np.concatenate([b[0] for b in self.scheduled[day]])
-            source = np.concatenate([b[1] for b in self.scheduled[day]])
-            attrs = {name: self.apps.raw(name)[source] for name in ("sector", "destination", "lane")}
-            attrs["kind"] = np.concatenate([b[2] for b in self.scheduled[day]])
-            batches.append((times, attrs))
+            booked = self.scheduled[day]
+            if len(booked) == 1:
+                times, source, kind = booked[0]
+            else:
+                times, source, kind = (np.concatenate([b[i] for b in booked]) for i in range(3))
+            apps = self.apps
+            batches.append(
+                (
+                    times,
+                    apps.raw("sector")[source],
+                    apps.raw("destination")[source],
+                    apps.raw("lane")[source],
+                    kind,
+                )
+            )
+            counts += np.bincount(kind, minlength=len(KINDS))
             self.scheduled[day] = []
+        if not batches:
+            return
         if len(batches) == 1:
-            filed, columns = batches[0]
+            filed, sector, destination, lane, kind = batches[0]
         else:
             filed = np.concatenate([b[0] for b in batches])
             order = np.argsort(filed, kind="stable")
             filed = filed[order]
-            columns = {
-                name: np.concatenate([b[1][name] for b in batches])[order]
-                for name in ("sector", "destination", "lane", "kind")
-            }
-        if filed.size == 0:
-            return
-        rows = self.apps.add(filed=filed, **columns)
-        self.filed_per_day[day] += np.bincount(columns["kind"], minlength=len(KINDS))
-        self.queue.enqueue(filed, rows, columns["lane"])
+            sector, destination, lane, kind = (
+                np.concatenate([b[i] for b in batches])[order] for i in range(1, 5)
+            )
+        first = self.apps.append(filed, sector, destination, lane, kind)
+        self._filed_today = filed.size
+        self.queue.enqueue(filed, range(first, first + filed.size), lane)
 
-    def _new_attributes(self, n: int, kind: int) -> dict[str, np.ndarray]:
-        u = self.rng_attributes.random((4, n))
+    def _new_attributes(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sector, destination and lane of new files, from four rows of uniform numbers."""
         sector = _pick(u[0], self.sector_share)
         destination = _pick(u[1], self.destination_share)
         military = u[2] < self.military_share[sector]
@@ -253,12 +296,7 @@ class LicensingReview:
             np.where(destination == 1, EU_CIVIL, OTHER_CIVIL),
         )
         lane = np.where(military, MILITARY, lane).astype(np.int8)
-        return {
-            "sector": sector,
-            "destination": destination,
-            "lane": lane,
-            "kind": np.full(n, kind, dtype=np.int8),
-        }
+        return sector, destination, lane
 
     def _decide(self, rows: np.ndarray, starts: np.ndarray, finishes: np.ndarray) -> None:
         """Issue the decisions of files whose review started today (vectorised)."""
@@ -266,55 +304,62 @@ class LicensingReview:
         lane = apps.raw("lane")[rows]
         sector = apps.raw("sector")[rows]
         destination = apps.raw("destination")[rows]
-        decided = np.maximum(finishes, apps.raw("filed")[rows] + self._min_review[lane])
-        u = self.rng_decisions.random((3, rows.size))
-        approved = u[0] < self._p_approve[lane, sector]
+        if self._any_min_review:
+            decided = np.maximum(finishes, apps.raw("filed")[rows] + self._min_review[lane])
+        else:
+            decided = finishes
+        u = self._uniforms.take(rows.size)
+        approved = u[0] < self._p_approve[lane * len(SECTORS) + sector]
 
         apps.raw("started")[rows] = starts
         apps.raw("finished")[rows] = finishes
         apps.raw("decided")[rows] = decided
-        apps.raw("approved")[rows] = approved
+        apps.raw("approved")[rows] = approved.view(np.int8)
 
-        n = self.clock.n_days
-        day = np.minimum(decided.astype(np.int64), n)  # day n: after the horizon
-        _tally(self.approved_per_day, day[approved], sector[approved], destination[approved])
-        _tally(self.rejected_per_day, day[~approved], sector[~approved])
-        _tally(
-            self.expiring_per_day,
-            np.minimum((decided[approved] + self.term_days).astype(np.int64), n),
-        )
+        # one count per decision in decided_per_day[day, approved, sector, destination]
+        n = self.n_days
+        day = decided.astype(np.int64)
+        np.minimum(day, n, out=day)  # day n: after the horizon
+        key = day * 2 + approved
+        key *= len(SECTORS)
+        key += sector
+        key *= len(DESTINATIONS)
+        key += destination
+        np.add.at(self._decided_flat, key, 1)
+        if not self._whole_day_term:  # else counted from the day's approvals in _close_day
+            expires = (decided[approved] + self.term_days).astype(np.int64)
+            np.minimum(expires, n, out=expires)
+            np.add.at(self.expiring_per_day, expires, 1)
 
-        renew = approved & (u[1] < self.p.renewal_probability)
-        reapply = ~approved & (u[2] < self.p.reapply_probability)
-        times = np.concatenate(
-            (
-                decided[renew] + (self.term_days - self.p.renewal_lead_days),
-                decided[reapply] + self.p.reapply_delay_days,
+        if self._follow_ups:
+            # renew after an approval, re-apply after a refusal: one uniform serves either
+            follow = np.flatnonzero(
+                u[1] < np.where(approved, self.renewal_probability, self.reapply_probability)
             )
-        )
-        if times.size:
-            kinds = np.repeat(
-                np.array([KIND_RENEWAL, KIND_REAPPLICATION], dtype=np.int8),
-                [int(renew.sum()), int(reapply.sum())],
-            )
-            self._schedule(times, np.concatenate((rows[renew], rows[reapply])), kinds)
+            if follow.size:
+                renewal = approved[follow]
+                times = decided[follow] + np.where(renewal, self.renewal_delay, self.reapply_delay)
+                kinds = np.where(renewal, KIND_RENEWAL, KIND_REAPPLICATION).astype(np.int8)
+                self._booked.append((times, rows[follow], kinds))
+                self._booked_from = min(self._booked_from, float(times.min()))
 
-    def _schedule(self, times: np.ndarray, source_rows: np.ndarray, kinds: np.ndarray) -> None:
-        """Book future filings that copy the attributes of earlier applications."""
+    def _sort_booked(self) -> None:
+        """Sort booked future filings into ``scheduled`` by filing day."""
+        booked = self._booked
+        if len(booked) == 1:
+            times, source_rows, kinds = booked[0]
+        else:
+            times, source_rows, kinds = (np.concatenate([b[i] for b in booked]) for i in range(3))
+        self._booked = []
+        self._booked_from = math.inf
         days = times.astype(np.int64)
         order = np.argsort(days, kind="stable")
-        days, times, source_rows, kinds = (
-            days[order],
-            times[order],
-            source_rows[order],
-            kinds[order],
-        )
-        cut = np.flatnonzero(np.diff(days)) + 1
-        starts = np.concatenate(([0], cut)).tolist()
-        ends = np.concatenate((cut, [days.size])).tolist()
-        for lo, hi in zip(starts, ends, strict=True):
-            d = int(days[lo])
-            if d >= self.clock.n_days:
+        days, times, source_rows, kinds = days[order], times[order], source_rows[order], kinds[order]
+        cut = (np.flatnonzero(np.diff(days)) + 1).tolist()
+        first_days = days[[0, *cut]].tolist()
+        bounds = [0, *cut, days.size]
+        for d, lo, hi in zip(first_days, bounds[:-1], bounds[1:], strict=True):
+            if d >= self.n_days:
                 break
             self.scheduled[d].append((times[lo:hi], source_rows[lo:hi], kinds[lo:hi]))
 
@@ -323,9 +368,11 @@ class LicensingReview:
         # or before their date, so today's tallies are final and running totals suffice.
         s = self.state
         approved_today = self.approved_per_day[day]
-        n_approved = int(approved_today.sum())
-        decided_today = n_approved + int(self.rejected_per_day[day].sum())
-        s.backlog += int(self.filed_per_day[day].sum()) - decided_today
+        n_rejected, n_approved = self._decided_flat_days[day].sum(axis=1).tolist()
+        if self._whole_day_term:
+            self.expiring_per_day[min(day + int(self.term_days), self.n_days)] += n_approved
+        s.backlog += self._filed_today - n_rejected - n_approved
+        self._filed_today = 0
         s.licences_in_force += n_approved - int(self.expiring_per_day[day])
         s.queued = self.queue.waiting
         s.approved_today = approved_today
@@ -339,7 +386,7 @@ class LicensingReview:
         n = self.clock.n_days
         filed = self.filed_per_day[:n]
         approved = self.approved_per_day[:n].sum(axis=(1, 2))
-        rejected = self.rejected_per_day[:n].sum(axis=1)
+        rejected = self.decided_per_day[:n, 0].sum(axis=(1, 2))
         out = {
             "applications_filed": filed.sum(axis=1),
             "renewals_filed": filed[:, KIND_RENEWAL],
@@ -390,17 +437,63 @@ class LicensingReview:
         return out
 
 
-def _tally(table: np.ndarray, day: np.ndarray, *categories: np.ndarray) -> None:
-    """Add one to ``table[day, *categories]`` per entry, touching only the days involved."""
-    if day.size == 0:
-        return
-    first = int(day.min())
-    width = int(day.max()) - first + 1
-    key = day - first
-    for values, size in zip(categories, table.shape[1:], strict=True):
-        key = key * size + values
-    cells = width * int(np.prod(table.shape[1:], dtype=np.int64))
-    table[first : first + width] += np.bincount(key, minlength=cells).reshape((width, *table.shape[1:]))
+class _UniformBlocks:
+    """Uniform numbers for decisions, ``rows`` per decision, drawn a few thousand at a time."""
+
+    def __init__(self, rng: np.random.Generator, rows: int, block: int = 4096):
+        self.rng = rng
+        self.rows = rows
+        self.block = block
+        self._u = np.empty((rows, 0))
+        self._pos = 0
+
+    def take(self, n: int) -> np.ndarray:
+        """The next ``n`` columns (a view); a fresh block when the current one runs short."""
+        pos = self._pos
+        if pos + n > self._u.shape[1]:
+            self._u = self.rng.random((self.rows, max(self.block, n)))
+            pos = 0
+        self._pos = pos + n
+        return self._u[:, pos : pos + n]
+
+
+class _NewFilings:
+    """Times and attributes of new filings, drawn in blocks of days and handed out a day at a time.
+
+    Counts and times come from the arrivals stream and attributes from the attributes
+    stream, block after block in day order, so each stream is used the same way on every run.
+    """
+
+    BLOCK_DAYS = 64
+
+    def __init__(self, review: LicensingReview, n_days: int):
+        self.review = review
+        self.n_days = n_days
+        self._first = self._end = review.controls_day
+        self._bounds: list[int] = []
+        self._columns: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+    def day(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(filing times, sector, destination, lane, kind) of the new files of ``day``."""
+        if day >= self._end:
+            self._draw(day)
+        i = day - self._first
+        lo, hi = self._bounds[i], self._bounds[i + 1]
+        times, sector, destination, lane, kind = self._columns
+        return times[lo:hi], sector[lo:hi], destination[lo:hi], lane[lo:hi], kind[lo:hi]
+
+    def _draw(self, first: int) -> None:
+        r = self.review
+        days = max(1, min(self.BLOCK_DAYS, self.n_days - first))
+        counts = r.rng_arrivals.poisson(r.arrivals_per_day, days)
+        total = int(counts.sum())
+        times = np.repeat(np.arange(first, first + days, dtype=np.float64), counts)
+        times += r.rng_arrivals.random(total)
+        times.sort()  # in order within each day; the days are already in order
+        sector, destination, lane = r._new_attributes(r.rng_attributes.random((4, total)))
+        self._columns = (times, sector, destination, lane, np.full(total, KIND_NEW, dtype=np.int8))
+        self._bounds = [0, *np.cumsum(counts).tolist()]
+        self._first, self._end = first, first + days
 
 
 def _pick(u: np.ndarray, shares: np.ndarray) -> np.ndarray:

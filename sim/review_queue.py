@@ -20,18 +20,60 @@ Two ways to serve a day, with the same rules:
   if one does not, the day falls back to the recursion. The saturated path
   draws review times per reviewer rather than per file, so the two paths
   differ in which draw goes to which file, not in law.
+
+Each tier's queue is a pair of Python lists with a head index (serving ``k``
+files moves the index; the served prefix is cut off now and then). Reviewer
+free times are a heap for the recursion and stay a numpy array from one
+saturated day to the next, so a long saturated spell never rebuilds the heap.
 """
 
 from __future__ import annotations
 
 import heapq
 import math
-from collections import deque
-from itertools import islice
 
 import numpy as np
 
-Queue = tuple[deque[float], deque[int]]  # (filing times, row numbers), oldest first
+
+class Fifo:
+    """Files waiting in one tier, oldest first: filing times and row numbers.
+
+    Plain lists with a head index, so that serving ``k`` files is one slice and
+    an index move rather than ``k`` pops; the served prefix is cut off now and then.
+    """
+
+    __slots__ = ("filed", "head", "rows")
+
+    def __init__(self) -> None:
+        self.filed: list[float] = []
+        self.rows: list[int] = []
+        self.head = 0
+
+    def __len__(self) -> int:
+        return len(self.filed) - self.head
+
+    def extend(self, filed: list[float], rows: list[int]) -> None:
+        self.filed.extend(filed)
+        self.rows.extend(rows)
+
+    def pending(self) -> tuple[list[float], list[int]]:
+        """Filing times and rows of the files still waiting."""
+        return self.filed[self.head :], self.rows[self.head :]
+
+    def take(self, k: int) -> list[int]:
+        """Remove the ``k`` oldest files; return their rows."""
+        head = self.head
+        rows = self.rows[head : head + k]
+        self.advance(head + k)
+        return rows
+
+    def advance(self, head: int) -> None:
+        """Mark every file before index ``head`` as served."""
+        self.head = head
+        if head > 4096 and 2 * head > len(self.filed):
+            del self.filed[:head]
+            del self.rows[:head]
+            self.head = 0
 
 
 class ReviewQueue:
@@ -41,99 +83,137 @@ class ReviewQueue:
         self.n_lanes = n_lanes
         self.rng = rng
         self.tiers: list[list[int]] = []
-        self.queues: list[Queue] = []
-        self.held: Queue = (deque(), deque())
-        self.free_at: list[float] = []  # heap: when each reviewer is next free
+        self.queues: list[Fifo] = []
+        self.held = Fifo()
+        #: when each reviewer is next free: a heap for the recursion, or, after a saturated
+        #: day, a numpy array (kept as such while days stay saturated); one of them is None
+        self._heap: list[float] | None = []
+        self._free: np.ndarray | None = None
         self.mean_review_days = 1.0
         self._queue_of_lane = np.full(n_lanes, 0, dtype=np.int64)
         self._draws: list[float] = []
         self._pos = 0
+        self._waiting = 0  # files in the queues and held
 
     # --- configuration ---------------------------------------------------------------------
 
     @property
     def reviewers(self) -> int:
-        return len(self.free_at)
+        return len(self._heap) if self._heap is not None else self._free.size
+
+    @property
+    def free_at(self) -> list[float]:
+        """When each reviewer is next free, as a heap."""
+        if self._heap is None:
+            self._heap = self._free.tolist()
+            heapq.heapify(self._heap)
+            self._free = None
+        return self._heap
 
     @property
     def waiting(self) -> int:
         """Files waiting for a reviewer, held files included."""
-        return sum(len(q[0]) for q in self.queues) + len(self.held[0])
+        return self._waiting
 
     def set_reviewers(self, n: int, now: float) -> None:
         """Grow or shrink the team; leaving reviewers finish the file in hand."""
-        current = len(self.free_at)
+        heap = self.free_at
+        current = len(heap)
         if n > current:
             for _ in range(n - current):
-                heapq.heappush(self.free_at, now)
+                heapq.heappush(heap, float(now))
         elif n < current:
-            self.free_at = sorted(self.free_at)[current - n :]  # the soonest free leave
-            heapq.heapify(self.free_at)
+            self._heap = sorted(heap)[current - n :]  # the soonest free leave
+            heapq.heapify(self._heap)
 
     def set_tiers(self, tiers: list[list[int]], lane_of_row: np.ndarray) -> None:
         """Regroup waiting files under a new priority order (lanes in no tier are held)."""
         if tiers == self.tiers:
             return
-        old = [*self.queues, self.held]
-        filed = np.fromiter((t for q in old for t in q[0]), dtype=np.float64)
-        rows = np.fromiter((r for q in old for r in q[1]), dtype=np.int64)
+        old = [q.pending() for q in (*self.queues, self.held)]
+        filed = np.array([t for q in old for t in q[0]], dtype=np.float64)
+        rows = np.array([r for q in old for r in q[1]], dtype=np.int64)
         order = np.lexsort((rows, filed))
         self.tiers = tiers
-        self.queues = [(deque(), deque()) for _ in tiers]
-        self.held = (deque(), deque())
+        self.queues = [Fifo() for _ in tiers]
+        self.held = Fifo()
         self._queue_of_lane = np.full(self.n_lanes, len(tiers), dtype=np.int64)
         for i, tier in enumerate(tiers):
             self._queue_of_lane[tier] = i
+        self._waiting = 0
         self.enqueue(filed[order], rows[order], lane_of_row[rows[order]])
 
-    def enqueue(self, filed: np.ndarray, rows: np.ndarray, lanes: np.ndarray) -> None:
+    def enqueue(self, filed: np.ndarray, rows: np.ndarray | range, lanes: np.ndarray) -> None:
         """Add files, sorted by filing time, to the queue of their lane's tier."""
-        if filed.size == 0:
+        n = filed.size
+        if n == 0:
             return
+        self._waiting += n
+        fifos = [*self.queues, self.held]
         target = self._queue_of_lane[lanes]
+        counts = np.bincount(target, minlength=len(fifos)).tolist()
+        if n in counts:  # one queue takes them all: no reordering
+            fifos[counts.index(n)].extend(filed.tolist(), rows if isinstance(rows, range) else rows.tolist())
+            return
+        if isinstance(rows, range):
+            rows = np.arange(rows.start, rows.stop)
         order = np.argsort(target, kind="stable")
-        bounds = np.searchsorted(target[order], np.arange(len(self.queues) + 2))
         filed_sorted = filed[order].tolist()
         rows_sorted = rows[order].tolist()
-        for i, (q_filed, q_rows) in enumerate([*self.queues, self.held]):
-            lo, hi = int(bounds[i]), int(bounds[i + 1])
-            if hi > lo:
-                q_filed.extend(filed_sorted[lo:hi])
-                q_rows.extend(rows_sorted[lo:hi])
+        lo = 0
+        for fifo, count in zip(fifos, counts, strict=True):
+            if count:
+                fifo.extend(filed_sorted[lo : lo + count], rows_sorted[lo : lo + count])
+                lo += count
 
     # --- serving ---------------------------------------------------------------------------
 
     def serve(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Start every file a reviewer can take up in [t0, t1): rows, start and finish times."""
-        heap = self.free_at
-        if not heap:
-            return _EMPTY
-        if heap[0] < t0:  # reviewers idle since an earlier day are free from t0
-            idle = 0
-            while heap and heap[0] < t0:
-                heapq.heappop(heap)
-                idle += 1
-            for _ in range(idle):
-                heapq.heappush(heap, t0)
-        queues = [q for q in self.queues if q[0]]
+        heap = self._heap
+        if heap is None:  # reviewers idle since an earlier day are free from t0
+            free = self._free
+            if free.size == 0:
+                return _EMPTY
+            np.maximum(free, t0, out=free)
+            first_free = float(free.min())
+        else:
+            if not heap:
+                return _EMPTY
+            if heap[0] < t0:  # reviewers idle since an earlier day are free from t0
+                idle = 0
+                while heap and heap[0] < t0:
+                    heapq.heappop(heap)
+                    idle += 1
+                for _ in range(idle):
+                    heapq.heappush(heap, t0)
+            first_free = heap[0]
+        queues = [q for q in self.queues if len(q.filed) > q.head]
         if not queues:
             return _EMPTY
-        done = self._serve_saturated(queues, t1)
+        done = self._serve_saturated(queues, first_free, t1)
         if done is not None:
+            self._waiting -= done[0].size
             return done
         rows, starts, finishes = self._serve_exact(queues, t1)
-        if not rows:
+        k = len(rows)
+        if not k:
             return _EMPTY
-        return np.array(rows, dtype=np.int64), np.array(starts), np.array(finishes)
+        self._waiting -= k
+        return (
+            np.fromiter(rows, np.int64, k),
+            np.fromiter(starts, np.float64, k),
+            np.fromiter(finishes, np.float64, k),
+        )
 
-    def _serve_saturated(self, queues: list[Queue], t1: float):
+    def _serve_saturated(self, queues: list[Fifo], first_free: float, t1: float):
         """Vectorised day when every reviewer stays busy; None when that does not hold."""
-        c = len(self.free_at)
-        waiting = sum(len(q[0]) for q in queues)
-        expected = c * (t1 - self.free_at[0]) / self.mean_review_days
+        c = self.reviewers
+        waiting = sum(len(q.filed) - q.head for q in queues)
+        expected = c * (t1 - first_free) / self.mean_review_days
         if waiting < 2 * expected + 16:
             return None
-        free = np.array(self.free_at)
+        free = np.array(self._heap, dtype=np.float64) if self._heap is not None else self._free.copy()
         start_parts, finish_parts = [], []
         while True:
             busy_today = np.flatnonzero(free < t1)
@@ -146,9 +226,12 @@ class ReviewQueue:
             finish_parts.append(finish)
         if not start_parts:  # every reviewer busy past midnight: nobody starts today
             return _EMPTY
-        starts = np.concatenate(start_parts)
+        if len(start_parts) == 1:
+            starts, finishes = start_parts[0], finish_parts[0]
+        else:
+            starts, finishes = np.concatenate(start_parts), np.concatenate(finish_parts)
         order = np.argsort(starts, kind="stable")
-        starts, finishes = starts[order], np.concatenate(finish_parts)[order]
+        starts, finishes = starts[order], finishes[order]
         n = starts.size
         if n > waiting:
             return None
@@ -156,93 +239,104 @@ class ReviewQueue:
         # its filing and later than file j-1's: k_j = j + cummax(g - j), g = first start >= filed.
         rows = np.empty(n, dtype=np.int64)
         open_slots = np.arange(n)
+        open_starts = starts
         taken: list[int] = []
-        for q_filed, q_rows in queues:
+        for i, q in enumerate(queues):
             m = open_slots.size
             if m == 0:
                 taken.append(0)
                 continue
-            count = min(m, len(q_filed))
-            filed = np.fromiter(islice(q_filed, count), dtype=np.float64, count=count)
+            count = min(m, len(q))
+            filed = np.array(q.filed[q.head : q.head + count], dtype=np.float64)
             j = np.arange(count)
-            k = j + np.maximum.accumulate(np.searchsorted(starts[open_slots], filed) - j)
+            k = j + np.maximum.accumulate(np.searchsorted(open_starts, filed) - j)
             take = int(np.searchsorted(k, m))
-            rows[open_slots[k[:take]]] = np.fromiter(islice(q_rows, take), np.int64, count=take)
-            open_slots = np.delete(open_slots, k[:take])
+            rows[open_slots[k[:take]]] = q.rows[q.head : q.head + take]
             taken.append(take)
-        if open_slots.size:  # a reviewer would have sat idle: not a saturated day
-            return None
-        for (q_filed, q_rows), take in zip(queues, taken, strict=False):
-            for _ in range(take):
-                q_filed.popleft()
-                q_rows.popleft()
-        self.free_at = free.tolist()
-        heapq.heapify(self.free_at)
+            if i == len(queues) - 1:
+                if take < m:  # a reviewer would have sat idle: not a saturated day
+                    return None
+            elif take:
+                keep = np.ones(m, dtype=bool)
+                keep[k[:take]] = False
+                open_slots = open_slots[keep]
+                open_starts = open_starts[keep]
+        for q, take in zip(queues, taken, strict=True):
+            q.advance(q.head + take)
+        self._free, self._heap = free, None
         return rows, starts, finishes
 
-    def _more_draws(self, pos: int) -> tuple[list[float], int, int]:
-        fresh = self.rng.standard_exponential(8192).tolist()
-        self._draws = self._draws[pos:] + fresh
-        return self._draws, 0, len(self._draws)
+    def _ensure_draws(self, need: int) -> None:
+        """At least ``need`` unused review-time draws from ``_pos`` on (drawn 8192 at a time)."""
+        pos = self._pos
+        if len(self._draws) - pos < need:
+            fresh = self.rng.standard_exponential(max(8192, need)).tolist()
+            self._draws = self._draws[pos:] + fresh
+            self._pos = 0
 
-    def _serve_exact(self, queues: list[Queue], t1: float):
+    def _serve_exact(self, queues: list[Fifo], t1: float):
         """The recursion: each reviewer, as it comes free, takes the best file that has arrived."""
+        self._ensure_draws(sum(len(q.filed) - q.head for q in queues))
         heap, draws, pos = self.free_at, self._draws, self._pos
-        n_draws = len(draws)
         mean = self.mean_review_days
-        rows: list[int] = []
         starts: list[float] = []
         finishes: list[float] = []
+        starts_append, finishes_append = starts.append, finishes.append
         replace = heapq.heapreplace
         if len(queues) == 1:  # one tier: plain first come, first served
-            q_filed, q_rows = queues[0]
-            while q_filed:
-                a = q_filed[0]
+            q = queues[0]
+            filed, head = q.filed, q.head
+            off = pos - head
+            for i in range(head, len(filed)):
+                a = filed[i]
                 s = heap[0]
                 start = a if a > s else s
                 if start >= t1:
                     break
-                if pos == n_draws:
-                    draws, pos, n_draws = self._more_draws(pos)
-                q_filed.popleft()
-                finish = start + draws[pos] * mean
-                pos += 1
+                finish = start + draws[off + i] * mean
                 replace(heap, finish)
-                rows.append(q_rows.popleft())
-                starts.append(start)
-                finishes.append(finish)
-            self._pos = pos
-            return rows, starts, finishes
+                starts_append(start)
+                finishes_append(finish)
+            k = len(starts)
+            self._pos = pos + k
+            return q.take(k), starts, finishes
         inf = math.inf
+        rows: list[int] = []
+        filed_of = [q.filed for q in queues]
+        rows_of = [q.rows for q in queues]
+        heads = [q.head for q in queues]
+        ends = [len(f) for f in filed_of]
+        tiers = range(len(queues))
         while True:
             s = heap[0]
-            chosen = None
-            first_a, first_q = inf, None
-            for q in queues:
-                q_filed = q[0]
-                if q_filed:
-                    a = q_filed[0]
+            chosen = -1
+            first_a, first_q = inf, -1
+            for t in tiers:
+                h = heads[t]
+                if h < ends[t]:
+                    a = filed_of[t][h]
                     if a <= s:
-                        chosen, start = q, s
+                        chosen, start = t, s
                         break
                     if a < first_a:
-                        first_a, first_q = a, q
-            if chosen is None:
-                if first_q is None:
+                        first_a, first_q = a, t
+            if chosen < 0:
+                if first_q < 0:
                     break
                 chosen, start = first_q, first_a  # nobody waiting: the next file to arrive
             if start >= t1:
                 break
-            if pos == n_draws:
-                draws, pos, n_draws = self._more_draws(pos)
-            chosen[0].popleft()
             finish = start + draws[pos] * mean
             pos += 1
             replace(heap, finish)
-            rows.append(chosen[1].popleft())
-            starts.append(start)
-            finishes.append(finish)
+            h = heads[chosen]
+            rows.append(rows_of[chosen][h])
+            heads[chosen] = h + 1
+            starts_append(start)
+            finishes_append(finish)
         self._pos = pos
+        for q, h in zip(queues, heads, strict=True):
+            q.advance(h)
         return rows, starts, finishes
 
 
