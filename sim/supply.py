@@ -104,6 +104,7 @@ class Supply:
         self.ramp_days = float(ramp.ramp_days)
         self.target_element_share = np.array([float(ramp.target_outside_china_share[e]) for e in ELEMENTS])
 
+        self._base_outside: np.ndarray | None = None
         base_outside = self.outside_share(0)
         #: what China normally ships to each US sector, tonnes per day
         self.normal_china_flow = self.demand_per_day * (1.0 - base_outside)
@@ -127,10 +128,15 @@ class Supply:
 
     def outside_share(self, day: int) -> np.ndarray:
         """Share of each sector's needs met outside China on ``day`` (with any ramp-up)."""
+        if not (self.ramp_enabled and day >= self.ramp_start):
+            if self._base_outside is None:
+                self._base_outside = sector_outside_china_share(
+                    self.base_element_share, self.samarium_share, self.dysprosium_share
+                )
+            return self._base_outside
         share = self.base_element_share
-        if self.ramp_enabled and day >= self.ramp_start:
-            progress = min(1.0, (day - self.ramp_start + 1) / self.ramp_days)
-            share = share + progress * (self.target_element_share - share)
+        progress = min(1.0, (day - self.ramp_start + 1) / self.ramp_days)
+        share = share + progress * (self.target_element_share - share)
         return sector_outside_china_share(share, self.samarium_share, self.dysprosium_share)
 
     def _ship_pipeline(self) -> None:
