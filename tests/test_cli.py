@@ -32,7 +32,9 @@ def test_validate_accepts_every_real_scenario():
     assert result.output.count("ok ") == len(files)
 
 
-@pytest.mark.parametrize("command", [[], ["list"], ["validate"], ["run"]])
+@pytest.mark.parametrize(
+    "command", [[], ["list"], ["validate"], ["run"], ["show"], ["sources"], ["calibrate"]]
+)
 def test_every_command_has_help_with_an_example(command):
     result = runner.invoke(app, [*command, "--help"], terminal_width=200)
     assert result.exit_code == 0
