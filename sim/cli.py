@@ -346,6 +346,206 @@ def calibrate(
         raise typer.Exit(1)
 
 
+@app.command(
+    name="compare",
+    epilog="Examples: `tradesim compare baseline deal_by_deadline snap_back --reps 200 --seed 1` · "
+    "`tradesim compare baseline green_channel -n 50 --out results/green`",
+)
+def compare_command(
+    scenarios: Annotated[
+        list[str], typer.Argument(help="Two or more scenarios; the first is the reference.")
+    ],
+    reps: Annotated[int, typer.Option("--reps", "-n", min=2, help="Replications per scenario.")] = 200,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Master seed, shared by every scenario. Default: a fresh one.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", min=1, help="Local processes. Default: all cores.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Comparison folder. Default: results/compare-TIMESTAMP."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Write into an existing, non-empty folder.")] = False,
+    plots: Annotated[bool, typer.Option(help="Draw the comparison plots.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Run several scenarios on common random numbers and compare their outcomes.
+
+    Replication i of every scenario shares its random streams and the draws of
+    every parameter the scenarios have in common, so each scenario's shift against
+    the first is taken replication by replication (a paired difference, shown as
+    its median and 90% interval). Writes one results folder per scenario, the same
+    tidy tables with a `scenario` column, `comparison.csv` and plots.
+    """
+    from sim.compare import compare, format_diff, format_value, write_combined_tables
+
+    if len(scenarios) < 2:
+        _fail("compare needs at least two scenarios")
+    if len(set(scenarios)) < len(scenarios):
+        _fail("each scenario may appear once")
+    loaded = {}
+    for name in scenarios:
+        try:
+            spec = load_scenario(name)
+        except ScenarioError as exc:
+            _fail(exc)
+        loaded[spec.name] = spec
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = out_dir or Path("results") / f"compare-{stamp}"
+    if folder.exists() and any(folder.iterdir()) and not force:
+        _fail(f"{folder}: folder exists and is not empty (choose another --out, or --force)")
+    master_seed = new_master_seed() if seed is None else seed
+    n_workers = workers or default_workers()
+    out.print(
+        f"comparing {', '.join(loaded)}: {reps} replications each, seed {master_seed}, "
+        f"{n_workers} worker(s) -> {folder}",
+        highlight=False,
+    )
+    results = {}
+    for name, spec in loaded.items():
+        with Progress(
+            TextColumn(f"{name:<22}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            disable=quiet,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("run", total=reps)
+            report = run_experiment(
+                spec,
+                reps,
+                master_seed,
+                folder / name,
+                n_workers,
+                progress=lambda k, t=task: bar.advance(t, k),
+            )
+        if report.interrupted:
+            _fail(f"interrupted during {name}; finished scenarios are in {folder}", 130)
+        results[name] = read_results(folder / name)
+    rows = compare(results)
+    write_combined_tables(folder, results, rows)
+    names = list(results)
+    table = Table(
+        title=f"Outcomes by scenario: median (5%-95%); below, the paired shift against {names[0]}",
+        title_justify="left",
+        caption="Yes/no outcomes: share of replications; shifts in percentage points.",
+        caption_justify="left",
+    )
+    table.add_column("outcome", style="bold", overflow="fold", min_width=24)
+    for name in names:
+        table.add_column(name, justify="right", overflow="fold")
+    by_outcome: dict[str, list] = {}
+    for row in rows:
+        by_outcome.setdefault(row.outcome, []).append(row)
+    for outcome, cells in by_outcome.items():
+        kind = cells[0].kind
+        texts = []
+        for c in cells:
+            text = (
+                f"{format_value(c.median, kind)} ({format_value(c.low, kind)}-{format_value(c.high, kind)})"
+            )
+            if c.scenario != names[0]:
+                text += (
+                    f"\n[dim]{format_diff(c.diff_median, kind)} "
+                    f"({format_diff(c.diff_low, kind)} to {format_diff(c.diff_high, kind)})[/]"
+                )
+            texts.append(text)
+        table.add_row(f"{outcome}\n[dim]{cells[0].unit}[/]", *texts)
+    out.print(table)
+    if plots:
+        from sim.plots import draw_comparison_plots
+
+        for path in draw_comparison_plots(results, folder):
+            out.print(f"plot: {path}", highlight=False)
+    out.print(f"results: {folder} (comparison.csv, one folder per scenario)", highlight=False)
+
+
+@app.command(
+    epilog="Examples: `tradesim plot results/baseline-20251123` · "
+    "`tradesim plot results/base --series stock_auto` · "
+    "`tradesim plot results/base --outcome gdp_loss_q3_pct` · `tradesim plot results/base --list`"
+)
+def plot(
+    folder: Annotated[Path, typer.Argument(help="A results folder from `run` or `compare`.")],
+    series: Annotated[
+        str | None, typer.Option("--series", "-s", help="Draw one daily series as a fan chart.")
+    ] = None,
+    outcome: Annotated[
+        str | None,
+        typer.Option("--outcome", help="Draw one scalar outcome (histogram; side by side for a comparison)."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="png or svg.")] = "png",
+    list_only: Annotated[bool, typer.Option("--list", help="List what can be drawn.")] = False,
+) -> None:
+    """Redraw figures from a saved results folder, without re-running the model.
+
+    With no option it redraws every default figure into FOLDER/plots. `--series`
+    draws a fan chart (median, 50% and 90% bands over calendar dates, key dates
+    marked); `--outcome` a histogram, or violins side by side for a comparison.
+    """
+    import json
+
+    from sim.plots import (
+        draw_comparison_plots,
+        draw_default_plots,
+        fan_chart,
+        outcome_histogram,
+        outcome_violins,
+    )
+    from sim.results import ResultsError
+
+    if fmt not in ("png", "svg"):
+        _fail(f"--format must be png or svg, got {fmt!r}")
+    manifest_path = folder / "manifest.json"
+    if not manifest_path.is_file():
+        _fail(f"{folder}: not a results folder (no manifest.json)")
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    try:
+        if "comparison" in manifest:
+            results = {name: read_results(Path(path)) for name, path in manifest["folders"].items()}
+            first = next(iter(results.values()))
+            if list_only:
+                _list_drawable(first, comparison=True)
+                return
+            if outcome:
+                paths = [outcome_violins(results, outcome, folder / "plots" / f"{outcome}_by_scenario.{fmt}")]
+            elif series:
+                paths = [
+                    fan_chart(r, series, folder / "plots" / f"{series}_{name}_fan.{fmt}")
+                    for name, r in results.items()
+                ]
+            else:
+                paths = draw_comparison_plots(results, folder, fmt)
+        else:
+            results_one = read_results(folder)
+            if list_only:
+                _list_drawable(results_one, comparison=False)
+                return
+            if series:
+                paths = [fan_chart(results_one, series, folder / "plots" / f"{series}_fan.{fmt}")]
+            elif outcome:
+                paths = [outcome_histogram(results_one, outcome, folder / "plots" / f"{outcome}_hist.{fmt}")]
+            else:
+                paths = draw_default_plots(results_one, fmt)
+    except ResultsError as exc:
+        _fail(str(exc))
+    for path in paths:
+        out.print(f"plot: {path}", highlight=False)
+
+
+def _list_drawable(results, comparison: bool) -> None:
+    out.print("[bold]daily series[/] (--series):", highlight=False)
+    out.print("  " + ", ".join(results.series_names()), highlight=False, soft_wrap=True)
+    out.print(
+        "[bold]scalar outcomes[/] (--outcome" + (", side by side):" if comparison else ", histogram):"),
+        highlight=False,
+    )
+    out.print("  " + ", ".join(n for n in results.outcomes if n != "rep"), highlight=False, soft_wrap=True)
+
+
 def _print_summary(results) -> None:
     n = len(next(iter(results.outcomes.values())))
     table = Table(

@@ -111,7 +111,7 @@ _INDUSTRY_OUTCOMES: dict[str, Measure] = {
             f"lost_output_days_{s}": Measure(
                 "sector-days", f"{s} output lost, in days of the whole sector's output", "days"
             ),
-            f"first_stoppage_{s}": Measure("date", f"first day a {s} plant halted", "date"),
+            f"first_stoppage_{s}": Measure("date", f"first day any {s} plant halted", "date"),
             f"plants_ever_halted_{s}": Measure("plants", f"{s} plants that halted at least once"),
         }.items()
     },

@@ -17,8 +17,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sim.domain import SECTORS
-from sim.outcomes import SERIES
-from sim.results import Results
+from sim.outcomes import OUTCOMES, SERIES
+from sim.results import Results, ResultsError
 
 #: Okabe-Ito colours, safe for the common forms of colour blindness.
 BLUE, ORANGE, GREEN, VERMILLION, PURPLE, GREY = (
@@ -203,41 +203,196 @@ def negotiation_state_shares(results: Results, path: Path) -> Path:
     return path
 
 
+def _outcome_numbers(results: Results, name: str) -> tuple[np.ndarray, bool]:
+    """An outcome's values as floats (dates as matplotlib date numbers) and whether it is a date."""
+    if name not in results.outcomes:
+        available = ", ".join(n for n in results.outcomes if n != "rep")
+        raise ResultsError(f"{results.folder}: no outcome {name!r} (available: {available})")
+    values = results.outcomes[name]
+    if values.dtype.kind == "M":
+        ok = values[~np.isnat(values)]
+        return mdates.date2num(ok.astype("datetime64[D]").astype("O")), True
+    return values[~np.isnan(values)].astype(float), False
+
+
+def outcome_histogram(results: Results, name: str, path: Path) -> Path:
+    """Histogram of one scalar outcome across replications, median marked."""
+    values, is_date = _outcome_numbers(results, name)
+    measure = OUTCOMES.get(name)
+    scenario = results.manifest["scenario"]["name"]
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(12, 7), layout="constrained")
+        if values.size:
+            ax.hist(values, bins=min(40, max(8, values.size // 8)), color=BLUE, alpha=0.8, edgecolor="white")
+            median = float(np.median(values))
+            ax.axvline(median, color=VERMILLION, linewidth=2.5, label="median")
+            ax.legend(frameon=False)
+        if is_date:
+            ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+        ax.set_title(
+            f"{_sentence(measure.description if measure else name)}\n"
+            f"scenario: {scenario}, {values.size} replications"
+        )
+        ax.set_xlabel(_unit_label(measure.unit) if measure and not is_date else "Date (2025)")
+        ax.set_ylabel("Replications")
+        ax.grid(axis="y", alpha=0.3)
+        _save(fig, path)
+    return path
+
+
+def outcome_violins(results: dict[str, Results], name: str, path: Path) -> Path:
+    """One outcome, scenarios side by side: violins with the median and 90% interval marked."""
+    measure = OUTCOMES.get(name)
+    data, labels = [], []
+    is_date = False
+    for scenario, r in results.items():
+        values, is_date = _outcome_numbers(r, name)
+        data.append(values if values.size else np.array([np.nan]))
+        labels.append(_wrap_name(scenario))
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(max(13, 2.6 * len(data)), 7.5), layout="constrained")
+        positions = np.arange(1, len(data) + 1)
+        spread = [d for d in data if np.ptp(d[~np.isnan(d)]) > 0] if data else []
+        if spread:
+            parts = ax.violinplot(data, positions=positions, showextrema=False, widths=0.8)
+            for body, colour in zip(parts["bodies"], _cycle(len(data)), strict=True):
+                body.set_facecolor(colour)
+                body.set_alpha(0.45)
+        for x, values, colour in zip(positions, data, _cycle(len(data)), strict=True):
+            q05, q50, q95 = np.nanquantile(values, [0.05, 0.5, 0.95])
+            ax.vlines(x, q05, q95, color=colour, linewidth=4)
+            ax.scatter([x], [q50], color="white", edgecolor=colour, s=110, zorder=3, linewidths=2.5)
+        ax.set_xticks(positions, labels)
+        if is_date:
+            ax.yaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+        ax.set_ylabel(
+            _unit_label(measure.unit) if measure and not is_date else ("Date (2025)" if is_date else name)
+        )
+        n = min(d.size for d in data)
+        ax.set_title(
+            f"{_sentence(measure.description if measure else name)}\n"
+            f"median (dot) and 90% interval (bar), {n} replications per scenario"
+        )
+        ax.grid(axis="y", alpha=0.3)
+        _save(fig, path)
+    return path
+
+
+def deadline_outcome_bars(results: dict[str, Results], path: Path) -> Path:
+    """Stacked bars: share of replications ending the truce deadline each way, per scenario."""
+    from sim.domain import DEADLINE_OUTCOMES
+
+    colours = [GREEN, BLUE, ORANGE, VERMILLION]
+    names = list(results)
+    shares = np.zeros((len(DEADLINE_OUTCOMES), len(names)))
+    for j, name in enumerate(names):
+        for i, outcome in enumerate(DEADLINE_OUTCOMES):
+            values = results[name].outcomes.get(f"deadline_{outcome}")
+            if values is not None and values.size:
+                shares[i, j] = 100.0 * np.nanmean(values)
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(max(13, 2.4 * len(names)), 7.5), layout="constrained")
+        bottom = np.zeros(len(names))
+        x = np.arange(len(names))
+        for i, outcome in enumerate(DEADLINE_OUTCOMES):
+            ax.bar(x, shares[i], bottom=bottom, color=colours[i], label=outcome.replace("_", "-"), width=0.65)
+            for j in range(len(names)):
+                if shares[i, j] >= 6:
+                    ax.text(
+                        x[j],
+                        bottom[j] + shares[i, j] / 2,
+                        f"{shares[i, j]:.0f}%",
+                        ha="center",
+                        va="center",
+                        color="white",
+                        fontsize=13,
+                        fontweight="bold",
+                    )
+            bottom += shares[i]
+        ax.set_xticks(x, [_wrap_name(n) for n in names])
+        ax.set_ylim(0, 100)
+        ax.set_ylabel("% of replications")
+        n = min(len(r.outcomes["rep"]) for r in results.values())
+        ax.set_title(f"How the 10 August 2025 truce deadline ends, by scenario\n{n} replications each")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        _save(fig, path)
+    return path
+
+
+def _sentence(text: str) -> str:
+    """First letter upper case, the rest as written (keeps "US" and "GDP")."""
+    return text[:1].upper() + text[1:]
+
+
+def _wrap_name(name: str) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(name.replace("_", " "), 14))
+
+
+def _cycle(n: int) -> list[str]:
+    palette = [BLUE, ORANGE, GREEN, VERMILLION, PURPLE, GREY]
+    return [palette[i % len(palette)] for i in range(n)]
+
+
 def _unit_label(unit: str) -> str:
     return unit[:1].upper() + unit[1:]
 
 
 def _save(fig: plt.Figure, path: Path) -> None:
+    """Write the figure (PNG or SVG, by the file's suffix)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
-def draw_default_plots(results: Results) -> list[Path]:
-    """The figures written after every run."""
+def draw_default_plots(results: Results, fmt: str = "png") -> list[Path]:
+    """The figures written after every run (``fmt``: png or svg)."""
     folder = results.folder / "plots"
     paths = [
-        fan_chart(results, name, folder / f"{name}_fan.png", title) for name, title in DEFAULT_FANS.items()
+        fan_chart(results, name, folder / f"{name}_fan.{fmt}", title) for name, title in DEFAULT_FANS.items()
     ]
     if "price_index" not in results.series_names():  # the licence review alone
         return paths
     for prefix, title in DEFAULT_SECTOR_PANELS.items():
-        paths.append(sector_fan_panels(results, prefix, folder / f"{prefix}_by_sector.png", title))
+        paths.append(sector_fan_panels(results, prefix, folder / f"{prefix}_by_sector.{fmt}", title))
     paths.append(
         fan_chart(
-            results, "price_index", folder / "price_index_fan.png", "Rare-earth magnet price index", None
+            results, "price_index", folder / f"price_index_fan.{fmt}", "Rare-earth magnet price index", None
         )
     )
     paths.append(
         fan_chart(
             results,
             "gdp_loss",
-            folder / "gdp_loss_fan.png",
+            folder / f"gdp_loss_fan.{fmt}",
             "US GDP lost to plant halts and tariffs, cumulative",
         )
     )
-
     for name, title in US_SIDE_FANS.items():
-        paths.append(fan_chart(results, name, folder / f"{name}_fan.png", title))
-    paths.append(negotiation_state_shares(results, folder / "negotiation_state.png"))
+        paths.append(fan_chart(results, name, folder / f"{name}_fan.{fmt}", title))
+    paths.append(negotiation_state_shares(results, folder / f"negotiation_state.{fmt}"))
+    return paths
+
+
+#: Outcomes drawn side by side after a comparison.
+COMPARISON_OUTCOMES = (
+    "gdp_loss_year_end_pct",
+    "gdp_loss_q3_pct",
+    "halted_plant_days_auto",
+    "price_rise_peak_pct",
+    "backlog_at_deadline",
+)
+
+
+def draw_comparison_plots(results: dict[str, Results], folder: Path, fmt: str = "png") -> list[Path]:
+    """The figures written after a comparison: deadline outcome shares, key outcomes side by side."""
+    folder = folder / "plots"
+    paths = []
+    first = next(iter(results.values()))
+    if "deadline_deal" in first.outcomes:
+        paths.append(deadline_outcome_bars(results, folder / f"deadline_outcomes.{fmt}"))
+    for name in COMPARISON_OUTCOMES:
+        if all(name in r.outcomes for r in results.values()):
+            paths.append(outcome_violins(results, name, folder / f"{name}_by_scenario.{fmt}"))
     return paths

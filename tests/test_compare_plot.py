@@ -1,0 +1,110 @@
+"""Comparisons on common random numbers, and figures redrawn from saved results."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.compare import compare
+from sim.results import read_results
+
+runner = CliRunner()
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def comparison(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cmp") / "cmp"
+    result = runner.invoke(
+        app,
+        [
+            "compare",
+            "baseline",
+            "deal_by_deadline",
+            "snap_back",
+            "--reps",
+            "6",
+            "--seed",
+            "4",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+            "-q",
+        ],
+        terminal_width=200,
+    )
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_compare_writes_tidy_tables_with_a_scenario_column(comparison):
+    out, text = comparison
+    assert "paired shift against baseline" in text
+    outcomes = pd.read_csv(out / "outcomes.csv")
+    assert list(outcomes["scenario"].unique()) == ["baseline", "deal_by_deadline", "snap_back"]
+    assert len(outcomes) == 18
+    series = pd.read_csv(out / "series.csv", usecols=["scenario", "rep", "date", "gdp_loss"])
+    assert len(series) == 18 * 274
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["reference"] == "baseline" and manifest["master_seed"] == 4
+    for name in ("deadline_outcomes", "gdp_loss_year_end_pct_by_scenario"):
+        png = out / "plots" / f"{name}.png"
+        assert png.read_bytes()[:8] == PNG and png.stat().st_size > 15_000
+
+
+def test_paired_differences_equal_those_from_the_tables(comparison):
+    out, _ = comparison
+    table = pd.read_csv(out / "outcomes.csv")
+    base = table[table.scenario == "baseline"].set_index("rep")["gdp_loss_year_end_pct"]
+    snap = table[table.scenario == "snap_back"].set_index("rep")["gdp_loss_year_end_pct"]
+    paired = (snap - base).to_numpy()
+    rows = pd.read_csv(out / "comparison.csv")
+    row = rows[(rows.outcome == "gdp_loss_year_end_pct") & (rows.scenario == "snap_back")].iloc[0]
+    assert np.isclose(row.diff_median, np.quantile(paired, 0.5))
+    assert np.isclose(row.diff_low, np.quantile(paired, 0.05))
+    assert np.isclose(row["median"], np.quantile(snap, 0.5))
+    # common random numbers: everything before the deadline is the same path in every scenario
+    pre = rows[(rows.outcome == "backlog_at_deadline") & (rows.scenario != "baseline")]
+    assert (pre.diff_median == 0).all() and (pre.diff_low == 0).all() and (pre.diff_high == 0).all()
+
+
+def test_compare_flags_are_shares(comparison):
+    out, _ = comparison
+    results = {n: read_results(out / n) for n in ("baseline", "deal_by_deadline")}
+    rows = [r for r in compare(results) if r.outcome == "deadline_deal"]
+    assert rows[1].median == 1.0  # every replication of deal_by_deadline ends in a deal
+
+
+def test_plot_redraws_from_saved_results_without_rerunning(comparison, tmp_path):
+    out, _ = comparison
+    base = out / "baseline"
+    for png in (base / "plots").glob("*.png"):
+        png.unlink()
+    result = runner.invoke(app, ["plot", str(base)], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    drawn = sorted(p.name for p in (base / "plots").glob("*.png"))
+    assert {"backlog_fan.png", "stock_by_sector.png", "negotiation_state.png", "gdp_loss_fan.png"} <= set(
+        drawn
+    )
+    result = runner.invoke(app, ["plot", str(base), "--series", "stock_auto", "--format", "svg"])
+    assert result.exit_code == 0 and (base / "plots" / "stock_auto_fan.svg").read_text().startswith("<?xml")
+    result = runner.invoke(app, ["plot", str(base), "--outcome", "first_stoppage_auto"])
+    assert result.exit_code == 0 and (base / "plots" / "first_stoppage_auto_hist.png").read_bytes()[:8] == PNG
+    result = runner.invoke(app, ["plot", str(out), "--outcome", "price_rise_peak_pct"])
+    assert result.exit_code == 0 and (out / "plots" / "price_rise_peak_pct_by_scenario.png").is_file()
+
+
+def test_plot_lists_and_refuses_clearly(comparison, tmp_path):
+    out, _ = comparison
+    result = runner.invoke(app, ["plot", str(out / "baseline"), "--list"], terminal_width=200)
+    assert result.exit_code == 0 and "stock_auto" in result.output and "gdp_loss_q3_pct" in result.output
+    result = runner.invoke(app, ["plot", str(out / "baseline"), "--series", "no_such_series"])
+    assert result.exit_code == 2 and "no_such_series" in result.output and "Traceback" not in result.output
+    result = runner.invoke(app, ["plot", str(tmp_path)])
+    assert result.exit_code == 2 and "not a results folder" in result.output
