@@ -536,6 +536,115 @@ def plot(
         out.print(f"plot: {path}", highlight=False)
 
 
+@app.command(
+    epilog="Examples: `tradesim replay results/baseline-20251123 --rep 17` · "
+    "`tradesim replay results/cmp/snap_back --rep 3`"
+)
+def replay(
+    folder: Annotated[
+        Path, typer.Argument(help="A results folder from `run` (or one scenario of `compare`).")
+    ],
+    rep: Annotated[int, typer.Option("--rep", "-r", min=0, help="The replication to re-run.")],
+) -> None:
+    """Re-run exactly one replication from a saved results folder and print its story.
+
+    The manifest holds the scenario as resolved and the master seed, so the
+    replication is rebuilt with the same parameters and random streams; its
+    outcomes are checked against the saved row. Then its event log: policy
+    events, decisions, tariff changes, halts and restarts, with dates.
+    """
+    from sim.replay import event_log
+    from sim.replay import replay as replay_one
+    from sim.results import ResultsError
+
+    try:
+        replayed = replay_one(folder, rep)
+    except (ResultsError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    model = replayed.model
+    out.print(
+        f"[bold]{model.scenario.name}[/], replication {rep} (master seed {replayed.master_seed})",
+        highlight=False,
+    )
+    if replayed.mismatches:
+        err.print(
+            f"[yellow]warning:[/] {len(replayed.mismatches)} outcome(s) differ from the saved row "
+            f"(results written by another version?): {', '.join(replayed.mismatches[:6])}"
+        )
+    else:
+        out.print("re-run matches the saved outcomes exactly", highlight=False)
+    table = Table(title="What happened", title_justify="left")
+    table.add_column("date", no_wrap=True)
+    table.add_column("subsystem", no_wrap=True)
+    table.add_column("event", overflow="fold")
+    for event in event_log(model):
+        table.add_row(event.date.isoformat(), event.subsystem, event.text)
+    out.print(table)
+
+
+@app.command(
+    epilog="Examples: `tradesim diff baseline snap_back` · "
+    "`tradesim diff baseline my_what_if.toml --reps 100`"
+)
+def diff(
+    scenario_a: Annotated[str, typer.Argument(help="The reference scenario (name or path).")],
+    scenario_b: Annotated[str, typer.Argument(help="The scenario compared with it.")],
+    reps: Annotated[
+        int, typer.Option("--reps", "-n", min=0, help="Also run both and show paired outcome shifts.")
+    ] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Master seed for --reps.")] = 1,
+    workers: Annotated[int | None, typer.Option("--workers", "-w", min=1, help="Local processes.")] = None,
+) -> None:
+    """What differs between two scenarios: parameters (with sources), and with --reps, outcomes.
+
+    Plain text that reads well in a code review. Outcome shifts are paired on
+    common random numbers: median and 90% interval of B minus A, replication
+    by replication.
+    """
+    import tempfile
+
+    from sim.compare import compare, format_diff, format_value
+    from sim.sampling import iter_parameters
+
+    try:
+        a, b = load_scenario(scenario_a), load_scenario(scenario_b)
+    except ScenarioError as exc:
+        _fail(exc)
+    pa = {path: d for path, d in iter_parameters(a.spec)}
+    pb = {path: d for path, d in iter_parameters(b.spec)}
+    changed = []
+    for path in sorted(set(pa) | set(pb)):
+        da, db = pa.get(path), pb.get(path)
+        if da is not None and db is not None and da.describe() == db.describe() and da.source == db.source:
+            continue
+        changed.append((path, da, db))
+    lines = [f"--- {a.name}", f"+++ {b.name}", f"{len(changed)} parameter(s) differ"]
+    for path, da, db in changed:
+        lines.append(f"  {path}")
+        lines.append(f"    - {da.describe()}   ({da.source})" if da else "    - (absent)")
+        lines.append(f"    + {db.describe()}   ({db.source})" if db else "    + (absent)")
+    for line in lines:
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
+    if reps < 2:
+        return
+    with tempfile.TemporaryDirectory(prefix="tradesim-diff-") as tmp:
+        results = {}
+        for loaded in (a, b):
+            run_experiment(loaded, reps, seed, Path(tmp) / loaded.name, workers or default_workers())
+            results[loaded.name] = read_results(Path(tmp) / loaded.name)
+        rows = [r for r in compare(results) if r.scenario == b.name]
+    out.print(f"\noutcome shifts, {b.name} minus {a.name}, paired ({reps} replications, seed {seed}):")
+    for r in rows:
+        if r.diff_low == 0 and r.diff_high == 0:
+            continue  # unchanged in every replication
+        out.print(
+            f"  {r.outcome:<42} {format_diff(r.diff_median, r.kind):>12}"
+            f"  ({format_diff(r.diff_low, r.kind)} to {format_diff(r.diff_high, r.kind)})"
+            f"   now {format_value(r.median, r.kind)} {r.unit}",
+            highlight=False,
+        )
+
+
 def _list_drawable(results, comparison: bool) -> None:
     out.print("[bold]daily series[/] (--series):", highlight=False)
     out.print("  " + ", ".join(results.series_names()), highlight=False, soft_wrap=True)

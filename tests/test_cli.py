@@ -34,7 +34,19 @@ def test_validate_accepts_every_real_scenario():
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["list"], ["validate"], ["run"], ["show"], ["sources"], ["calibrate"], ["compare"], ["plot"]],
+    [
+        [],
+        ["list"],
+        ["validate"],
+        ["run"],
+        ["show"],
+        ["sources"],
+        ["calibrate"],
+        ["compare"],
+        ["plot"],
+        ["replay"],
+        ["diff"],
+    ],
 )
 def test_every_command_has_help_with_an_example(command):
     result = runner.invoke(app, [*command, "--help"], terminal_width=200)

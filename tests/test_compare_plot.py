@@ -108,3 +108,24 @@ def test_plot_lists_and_refuses_clearly(comparison, tmp_path):
     assert result.exit_code == 2 and "no_such_series" in result.output and "Traceback" not in result.output
     result = runner.invoke(app, ["plot", str(tmp_path)])
     assert result.exit_code == 2 and "not a results folder" in result.output
+
+
+def test_replay_rebuilds_one_replication_and_tells_its_story(comparison):
+    out, _ = comparison
+    result = runner.invoke(app, ["replay", str(out / "snap_back"), "--rep", "2"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "re-run matches the saved outcomes exactly" in result.output
+    assert "export controls take effect" in result.output
+    assert "truce_deadline: US holds, China holds -> snap-back" in result.output
+    assert "US tariff on China 55% -> 145%" in result.output
+    result = runner.invoke(app, ["replay", str(out / "snap_back"), "--rep", "99"])
+    assert result.exit_code == 2 and "no replication 99" in result.output
+
+
+def test_diff_lists_changed_parameters_with_sources_and_paired_shifts():
+    result = runner.invoke(app, ["diff", "baseline", "deal_by_deadline", "--reps", "3", "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    assert "negotiation.decision_points.truce_deadline.force_us" in result.output
+    assert "+ concede   (what-if: the US signs a comprehensive deal)" in result.output
+    assert "outcome shifts, deal_by_deadline minus baseline" in result.output
+    assert "backlog_at_deadline" not in result.output  # unchanged in every replication: left out
