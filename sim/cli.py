@@ -645,6 +645,34 @@ def diff(
         )
 
 
+@app.command(
+    epilog="Examples: `tradesim report results/baseline-20251123` · "
+    "`tradesim report results/base --out workshop.html`"
+)
+def report(
+    folder: Annotated[Path, typer.Argument(help="A results folder from `run`.")],
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Where to write it. Default: FOLDER/report.html.")
+    ] = None,
+) -> None:
+    """Write one self-contained HTML report of a results folder, to email or project.
+
+    Figures are embedded and nothing is fetched from the network: the scenario
+    description, the outcome table, the figures and every parameter with its source.
+    """
+    from sim.report import write_report
+    from sim.results import ResultsError
+
+    try:
+        results = read_results(folder)
+        if "comparison" in results.manifest:
+            _fail(f"{folder}: a comparison folder; report one of its scenario folders")
+        path = write_report(results, out_file)
+    except (ResultsError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    out.print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)", highlight=False)
+
+
 def _list_drawable(results, comparison: bool) -> None:
     out.print("[bold]daily series[/] (--series):", highlight=False)
     out.print("  " + ", ".join(results.series_names()), highlight=False, soft_wrap=True)

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import struct
+import subprocess
 
 import numpy as np
 import pandas as pd
@@ -129,3 +133,60 @@ def test_diff_lists_changed_parameters_with_sources_and_paired_shifts():
     assert "+ concede   (what-if: the US signs a comprehensive deal)" in result.output
     assert "outcome shifts, deal_by_deadline minus baseline" in result.output
     assert "backlog_at_deadline" not in result.output  # unchanged in every replication: left out
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def test_report_opens_in_a_real_browser_with_every_figure(comparison, tmp_path):
+    assert CHROMIUM, "this test needs Chromium (Debian: apt-get install chromium); .ci/run installs it"
+    out, _ = comparison
+    folder = out / "deal_by_deadline"
+    result = runner.invoke(app, ["report", str(folder)])
+    assert result.exit_code == 0, result.output
+    report = (folder / "report.html").read_text(encoding="utf-8")
+    figures = sorted((folder / "plots").glob("*.png"))
+    assert len(figures) >= 10
+    # self-contained: no script, nothing fetched from anywhere
+    assert "<script" not in report
+    assert not re.search(r'(src|href)="(https?:|//|file:)', report)
+    # a test harness around the report asks the browser how many images decoded
+    probe = (
+        "<script>window.addEventListener('load', () => { const im = [...document.images];"
+        "document.body.dataset.images = im.length;"
+        "document.body.dataset.broken = im.filter(i => !(i.complete && i.naturalWidth > 0)).length; });"
+        "</script></body>"
+    )
+    harness = tmp_path / "harness.html"
+    harness.write_text(report.replace("</body>", probe), encoding="utf-8")
+    dom = subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=10000",
+            "--dump-dom",
+            harness.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    ).stdout
+    images = re.search(r'data-images="(\d+)"', dom)
+    broken = re.search(r'data-broken="(\d+)"', dom)
+    assert images and broken, dom[:500]
+    assert int(images.group(1)) == len(figures)
+    assert int(broken.group(1)) == 0
+    assert "deal_by_deadline" in dom and "gdp_loss_year_end_pct" in dom
+    assert "fig:export_licence_term_months" in dom  # the parameter table with sources
+
+
+def test_figures_are_images_of_the_expected_size(comparison):
+    out, _ = comparison
+    for png in [*(out / "baseline" / "plots").glob("*.png"), *(out / "plots").glob("*.png")]:
+        head = png.read_bytes()[:24]
+        assert head[:8] == PNG, png
+        width, height = struct.unpack(">II", head[16:24])
+        assert 1000 <= width <= 1600 and 650 <= height <= 1100, (png.name, width, height)
