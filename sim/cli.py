@@ -478,6 +478,12 @@ def plot(
         typer.Option("--outcome", help="Draw one scalar outcome (histogram; side by side for a comparison)."),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="png or svg.")] = "png",
+    paths: Annotated[
+        int,
+        typer.Option(
+            "--paths", min=0, max=12, help="With --series: also draw this many single replications."
+        ),
+    ] = 0,
     list_only: Annotated[bool, typer.Option("--list", help="List what can be drawn.")] = False,
 ) -> None:
     """Redraw figures from a saved results folder, without re-running the model.
@@ -511,28 +517,36 @@ def plot(
                 _list_drawable(first, comparison=True)
                 return
             if outcome:
-                paths = [outcome_violins(results, outcome, folder / "plots" / f"{outcome}_by_scenario.{fmt}")]
+                drawn = [outcome_violins(results, outcome, folder / "plots" / f"{outcome}_by_scenario.{fmt}")]
             elif series:
-                paths = [
+                drawn = [
                     fan_chart(r, series, folder / "plots" / f"{series}_{name}_fan.{fmt}")
                     for name, r in results.items()
                 ]
             else:
-                paths = draw_comparison_plots(results, folder, fmt)
+                drawn = draw_comparison_plots(results, folder, fmt)
         else:
             results_one = read_results(folder)
             if list_only:
                 _list_drawable(results_one, comparison=False)
                 return
             if series:
-                paths = [fan_chart(results_one, series, folder / "plots" / f"{series}_fan.{fmt}")]
+                suffix = f"_{paths}paths" if paths else ""
+                drawn = [
+                    fan_chart(
+                        results_one,
+                        series,
+                        folder / "plots" / f"{series}_fan{suffix}.{fmt}",
+                        sample_paths=paths,
+                    )
+                ]
             elif outcome:
-                paths = [outcome_histogram(results_one, outcome, folder / "plots" / f"{outcome}_hist.{fmt}")]
+                drawn = [outcome_histogram(results_one, outcome, folder / "plots" / f"{outcome}_hist.{fmt}")]
             else:
-                paths = draw_default_plots(results_one, fmt)
+                drawn = draw_default_plots(results_one, fmt)
     except ResultsError as exc:
         _fail(str(exc))
-    for path in paths:
+    for path in drawn:
         out.print(f"plot: {path}", highlight=False)
 
 

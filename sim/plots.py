@@ -124,8 +124,13 @@ def fan_chart(
     path: Path,
     title: str | None = None,
     floor: float | None = 0.0,
+    sample_paths: int = 0,
 ) -> Path:
-    """Median with 50% and 90% bands of a daily series over calendar dates."""
+    """Median with 50% and 90% bands of a daily series over calendar dates.
+
+    ``sample_paths`` > 0 also draws that many single replications (the first
+    ones) as thin lines: a "spaghetti" view of what individual paths look like.
+    """
     values = results.series(series)
     measure = SERIES.get(series)
     scenario = results.manifest["scenario"]["name"]
@@ -133,6 +138,13 @@ def fan_chart(
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(13, 7), layout="constrained")
         top = _draw_fan(ax, results.dates, values, BLUE, legend=True)
+        for k in range(min(sample_paths, n)):
+            reps = results.outcomes.get("rep")
+            label = f"replication {int(reps[k])}" if reps is not None else None
+            ax.plot(
+                results.dates, values[k], color=_cycle(k + 2)[k + 1], linewidth=1.3, alpha=0.9, label=label
+            )
+            top = max(top, float(np.nanmax(values[k])))
         if floor is None:
             low = float(np.nanmin(np.nanquantile(values, 0.05, axis=0)))
             ax.set_ylim(bottom=low - 0.05 * (top - low), top=top + 0.3 * (top - low) + 1e-9)
@@ -140,7 +152,8 @@ def fan_chart(
             ax.set_ylim(bottom=floor, top=max(floor + 1.0, top * 1.25))
         mark_key_dates(ax, results.manifest.get("key_dates", []))
         ax.set_title(
-            f"{title or series.replace('_', ' ').capitalize()}\nscenario: {scenario}, {n} replications"
+            f"{title or _sentence(measure.description if measure else series.replace('_', ' '))}\n"
+            f"scenario: {scenario}, {n} replications"
         )
         ax.set_ylabel(_unit_label(measure.unit if measure else series))
         _date_axis(ax)

@@ -98,6 +98,8 @@ def test_plot_redraws_from_saved_results_without_rerunning(comparison, tmp_path)
     )
     result = runner.invoke(app, ["plot", str(base), "--series", "stock_auto", "--format", "svg"])
     assert result.exit_code == 0 and (base / "plots" / "stock_auto_fan.svg").read_text().startswith("<?xml")
+    result = runner.invoke(app, ["plot", str(base), "--series", "price_index", "--paths", "3"])
+    assert result.exit_code == 0 and (base / "plots" / "price_index_fan_3paths.png").read_bytes()[:8] == PNG
     result = runner.invoke(app, ["plot", str(base), "--outcome", "first_stoppage_auto"])
     assert result.exit_code == 0 and (base / "plots" / "first_stoppage_auto_hist.png").read_bytes()[:8] == PNG
     result = runner.invoke(app, ["plot", str(out), "--outcome", "price_rise_peak_pct"])
