@@ -2,7 +2,8 @@
 
 A replication files tens of thousands of applications. Each one is a row in
 these growable numpy columns, never a Python object or a SimPy process (one
-process per application costs over ten times more; see ``benchmarks/``): the review engine in :mod:`sim.licensing` moves row indices
+process per application costs over ten times more; see ``benchmarks/``): the
+review engine in :mod:`sim.licensing` moves row indices
 through queues and fills in start, finish and decision times in bulk.
 """
 
