@@ -687,6 +687,112 @@ def report(
     out.print(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)", highlight=False)
 
 
+@app.command(
+    epilog="Examples: `tradesim sensitivity baseline --outcome gdp_loss_year_end_pct` · "
+    "`tradesim sensitivity baseline --method sobol --samples 64 --outcome halted_plant_days_auto -w 2`"
+)
+def sensitivity(
+    scenario: Annotated[str, typer.Argument(help="A scenario name from `tradesim list`, or a path.")],
+    outcome: Annotated[str, typer.Option("--outcome", help="The scalar outcome to explain.")],
+    method: Annotated[
+        str, typer.Option(help="morris (screening, cheap) or sobol (variance shares).")
+    ] = "morris",
+    samples: Annotated[
+        int,
+        typer.Option(
+            "--samples", "-n", min=2, help="Trajectories (Morris) or base samples (Sobol, a power of 2)."
+        ),
+    ] = 10,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the design and of the model's streams.")] = 1,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", min=1, help="Local processes. Default: all cores.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder for the table and chart. Default: results/.")
+    ] = None,
+    top: Annotated[int, typer.Option(min=1, help="Parameters to show.")] = 15,
+) -> None:
+    """Rank a scenario's uncertain parameters by their influence on one outcome (SALib).
+
+    Each parameter varies over its own distribution (1st to 99th percentile). Every model
+    run uses the same random streams, so the ranking reflects the parameters, not luck.
+    Writes `sensitivity_OUTCOME.csv` (indices) and a tornado chart.
+    """
+    import csv
+
+    from sim.outcomes import OUTCOMES
+    from sim.plots import tornado
+    from sim.sampling import uncertain_parameters
+    from sim.sensitivity import fmt, run_sensitivity, runs_needed
+
+    if method not in ("morris", "sobol"):
+        _fail(f"--method must be morris or sobol, got {method!r}")
+    if outcome not in OUTCOMES:
+        _fail(f"unknown outcome {outcome!r}; one of: {', '.join(OUTCOMES)}")
+    if method == "sobol" and samples & (samples - 1):
+        _fail(f"--samples must be a power of 2 for sobol (got {samples})")
+    try:
+        loaded = load_scenario(scenario)
+    except ScenarioError as exc:
+        _fail(exc)
+    k = len(uncertain_parameters(loaded.spec))
+    total = runs_needed(k, samples, method)  # type: ignore[arg-type]
+    n_workers = workers or default_workers()
+    out.print(
+        f"{loaded.name}: {method} on {k} uncertain parameters, {total} model runs, {n_workers} worker(s)"
+    )
+    with Progress(
+        TextColumn("simulating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("run", total=total)
+        try:
+            result = run_sensitivity(
+                loaded.spec,
+                outcome,
+                method,
+                samples,
+                seed,
+                n_workers,  # type: ignore[arg-type]
+                progress=lambda n: bar.advance(task, n),
+            )
+        except ValueError as exc:
+            _fail(str(exc))
+    folder = out_dir or Path("results")
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = f"sensitivity_{loaded.name}_{outcome}_{method}"
+    tmp = folder / f"{stem}.csv.part"
+    with tmp.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        head = ["mu_star", "mu_star_conf", "sigma"] if method == "morris" else ["ST", "ST_conf", "S1"]
+        writer.writerow(["parameter", *head])
+        for i in result.ranked():
+            writer.writerow([result.names[i], result.index[i], result.conf[i], result.other[i]])
+    tmp.replace(folder / f"{stem}.csv")
+    table = Table(title=f"What drives {outcome} in {loaded.name} ({method})", title_justify="left")
+    table.add_column("parameter", style="bold", overflow="fold")
+    if method == "morris":
+        names = ("mu*", "± 95%", "sigma")
+    else:
+        names = ("total ST", "± 95%", "first-order S1")
+    for name in names:
+        table.add_column(name, justify="right")
+    for i in result.ranked()[:top]:
+        table.add_row(result.names[i], fmt(result.index[i]), fmt(result.conf[i]), fmt(result.other[i]))
+    out.print(table)
+    if result.filled:
+        err.print(
+            f"[yellow]note:[/] {result.filled} run(s) had no value of {outcome}; "
+            "set to the largest value seen"
+        )
+    chart = tornado(result, folder / f"{stem}.png", loaded.name, top)
+    out.print(f"table: {folder / (stem + '.csv')}\nplot: {chart}", highlight=False)
+
+
 def _list_drawable(results, comparison: bool) -> None:
     out.print("[bold]daily series[/] (--series):", highlight=False)
     out.print("  " + ", ".join(results.series_names()), highlight=False, soft_wrap=True)

@@ -332,6 +332,33 @@ def deadline_outcome_bars(results: dict[str, Results], path: Path) -> Path:
     return path
 
 
+def tornado(result, path: Path, scenario: str, top: int = 15) -> Path:
+    """Horizontal bars of sensitivity indices, most influential at the top, with 95% intervals."""
+    order = result.ranked()[:top]
+    names = [result.names[i] for i in order][::-1]
+    index = result.index[order][::-1]
+    conf = result.conf[order][::-1]
+    measure = OUTCOMES.get(result.outcome)
+    label = (
+        "mu* (mean absolute elementary effect)" if result.method == "morris" else "total-order Sobol index"
+    )
+    unit = f", {measure.unit}" if measure and result.method == "morris" else ""
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(14, max(6, 0.55 * len(names) + 2)), layout="constrained")
+        ax.barh(np.arange(len(names)), index, xerr=conf, color=BLUE, alpha=0.85, capsize=4, ecolor=GREY)
+        ax.set_yticks(np.arange(len(names)), names, fontsize=12)
+        ax.set_xlabel(label + unit)
+        ax.set_xlim(left=0)
+        ax.grid(axis="x", alpha=0.3)
+        fig.suptitle(
+            f"What drives: {measure.description if measure else result.outcome}?\n"
+            f"scenario: {scenario} · {result.method}, {len(result.values)} model runs · lines: 95% intervals",
+            fontsize=18,
+        )
+        _save(fig, path)
+    return path
+
+
 def _sentence(text: str) -> str:
     """First letter upper case, the rest as written (keeps "US" and "GDP")."""
     return text[:1].upper() + text[1:]

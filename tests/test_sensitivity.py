@@ -1,0 +1,124 @@
+"""Sensitivity analysis ranks parameters correctly on a toy with a known answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+from typer.testing import CliRunner
+
+from sim.cli import app
+from sim.scenario import Scenario
+from sim.sensitivity import run_sensitivity
+from sim.validation import mmc_scenario
+
+
+def _toy() -> Scenario:
+    """The licence queue alone, 60 days, no renewals or re-applications.
+
+    Applications filed = initial backlog + Poisson filings, so the filing rate
+    dominates, the backlog matters less, and the share of trusted firms (which
+    only changes review lanes) cannot change the count at all.
+    """
+    base = mmc_scenario(100.0, 10, 0.1, 60).model_dump()
+    lic = base["licensing"]
+    lic["arrivals_per_day"] = {"dist": "uniform", "low": 50, "high": 150}
+    lic["initial_backlog"] = {"dist": "uniform", "low": 0, "high": 500}
+    lic["trusted_firm_share"] = {"dist": "uniform", "low": 0, "high": 1}
+    base["calendar"]["truce_deadline"] = dt.date(2025, 1, 1)
+    return Scenario.model_validate(_plain(base))
+
+
+def _plain(node):
+    """model_dump keeps Fixed/Uniform as dicts with every field; drop the None ones."""
+    if isinstance(node, dict):
+        return {k: _plain(v) for k, v in node.items() if v is not None}
+    return node
+
+
+def test_morris_ranks_the_dominant_parameter_first_and_the_idle_one_last():
+    result = run_sensitivity(_toy(), "applications_total", "morris", samples=8, seed=3)
+    names = [result.names[i] for i in result.ranked()]
+    assert names[0] == "licensing.arrivals_per_day"
+    assert names[1] == "licensing.initial_backlog"
+    idle = result.names.index("licensing.trusted_firm_share")
+    assert result.index[idle] == 0.0  # common random numbers: it changes nothing, exactly
+
+
+def test_sobol_gives_the_idle_parameter_no_share():
+    result = run_sensitivity(_toy(), "applications_total", "sobol", samples=32, seed=3)
+    idle = result.names.index("licensing.trusted_firm_share")
+    top = result.names.index("licensing.arrivals_per_day")
+    assert abs(result.index[idle]) < 0.02
+    assert result.index[top] > 0.8
+    assert np.isfinite(result.conf).all()
+
+
+TOY_TOML = """
+name = "toy"
+description = "licence queue alone, for a sensitivity test"
+
+[calendar]
+start = 2025-01-01
+end = 2025-03-01
+truce_deadline = 2025-01-01
+
+[licensing]
+controls_start = 2025-01-01
+initial_backlog = { dist = "uniform", low = 0, high = 500 }
+arrivals_per_day = { dist = "uniform", low = 50, high = 150 }
+licence_term_days = 182
+renewal_probability = 0.0
+renewal_lead_days = 0
+reapply_probability = 0.0
+reapply_delay_days = 0
+trusted_firm_share = { dist = "uniform", low = 0, high = 1 }
+sector_share = { auto = 1, electronics_industrial = 0, aerospace = 0, defence = 0 }
+destination_share = { us = 0, eu = 0, other = 1 }
+military_share = { auto = 0, electronics_industrial = 0, aerospace = 0, defence = 0 }
+
+[licensing.review]
+review_capacity_per_day = 100
+mean_review_days = 0.1
+min_review_days = 0
+approval_probability = { auto = 0.5, electronics_industrial = 0.5, aerospace = 0.5, defence = 0.5 }
+fast_track = false
+fast_track_min_review_days = 0
+fast_track_approval_probability = 0.5
+green_channel = false
+green_channel_min_review_days = 0
+europe_first = false
+military_handling = "hold"
+military_approval_probability = 0.0
+"""
+
+
+def test_sensitivity_command_writes_a_table_and_a_chart(tmp_path):
+    toy = tmp_path / "toy.toml"
+    toy.write_text(TOY_TOML)
+    result = CliRunner().invoke(
+        app,
+        [
+            "sensitivity",
+            str(toy),
+            "--outcome",
+            "applications_total",
+            "--samples",
+            "6",
+            "-w",
+            "1",
+            "--out",
+            str(tmp_path),
+            "--top",
+            "3",
+        ],
+        terminal_width=200,
+    )
+    assert result.exit_code == 0, result.output
+    rows = (tmp_path / "sensitivity_toy_applications_total_morris.csv").read_text().splitlines()
+    assert rows[1].startswith("licensing.arrivals_per_day,")
+    assert rows[-1].startswith("licensing.trusted_firm_share,0.0,")
+    png = tmp_path / "sensitivity_toy_applications_total_morris.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    bad = CliRunner().invoke(app, ["sensitivity", str(toy), "--outcome", "nope"])
+    assert bad.exit_code == 2 and "unknown outcome" in bad.output
