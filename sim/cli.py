@@ -43,6 +43,34 @@ def _fail(problems: ScenarioError | str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+def _load(ref: str):
+    """A scenario by name or path, or exit 2 with its problems."""
+    try:
+        return load_scenario(ref)
+    except ScenarioError as exc:
+        _fail(exc)
+
+
+def _empty_folder(folder: Path, force: bool = False) -> Path:
+    """Refuse to write into a non-empty folder unless forced: earlier results are never mixed in."""
+    if folder.exists() and any(folder.iterdir()) and not force:
+        _fail(f"{folder}: folder exists and is not empty (choose another --out, or --force)")
+    return folder
+
+
+def _progress(label: str, quiet: bool = False) -> Progress:
+    """A progress bar on stderr that disappears when done."""
+    return Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        disable=quiet,
+        transient=True,
+    )
+
+
 def _version(value: bool) -> None:
     if value:
         out.print(f"tradesim {__version__}")
@@ -126,14 +154,9 @@ def run(
     tidy CSV tables (outcomes, sampled parameters, daily series), a manifest and plots.
     Ctrl-C stops cleanly and keeps every finished replication.
     """
-    try:
-        loaded = load_scenario(scenario)
-    except ScenarioError as exc:
-        _fail(exc)
+    loaded = _load(scenario)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    folder = out_dir or Path("results") / f"{loaded.name}-{stamp}"
-    if folder.exists() and any(folder.iterdir()) and not force:
-        _fail(f"{folder}: results folder exists and is not empty (choose another --out, or --force)")
+    folder = _empty_folder(out_dir or Path("results") / f"{loaded.name}-{stamp}", force)
     master_seed = new_master_seed() if seed is None else seed
     n_workers = workers or default_workers()
     out.print(
@@ -141,16 +164,7 @@ def run(
         f"{reps} replications, seed {master_seed}, {n_workers} worker(s) -> {folder}",
         highlight=False,
     )
-    with Progress(
-        TextColumn("simulating"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("replications"),
-        TimeRemainingColumn(),
-        console=err,
-        disable=quiet,
-        transient=True,
-    ) as bar:
+    with _progress("simulating replications", quiet) as bar:
         task = bar.add_task("run", total=reps)
         report = run_experiment(
             loaded, reps, master_seed, folder, n_workers, progress=lambda k: bar.advance(task, k)
@@ -239,10 +253,7 @@ def show(
     """
     from sim.sampling import iter_parameters
 
-    try:
-        loaded = load_scenario(scenario)
-    except ScenarioError as exc:
-        _fail(exc)
+    loaded = _load(scenario)
     table = Table(
         title=f"{loaded.name}: {loaded.spec.description}",
         title_justify="left",
@@ -295,16 +306,9 @@ def calibrate(
         base = out_dir or Path(tmp)
         results = {}
         for name in wanted:
-            try:
-                loaded = load_scenario(name)
-            except ScenarioError as exc:
-                _fail(exc)
-            folder = base / name
-            if folder.exists() and any(folder.iterdir()):
-                _fail(f"{folder}: results folder exists and is not empty (choose another --out)")
-            with Progress(
-                TextColumn(f"{name:<20}"), BarColumn(), MofNCompleteColumn(), console=err, transient=True
-            ) as bar:
+            loaded = _load(name)
+            folder = _empty_folder(base / name)
+            with _progress(f"{name:<20}") as bar:
                 task = bar.add_task("run", total=reps)
                 run_experiment(
                     loaded, reps, seed, folder, n_workers, progress=lambda k, t=task: bar.advance(t, k)
@@ -386,15 +390,10 @@ def compare_command(
         _fail("each scenario may appear once")
     loaded = {}
     for name in scenarios:
-        try:
-            spec = load_scenario(name)
-        except ScenarioError as exc:
-            _fail(exc)
+        spec = _load(name)
         loaded[spec.name] = spec
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    folder = out_dir or Path("results") / f"compare-{stamp}"
-    if folder.exists() and any(folder.iterdir()) and not force:
-        _fail(f"{folder}: folder exists and is not empty (choose another --out, or --force)")
+    folder = _empty_folder(out_dir or Path("results") / f"compare-{stamp}", force)
     master_seed = new_master_seed() if seed is None else seed
     n_workers = workers or default_workers()
     out.print(
@@ -404,15 +403,7 @@ def compare_command(
     )
     results = {}
     for name, spec in loaded.items():
-        with Progress(
-            TextColumn(f"{name:<22}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=err,
-            disable=quiet,
-            transient=True,
-        ) as bar:
+        with _progress(f"{name:<22}", quiet) as bar:
             task = bar.add_task("run", total=reps)
             report = run_experiment(
                 spec,
@@ -620,10 +611,7 @@ def diff(
     from sim.compare import compare, format_diff, format_value
     from sim.sampling import iter_parameters
 
-    try:
-        a, b = load_scenario(scenario_a), load_scenario(scenario_b)
-    except ScenarioError as exc:
-        _fail(exc)
+    a, b = _load(scenario_a), _load(scenario_b)
     pa = {path: d for path, d in iter_parameters(a.spec)}
     pb = {path: d for path, d in iter_parameters(b.spec)}
     changed = []
@@ -731,24 +719,14 @@ def sensitivity(
         _fail(f"unknown outcome {outcome!r}; one of: {', '.join(OUTCOMES)}")
     if method == "sobol" and samples & (samples - 1):
         _fail(f"--samples must be a power of 2 for sobol (got {samples})")
-    try:
-        loaded = load_scenario(scenario)
-    except ScenarioError as exc:
-        _fail(exc)
+    loaded = _load(scenario)
     k = len(uncertain_parameters(loaded.spec))
     total = runs_needed(k, samples, method)  # type: ignore[arg-type]
     n_workers = workers or default_workers()
     out.print(
         f"{loaded.name}: {method} on {k} uncertain parameters, {total} model runs, {n_workers} worker(s)"
     )
-    with Progress(
-        TextColumn("simulating"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=err,
-        transient=True,
-    ) as bar:
+    with _progress("simulating") as bar:
         task = bar.add_task("run", total=total)
         try:
             result = run_sensitivity(
