@@ -771,6 +771,90 @@ def sensitivity(
     out.print(f"table: {folder / (stem + '.csv')}\nplot: {chart}", highlight=False)
 
 
+@app.command(
+    epilog="Examples: `tradesim sweep baseline --vary licensing.arrivals_per_day=150:350:5 --reps 20` · "
+    "`tradesim sweep baseline --vary market.price_pressure_per_day=0.004:0.016 "
+    "--vary industry.distributor_stock_days=0:30 --lhs 40 --reps 10 --outcome price_rise_may_2025_pct`"
+)
+def sweep(
+    scenario: Annotated[str, typer.Argument(help="A scenario name from `tradesim list`, or a path.")],
+    vary: Annotated[
+        list[str], typer.Option("--vary", help="PATH=LOW:HIGH[:STEPS], in the parameter's own units; repeat.")
+    ],
+    reps: Annotated[int, typer.Option("--reps", "-n", min=1, help="Replications per design point.")] = 10,
+    lhs: Annotated[
+        int | None, typer.Option(min=2, help="A Latin hypercube of this many points instead of a full grid.")
+    ] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Master seed (and the hypercube's seed).")] = 1,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", min=1, help="Local processes. Default: all cores.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Sweep folder. Default: results/sweep-TIMESTAMP.")
+    ] = None,
+    outcome: Annotated[
+        list[str] | None,
+        typer.Option("--outcome", help="Outcomes to plot (repeat). Default: GDP loss by year-end."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Write into an existing, non-empty folder.")] = False,
+) -> None:
+    """Run a grid or Latin-hypercube sweep over named parameters.
+
+    Each design point fixes the varied parameters and runs the same replications
+    (common random numbers). Writes `outcomes.csv` with the design columns beside
+    every outcome, a manifest, and a plot of each chosen outcome against each
+    varied parameter.
+    """
+    from pydantic import ValidationError
+
+    from sim.outcomes import OUTCOMES
+    from sim.plots import sweep_panels
+    from sim.sweep import design_points, parse_vary, run_sweep
+
+    loaded = _load(scenario)
+    try:
+        varies = [parse_vary(v, loaded.spec) for v in vary]
+    except ValueError as exc:
+        _fail(str(exc))
+    outcomes = outcome or ["gdp_loss_year_end_pct" if loaded.spec.has_us_side else "backlog_at_deadline"]
+    unknown = [o for o in outcomes if o not in OUTCOMES]
+    if unknown:
+        _fail(f"unknown outcome(s) {', '.join(unknown)}; one of: {', '.join(OUTCOMES)}")
+    points = design_points(varies, lhs, seed)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = _empty_folder(out_dir or Path("results") / f"sweep-{stamp}", force)
+    n_workers = workers or default_workers()
+    total = len(points) * reps
+    out.print(
+        f"{loaded.name}: {len(points)} design points x {reps} replications = {total} runs, "
+        f"{n_workers} worker(s) -> {folder}",
+        highlight=False,
+    )
+    with _progress("simulating") as bar:
+        task = bar.add_task("run", total=total)
+        try:
+            table = run_sweep(
+                loaded,
+                varies,
+                points,
+                reps,
+                seed,
+                folder,
+                n_workers,
+                progress=lambda k: bar.advance(task, k),
+                design="latin hypercube" if lhs else "grid",
+            )
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            _fail(f"a design point is not a valid scenario: {problems}")
+    for name in outcomes:
+        path = sweep_panels(
+            table, [v.path for v in varies], name, folder / "plots" / f"{name}_sweep.png", loaded.name
+        )
+        out.print(f"plot: {path}", highlight=False)
+    out.print(f"results: {table}", highlight=False)
+
+
 def _list_drawable(results, comparison: bool) -> None:
     out.print("[bold]daily series[/] (--series):", highlight=False)
     out.print("  " + ", ".join(results.series_names()), highlight=False, soft_wrap=True)

@@ -359,6 +359,58 @@ def tornado(result, path: Path, scenario: str, top: int = 15) -> Path:
     return path
 
 
+def sweep_panels(table: Path, varied: list[str], outcome: str, path: Path, scenario: str) -> Path:
+    """An outcome against each varied parameter: every replication as a dot, the median as a line."""
+    import csv
+
+    with table.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows or outcome not in rows[0]:
+        raise ResultsError(f"{table}: no outcome {outcome!r}")
+    measure = OUTCOMES.get(outcome)
+    is_date = measure is not None and measure.kind == "date"
+
+    def value(cell: str) -> float:
+        if not cell:
+            return np.nan
+        if is_date:
+            return float(mdates.date2num(np.datetime64(cell).astype("O")))
+        return float(cell)
+
+    y = np.array([value(r[outcome]) for r in rows])
+    n_panels = len(varied)
+    with plt.rc_context(_STYLE):
+        fig, axes = plt.subplots(
+            1, n_panels, figsize=(7 * n_panels + 1, 7), layout="constrained", squeeze=False
+        )
+        for ax, name in zip(axes[0], varied, strict=True):
+            x = np.array([float(r[name]) for r in rows])
+            ax.scatter(x, y, s=14, color=GREY, alpha=0.45, label="one replication")
+            levels = np.unique(x)
+            if levels.size > 12:  # a Latin hypercube: medians within ten bins of the parameter
+                edges = np.quantile(x, np.linspace(0, 1, 11))
+                idx = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, 9)
+                centres = np.array([x[idx == b].mean() for b in range(10)])
+                medians = np.array([np.nanmedian(y[idx == b]) for b in range(10)])
+            else:
+                centres = levels
+                medians = np.array([np.nanmedian(y[x == v]) for v in levels])
+            ax.plot(centres, medians, color=BLUE, linewidth=3, marker="o", label="median")
+            ax.set_xlabel(name, fontsize=13)
+            if is_date:
+                ax.yaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+            ax.grid(alpha=0.3)
+        axes[0][0].set_ylabel("Date (2025)" if is_date else _unit_label(measure.unit) if measure else outcome)
+        axes[0][0].legend(frameon=False)
+        fig.suptitle(
+            f"{_sentence(measure.description) if measure else outcome}, against the varied parameters\n"
+            f"sweep of scenario {scenario}, {len(rows)} runs",
+            fontsize=18,
+        )
+        _save(fig, path)
+    return path
+
+
 def _sentence(text: str) -> str:
     """First letter upper case, the rest as written (keeps "US" and "GDP")."""
     return text[:1].upper() + text[1:]
