@@ -147,6 +147,10 @@ def run(
     force: Annotated[bool, typer.Option(help="Write into an existing, non-empty results folder.")] = False,
     plots: Annotated[bool, typer.Option(help="Draw the default plots after the run.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    dask: Annotated[
+        str | None,
+        typer.Option(help="Run on a Dask cluster: its scheduler address, or `local` to start one here."),
+    ] = None,
 ) -> None:
     """Run a Monte Carlo experiment of a scenario and summarise its outcomes.
 
@@ -167,7 +171,7 @@ def run(
     with _progress("simulating replications", quiet) as bar:
         task = bar.add_task("run", total=reps)
         report = run_experiment(
-            loaded, reps, master_seed, folder, n_workers, progress=lambda k: bar.advance(task, k)
+            loaded, reps, master_seed, folder, n_workers, progress=lambda k: bar.advance(task, k), dask=dask
         )
     if report.reps_completed == 0:
         _fail(f"interrupted before any replication finished; {folder} holds empty tables", 130)

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,8 +91,15 @@ def run_experiment(
     out: Path,
     workers: int | None = None,
     progress: ProgressCallback | None = None,
+    dask: str | None = None,
 ) -> RunReport:
-    """Run ``reps`` replications of a scenario and write the results folder ``out``."""
+    """Run ``reps`` replications of a scenario and write the results folder ``out``.
+
+    ``dask`` sends the work to a Dask cluster instead of local processes: an
+    address (``tcp://host:8786``) of an existing scheduler, or ``"local"`` to
+    start a local cluster of ``workers`` processes. Results are bit-identical
+    whichever engine runs them: a replication depends only on its seed.
+    """
     if reps < 1:
         raise ValueError(f"reps (={reps}) must be >= 1")
     workers = default_workers() if workers is None else workers
@@ -101,14 +109,22 @@ def run_experiment(
     manifest = base_manifest(scenario, master_seed, reps, workers, key_dates(scenario))
     writer = ResultsWriter(out, clock, manifest)
     interrupted = False
+    manifest["engine"] = f"dask ({dask})" if dask else f"{workers} local process(es)"
     try:
-        if workers == 1:
+        if dask:
+            with _dask_executor(dask, workers) as executor:
+                _run_parallel(scenario.spec, master_seed, reps, workers, writer, progress, executor)
+        elif workers == 1:
             for rep in range(reps):
                 writer.write([run_replication(scenario.spec, master_seed, rep)])
                 if progress:
                     progress(1)
         else:
-            _run_parallel(scenario.spec, master_seed, reps, workers, writer, progress)
+            pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
+            try:
+                _run_parallel(scenario.spec, master_seed, reps, workers, writer, progress, pool)
+            finally:
+                pool.shutdown(wait=True, cancel_futures=True)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -123,11 +139,12 @@ def _run_parallel(
     workers: int,
     writer: ResultsWriter,
     progress: ProgressCallback | None,
+    pool: Executor,
 ) -> None:
+    """Run chunks of replications on an executor; write them in replication order as they finish."""
     chunks = _chunks(reps, workers)
     done: dict[int, list[ReplicationResult]] = {}
     next_to_write = 0
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
     try:
         pending: dict[Future, int] = {
             pool.submit(run_chunk, spec, master_seed, chunk): i for i, chunk in enumerate(chunks)
@@ -145,6 +162,28 @@ def _run_parallel(
     except KeyboardInterrupt:
         for index in sorted(done):  # keep what finished beyond a gap, too
             writer.write(done[index])
+        for future in pending:
+            future.cancel()
         raise
+
+
+@contextmanager
+def _dask_executor(address: str, workers: int) -> Iterator[Executor]:
+    """A concurrent.futures executor backed by a Dask cluster (``local`` starts one here)."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise RuntimeError("--dask needs the distributed package: pip install 'dask[distributed]'") from None
+    if address == "local":
+        cluster = LocalCluster(
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
+        )
+        client = Client(cluster)
+    else:
+        cluster, client = None, Client(address)
+    try:
+        yield client.get_executor()
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -36,14 +36,16 @@ def test_same_seed_same_replication(baseline):
     assert r3.outcomes != r1.outcomes
 
 
-def test_results_identical_with_one_and_two_workers(baseline, tmp_path):
+def test_results_identical_serial_two_processes_and_a_local_dask_cluster(baseline, tmp_path):
     folders = []
-    for workers in (1, 2):
-        out = tmp_path / f"w{workers}"
-        run_experiment(baseline, reps=6, master_seed=2025, out=out, workers=workers)
+    for name, workers, dask in (("serial", 1, None), ("processes", 2, None), ("dask", 2, "local")):
+        out = tmp_path / name
+        run_experiment(baseline, reps=6, master_seed=2025, out=out, workers=workers, dask=dask)
         folders.append(out)
     for table in ("outcomes.csv", "parameters.csv", "series.csv"):
-        assert (folders[0] / table).read_bytes() == (folders[1] / table).read_bytes(), table
+        serial = (folders[0] / table).read_bytes()
+        assert serial == (folders[1] / table).read_bytes(), table
+        assert serial == (folders[2] / table).read_bytes(), table
 
 
 def test_scenarios_share_parameter_draws(baseline):
