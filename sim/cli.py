@@ -269,6 +269,8 @@ def show(
     for path, dist in iter_parameters(loaded.spec):
         origin = loaded.origins.get(path, "")
         table.add_row(path, dist.describe(), dist.source or "-", Path(origin).stem if origin else "-")
+    for c in loaded.spec.correlations:
+        table.add_row(f"rank correlation: {c.between[0]} ~ {c.between[1]}", f"{c.rank:+.2f}", c.source, "-")
     out.print(table)
 
 

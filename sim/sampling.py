@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel
+from scipy.special import ndtr, ndtri
 
 from sim.distributions import Dist, Fixed
 from sim.scenario import Scenario
@@ -99,13 +101,47 @@ def draw_flat(
     own parameter stream.
     """
     values: dict[str, Any] = {}
+    uniforms: dict[str, float] = {}
     for path, dist in iter_parameters(spec):
         if isinstance(dist, Fixed):
             values[path] = dist.value
             continue
-        u = overrides[path] if overrides and path in overrides else streams.parameter_uniform(path)
-        values[path] = dist.ppf(u)
-    return values
+        uniforms[path] = (
+            overrides[path] if overrides and path in overrides else streams.parameter_uniform(path)
+        )
+    correlations = getattr(spec, "correlations", None)
+    if correlations:
+        uniforms.update(correlate(uniforms, correlations))
+    dists = dict(iter_parameters(spec))
+    for path, u in uniforms.items():
+        values[path] = dists[path].ppf(u)
+    return {path: values[path] for path in dists}
+
+
+def correlation_matrix(correlations) -> tuple[list[str], np.ndarray]:
+    """Parameters involved and the Gaussian-copula correlation matrix giving the rank correlations.
+
+    For a Gaussian copula, Spearman's rho_s corresponds to a normal correlation of
+    2 sin(pi rho_s / 6). Raises ValueError when the matrix is not positive definite.
+    """
+    names = sorted({p for c in correlations for p in c.between})
+    index = {p: i for i, p in enumerate(names)}
+    matrix = np.eye(len(names))
+    for c in correlations:
+        i, j = index[c.between[0]], index[c.between[1]]
+        matrix[i, j] = matrix[j, i] = 2.0 * np.sin(np.pi * c.rank / 6.0)
+    if np.linalg.eigvalsh(matrix).min() <= 1e-10:
+        raise ValueError("the correlations cannot all hold at once (their matrix is not positive definite)")
+    return names, matrix
+
+
+def correlate(uniforms: Mapping[str, float], correlations) -> dict[str, float]:
+    """Correlated uniforms for the parameters named in ``correlations`` (Gaussian copula)."""
+    names, matrix = correlation_matrix(correlations)
+    z = ndtri(np.array([uniforms[p] for p in names]))
+    joined = ndtr(np.linalg.cholesky(matrix) @ z)
+    joined[0] = uniforms[names[0]]  # the Cholesky factor's first row is (1, 0, ...): exact, not round-tripped
+    return dict(zip(names, joined.tolist(), strict=True))
 
 
 def draw_parameters(

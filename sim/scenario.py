@@ -500,6 +500,27 @@ def _lower(p: Dist) -> float:
 assert set(SectorPlantTables.model_fields) == set(SECTORS)
 
 
+class Correlation(Section):
+    """A rank correlation between two uncertain parameters (Spearman's rho).
+
+    Sampling joins the two parameters' uniform numbers through a Gaussian
+    copula, so each keeps its own distribution and the pair gets the requested
+    rank correlation, in plain runs, sweeps and designed experiments alike.
+    """
+
+    between: tuple[str, str]
+    rank: float = Field(gt=-1.0, lt=1.0)
+    source: str
+
+    @model_validator(mode="after")
+    def _valid(self) -> Correlation:
+        if self.between[0] == self.between[1]:
+            raise ValueError("a correlation needs two different parameters")
+        if not self.source.startswith(("fig:", "assumption:", "what-if:")):
+            raise ValueError("source must start with 'fig:', 'assumption:' or 'what-if:'")
+        return self
+
+
 #: Sections of the US side of the model, which come together or not at all.
 US_SIDE = ("supply", "industry", "market", "tariffs", "macro", "negotiation")
 
@@ -523,6 +544,24 @@ class Scenario(Section):
     tariffs: TariffSpec | None = None
     macro: MacroSpec | None = None
     negotiation: NegotiationSpec | None = None
+    correlations: list[Correlation] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _correlations(self) -> Scenario:
+        if not self.correlations:
+            return self
+        from sim.sampling import correlation_matrix, uncertain_parameters
+
+        uncertain = uncertain_parameters(self)
+        for c in self.correlations:
+            for path in c.between:
+                if path not in uncertain:
+                    raise ValueError(
+                        f"correlations: {path!r} is not an uncertain parameter of this scenario "
+                        "(a correlation needs two parameters that vary between replications)"
+                    )
+        correlation_matrix(self.correlations)  # raises if the correlations cannot hold together
+        return self
 
     @model_validator(mode="after")
     def _us_side_whole(self) -> Scenario:
