@@ -861,6 +861,82 @@ def sweep(
     out.print(f"results: {table}", highlight=False)
 
 
+@app.command(
+    epilog="Examples: `tradesim discover results/base --outcome gdp_loss_year_end_pct --above 1.0` · "
+    "`tradesim discover results/base --outcome deadline --equals snap-back`"
+)
+def discover(
+    folder: Annotated[Path, typer.Argument(help="A results folder from `run`.")],
+    outcome: Annotated[str, typer.Option("--outcome", help="The outcome (or `deadline` with --equals).")],
+    above: Annotated[
+        str | None, typer.Option(help="Cases: the outcome is above this value (or date).")
+    ] = None,
+    below: Annotated[
+        str | None, typer.Option(help="Cases: the outcome is below this value (or date).")
+    ] = None,
+    equals: Annotated[
+        str | None,
+        typer.Option(
+            help="Cases: the outcome equals this (deadline: deal, extension, snap-back, escalation)."
+        ),
+    ] = None,
+    depth: Annotated[int, typer.Option(min=1, max=6, help="Depth of the tree (rules per box).")] = 3,
+    min_coverage: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="The chosen box covers at least this share of cases.")
+    ] = 0.5,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(help="Search only parameters under this prefix (repeat), e.g. negotiation."),
+    ] = None,
+) -> None:
+    """Find where in parameter space an outcome of interest happens (scenario discovery).
+
+    Marks the replications where it happens, fits a shallow decision tree to the
+    drawn parameters (scikit-learn), and reports its leaves as boxes with their
+    coverage (share of cases inside) and density (share of the box that are cases).
+    Answers questions such as "under which assumptions does the truce collapse?".
+    """
+    from sim.discover import cases_of_interest
+    from sim.discover import discover as find_boxes
+    from sim.plots import discovery_tradeoff
+    from sim.results import ResultsError
+
+    try:
+        results = read_results(folder)
+        y, condition = cases_of_interest(results, outcome, above, below, equals)
+        found = find_boxes(results, y, condition, depth, min_coverage, only)
+    except (ResultsError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    out.print(
+        f"[bold]{condition}[/]: {found.cases} of {found.total} replications "
+        f"({100 * found.cases / found.total:.0f}%)",
+        highlight=False,
+    )
+    table = Table(title="Candidate boxes (tree leaves), densest first", title_justify="left")
+    table.add_column("box", overflow="fold")
+    table.add_column("coverage", justify="right")
+    table.add_column("density", justify="right")
+    table.add_column("runs", justify="right")
+    for box in found.boxes:
+        mark = " [bold red](chosen)[/]" if box is found.chosen else ""
+        table.add_row(
+            " and ".join(box.rules) + mark,
+            f"{100 * box.coverage:.0f}%",
+            f"{100 * box.density:.0f}%",
+            str(box.size),
+        )
+    out.print(table)
+    if found.importances:
+        out.print(
+            "parameters that matter: "
+            + ", ".join(f"{name} ({share:.2f})" for name, share in found.importances[:6]),
+            highlight=False,
+        )
+    name = f"discover_{outcome}_{(above or below or equals or '').replace(':', '-')}.png"
+    path = discovery_tradeoff(found, folder / "plots" / name, results.manifest["scenario"]["name"])
+    out.print(f"plot: {path}", highlight=False)
+
+
 def _list_drawable(results, comparison: bool) -> None:
     out.print("[bold]daily series[/] (--series):", highlight=False)
     out.print("  " + ", ".join(results.series_names()), highlight=False, soft_wrap=True)

@@ -192,3 +192,27 @@ def test_sweep_latin_hypercube_and_clear_errors(tmp_path):
         app, ["sweep", str(toy), "--vary", "licensing.trusted_firm_share=0:2:3", "--out", str(tmp_path / "y")]
     )
     assert bad.exit_code == 2 and "not a valid scenario" in bad.output and "Traceback" not in bad.output
+
+
+def test_discover_finds_the_parameter_behind_an_outcome(tmp_path):
+    from sim.experiment import run_experiment
+    from sim.loader import load_scenario
+
+    toy = tmp_path / "toy.toml"
+    toy.write_text(TOY_TOML)
+    out = tmp_path / "toy_run"
+    run_experiment(load_scenario(toy), 80, 5, out, workers=1)
+    result = CliRunner().invoke(
+        app, ["discover", str(out), "--outcome", "applications_total", "--above", "7000"], terminal_width=200
+    )
+    assert result.exit_code == 0, result.output
+    assert "(chosen)" in result.output
+    chosen = next(line for line in result.output.splitlines() if "(chosen)" in line)
+    assert "licensing.arrivals_per_day >" in chosen  # many filings a day: many applications
+    assert "parameters that matter: licensing.arrivals_per_day" in result.output
+    assert "trusted_firm_share" not in result.output  # it cannot change the count
+    assert (out / "plots" / "discover_applications_total_7000.png").is_file()
+    none = CliRunner().invoke(
+        app, ["discover", str(out), "--outcome", "applications_total", "--above", "1e9"]
+    )
+    assert none.exit_code == 2 and "nothing to separate" in none.output
