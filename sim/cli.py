@@ -43,6 +43,13 @@ def _fail(problems: ScenarioError | str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+#: ``--dask``: every command that runs many replications can send them to a Dask cluster.
+DaskOption = Annotated[
+    str | None,
+    typer.Option(help="Run on a Dask cluster: its scheduler address, or `local` to start one here."),
+]
+
+
 def _load(ref: str):
     """A scenario by name or path, or exit 2 with its problems."""
     try:
@@ -147,10 +154,7 @@ def run(
     force: Annotated[bool, typer.Option(help="Write into an existing, non-empty results folder.")] = False,
     plots: Annotated[bool, typer.Option(help="Draw the default plots after the run.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    dask: Annotated[
-        str | None,
-        typer.Option(help="Run on a Dask cluster: its scheduler address, or `local` to start one here."),
-    ] = None,
+    dask: DaskOption = None,
 ) -> None:
     """Run a Monte Carlo experiment of a scenario and summarise its outcomes.
 
@@ -287,6 +291,7 @@ def calibrate(
     out_dir: Annotated[
         Path | None, typer.Option("--out", "-o", help="Keep the results folders here (default: discarded).")
     ] = None,
+    dask: DaskOption = None,
 ) -> None:
     """Compare the model with the figures reported in the sources.
 
@@ -317,7 +322,13 @@ def calibrate(
             with _progress(f"{name:<20}") as bar:
                 task = bar.add_task("run", total=reps)
                 run_experiment(
-                    loaded, reps, seed, folder, n_workers, progress=lambda k, t=task: bar.advance(t, k)
+                    loaded,
+                    reps,
+                    seed,
+                    folder,
+                    n_workers,
+                    progress=lambda k, t=task: bar.advance(t, k),
+                    dask=dask,
                 )
             results[name] = read_results(folder)
         rows = evaluate(targets, results)
@@ -379,6 +390,7 @@ def compare_command(
     force: Annotated[bool, typer.Option(help="Write into an existing, non-empty folder.")] = False,
     plots: Annotated[bool, typer.Option(help="Draw the comparison plots.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    dask: DaskOption = None,
 ) -> None:
     """Run several scenarios on common random numbers and compare their outcomes.
 
@@ -418,6 +430,7 @@ def compare_command(
                 folder / name,
                 n_workers,
                 progress=lambda k, t=task: bar.advance(t, k),
+                dask=dask,
             )
         if report.interrupted:
             _fail(f"interrupted during {name}; finished scenarios are in {folder}", 130)
@@ -705,6 +718,7 @@ def sensitivity(
         Path | None, typer.Option("--out", "-o", help="Folder for the table and chart. Default: results/.")
     ] = None,
     top: Annotated[int, typer.Option(min=1, help="Parameters to show.")] = 15,
+    dask: DaskOption = None,
 ) -> None:
     """Rank a scenario's uncertain parameters by their influence on one outcome (SALib).
 
@@ -743,6 +757,7 @@ def sensitivity(
                 seed,
                 n_workers,  # type: ignore[arg-type]
                 progress=lambda n: bar.advance(task, n),
+                dask=dask,
             )
         except ValueError as exc:
             _fail(str(exc))
@@ -803,6 +818,7 @@ def sweep(
         typer.Option("--outcome", help="Outcomes to plot (repeat). Default: GDP loss by year-end."),
     ] = None,
     force: Annotated[bool, typer.Option(help="Write into an existing, non-empty folder.")] = False,
+    dask: DaskOption = None,
 ) -> None:
     """Run a grid or Latin-hypercube sweep over named parameters.
 
@@ -849,6 +865,7 @@ def sweep(
                 n_workers,
                 progress=lambda k: bar.advance(task, k),
                 design="latin hypercube" if lhs else "grid",
+                dask=dask,
             )
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())

@@ -111,20 +111,14 @@ def run_experiment(
     interrupted = False
     manifest["engine"] = f"dask ({dask})" if dask else f"{workers} local process(es)"
     try:
-        if dask:
-            with _dask_executor(dask, workers) as executor:
-                _run_parallel(scenario.spec, master_seed, reps, workers, writer, progress, executor)
-        elif workers == 1:
+        if workers == 1 and not dask:
             for rep in range(reps):
                 writer.write([run_replication(scenario.spec, master_seed, rep)])
                 if progress:
                     progress(1)
         else:
-            pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
-            try:
+            with executor(workers, dask) as pool:
                 _run_parallel(scenario.spec, master_seed, reps, workers, writer, progress, pool)
-            finally:
-                pool.shutdown(wait=True, cancel_futures=True)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -165,6 +159,24 @@ def _run_parallel(
         for future in pending:
             future.cancel()
         raise
+
+
+@contextmanager
+def executor(workers: int, dask: str | None = None) -> Iterator[Executor]:
+    """Where many independent model runs go: local processes, or a Dask cluster.
+
+    Local worker processes ignore Ctrl-C, so the main process can stop cleanly
+    and keep what finished. Work not yet started is cancelled on the way out.
+    """
+    if dask:
+        with _dask_executor(dask, workers) as pool:
+            yield pool
+        return
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @contextmanager

@@ -15,12 +15,12 @@ the parameters, not from luck. The seed also fixes SALib's design.
 from __future__ import annotations
 
 import math
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
+from sim.experiment import executor
 from sim.model import run_replication
 from sim.outcomes import OUTCOMES
 from sim.sampling import uncertain_parameters
@@ -64,6 +64,7 @@ def run_sensitivity(
     seed: int = 1,
     workers: int = 1,
     progress=None,
+    dask: str | None = None,
 ) -> SensitivityResult:
     """Sample the design, run the model at every point, and analyse with SALib."""
     from SALib.analyze import morris as morris_analyze
@@ -83,8 +84,8 @@ def run_sensitivity(
         design = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed)
     chunks = np.array_split(design, max(1, min(len(design), workers * 8)))
     values: list[float] = []
-    if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
+    if workers > 1 or dask:
+        with executor(workers, dask) as pool:
             futures = [pool.submit(_evaluate, spec, seed, names, c, outcome) for c in chunks]
             for f, c in zip(futures, chunks, strict=True):
                 values.extend(f.result())

@@ -18,13 +18,13 @@ import datetime as dt
 import itertools
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sim.experiment import executor
 from sim.loader import LoadedScenario
 from sim.model import run_replication
 from sim.results import outcome_cell, write_json_atomic
@@ -102,6 +102,7 @@ def run_sweep(
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
     design: str = "grid",
+    dask: str | None = None,
 ) -> Path:
     """Run every design point and write the sweep's results folder."""
     specs = [
@@ -128,8 +129,8 @@ def run_sweep(
             if progress:
                 progress(len(rows))
 
-        if workers > 1:
-            with ProcessPoolExecutor(workers) as pool:
+        if workers > 1 or dask:
+            with executor(workers, dask) as pool:
                 futures = [pool.submit(_run_point, s, seed, reps) for s in specs]
                 for i, f in enumerate(futures):  # in design order: the table is the same for any worker count
                     write(i, f.result())

@@ -216,3 +216,34 @@ def test_discover_finds_the_parameter_behind_an_outcome(tmp_path):
         app, ["discover", str(out), "--outcome", "applications_total", "--above", "1e9"]
     )
     assert none.exit_code == 2 and "nothing to separate" in none.output
+
+
+def test_sweep_gives_the_same_table_serial_in_processes_and_on_dask(tmp_path):
+    toy = tmp_path / "toy.toml"
+    toy.write_text(TOY_TOML)
+    tables = []
+    for name, extra in (
+        ("serial", ["-w", "1"]),
+        ("procs", ["-w", "2"]),
+        ("dask", ["-w", "2", "--dask", "local"]),
+    ):
+        out = tmp_path / name
+        result = CliRunner().invoke(
+            app,
+            [
+                "sweep",
+                str(toy),
+                "--vary",
+                "licensing.initial_backlog=0:400:3",
+                "--reps",
+                "2",
+                *extra,
+                "--out",
+                str(out),
+                "--outcome",
+                "applications_total",
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        tables.append((out / "outcomes.csv").read_bytes())
+    assert tables[0] == tables[1] == tables[2]
