@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -798,10 +799,13 @@ def sensitivity(
     "--vary industry.distributor_stock_days=0:30 --lhs 40 --reps 10 --outcome price_rise_may_2025_pct`"
 )
 def sweep(
-    scenario: Annotated[str, typer.Argument(help="A scenario name from `tradesim list`, or a path.")],
+    scenario: Annotated[
+        str | None, typer.Argument(help="A scenario name from `tradesim list`, or a path.")
+    ] = None,
     vary: Annotated[
-        list[str], typer.Option("--vary", help="PATH=LOW:HIGH[:STEPS], in the parameter's own units; repeat.")
-    ],
+        list[str] | None,
+        typer.Option("--vary", help="PATH=LOW:HIGH[:STEPS], in the parameter's own units; repeat."),
+    ] = None,
     reps: Annotated[int, typer.Option("--reps", "-n", min=1, help="Replications per design point.")] = 10,
     lhs: Annotated[
         int | None, typer.Option(min=2, help="A Latin hypercube of this many points instead of a full grid.")
@@ -819,6 +823,10 @@ def sweep(
     ] = None,
     force: Annotated[bool, typer.Option(help="Write into an existing, non-empty folder.")] = False,
     dask: DaskOption = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(help="Finish an interrupted sweep in this folder (its own settings are used)."),
+    ] = None,
 ) -> None:
     """Run a grid or Latin-hypercube sweep over named parameters.
 
@@ -827,24 +835,44 @@ def sweep(
     every outcome, a manifest, and a plot of each chosen outcome against each
     varied parameter.
     """
+    import json
+
     from pydantic import ValidationError
 
     from sim.outcomes import OUTCOMES
     from sim.plots import sweep_panels
-    from sim.sweep import design_points, parse_vary, run_sweep
+    from sim.sweep import Vary, design_points, parse_vary, run_sweep
 
-    loaded = _load(scenario)
-    try:
-        varies = [parse_vary(v, loaded.spec) for v in vary]
-    except ValueError as exc:
-        _fail(str(exc))
+    if resume is not None:
+        manifest_path = resume / "manifest.json"
+        if not manifest_path.is_file():
+            _fail(f"{resume}: not a sweep folder (no manifest.json)")
+        saved = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if "sweep" not in saved:
+            _fail(f"{resume}: not a sweep folder")
+        loaded = _load(saved["sweep"]["scenario_file"])
+        varies = [Vary(**v) for v in saved["sweep"]["varied"]]
+        reps, seed = int(saved["reps_per_point"]), int(saved["master_seed"])
+        lhs = len(saved["sweep"]["design_points"]) if saved["sweep"]["design"] == "latin hypercube" else None
+    else:
+        if scenario is None or not vary:
+            _fail("sweep needs a SCENARIO and at least one --vary (or --resume DIR)")
+        loaded = _load(scenario)
+        try:
+            varies = [parse_vary(v, loaded.spec) for v in vary]
+        except ValueError as exc:
+            _fail(str(exc))
     outcomes = outcome or ["gdp_loss_year_end_pct" if loaded.spec.has_us_side else "backlog_at_deadline"]
     unknown = [o for o in outcomes if o not in OUTCOMES]
     if unknown:
         _fail(f"unknown outcome(s) {', '.join(unknown)}; one of: {', '.join(OUTCOMES)}")
-    points = design_points(varies, lhs, seed)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    folder = _empty_folder(out_dir or Path("results") / f"sweep-{stamp}", force)
+    if resume is not None:
+        points = np.array(saved["sweep"]["design_points"], dtype=float)
+        folder = resume
+    else:
+        points = design_points(varies, lhs, seed)
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        folder = _empty_folder(out_dir or Path("results") / f"sweep-{stamp}", force)
     n_workers = workers or default_workers()
     total = len(points) * reps
     out.print(
@@ -855,7 +883,7 @@ def sweep(
     with _progress("simulating") as bar:
         task = bar.add_task("run", total=total)
         try:
-            table = run_sweep(
+            report = run_sweep(
                 loaded,
                 varies,
                 points,
@@ -866,10 +894,20 @@ def sweep(
                 progress=lambda k: bar.advance(task, k),
                 design="latin hypercube" if lhs else "grid",
                 dask=dask,
+                resume=resume is not None,
             )
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             _fail(f"a design point is not a valid scenario: {problems}")
+        except ValueError as exc:
+            _fail(str(exc))
+    table = report.table
+    if report.interrupted:
+        err.print(
+            f"[yellow]interrupted:[/] kept {report.points_done} of {report.points} design points; "
+            f"finish with `tradesim sweep --resume {folder}`"
+        )
+        raise typer.Exit(130)
     for name in outcomes:
         path = sweep_panels(
             table, [v.path for v in varies], name, folder / "plots" / f"{name}_sweep.png", loaded.name

@@ -92,6 +92,31 @@ def _run_point(spec: Scenario, seed: int, reps: int) -> list[dict[str, float]]:
     return [run_replication(spec, seed, rep).outcomes for rep in range(reps)]
 
 
+@dataclass
+class SweepReport:
+    table: Path
+    points_done: int
+    points: int
+    interrupted: bool
+
+
+def _points_done(table: Path, reps: int) -> tuple[int, list[str]]:
+    """Design points already complete in a sweep table (rows come whole points at a time)."""
+    if not table.is_file():
+        return 0, []
+    with table.open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    if len(rows) < 2:
+        return 0, rows[:1][0] if rows else []
+    points = [int(r[0]) for r in rows[1:]]
+    done = max(points) + 1
+    if len(points) != done * reps:
+        raise ValueError(
+            f"{table}: {len(points)} rows for {done} points of {reps} replications; not resumable"
+        )
+    return done, rows[0]
+
+
 def run_sweep(
     loaded: LoadedScenario,
     varies: list[Vary],
@@ -103,8 +128,15 @@ def run_sweep(
     progress: Callable[[int], None] | None = None,
     design: str = "grid",
     dask: str | None = None,
-) -> Path:
-    """Run every design point and write the sweep's results folder."""
+    resume: bool = False,
+) -> SweepReport:
+    """Run the design points and write the sweep's results folder.
+
+    Rows are written a whole design point at a time, in design order. Ctrl-C
+    keeps every finished point (the manifest says the sweep is incomplete);
+    ``resume=True`` runs only the points not yet in the table, so a resumed sweep
+    ends with the same table as an uninterrupted one.
+    """
     specs = [
         with_values(loaded.spec, dict(zip([v.path for v in varies], row, strict=True))) for row in points
     ]
@@ -112,13 +144,32 @@ def run_sweep(
     from sim.clock import Clock
 
     clock = Clock(loaded.spec.calendar.start, loaded.spec.calendar.end)
+    table = folder / "outcomes.csv"
     tmp = folder / "outcomes.csv.part"
-    names: list[str] | None = None
-    with tmp.open("w", newline="") as fh:
+    done, header = _points_done(table, reps) if resume else (0, [])
+    if done:
+        tmp.write_bytes(table.read_bytes())
+    manifest: dict[str, Any] = {
+        "sweep": {
+            "scenario": loaded.name,
+            "scenario_file": str(loaded.path),
+            "varied": [vars(v) for v in varies],
+            "points": len(points),
+            "design": design,
+            "design_points": points.tolist(),
+        },
+        "master_seed": seed,
+        "reps_per_point": reps,
+        "complete": False,
+    }
+    names: list[str] | None = header[len(varies) + 2 :] if header else None
+    finished = done
+    interrupted = False
+    with tmp.open("a" if done else "w", newline="") as fh:
         writer = csv.writer(fh)
 
         def write(point: int, rows: list[dict[str, float]]) -> None:
-            nonlocal names
+            nonlocal names, finished
             if names is None:
                 names = list(rows[0])
                 writer.writerow(["point", *[v.path for v in varies], "rep", *names])
@@ -126,28 +177,27 @@ def run_sweep(
                 cells = [outcome_cell(n, row[n], clock) for n in names]
                 writer.writerow([point, *points[point].tolist(), rep, *cells])
             fh.flush()
+            finished = point + 1
             if progress:
                 progress(len(rows))
 
-        if workers > 1 or dask:
-            with executor(workers, dask) as pool:
-                futures = [pool.submit(_run_point, s, seed, reps) for s in specs]
-                for i, f in enumerate(futures):  # in design order: the table is the same for any worker count
-                    write(i, f.result())
-        else:
-            for i, s in enumerate(specs):
-                write(i, _run_point(s, seed, reps))
-    os.replace(tmp, folder / "outcomes.csv")
-    manifest: dict[str, Any] = {
-        "sweep": {
-            "scenario": loaded.name,
-            "varied": [vars(v) for v in varies],
-            "points": len(points),
-            "design": design,
-        },
-        "master_seed": seed,
-        "reps_per_point": reps,
-        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    }
+        todo = list(range(done, len(specs)))
+        try:
+            if workers > 1 or dask:
+                with executor(workers, dask) as pool:
+                    futures = {i: pool.submit(_run_point, specs[i], seed, reps) for i in todo}
+                    for i in todo:  # in design order: the table is the same for any worker count
+                        write(i, futures[i].result())
+            else:
+                for i in todo:
+                    write(i, _run_point(specs[i], seed, reps))
+        except KeyboardInterrupt:
+            interrupted = True
+    os.replace(tmp, table)
+    manifest.update(
+        complete=finished == len(points),
+        points_done=finished,
+        finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
     write_json_atomic(folder / "manifest.json", manifest)
-    return folder / "outcomes.csv"
+    return SweepReport(table, finished, len(points), interrupted)

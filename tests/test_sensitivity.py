@@ -247,3 +247,38 @@ def test_sweep_gives_the_same_table_serial_in_processes_and_on_dask(tmp_path):
         assert result.exit_code == 0, result.output
         tables.append((out / "outcomes.csv").read_bytes())
     assert tables[0] == tables[1] == tables[2]
+
+
+def test_an_interrupted_sweep_resumes_to_the_same_table(tmp_path):
+    import json
+
+    from sim.loader import load_scenario
+    from sim.sweep import Vary, design_points, run_sweep
+
+    toy = tmp_path / "toy.toml"
+    toy.write_text(TOY_TOML)
+    loaded = load_scenario(toy)
+    varies = [Vary("licensing.arrivals_per_day", 50, 150, 4)]
+    points = design_points(varies)
+    full = run_sweep(loaded, varies, points, 2, 9, tmp_path / "full")
+    assert not full.interrupted and full.points_done == 4
+
+    calls = []
+
+    def stop_after_two_points(n):
+        calls.append(n)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    cut = run_sweep(loaded, varies, points, 2, 9, tmp_path / "cut", progress=stop_after_two_points)
+    assert cut.interrupted and cut.points_done == 2
+    manifest = json.loads((tmp_path / "cut" / "manifest.json").read_text())
+    assert manifest["complete"] is False and manifest["points_done"] == 2
+    result = CliRunner().invoke(
+        app, ["sweep", "--resume", str(tmp_path / "cut"), "-w", "1", "--outcome", "applications_total"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "cut" / "outcomes.csv").read_bytes() == (
+        tmp_path / "full" / "outcomes.csv"
+    ).read_bytes()
+    assert json.loads((tmp_path / "cut" / "manifest.json").read_text())["complete"] is True
