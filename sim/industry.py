@@ -132,13 +132,15 @@ class Industry:
 
         restart = ~self.running & (self.stock >= self.restart_level)
         self.running |= restart
-        can_run = self.stock >= self.use
+        # a day's stock, up to rounding: a plant that started with exactly k days of use
+        # must run k days, whatever the last bit of k subtractions says
+        can_run = self.stock >= self.use * (1.0 - 1e-9)
         halt = self.running & ~can_run
         if halt.any():
             self.running &= can_run
             new = halt & (self.first_halt_day < 0)
             self.first_halt_day[new] = day
-        use = np.where(self.running, self.use, 0.0)
+        use = np.where(self.running, np.minimum(self.use, self.stock), 0.0)
         self.stock -= use
 
         halted = ~self.running
