@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from sim.figures import Figure, load_registry, registry_path
 from sim.results import Results
-from sim.summary import wilson_interval
+from sim.summary import decimals_for, format_number, wilson_interval
 
 Check = Literal["figure_in_interval", "median_in_range", "share_at_least", "median_between"]
 
@@ -159,11 +159,7 @@ class CalibrationRow:
 def _fmt(x: float | np.datetime64) -> str:
     if isinstance(x, np.datetime64):
         return "-" if np.isnat(x) else str(x.astype("datetime64[D]"))
-    if math.isnan(x):
-        return "-"
-    if math.isinf(x):
-        return "inf"
-    return f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}"
+    return format_number(float(x), decimals_for(float(x), "share") if abs(float(x)) < 100 else 0)
 
 
 def _figure_text(f: Figure) -> str:

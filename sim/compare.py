@@ -26,7 +26,7 @@ import numpy as np
 
 from sim.outcomes import OUTCOMES
 from sim.results import Results, write_json_atomic
-from sim.summary import wilson_interval
+from sim.summary import decimals_for, format_number, wilson_interval
 
 
 @dataclass
@@ -168,26 +168,16 @@ def write_combined_tables(folder: Path, results: dict[str, Results], rows: list[
     write_json_atomic(folder / "manifest.json", manifest)
 
 
-def format_value(value: float, kind: str) -> str:
-    """A cell of the comparison table."""
+def format_value(value: float, kind: str, diff: bool = False) -> str:
+    """A cell of the comparison table: a value, or (``diff``) a paired shift with its sign."""
     if math.isnan(value):
         return "-"
     if kind == "flag":
-        return f"{100 * value:.0f}%"
+        return f"{100 * value:+.0f} pts" if diff else f"{100 * value:.0f}%"
     if kind == "date":
-        return str(np.datetime64(int(round(value)), "D"))
-    if abs(value) < 10 and kind in ("pct", "share", "level", "days"):
-        return f"{value:,.2f}"
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.1f}"
+        return f"{value:+.0f} d" if diff else str(np.datetime64(int(round(value)), "D"))
+    return format_number(value, decimals_for(value, kind), signed=diff)
 
 
 def format_diff(value: float, kind: str) -> str:
-    if math.isnan(value):
-        return "-"
-    if kind == "flag":
-        return f"{100 * value:+.0f} pts"
-    if kind == "date":
-        return f"{value:+.0f} d"
-    if abs(value) < 10 and kind in ("pct", "share", "level", "days"):
-        return f"{value:+,.2f}"
-    return f"{value:+,.0f}" if abs(value) >= 100 else f"{value:+,.1f}"
+    return format_value(value, kind, diff=True)

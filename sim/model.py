@@ -194,12 +194,34 @@ class Replication:
         return out | self.macro.series() | self.negotiation.series()
 
 
+def simulate(
+    scenario: Scenario,
+    master_seed: int,
+    rep: int,
+    overrides: Mapping[str, float] | None = None,
+    changes: Mapping[str, Any] | None = None,
+) -> tuple[Replication, dict[str, Any]]:
+    """Draw the parameters of replication ``rep``, simulate it, return the model and its draws.
+
+    ``overrides`` gives some parameters' uniform numbers (designed experiments);
+    ``changes`` replaces drawn values outright, by dotted path (tests, benchmarks).
+    """
+    streams = Streams(master_seed, rep)
+    params, flat = draw_parameters(scenario, streams, overrides)
+    for path, value in (changes or {}).items():
+        *parents, leaf = path.split(".")
+        node = params
+        for part in parents:
+            node = node[part]
+        node[leaf] = value
+    model = Replication(scenario, params, streams)
+    model.run()
+    return model, flat
+
+
 def run_replication(
     scenario: Scenario, master_seed: int, rep: int, overrides: Mapping[str, float] | None = None
 ) -> ReplicationResult:
     """Draw the parameters of replication ``rep`` and simulate it."""
-    streams = Streams(master_seed, rep)
-    params, flat = draw_parameters(scenario, streams, overrides)
-    model = Replication(scenario, params, streams)
-    model.run()
+    model, flat = simulate(scenario, master_seed, rep, overrides)
     return ReplicationResult(rep=rep, parameters=flat, outcomes=model.outcomes(), series=model.series())

@@ -13,32 +13,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
-import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from sim.domain import SECTORS
-from sim.model import Replication
-from sim.results import ResultsError, read_results
-from sim.sampling import draw_parameters
-from sim.scenario import Scenario
-from sim.streams import Streams
-
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _restore_dates(node: Any) -> Any:
-    """JSON keeps dates as ISO strings; scenario dates must be dates again."""
-    if isinstance(node, dict):
-        return {k: _restore_dates(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_restore_dates(v) for v in node]
-    if isinstance(node, str) and _ISO_DATE.match(node):
-        return dt.date.fromisoformat(node)
-    return node
+from sim.model import Replication, simulate
+from sim.results import ResultsError, read_results, scenario_from_manifest
 
 
 @dataclass
@@ -64,12 +46,9 @@ def replay(folder: Path, rep: int) -> Replayed:
     reps = set(results.outcomes["rep"].astype(int).tolist())
     if rep not in reps:
         raise ResultsError(f"{folder}: no replication {rep} (this folder has {min(reps)}-{max(reps)})")
-    spec = Scenario.model_validate(_restore_dates(manifest["scenario"]["resolved"]))
+    spec = scenario_from_manifest(manifest)
     seed = int(manifest["master_seed"])
-    streams = Streams(seed, rep)
-    params, _ = draw_parameters(spec, streams)
-    model = Replication(spec, params, streams)
-    model.run()
+    model, _ = simulate(spec, seed, rep)
     with (folder / "outcomes.csv").open(newline="") as fh:
         saved = next(row for row in csv.DictReader(fh) if int(row["rep"]) == rep)
     from sim.results import outcome_cell

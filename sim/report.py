@@ -17,10 +17,8 @@ import os
 from pathlib import Path
 
 from sim.plots import draw_default_plots
-from sim.replay import _restore_dates
-from sim.results import Results
+from sim.results import Results, scenario_from_manifest
 from sim.sampling import iter_parameters
-from sim.scenario import Scenario
 from sim.summary import summarise
 
 _CSS = """
@@ -52,7 +50,7 @@ def build_report(results: Results) -> str:
     """The HTML text of the report of one results folder."""
     manifest = results.manifest
     scenario = manifest["scenario"]
-    spec = Scenario.model_validate(_restore_dates(scenario["resolved"]))
+    spec = scenario_from_manifest(manifest)
     n = len(results.outcomes.get("rep", []))
     plots = sorted((results.folder / "plots").glob("*.png"))
     if not plots:

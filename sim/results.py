@@ -22,6 +22,7 @@ import datetime as dt
 import json
 import math
 import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -201,6 +202,27 @@ class Results:
                         column.append(float(cell) if cell else math.nan)
             self._series = {name: np.array(col) for name, col in zip(header, columns, strict=True)}
         return self._series
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _restore_dates(node: Any) -> Any:
+    """JSON keeps dates as ISO strings; scenario dates must be dates again."""
+    if isinstance(node, dict):
+        return {k: _restore_dates(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_restore_dates(v) for v in node]
+    if isinstance(node, str) and _ISO_DATE.match(node):
+        return dt.date.fromisoformat(node)
+    return node
+
+
+def scenario_from_manifest(manifest: dict[str, Any]):
+    """The validated scenario a results folder was run with (replay, reports)."""
+    from sim.scenario import Scenario
+
+    return Scenario.model_validate(_restore_dates(manifest["scenario"]["resolved"]))
 
 
 def read_results(folder: Path) -> Results:

@@ -30,12 +30,25 @@ class OutcomeSummary:
     group: str  # the subsystem that reports it
 
 
-def _fmt(value: float, kind: str) -> str:
+_FRACTIONAL = ("days", "pct", "share", "level")
+
+
+def decimals_for(reference: float, kind: str) -> int:
+    """Decimals that suit numbers of this size and kind: 2 for small shares, 0 for large counts."""
+    if math.isnan(reference) or math.isinf(reference):
+        return 1
+    if kind in _FRACTIONAL and abs(reference) < 10:
+        return 2
+    return 1 if kind in _FRACTIONAL or abs(reference) < 100 else 0
+
+
+def format_number(value: float, decimals: int, signed: bool = False) -> str:
+    """One number as every table in tradesim writes it ("-" when missing)."""
     if math.isnan(value):
         return "-"
-    if kind in ("days", "pct", "share", "level") or abs(value) < 100:
-        return f"{value:,.1f}"
-    return f"{value:,.0f}"
+    if math.isinf(value):
+        return "inf" if value > 0 else "-inf"
+    return f"{value:{'+' if signed else ''},.{decimals}f}"
 
 
 def summarise(results: Results) -> list[OutcomeSummary]:
@@ -65,8 +78,8 @@ def summarise(results: Results) -> list[OutcomeSummary]:
         else:
             ok = values[~np.isnan(values)]
             q = np.quantile(ok, [0.5, 0.05, 0.95]) if ok.size else [math.nan] * 3
-            small = kind in ("pct", "share") and abs(float(q[0])) < 10  # small percentages: 2 decimals
-            cells = [f"{x:,.2f}" if small and not math.isnan(x) else _fmt(float(x), kind) for x in q]
+            decimals = decimals_for(float(q[0]), kind)  # one precision for the whole row
+            cells = [format_number(float(x), decimals) for x in q]
             n = ok.size
         rows.append(
             OutcomeSummary(

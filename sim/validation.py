@@ -14,10 +14,8 @@ import math
 
 import numpy as np
 
-from sim.model import Replication
-from sim.sampling import draw_parameters
+from sim.model import simulate
 from sim.scenario import Scenario
-from sim.streams import Streams
 
 
 def erlang_c_wait(arrival_rate: float, service_rate: float, servers: int) -> float:
@@ -80,10 +78,7 @@ def mmc_scenario(arrivals_per_day: float, reviewers: int, mean_review_days: floa
 
 def simulate_queue_waits(scenario: Scenario, master_seed: int, rep: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Run one replication; return filing days and days waited for a reviewer (started files)."""
-    streams = Streams(master_seed, rep)
-    params, _ = draw_parameters(scenario, streams)
-    model = Replication(scenario, params, streams)
-    model.run()
+    model, _ = simulate(scenario, master_seed, rep)
     apps = model.licensing.apps
     started = apps.column("started")
     ok = ~np.isnan(started)

@@ -7,10 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.domain import LANE_INDEX
-from sim.model import Replication
-from sim.sampling import draw_parameters
+from sim.model import Replication, simulate
 from sim.scenario import Scenario
-from sim.streams import Streams
 
 
 def _scenario(baseline, **changes) -> Scenario:
@@ -28,11 +26,7 @@ def _scenario(baseline, **changes) -> Scenario:
 
 
 def _run(scenario: Scenario, seed: int) -> Replication:
-    streams = Streams(seed, 0)
-    params, _ = draw_parameters(scenario, streams)
-    model = Replication(scenario, params, streams)
-    model.run()
-    return model
+    return simulate(scenario, seed, 0)[0]
 
 
 def _check_conservation(model: Replication) -> None:

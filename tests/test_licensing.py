@@ -7,17 +7,11 @@ import numpy as np
 from sim.applications import KIND_RENEWAL
 from sim.domain import LANE_INDEX
 from sim.loader import load_scenario
-from sim.model import Replication, run_replication
-from sim.sampling import draw_parameters
-from sim.streams import Streams
+from sim.model import Replication, run_replication, simulate
 
 
 def _model(spec, seed=3, rep=0) -> Replication:
-    streams = Streams(seed, rep)
-    params, _ = draw_parameters(spec, streams)
-    model = Replication(spec, params, streams)
-    model.run()
-    return model
+    return simulate(spec, seed, rep)[0]
 
 
 def test_renewals_are_filed_one_term_after_approval_less_the_lead(baseline):

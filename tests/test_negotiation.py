@@ -12,10 +12,9 @@ from hypothesis import strategies as st
 
 from sim.domain import DEADLINE_OUTCOMES
 from sim.loader import load_scenario
-from sim.model import Replication
+from sim.model import Replication, simulate
 from sim.negotiation import concede_probability, deadline_outcome
-from sim.sampling import ParamTree, draw_parameters
-from sim.streams import Streams
+from sim.sampling import ParamTree
 
 from .conftest import SCENARIOS
 
@@ -28,16 +27,10 @@ FORCED = {
 
 
 def _replication(spec, seed: int, rep: int = 0, court: bool = True, **deadline_changes) -> Replication:
-    streams = Streams(seed, rep)
-    params, _ = draw_parameters(spec, streams)
+    changes = {f"negotiation.decision_points.truce_deadline.{k}": v for k, v in deadline_changes.items()}
     if not court:
-        params.tariffs.court_ruling["strike_probability"] = 0.0
-    point = params.negotiation.decision_points.truce_deadline
-    for key, value in deadline_changes.items():
-        point[key] = value
-    model = Replication(spec, params, streams)
-    model.run()
-    return model
+        changes["tariffs.court_ruling.strike_probability"] = 0.0
+    return simulate(spec, seed, rep, changes=changes)[0]
 
 
 @given(

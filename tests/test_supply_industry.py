@@ -11,9 +11,8 @@ from hypothesis import strategies as st
 
 from sim.domain import SECTORS
 from sim.loader import load_scenario
-from sim.model import Replication
-from sim.sampling import ParamTree, draw_parameters
-from sim.streams import Streams
+from sim.model import Replication, simulate
+from sim.sampling import ParamTree
 
 TOL = 1e-6  # tonnes; sums of thousands of floats
 #: Loaded once here, not as a fixture, so that hypothesis does not print it with every example.
@@ -24,17 +23,7 @@ def _replication(baseline, seed: int, end: dt.date = dt.date(2025, 9, 30), **cha
     """A baseline replication with some drawn parameters replaced (dotted paths, ``__`` for dots)."""
     spec = baseline.spec
     spec = spec.model_copy(update={"calendar": spec.calendar.model_copy(update={"end": end})})
-    streams = Streams(seed, 0)
-    params, _ = draw_parameters(spec, streams)
-    for path, value in changes.items():
-        *parents, leaf = path.split("__")
-        node: ParamTree = params
-        for part in parents:
-            node = node[part]
-        node[leaf] = value
-    model = Replication(spec, params, streams)
-    model.run()
-    return model
+    return simulate(spec, seed, 0, changes={k.replace("__", "."): v for k, v in changes.items()})[0]
 
 
 def _every_sector(name: str, value: Any) -> dict[str, Any]:
