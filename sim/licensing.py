@@ -191,14 +191,19 @@ class LicensingReview:
         self.filed_per_day = np.zeros((size, len(KINDS)), dtype=np.int64)
         #: decisions by day, outcome (0 rejected, 1 approved), sector and destination
         self.decided_per_day = np.zeros((size, 2, len(SECTORS), len(DESTINATIONS)), dtype=np.int64)
-        self.approved_per_day = self.decided_per_day[:, 1]  # a view
-        self._decided_flat = self.decided_per_day.reshape(-1)  # a view, for np.add.at
-        self._decided_flat_days = self.decided_per_day.reshape(size, 2, -1)  # a view
         self.expiring_per_day = np.zeros(size, dtype=np.int64)
         self._filed_today = 0
         self.queued_end_of_day = np.zeros(n, dtype=np.int64)
         self.reviewers_per_day = np.zeros(n, dtype=np.int64)
         self._regime_changed(0.0)
+
+    # Views of ``decided_per_day`` are made on use, never stored: a stored view would
+    # come apart from its base when a forked replication is deep-copied.
+
+    @property
+    def approved_per_day(self) -> np.ndarray:
+        """Approvals by day, sector and destination (a view)."""
+        return self.decided_per_day[:, 1]
 
     # --- policy -------------------------------------------------------------------------
 
@@ -325,7 +330,7 @@ class LicensingReview:
         key += sector
         key *= len(DESTINATIONS)
         key += destination
-        np.add.at(self._decided_flat, key, 1)
+        np.add.at(self.decided_per_day.reshape(-1), key, 1)
         if not self._whole_day_term:  # else counted from the day's approvals in _close_day
             expires = (decided[approved] + self.term_days).astype(np.int64)
             np.minimum(expires, n, out=expires)
@@ -368,7 +373,7 @@ class LicensingReview:
         # or before their date, so today's tallies are final and running totals suffice.
         s = self.state
         approved_today = self.approved_per_day[day]
-        n_rejected, n_approved = self._decided_flat_days[day].sum(axis=1).tolist()
+        n_rejected, n_approved = self.decided_per_day[day].reshape(2, -1).sum(axis=1).tolist()
         if self._whole_day_term:
             self.expiring_per_day[min(day + int(self.term_days), self.n_days)] += n_approved
         s.backlog += self._filed_today - n_rejected - n_approved

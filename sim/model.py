@@ -21,6 +21,7 @@ one is simulated, so policy never changes in the middle of a day.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -96,22 +97,42 @@ class Replication:
                 self.clock, params, streams, self.state.negotiation, self.licensing, self.tariffs
             )
             self.negotiation.start(0.0)
-            self.court_rng = streams.generator("tariffs.court")
-            self.env.process(self._timeline(params.tariffs.timeline, self.tariffs.apply))
+            # drawn up front: the ruling's date (or a fork before it) never shifts the draw
+            self.court_u = float(streams.generator("tariffs.court").random())
+        self._pause_day: int | None = None
+        self._paused: Event | None = None
+        self._start_processes(0)
+
+    # --- the SimPy processes ---------------------------------------------------------------
+
+    def _start_processes(self, today: int) -> None:
+        """Start every process at the start of day ``today``, before its dated events fire.
+
+        The processes keep no state of their own: what has happened is in the
+        subsystems (days closed, decision points still pending), and dated events
+        due before ``today`` have fired. So a copy of the subsystems taken at the
+        start of a day continues exactly as the original would (see ``fork``).
+        """
+        params = self.params
+        if self.us_side:
+            self.env.process(self._timeline(params.tariffs.timeline, self.tariffs.apply, today))
             self.env.process(self._negotiation())
             if params.tariffs.get("court_ruling"):
-                self.env.process(self._court_ruling(params.tariffs.court_ruling))
-        self.env.process(self._days())
-        self.env.process(self._timeline(params.licensing.timeline, self._licensing_event))
+                self.env.process(self._court_ruling(params.tariffs.court_ruling, today))
+        self.env.process(self._days(today))
+        self.env.process(self._timeline(params.licensing.timeline, self._licensing_event, today))
 
-    def _days(self) -> Iterator[Event]:
+    def _days(self, first: int) -> Iterator[Event]:
         s = self.state
-        for day in range(self.clock.n_days):
+        for day in range(first, self.clock.n_days):
             yield _Midnight(self.env, 1.0)  # at `day + 1`: close `day`
             s.day = day
             self.licensing.advance_day(day)
             if self.us_side:
                 self._us_side_day(day)
+            if day + 1 == self._pause_day and self._paused is not None:
+                # ahead of the dated events of `day + 1`, which have normal priority
+                self.env.schedule(self._paused, URGENT, 0)
 
     def _us_side_day(self, day: int) -> None:
         """Shipments, plants, tariffs and prices of one day, after licensing has decided."""
@@ -136,27 +157,28 @@ class Replication:
                 yield self.env.timeout(point.fire_day - self.env.now)
             self.negotiation.decide(self.env.now)
 
-    def _court_ruling(self, ruling: ParamTree) -> Iterator[Event]:
-        u = float(self.court_rng.random())  # drawn up front: the ruling date never shifts it
+    def _court_ruling(self, ruling: ParamTree, today: int) -> Iterator[Event]:
         day = self.clock.day(ruling.date)
-        if day >= self.clock.n_days:
+        if day >= self.clock.n_days or day < today:
             return
         if day > self.env.now:
             yield self.env.timeout(day - self.env.now)
-        self.tariffs.rule(u)
+        self.tariffs.rule(self.court_u)
 
     def _licensing_event(self, event: ParamTree) -> None:
         self.licensing.apply_policy(event, self.env.now)
 
     def _timeline(
-        self, timeline: Mapping[str, ParamTree], apply: Callable[[ParamTree], None]
+        self, timeline: Mapping[str, ParamTree], apply: Callable[[ParamTree], None], today: int
     ) -> Iterator[Event]:
-        """Fire dated events in date order (ties by name) at the start of their day."""
+        """Fire dated events in date order (ties by name) at the start of their day, from ``today``."""
         dated = sorted(
             ((self.clock.day(ev.date), name, ev) for name, ev in timeline.items()),
             key=lambda item: (item[0], item[1]),
         )
         for day, _name, event in dated:
+            if day < today:
+                continue  # fired before a fork: its effect is in the copied state
             if day >= self.clock.n_days:
                 break
             if day > self.env.now:
@@ -164,8 +186,51 @@ class Replication:
             apply(event)
 
     def run(self) -> None:
-        """Simulate the whole horizon."""
+        """Simulate the rest of the horizon."""
         self.env.run(until=self.clock.n_days + 0.5)
+
+    @property
+    def today(self) -> int:
+        """The day about to be simulated (days before it are closed)."""
+        return int(self.env.now)
+
+    def run_until(self, day: int) -> None:
+        """Simulate up to the start of ``day``: days before it closed, none of its dated events fired.
+
+        A game takes its turn here, and ``fork`` copies the model here.
+        """
+        if not self.today <= day <= self.clock.n_days:
+            raise ValueError(f"cannot run to day {day} from day {self.today} (horizon {self.clock.n_days})")
+        if day == self.today:
+            return
+        self._pause_day = day
+        self._paused = Event(self.env)
+        self._paused._ok = True
+        self._paused._value = None
+        self.env.run(until=self._paused)
+        self._paused = None
+
+    def fork(self) -> Replication:
+        """An independent copy of this replication at the start of today, to continue separately.
+
+        Everything that will shape the future is copied: queues, licences in
+        force, shipments in transit, plant stocks, prices, tariffs, negotiation
+        state and the position of every random stream. The SimPy environment is
+        not copied; the copy gets a new one at today's time with its processes
+        restarted from the copied state. Deep copying is safe because no
+        subsystem holds a reference to the environment.
+        """
+        env = self.env
+        self.env = None  # type: ignore[assignment]
+        try:
+            memo = {id(self.scenario): self.scenario}
+            twin: Replication = copy.deepcopy(self, memo)
+        finally:
+            self.env = env
+        twin.env = simpy.Environment(initial_time=env.now)
+        twin._paused = None
+        twin._start_processes(self.today)
+        return twin
 
     def outcomes(self) -> dict[str, float]:
         clock = self.clock
