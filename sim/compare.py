@@ -123,8 +123,10 @@ def compare(results: dict[str, Results]) -> list[ComparisonRow]:
     return rows
 
 
-def write_combined_tables(folder: Path, results: dict[str, Results], rows: list[ComparisonRow]) -> None:
-    """Top-level tidy tables with a ``scenario`` column, and ``comparison.csv``; written atomically."""
+def write_combined_tables(
+    folder: Path, results: dict[str, Results], rows: list[ComparisonRow], column: str = "scenario"
+) -> None:
+    """Top-level tidy tables with a ``scenario`` (or ``column``) column, and ``comparison.csv``; atomic."""
     for table in ("outcomes", "parameters", "series"):
         tmp = folder / f"{table}.csv.part"
         with tmp.open("w", newline="") as out:
@@ -135,7 +137,7 @@ def write_combined_tables(folder: Path, results: dict[str, Results], rows: list[
                     reader = csv.reader(fh)
                     header = next(reader)
                     if not header_written:
-                        writer.writerow(["scenario", *header])
+                        writer.writerow([column, *header])
                         first_header = header
                         header_written = True
                     if header != first_header:  # scenarios with different parameters: align by name

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.clock import Clock
-from sim.domain import DEADLINE_OUTCOMES, SECTORS
+from sim.domain import DEADLINE_OUTCOMES, DECISIONS, SECTORS
 from sim.sampling import ParamTree
 from sim.streams import Streams
 
@@ -176,6 +176,49 @@ class Negotiation:
 
     def next_point(self) -> _Pending | None:
         return self.pending[0] if self.pending else None
+
+    def pending_point(self, name: str) -> _Pending:
+        """A decision point that has not fired yet, by name."""
+        for pending in self.pending:
+            if pending.name == name:
+                return pending
+        waiting = ", ".join(p.name for p in self.pending) or "none"
+        raise KeyError(f"decision point {name!r} is not pending (pending: {waiting})")
+
+    def force(self, name: str, us: str | None = None, china: str | None = None) -> None:
+        """Fix one or both sides' decision at a pending point (a forked branch, a game move).
+
+        The point still takes its two uniform draws when it fires, so every
+        later draw of the negotiation stream is the same whatever is forced.
+        """
+        point = ParamTree(self.pending_point(name).point)
+        if us is not None:
+            point["force_us"] = us
+        if china is not None:
+            point["force_china"] = china
+        self.pending_point(name).point = point
+
+    def decision_probabilities(self, name: str) -> tuple[dict[str, float], dict[str, float]]:
+        """Each side's chance of conceding, holding or escalating at a pending point, from today's pain.
+
+        Exact when called at the start of the point's day (``Replication.run_until``):
+        the pain it reads is the pain the decision will be drawn from. A forced
+        decision has probability one.
+        """
+        point = self.pending_point(name).point
+        sides = (
+            (self.p.us, self.state.us_pain, point.get("force_us")),
+            (self.p.china, self.state.china_pain, point.get("force_china")),
+        )
+        out = []
+        for side, pain, forced in sides:
+            if forced:
+                out.append({d: float(d == forced) for d in DECISIONS})
+                continue
+            concede = concede_probability(pain, side.concede_base, side.concede_per_pain)
+            escalate = (1.0 - concede) * side.escalate_share
+            out.append({"concede": concede, "hold": 1.0 - concede - escalate, "escalate": escalate})
+        return out[0], out[1]
 
     def decide(self, now: float) -> Decision:
         """Take the next decision point: draw or force both decisions and apply their effect."""

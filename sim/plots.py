@@ -534,3 +534,64 @@ def draw_comparison_plots(results: dict[str, Results], folder: Path, fmt: str = 
         if all(name in r.outcomes for r in results.values()):
             paths.append(outcome_violins(results, name, folder / f"{name}_by_scenario.{fmt}"))
     return paths
+
+
+#: Series drawn after forking, with their panel titles.
+BRANCH_SERIES: dict[str, str] = {
+    "gdp_loss": "US GDP lost, cumulative",
+    "price_index": "Magnet price index",
+    "plants_halted_auto": "Auto plants halted",
+    "us_tariff_on_china": "US tariff on Chinese goods",
+}
+
+
+def branch_fans(branches, path: Path, series: tuple[str, ...] | None = None) -> Path:
+    """One shared history, then one fan per branch from the fork on (median and middle 50%).
+
+    The history before the fork is the same in every branch, so it is drawn once,
+    in grey, from the first branch; each branch's colour starts at the fork.
+    """
+    first = next(iter(branches.results.values()))
+    available = first.series_names()
+    names = [s for s in (series or tuple(BRANCH_SERIES)) if s in available]
+    if not names:
+        names = [s for s in ("backlog", "licences_in_force") if s in available]
+    dates = first.dates
+    fork = np.datetime64(str(np.sort(branches.fork_dates)[len(branches.fork_dates) // 2]), "D")
+    before = dates <= fork
+    colours = dict(zip(branches.results, _cycle(len(branches.results)), strict=True))
+    point = branches.manifest["fork_point"]
+    with plt.rc_context(_STYLE):
+        cols = 2 if len(names) > 1 else 1
+        rows = (len(names) + cols - 1) // cols
+        fig, axes = plt.subplots(
+            rows, cols, figsize=(16, 5.2 * rows + 1), layout="constrained", squeeze=False
+        )
+        for ax, name in zip(axes.flat, names, strict=False):
+            history = first.series(name)
+            q25, q50, q75 = np.nanquantile(history, [0.25, 0.5, 0.75], axis=0)
+            ax.fill_between(dates[before], q25[before], q75[before], color=GREY, alpha=0.3)
+            ax.plot(dates[before], q50[before], color="#333333", linewidth=2.6, label="shared history")
+            for branch, r in branches.results.items():
+                values = r.series(name)
+                q25, q50, q75 = np.nanquantile(values, [0.25, 0.5, 0.75], axis=0)
+                after = ~before | (dates == fork)
+                ax.fill_between(dates[after], q25[after], q75[after], color=colours[branch], alpha=0.2)
+                ax.plot(dates[after], q50[after], color=colours[branch], linewidth=2.4, label=branch)
+            ax.axvline(fork, color="#333333", linestyle="--", linewidth=1.4)
+            measure = SERIES.get(name)
+            ax.set_title(BRANCH_SERIES.get(name) or _sentence(measure.description if measure else name))
+            ax.set_ylabel(_unit_label(measure.unit if measure else name))
+            _date_axis(ax)
+        for ax in list(axes.flat)[len(names) :]:
+            ax.axis("off")
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), frameon=False)
+        n = branches.reps.size
+        fig.suptitle(
+            f"One history, forked at the {point['label'].lower()}: branches split on {fork}\n"
+            f"scenario: {branches.manifest['base_scenario']}, {n} replications, "
+            "each continued once per branch; median and middle 50%"
+        )
+        _save(fig, path)
+    return path
