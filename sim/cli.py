@@ -8,6 +8,7 @@ the same functions (see the notebooks).
 from __future__ import annotations
 
 import datetime as dt
+import math
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -22,7 +23,7 @@ from sim import __version__
 from sim.experiment import default_workers, new_master_seed, run_experiment
 from sim.loader import ScenarioError, list_scenarios, load_scenario
 from sim.results import read_results
-from sim.summary import summarise
+from sim.summary import decimals_for, format_number, summarise
 
 app = typer.Typer(
     name="tradesim",
@@ -1145,6 +1146,123 @@ def reweight(
         _fail(f"{folder}: {exc}")
     _check_outcomes(outcomes)
     _print_branches(forked, chosen, outcomes or list(BRANCH_OUTCOMES))
+
+
+@app.command(
+    epilog="Examples: `tradesim variance baseline --outcome gdp_loss_year_end_pct` · "
+    "`tradesim variance baseline --outcome first_stoppage_auto --param-sets 60 --seeds 10 --seed 1`"
+)
+def variance(
+    scenario: Annotated[str, typer.Argument(help="A scenario name from `tradesim list`, or a path.")],
+    outcomes: Annotated[
+        list[str] | None,
+        typer.Option("--outcome", help="Outcome to split (repeatable). Default: GDP loss and auto halts."),
+    ] = None,
+    param_sets: Annotated[int, typer.Option(min=2, help="Parameter draws.")] = 40,
+    seeds: Annotated[int, typer.Option(min=2, help="Replications (random seeds) per parameter draw.")] = 8,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Master seed. Same seed, same split. Default: a fresh one.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", min=1, help="Local processes. Default: all cores.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder. Default: results/SCENARIO-variance-TIMESTAMP.")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Write into an existing, non-empty folder.")] = False,
+    plots: Annotated[bool, typer.Option(help="Draw one strip chart per outcome.")] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    dask: DaskOption = None,
+) -> None:
+    """Split an outcome's spread into uncertain parameters (ignorance) and chance (luck).
+
+    Runs nested replications: PARAM_SETS draws of the scenario's uncertain parameters,
+    each simulated with SEEDS different random seeds. Between-set spread is what the
+    parameters do; within-set spread is chance, which no research can narrow. Prints
+    each part (variance and standard deviation) with 90% intervals from resampling
+    parameter sets, the parameters' share, and which dominates. Writes
+    `nested_outcomes.csv`, `variance.csv` and a strip chart per outcome.
+    """
+    from sim.outcomes import OUTCOMES
+    from sim.variance import nested_outcomes, outcome_table, split_variance, write_tables
+
+    loaded = _load(scenario)
+    _check_outcomes(outcomes)
+    names = outcomes or [
+        n for n in ("gdp_loss_year_end_pct", "halted_plant_days_auto", "backlog_peak") if n in OUTCOMES
+    ]
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = _empty_folder(out_dir or Path("results") / f"{loaded.name}-variance-{stamp}", force)
+    master_seed = new_master_seed() if seed is None else seed
+    n_workers = workers or default_workers()
+    total = param_sets * seeds
+    out.print(
+        f"[bold]{loaded.name}[/]: {param_sets} parameter sets x {seeds} seeds = {total} replications, "
+        f"seed {master_seed}, {n_workers} worker(s) -> {folder}",
+        highlight=False,
+    )
+    try:
+        with _progress("nested replications", quiet) as bar:
+            task = bar.add_task("run", total=total)
+            nested = nested_outcomes(
+                loaded.spec, master_seed, param_sets, seeds, n_workers, lambda k: bar.advance(task, k), dask
+            )
+    except KeyboardInterrupt:
+        _fail("interrupted: a variance split needs every parameter set; nothing was written", 130)
+    missing = [n for n in names if n not in nested[0][0]]
+    if missing:
+        _fail(f"{loaded.path}: this scenario does not produce {', '.join(missing)}")
+    rng = np.random.default_rng(master_seed)
+    splits = [split_variance(outcome_table(nested, n), n, rng=rng) for n in names]
+    write_tables(folder, nested, splits)
+    table = Table(
+        title=f"Where the spread comes from: {loaded.name}, {param_sets} parameter sets x {seeds} seeds "
+        "(standard deviations, 90% intervals)",
+        title_justify="left",
+        caption="Parameters: Var(E\\[outcome | parameters]); chance: E\\[Var(outcome | parameters)]. "
+        "Standard deviations shown; the share is of the variance.",
+        caption_justify="left",
+    )
+    for column in (
+        "outcome",
+        "mean",
+        "total sd",
+        "parameters sd",
+        "chance sd",
+        "parameter share",
+        "dominant",
+    ):
+        table.add_column(column, justify="left" if column in ("outcome", "dominant") else "right")
+    for s in splits:
+        table.add_row(
+            f"{s.outcome}\n[dim]{s.unit}[/]",
+            _plain(s.mean),
+            _sd(s.total),
+            f"{_sd(s.parameters)}\n[dim]({_sd(s.parameters_low)}-{_sd(s.parameters_high)})[/]",
+            f"{_sd(s.chance)}\n[dim]({_sd(s.chance_low)}-{_sd(s.chance_high)})[/]",
+            f"{100 * s.parameter_share:.0f}%\n[dim]({100 * s.parameter_share_low:.0f}-"
+            f"{100 * s.parameter_share_high:.0f}%)[/]",
+            s.dominant,
+        )
+    out.print(table)
+    if plots:
+        from sim.plots import variance_strips
+
+        for s in splits:
+            path = variance_strips(
+                outcome_table(nested, s.outcome), s, folder / "plots" / f"{s.outcome}.png", loaded.name
+            )
+            out.print(f"plot: {path}", highlight=False)
+    out.print(f"results: {folder} (variance.csv, nested_outcomes.csv)", highlight=False)
+
+
+def _plain(value: float) -> str:
+    return "-" if math.isnan(value) else format_number(value, decimals_for(value, "count"))
+
+
+def _sd(variance: float) -> str:
+    """A variance shown as a standard deviation, in the outcome's own unit."""
+    return "-" if math.isnan(variance) else _plain(math.sqrt(max(0.0, variance)))
 
 
 def _check_outcomes(names: list[str] | None) -> None:

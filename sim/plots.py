@@ -595,3 +595,50 @@ def branch_fans(branches, path: Path, series: tuple[str, ...] | None = None) -> 
         )
         _save(fig, path)
     return path
+
+
+def variance_strips(y: np.ndarray, split, path: Path, scenario: str) -> Path:
+    """Each parameter set's replications as a column of dots, sets ordered by their mean.
+
+    The spread between columns is what the parameters do; the spread within a
+    column is chance. The title gives the split and which dominates.
+    """
+    y = np.asarray(y, dtype=float)
+    y = y[~np.isnan(y).any(axis=1)]
+    order = np.argsort(y.mean(axis=1), kind="stable")
+    measure = OUTCOMES.get(split.outcome)
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(13, 7), layout="constrained")
+        x = np.arange(1, y.shape[0] + 1)
+        for rank, i in enumerate(order):
+            ax.scatter(np.full(y.shape[1], x[rank]), y[i], s=45, color=BLUE, alpha=0.6, linewidths=0)
+        ax.plot(
+            x,
+            y[order].mean(axis=1),
+            color=VERMILLION,
+            linestyle="none",
+            marker="_",
+            markersize=28,
+            markeredgewidth=3,
+            label="mean of the parameter set",
+        )
+        share = 100 * split.parameter_share
+        ax.set_title(
+            f"{_sentence(measure.description if measure else split.outcome)}\n"
+            f"{share:.0f}% of the variance from uncertain parameters "
+            f"(90% interval {100 * split.parameter_share_low:.0f}-{100 * split.parameter_share_high:.0f}%), "
+            f"the rest chance\nscenario: {scenario}; "
+            f"{split.param_sets} parameter sets x {split.seeds} seeds; "
+            + (
+                "neither part dominates clearly at this sample size"
+                if split.dominant == "neither"
+                else f"{split.dominant} dominate"
+            ),
+            fontsize=15,
+        )
+        ax.set_xlabel("Parameter set, ordered by its mean (each dot: one seed)")
+        ax.set_ylabel(_unit_label(measure.unit if measure else split.outcome))
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(loc="upper left", frameon=False)
+        _save(fig, path)
+    return path
