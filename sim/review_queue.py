@@ -29,6 +29,7 @@ saturated day to the next, so a long saturated spell never rebuilds the heap.
 
 from __future__ import annotations
 
+import copy
 import heapq
 import math
 
@@ -51,6 +52,13 @@ class Fifo:
 
     def __len__(self) -> int:
         return len(self.filed) - self.head
+
+    def __deepcopy__(self, memo: dict) -> Fifo:
+        """A copy for a forked replication: the lists hold numbers only, so shallow copies suffice."""
+        twin = Fifo()
+        twin.filed, twin.rows, twin.head = self.filed.copy(), self.rows.copy(), self.head
+        memo[id(self)] = twin
+        return twin
 
     def extend(self, filed: list[float], rows: list[int]) -> None:
         self.filed.extend(filed)
@@ -94,6 +102,20 @@ class ReviewQueue:
         self._draws: list[float] = []
         self._pos = 0
         self._waiting = 0  # files in the queues and held
+
+    def __deepcopy__(self, memo: dict) -> ReviewQueue:
+        """A copy for a forked replication, without visiting every number of the lists one by one."""
+        twin = ReviewQueue.__new__(ReviewQueue)
+        memo[id(self)] = twin
+        for name, value in vars(self).items():
+            if name in ("_heap", "_draws") and value is not None:
+                value = value.copy()  # numbers only
+            elif name == "tiers":
+                value = [tier.copy() for tier in value]
+            else:
+                value = copy.deepcopy(value, memo)
+            setattr(twin, name, value)
+        return twin
 
     # --- configuration ---------------------------------------------------------------------
 
