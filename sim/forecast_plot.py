@@ -13,6 +13,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from sim.forecast import MODEL_FREQUENCY, MODEL_QUANTILES, Scoreboard
 from sim.outcomes import OUTCOMES
@@ -28,7 +29,8 @@ def _rows(board: Scoreboard) -> list[str]:
 def _quantile_panels(board: Scoreboard, quantity: str, ax_hist: plt.Axes, ax_rows: plt.Axes) -> None:
     sample = board.samples[quantity]
     measure = OUTCOMES[quantity]
-    ax_hist.hist(sample, bins=min(40, max(10, sample.size // 6)), color=BLUE, alpha=0.75, edgecolor="white")
+    ax_hist.hist(sample, bins=min(30, max(10, sample.size // 8)), color=BLUE, alpha=0.75, edgecolor="white")
+    ax_hist.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax_hist.set_ylabel("Replications")
     ax_hist.set_title(f"{_sentence(measure.description)}: simulated", loc="left")
     ax_hist.grid(axis="y", alpha=0.3)
