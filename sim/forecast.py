@@ -150,16 +150,21 @@ def read_forecasts(path: Path) -> ClassForecasts:
         raise ForecastError(
             f"{path}: no such forecasts file (start one with `tradesim forecast add {path} --name NAME`)"
         )
-    with path.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
-        missing = [c for c in COLUMNS[:4] if c not in header]
-        if missing:
-            raise ForecastError(
-                f"{path}: missing column(s) {', '.join(missing)}; "
-                f"a forecasts file has the columns {', '.join(COLUMNS)}"
-            )
-        rows = [(i, row) for i, row in enumerate(reader, start=2)]
+    # utf-8-sig: spreadsheets often start a CSV export with a byte-order mark
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            header = [h.strip() for h in reader.fieldnames or []]
+            reader.fieldnames = header
+            missing = [c for c in COLUMNS[:4] if c not in header]
+            if missing:
+                raise ForecastError(
+                    f"{path}: missing column(s) {', '.join(missing)}; "
+                    f"a forecasts file has the columns {', '.join(COLUMNS)}"
+                )
+            rows = [(i, row) for i, row in enumerate(reader, start=2)]
+    except UnicodeDecodeError:
+        raise ForecastError(f"{path}: not UTF-8 text (save it from the spreadsheet as 'CSV UTF-8')") from None
     problems: list[str] = []
     probabilities: list[ProbabilityForecast] = []
     quantile_rows: dict[tuple[str, str], list[tuple[int, float, float]]] = {}
@@ -184,7 +189,10 @@ def read_forecasts(path: Path) -> ClassForecasts:
                 problems.append(f"{where}: column 'outcome': {exc} (an empty 'quantile' means a probability)")
                 continue
             if not 0.0 <= value <= 1.0:
-                problems.append(f"{where}: column 'value': a probability must be from 0 to 1, got {value:g}")
+                hint = f" (write {value:g}% as {value / 100:g})" if 1 < value <= 100 else ""
+                problems.append(
+                    f"{where}: column 'value': a probability must be from 0 to 1, got {value:g}{hint}"
+                )
                 continue
             if any(p.name == name and p.outcome == outcome for p in probabilities):
                 problems.append(f"{where}: {name} gave a probability of {outcome} twice")

@@ -96,7 +96,7 @@ HEADER = "name,outcome,quantile,value,submitted\n"
     ("body", "message"),
     [
         ("Ana,deadline_snapback,,0.3,\n", "line 2: column 'outcome': 'deadline_snapback' is not a yes/no"),
-        ("Ana,deadline_snap_back,,1.3,\n", "line 2: column 'value': a probability must be from 0 to 1"),
+        ("Ana,deadline_snap_back,,30,\n", "a probability must be from 0 to 1, got 30 (write 30% as 0.3)"),
         ("Ana,deadline_snap_back,,high,\n", "line 2: column 'value' must be a number, got 'high'"),
         ("Ana,gdp_loss_year_end_pct,5,0.4,\n", "line 2: column 'quantile' must be a level between 0 and 1"),
         (
@@ -115,6 +115,15 @@ def test_a_bad_forecasts_file_is_refused_naming_line_column_and_what_is_allowed(
         read_forecasts(file)
     assert any(message in p for p in caught.value.problems), caught.value.problems
     assert all(str(file) in p for p in caught.value.problems)
+
+
+def test_a_spreadsheet_export_with_a_byte_order_mark_is_read(tmp_path):
+    file = tmp_path / "class.csv"
+    file.write_bytes(("\ufeff" + HEADER + "Ana,deadline_snap_back,,0.3,\n").encode("utf-8"))
+    assert read_forecasts(file).probabilities[0].probability == 0.3
+    file.write_bytes((HEADER + "Zoë,deadline_snap_back,,0.3,\n").encode("latin-1"))
+    with pytest.raises(ForecastError, match="not UTF-8 text"):
+        read_forecasts(file)
 
 
 def test_a_file_without_the_columns_names_the_columns_expected(tmp_path):
