@@ -1216,6 +1216,12 @@ def forecast_score(
         _fail("\n".join(exc.problems))
     if not forecasts.names:
         _fail(f"{file}: no forecasts yet (add some with `tradesim forecast add {file} --name NAME`)")
+    if folder is not None and (
+        scenario != "baseline" or reps != 200 or seed is not None or out_dir is not None
+    ):
+        err.print(
+            f"[yellow]note:[/] scoring against {folder}; --scenario, --reps, --seed and --out are ignored"
+        )
     if folder is None:
         loaded = _load(scenario)
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
