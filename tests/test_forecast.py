@@ -117,6 +117,25 @@ def test_a_bad_forecasts_file_is_refused_naming_line_column_and_what_is_allowed(
     assert all(str(file) in p for p in caught.value.problems)
 
 
+def test_replacing_a_forecast_keeps_everyone_else(tmp_path):
+    file = tmp_path / "class.csv"
+    append_forecast(file, "Ana", {"deadline_snap_back": 0.3}, {"gdp_loss_year_end_pct": (LEVELS, (0, 1, 2))})
+    append_forecast(file, "Ben", {"deadline_snap_back": 0.6}, {"gdp_loss_year_end_pct": (LEVELS, (1, 2, 3))})
+    with pytest.raises(ForecastError, match="Ana has already forecast"):
+        append_forecast(file, "Ana", {"deadline_snap_back": 0.1}, {})
+    append_forecast(
+        file,
+        "Ana",
+        {"deadline_snap_back": 0.1},
+        {"gdp_loss_year_end_pct": (LEVELS, (0, 0.5, 1))},
+        replace=True,
+    )
+    forecasts = read_forecasts(file)
+    assert sorted(forecasts.names) == ["Ana", "Ben"]
+    assert {f.name: f.probability for f in forecasts.probabilities} == {"Ana": 0.1, "Ben": 0.6}
+    assert {f.name: f.values for f in forecasts.quantiles}["Ana"] == (0, 0.5, 1)
+
+
 def test_a_spreadsheet_export_with_a_byte_order_mark_is_read(tmp_path):
     file = tmp_path / "class.csv"
     file.write_bytes(("\ufeff" + HEADER + "Ana,deadline_snap_back,,0.3,\n").encode("utf-8"))
