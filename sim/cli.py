@@ -1363,6 +1363,286 @@ def _print_summary(results) -> None:
     out.print(table)
 
 
+# --- tradesim forecast: predict, then reveal (workshops) ---------------------------------------
+
+forecast_app = typer.Typer(
+    help="Predict, then reveal: collect a class's forecasts before a run, then score them against it.\n\n"
+    "Start with `tradesim forecast add class.csv --name Ana`, then `tradesim forecast score class.csv`.",
+    no_args_is_help=True,
+    rich_markup_mode="markdown",
+)
+app.add_typer(forecast_app, name="forecast")
+
+
+def _ask(prompt: str, parse, given: str | None):
+    """Parse an option's value, or prompt until the answer parses (each mistake explained)."""
+    if given is not None:
+        try:
+            return parse(given)
+        except ValueError as exc:
+            _fail(str(exc))
+    while True:
+        answer = typer.prompt(prompt)
+        try:
+            return parse(answer)
+        except ValueError as exc:
+            err.print(f"[bold red]not understood:[/] {exc}", highlight=False)
+
+
+def _parse_numbers(count: int):
+    def parse(text: str) -> list[float]:
+        try:
+            values = [float(v) for v in text.replace(";", ",").split(",") if v.strip()]
+        except ValueError:
+            raise ValueError(f"{text!r}: type {count} numbers separated by commas") from None
+        if len(values) != count:
+            raise ValueError(f"{text!r}: type {count} numbers separated by commas, got {len(values)}")
+        return values
+
+    return parse
+
+
+@forecast_app.command(
+    "add",
+    epilog="Examples: `tradesim forecast add class.csv --name Ana` (asks for each number) · "
+    "`tradesim forecast add class.csv --name Ben --probability 30 --quantiles 0.4,0.9,1.8` · "
+    "`tradesim forecast add class.csv --name Teacher --event deadline_deal "
+    "--quantity halted_plant_days_auto --levels 10,50,90`",
+)
+def forecast_add(
+    file: Annotated[Path, typer.Argument(help="The class forecasts file (CSV; created if absent).")],
+    name: Annotated[str, typer.Option("--name", help="The participant's name, as shown on the scoreboard.")],
+    event: Annotated[
+        str | None,
+        typer.Option(
+            help="Yes/no outcome to give a probability for. Default: the file's, or deadline_snap_back."
+        ),
+    ] = None,
+    quantity: Annotated[
+        str | None,
+        typer.Option(
+            help="Numeric outcome to give quantiles for. Default: the file's, or gdp_loss_year_end_pct."
+        ),
+    ] = None,
+    levels: Annotated[
+        str | None,
+        typer.Option(help="Quantile levels in %, comma-separated. Default: the file's, or 5,50,95."),
+    ] = None,
+    probability: Annotated[
+        str | None, typer.Option(help="The probability of the event, in % (asked if not given).")
+    ] = None,
+    quantiles: Annotated[
+        str | None,
+        typer.Option(help="The quantiles, comma-separated, lowest level first (asked if not given)."),
+    ] = None,
+    replace: Annotated[bool, typer.Option(help="Replace this participant's earlier forecast.")] = False,
+) -> None:
+    """Add one participant's forecast to the class file, before the run is revealed.
+
+    Asks for the probability of a yes/no outcome (default: the truce lapses and tariffs
+    snap back) and for quantiles of a quantity (default: US GDP lost by year-end,
+    5/50/95%). Every answer is checked as it is typed; the file is a plain CSV.
+    """
+    from sim.forecast import (
+        DEFAULT_EVENT,
+        DEFAULT_LEVELS,
+        DEFAULT_QUANTITY,
+        ForecastError,
+        append_forecast,
+        check_event,
+        check_quantity,
+        parse_levels,
+        parse_probability,
+        read_forecasts,
+    )
+    from sim.outcomes import OUTCOMES
+
+    asked_events, asked_quantities, asked_levels = [], [], None
+    if file.is_file():
+        try:
+            asked_events, asked_quantities, asked_levels = read_forecasts(file).questions()
+        except ForecastError as exc:
+            _fail("\n".join(exc.problems))
+    try:
+        event_name = check_event(event or (asked_events[0] if asked_events else DEFAULT_EVENT))
+        quantity_name = check_quantity(
+            quantity or (asked_quantities[0] if asked_quantities else DEFAULT_QUANTITY)
+        )
+        level_values = parse_levels(levels) if levels else (asked_levels or DEFAULT_LEVELS)
+    except ValueError as exc:
+        _fail(str(exc))
+    shown = "/".join(f"{100 * q:g}" for q in level_values)
+    p = _ask(
+        f"{name}: probability (%) that {OUTCOMES[event_name].description} [{event_name}]",
+        parse_probability,
+        probability,
+    )
+    measure = OUTCOMES[quantity_name]
+    q = _ask(
+        f"{name}: your {shown}% quantiles of {measure.description}, in {measure.unit} "
+        f"(lowest first, comma-separated)",
+        _parse_quantiles(len(level_values), level_values),
+        quantiles,
+    )
+    try:
+        forecasts = append_forecast(
+            file, name, {event_name: p}, {quantity_name: (level_values, q)}, replace=replace
+        )
+    except ForecastError as exc:
+        _fail("\n".join(exc.problems))
+    out.print(
+        f"saved {name}: {100 * p:.0f}% for {event_name}; {shown}% quantiles of {quantity_name}: "
+        f"{', '.join(f'{v:g}' for v in q)} -> {file} ({len(forecasts.names)} participant(s))",
+        highlight=False,
+    )
+
+
+def _parse_quantiles(count: int, levels):
+    from sim.scoring import check_quantiles
+
+    numbers = _parse_numbers(count)
+
+    def parse(text: str) -> list[float]:
+        values = numbers(text)
+        check_quantiles(levels, values)
+        return values
+
+    return parse
+
+
+@forecast_app.command(
+    "score",
+    epilog="Examples: `tradesim forecast score class.csv results/baseline-20251123` · "
+    "`tradesim forecast score class.csv --scenario baseline --reps 200 --seed 7`",
+)
+def forecast_score(
+    file: Annotated[Path, typer.Argument(help="The class forecasts file.")],
+    folder: Annotated[
+        Path | None, typer.Argument(help="A results folder from `run`. Omit it to run --scenario now.")
+    ] = None,
+    scenario: Annotated[
+        str, typer.Option(help="Without a results folder: the scenario to run (name or path).")
+    ] = "baseline",
+    reps: Annotated[
+        int, typer.Option("--reps", "-n", min=2, help="Without a results folder: replications.")
+    ] = 200,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Without a results folder: master seed. Default: a fresh one.")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option("--workers", "-w", min=1, help="Local processes. Default: all cores.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Where the run goes (without FOLDER). Default: results/forecast-TIMESTAMP."
+        ),
+    ] = None,
+) -> None:
+    """Reveal: score every forecast in the class file against the simulated distribution.
+
+    Probabilities get a Brier score, quantiles a CRPS (both: lower is better), each
+    beside what the model itself scores. Prints the class ranked by mean rank over the
+    questions, and writes `forecast_scores.csv` and a figure of the forecasts beside
+    the simulated distribution into the results folder.
+    """
+    from sim.forecast import ForecastError, read_forecasts, score_forecasts, write_scores
+    from sim.forecast_plot import forecast_figure
+    from sim.results import ResultsError
+
+    try:
+        forecasts = read_forecasts(file)
+    except ForecastError as exc:
+        _fail("\n".join(exc.problems))
+    if not forecasts.names:
+        _fail(f"{file}: no forecasts yet (add some with `tradesim forecast add {file} --name NAME`)")
+    if folder is not None and (
+        scenario != "baseline" or reps != 200 or seed is not None or out_dir is not None
+    ):
+        err.print(
+            f"[yellow]note:[/] scoring against {folder}; --scenario, --reps, --seed and --out are ignored"
+        )
+    if folder is None:
+        loaded = _load(scenario)
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        folder = _empty_folder(out_dir or Path("results") / f"forecast-{stamp}")
+        master_seed = new_master_seed() if seed is None else seed
+        n_workers = workers or default_workers()
+        out.print(
+            f"running {loaded.name}: {reps} replications, seed {master_seed} -> {folder}", highlight=False
+        )
+        with _progress("simulating replications") as bar:
+            task = bar.add_task("run", total=reps)
+            report = run_experiment(
+                loaded, reps, master_seed, folder, n_workers, progress=lambda k: bar.advance(task, k)
+            )
+        if report.interrupted:
+            _fail(f"interrupted; nothing scored ({report.reps_completed} replications in {folder})", 130)
+    try:
+        results = read_results(folder)
+        if "comparison" in results.manifest:
+            _fail(f"{folder}: a comparison folder; score against one of its scenario folders")
+        board = score_forecasts(forecasts, results.outcomes, where=str(folder))
+    except (ResultsError, FileNotFoundError) as exc:
+        _fail(str(exc))
+    except ForecastError as exc:
+        _fail("\n".join(exc.problems))
+    _print_scoreboard(board, results.manifest["scenario"]["name"])
+    scores = write_scores(board, folder / "forecast_scores.csv")
+    events, quantities, _ = forecasts.questions()
+    name = results.manifest["scenario"]["name"]
+    pairs = list(zip(quantities, events, strict=False))
+    drawn = [
+        forecast_figure(board, folder / "plots" / f"forecasts_{q}_{e}.png", name, q, e) for q, e in pairs
+    ]
+    for extra in quantities[len(pairs) :]:
+        drawn.append(
+            forecast_figure(board, folder / "plots" / f"forecasts_{extra}.png", name, quantity=extra)
+        )
+    for extra in events[len(pairs) :]:
+        drawn.append(forecast_figure(board, folder / "plots" / f"forecasts_{extra}.png", name, event=extra))
+    out.print(f"scores: {scores}", highlight=False)
+    for path in drawn:
+        out.print(f"plot: {path}", highlight=False)
+
+
+def _print_scoreboard(board, scenario: str) -> None:
+    from sim.forecast import MODEL_FREQUENCY, MODEL_ITSELF, MODEL_QUANTILES
+
+    questions = list(board.samples)
+    runs = next(iter(board.samples.values())).size
+    table = Table(
+        title=f"Forecasts scored against {runs} replications of {scenario} (lower scores are better)",
+        title_justify="left",
+        caption="Brier: mean of (p - outcome)^2 over runs. CRPS: distance between forecast and simulated "
+        "distributions, in the outcome's unit. Rank: mean over the questions answered.",
+        caption_justify="left",
+    )
+    table.add_column("rank", justify="right")
+    table.add_column("name", style="bold", overflow="fold")
+    for q in questions:
+        rule = "Brier" if board.for_outcome(q)[0].rule == "brier" else "CRPS"
+        table.add_column(f"{q}\n[dim]forecast · {rule}[/]", justify="right", overflow="fold")
+    by_name = {(s.name, s.outcome): s for s in board.scores}
+
+    def cell(name: str, q: str) -> str:
+        s = by_name.get((name, q))
+        return f"{s.forecast} · {s.score:#.3g}" if s else "-"
+
+    for label, refs in (
+        ("model", [MODEL_FREQUENCY, MODEL_QUANTILES]),
+        ("model, whole distribution", [MODEL_ITSELF]),
+    ):
+        cells = []
+        for q in questions:
+            found = [by_name[(r, q)] for r in refs if (r, q) in by_name]
+            cells.append(f"{found[0].forecast} · {found[0].score:#.3g}" if found else "")
+        table.add_row("", f"[dim]{label}[/]", *cells, style="dim", end_section=label != "model")
+    for name, mean_rank in board.ranking():
+        table.add_row(f"{mean_rank:g}", name, *(cell(name, q) for q in questions))
+    out.print(table)
+
+
 def main() -> None:
     """Entry point of ``python -m sim``."""
     app(prog_name="tradesim")

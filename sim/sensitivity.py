@@ -10,11 +10,16 @@ the design and computes the indices; tradesim only runs the model.
 Every design point uses the same random streams (those of replication 0 of
 the master seed): common random numbers, so that index differences come from
 the parameters, not from luck. The seed also fixes SALib's design.
+
+A study can be narrowed to some ``parameters`` (the others are held at their
+medians), or screen ``groups`` of parameters (e.g. one per subsystem) that move
+together: both make a design small enough for a classroom laptop.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -48,10 +53,18 @@ class SensitivityResult:
         return list(np.argsort(-np.nan_to_num(self.index, nan=-np.inf)))
 
 
-def _evaluate(spec: Scenario, seed: int, names: list[str], rows: np.ndarray, outcome: str) -> list[float]:
+def _evaluate(
+    spec: Scenario,
+    seed: int,
+    names: list[str],
+    rows: np.ndarray,
+    outcome: str,
+    held: Mapping[str, float] | None = None,
+) -> list[float]:
     out = []
     for row in rows:
-        result = run_replication(spec, seed, 0, dict(zip(names, row.tolist(), strict=True)))
+        overrides = dict(held or {}) | dict(zip(names, row.tolist(), strict=True))
+        result = run_replication(spec, seed, 0, overrides)
         out.append(float(result.outcomes[outcome]))
     return out
 
@@ -65,8 +78,16 @@ def run_sensitivity(
     workers: int = 1,
     progress=None,
     dask: str | None = None,
+    parameters: Sequence[str] | None = None,
+    groups: Mapping[str, str] | None = None,
 ) -> SensitivityResult:
-    """Sample the design, run the model at every point, and analyse with SALib."""
+    """Sample the design, run the model at every point, and analyse with SALib.
+
+    ``parameters``: vary only these (dotted paths); the other uncertain parameters
+    stay at their medians. ``groups``: parameter -> group name; each group moves as
+    one factor and gets one index (SALib groups), so a screen of a few groups
+    costs a few runs per trajectory whatever the number of parameters.
+    """
     from SALib.analyze import morris as morris_analyze
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import morris as morris_sample
@@ -74,10 +95,27 @@ def run_sensitivity(
 
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}")
-    names = sorted(uncertain_parameters(spec))
+    every = sorted(uncertain_parameters(spec))
+    names = every
+    if parameters is not None:
+        unknown = [p for p in parameters if p not in every]
+        if unknown:
+            raise ValueError(
+                f"not uncertain parameters of {spec.name}: {', '.join(unknown)} "
+                f"(see `tradesim show {spec.name}`; uncertain ones: {', '.join(every)})"
+            )
+        names = sorted(set(parameters))
+    held = {p: 0.5 for p in every if p not in names}  # the median of any distribution
     if len(names) < 2:
         raise ValueError("sensitivity analysis needs at least two uncertain parameters")
     problem = {"num_vars": len(names), "names": names, "bounds": [list(QUANTILE_RANGE)] * len(names)}
+    if groups is not None:
+        ungrouped = [n for n in names if n not in groups]
+        if ungrouped:
+            raise ValueError(f"groups: no group given for {', '.join(ungrouped)}")
+        if len({groups[n] for n in names}) < 2:
+            raise ValueError("groups: sensitivity analysis needs at least two groups")
+        problem["groups"] = [groups[n] for n in names]
     if method == "morris":
         design = morris_sample.sample(problem, samples, num_levels=4, seed=seed)
     else:
@@ -86,14 +124,14 @@ def run_sensitivity(
     values: list[float] = []
     if workers > 1 or dask:
         with executor(workers, dask) as pool:
-            futures = [pool.submit(_evaluate, spec, seed, names, c, outcome) for c in chunks]
+            futures = [pool.submit(_evaluate, spec, seed, names, c, outcome, held) for c in chunks]
             for f, c in zip(futures, chunks, strict=True):
                 values.extend(f.result())
                 if progress:
                     progress(len(c))
     else:
         for c in chunks:
-            values.extend(_evaluate(spec, seed, names, c, outcome))
+            values.extend(_evaluate(spec, seed, names, c, outcome, held))
             if progress:
                 progress(len(c))
     y = np.array(values)
@@ -110,7 +148,7 @@ def run_sensitivity(
     return SensitivityResult(
         method=method,
         outcome=outcome,
-        names=names,
+        names=list(res["names"]) if groups is not None else names,
         index=np.asarray(index, dtype=float),
         conf=np.asarray(conf, dtype=float),
         other=np.asarray(other, dtype=float),

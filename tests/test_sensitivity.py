@@ -282,3 +282,47 @@ def test_an_interrupted_sweep_resumes_to_the_same_table(tmp_path):
         tmp_path / "full" / "outcomes.csv"
     ).read_bytes()
     assert json.loads((tmp_path / "cut" / "manifest.json").read_text())["complete"] is True
+
+
+# --- narrower studies for the classroom: some parameters, or groups of them --------------------
+
+
+def test_a_study_of_some_parameters_holds_the_others_at_their_median():
+    toy = _toy()
+    result = run_sensitivity(
+        toy,
+        "applications_total",
+        "morris",
+        samples=4,
+        seed=3,
+        parameters=["licensing.arrivals_per_day"] * 2 + ["licensing.trusted_firm_share"],
+    )
+    assert result.names == ["licensing.arrivals_per_day", "licensing.trusted_firm_share"]
+    assert result.design.shape == (4 * 3, 2)
+    assert result.index[result.names.index("licensing.trusted_firm_share")] == 0.0
+    # with the same filing rate, the backlog held at its median (250 of 0-500) gives the same count
+    same = result.design[:, 0] == result.design[0, 0]
+    assert np.ptp(result.values[same]) == 0.0
+
+
+def test_groups_of_parameters_get_one_index_each():
+    groups = {
+        "licensing.arrivals_per_day": "filings",
+        "licensing.initial_backlog": "filings",
+        "licensing.trusted_firm_share": "review lanes",
+    }
+    result = run_sensitivity(_toy(), "applications_total", "morris", samples=4, seed=3, groups=groups)
+    assert sorted(result.names) == ["filings", "review lanes"]
+    assert result.names[result.ranked()[0]] == "filings"
+    assert result.index[result.names.index("review lanes")] == 0.0
+
+
+def test_an_unknown_parameter_is_refused_by_name():
+    import pytest
+
+    with pytest.raises(ValueError) as caught:
+        run_sensitivity(
+            _toy(), "applications_total", parameters=["licensing.no_such", "licensing.initial_backlog"]
+        )
+    assert "not uncertain parameters of mmc: licensing.no_such" in str(caught.value)
+    assert "uncertain ones: licensing.arrivals_per_day" in str(caught.value)
