@@ -136,6 +136,8 @@ class Supply:
         self.plant_sector: np.ndarray | None = None
         self.plant_share: np.ndarray | None = None  # a plant's share of its sector's use
         self.arriving_tied: np.ndarray | None = None  # licensed lots by arrival day and plant
+        self._sector_plants: list[np.ndarray] = []
+        self._sector_cdf: list[np.ndarray] = []
         if not self.unconstrained:
             self._ship_pipeline()
 
@@ -157,7 +159,10 @@ class Supply:
     def tie_to_plants(self, plant_sector: np.ndarray, plant_use: np.ndarray) -> None:
         """Know the plants that licensed contracts are bought for (tied allocation only).
 
-        Called once, before the first day, with each plant's sector and daily use.
+        Called before the first day with each plant's sector and daily use: a
+        plant's share of its sector's use is its chance of being the buyer of a
+        contract and its share of unlicensed flow. (A test may call it again with
+        other weights, before the run, to cut a plant off.)
         """
         if not self.tied:
             return
@@ -166,6 +171,13 @@ class Supply:
         with np.errstate(divide="ignore", invalid="ignore"):
             self.plant_share = np.where(total[plant_sector] > 0, plant_use / total[plant_sector], 0.0)
         self.arriving_tied = np.zeros((self.n + 1, plant_sector.size))
+        # per sector: its plants and the cumulative shares a contract's buyer is drawn from
+        # (a sector whose plants use nothing draws any of them; one with no plants draws none)
+        self._sector_plants = [np.flatnonzero(plant_sector == i) for i in range(N_SECTORS)]
+        self._sector_cdf = []
+        for plants in self._sector_plants:
+            w = self.plant_share[plants] if self.plant_share[plants].sum() > 0 else np.ones(plants.size)
+            self._sector_cdf.append(np.cumsum(w) / w.sum() if plants.size else w)
 
     def _ship_pipeline(self) -> None:
         """Normal shipments of the weeks before day 0 that are still at sea on day 0."""
@@ -199,15 +211,14 @@ class Supply:
 
     def _buyers(self, licences: np.ndarray) -> np.ndarray:
         """The plant each of today's licences supplies, by the plants' shares of their sector's use."""
-        assert self.plant_sector is not None and self.plant_share is not None and self.buyers is not None
+        assert self.buyers is not None
         out = []
         for i in np.flatnonzero(licences):
-            plants = np.flatnonzero(self.plant_sector == i)
+            plants, cdf = self._sector_plants[i], self._sector_cdf[i]
             if plants.size == 0:
                 raise ValueError(f"licences for sector {SECTORS[i]}, which has no plants to supply")
-            share = self.plant_share[plants]
-            p = share / share.sum() if share.sum() > 0 else None  # a sector using nothing: any plant
-            out.append(self.buyers.choice(plants, size=int(licences[i]), p=p))
+            u = self.buyers.random(int(licences[i]))
+            out.append(plants[np.minimum(np.searchsorted(cdf, u, side="right"), plants.size - 1)])
         return np.concatenate(out)
 
     def _ship(self, ship_day: np.ndarray, sector: np.ndarray, tonnes: np.ndarray) -> np.ndarray:

@@ -250,12 +250,10 @@ def _unstarted(baseline, seed: int, end: dt.date = dt.date(2025, 9, 30), **chang
 
 def _cut_off(model: Replication, plant: int) -> None:
     """Give ``plant`` no share of its sector's contracts or flow; its neighbours share its part."""
-    sup = model.supply
-    share = sup.plant_share.copy()
-    mine = sup.plant_sector == sup.plant_sector[plant]
-    share[plant] = 0.0
-    share[mine] /= share[mine].sum()
-    sup.plant_share = share
+    ind = model.industry
+    weight = ind.use.copy()
+    weight[plant] = 0.0
+    model.supply.tie_to_plants(ind.sector, weight)
 
 
 def test_tied_plant_cut_off_from_supply_halts_on_its_day_while_supplied_plants_never_do(baseline):
