@@ -29,10 +29,11 @@ Why ``tied`` exists: with a sector-wide pool, a plant running low is refilled
 from the pool as long as the pool holds anything, so no plant halts before the
 whole sector's distributor stock is gone, and the first halt date is the
 sector's average exhaustion date plus a reorder point (in the baseline the two
-correlate at 0.97 across replications). Real halts were uneven: Ford stopped a
-plant in late May while other automakers kept running (figs
-ford_chicago_plant_halt_date, ford_boeing_operational_paralysis), which is what
-plants bound to their own suppliers' licences produce.
+correlate at 0.97 across replications). The sources report single plants and
+firms in trouble (Ford's Chicago plant stopped in late May; Ford and Boeing
+paralysed: figs ford_chicago_plant_halt_date, ford_boeing_operational_paralysis),
+not a sector running dry at once, which is what plants bound to their own
+suppliers' licences produce.
 
 Tonnes are conserved, for each sector every day::
 
