@@ -334,6 +334,25 @@ def test_tied_supply_stops_the_first_auto_plant_earlier_than_a_shared_pool(basel
     assert (earlier > 0).mean() >= 0.75
 
 
+def test_a_forked_tied_replication_continues_exactly_as_the_original(baseline):
+    # tied supply adds state (each plant's supplier stock, lots booked per plant, the buyer stream):
+    # a copy taken mid-run must carry all of it and share none of it with the original
+    straight = _unstarted(baseline, seed=13, industry__allocation="tied")
+    straight.run()
+    model = _unstarted(baseline, seed=13, industry__allocation="tied")
+    model.run_until(45)
+    twin = model.fork()
+    assert twin.supply.arriving_tied is not model.supply.arriving_tied
+    assert twin.industry.supplier is not model.industry.supplier
+    model.run()
+    twin.run()
+    for run in (model, twin):
+        np.testing.assert_array_equal(run.industry.first_halt_day, straight.industry.first_halt_day)
+        np.testing.assert_array_equal(run.supply.arriving_tied, straight.supply.arriving_tied)
+        np.testing.assert_array_equal(run.industry.supplier, straight.industry.supplier)
+        np.testing.assert_equal(run.outcomes(), straight.outcomes())  # NaN (no halt) equals NaN
+
+
 def test_gdp_loss_adds_idle_sector_days_and_tariff_days(baseline):
     model = _replication(baseline, seed=6, end=dt.date(2025, 12, 31))
     p = model.params.macro
