@@ -34,7 +34,10 @@ ELEMENTS: tuple[str, ...] = ("neodymium", "dysprosium", "samarium")
 #: How US distributors share out magnets when they cannot fill every open order.
 #:  - first_come: orders are filled whole in the order they were placed
 #:  - proportional: every open order gets the same share of what there is
-ALLOCATION_RULES: tuple[str, ...] = ("first_come", "proportional")
+#:  - tied: no pool; each plant's supplier holds stock for that plant alone and gets only
+#:    the contracts licensed for it, so a plant whose contracts are stuck starves even
+#:    while its neighbours are supplied
+ALLOCATION_RULES: tuple[str, ...] = ("first_come", "proportional", "tied")
 
 #: What a side can do at a decision point of the negotiation.
 DECISIONS: tuple[str, ...] = ("concede", "hold", "escalate")

@@ -88,6 +88,7 @@ class Replication:
         if self.us_side:
             self.supply = Supply(self.clock, params, streams, self.state.supply)
             self.industry = Industry(self.clock, params, streams, self.state.industry)
+            self.supply.tie_to_plants(self.industry.sector, self.industry.use)  # tied allocation only
             self.tariffs = Tariffs(self.clock.n_days, params, self.state.tariffs)
             self.market = Market(
                 self.clock.n_days, params, self.state.market, float(self.industry.sector_demand.sum())
@@ -138,7 +139,9 @@ class Replication:
         """Shipments, plants, tariffs and prices of one day, after licensing has decided."""
         s = self.state
         self.supply.advance_day(day, s.licensing.approved_today)
-        landed = self.industry.advance_day(day, s.supply.arrivals_today, self.supply.unconstrained)
+        landed = self.industry.advance_day(
+            day, s.supply.arrivals_today, self.supply.unconstrained, s.supply.arrivals_by_plant
+        )
         if self.supply.unconstrained:
             self.supply.record_unconstrained(day, landed)
         self.tariffs.close_day(day)

@@ -285,8 +285,9 @@ class IndustrySpec(Section):
     """US magnet users: sectors as sets of plants with stock and a reorder rule (subsystem 3).
 
     ``allocation`` is how distributors share out magnets when they cannot fill
-    every open order: ``first_come`` (whole orders, oldest first) or
-    ``proportional`` (every open order gets the same share).
+    every open order: ``first_come`` (whole orders, oldest first),
+    ``proportional`` (every open order gets the same share) or ``tied`` (each
+    plant is supplied only by its own contracts: no sector-wide pool).
     """
 
     distributor_stock_days: NonNegative

@@ -23,6 +23,7 @@ STREAMS: dict[str, str] = {
     "licensing.review": "reviewer working time per application",
     "licensing.decisions": "approve or reject, renew after expiry, re-apply after refusal",
     "supply.lead_times": "shipping lead time of each lot of magnets",
+    "supply.buyers": "which US plant each licensed contract supplies (tied allocation)",
     "industry.plants": "size and starting stock of each US plant",
     "tariffs.court": "whether the court strikes the emergency tariffs",
     "negotiation.decisions": "each side's decision at each decision point",

@@ -24,6 +24,13 @@ Bookkeeping (what the conservation test checks, every day and sector)::
     initial in transit + shipped so far = arrived so far + in transit today
 
 with outside-China supply counted as shipped and arrived on the same day.
+
+Tied supply (``industry.allocation = "tied"``): each licensed contract is
+bought for one plant, drawn with probability proportional to the plant's
+magnet use, and only that plant's supplier receives its lots. Shipments that
+need no licence (the pre-controls pipeline, supply from outside China) are a
+steady flow that every plant shares by its use. A sector's arrivals are the
+same either way; only who gets them differs.
 """
 
 from __future__ import annotations
@@ -53,6 +60,8 @@ class SupplyState:
     arrivals_today: np.ndarray = field(default_factory=lambda: np.zeros(N_SECTORS))
     #: share of each sector's needs met outside China today
     outside_china_share: np.ndarray = field(default_factory=lambda: np.zeros(N_SECTORS))
+    #: with tied allocation, tonnes reaching each plant's own supplier today (None otherwise)
+    arrivals_by_plant: np.ndarray | None = None
 
 
 def sector_outside_china_share(
@@ -121,6 +130,14 @@ class Supply:
         self._lot_offsets = np.floor(
             np.arange(self.lots_per_licence) * self.term_days / self.lots_per_licence
         ).astype(np.int64)
+        #: tied allocation: which plant each licensed contract supplies (see ``tie_to_plants``)
+        self.tied = params.industry.allocation == "tied" and not self.unconstrained
+        self.buyers = streams.generator("supply.buyers") if self.tied else None
+        self.plant_sector: np.ndarray | None = None
+        self.plant_share: np.ndarray | None = None  # a plant's share of its sector's use
+        self.arriving_tied: np.ndarray | None = None  # licensed lots by arrival day and plant
+        self._sector_plants: list[np.ndarray] = []
+        self._sector_cdf: list[np.ndarray] = []
         if not self.unconstrained:
             self._ship_pipeline()
 
@@ -138,6 +155,29 @@ class Supply:
         progress = min(1.0, (day - self.ramp_start + 1) / self.ramp_days)
         share = share + progress * (self.target_element_share - share)
         return sector_outside_china_share(share, self.samarium_share, self.dysprosium_share)
+
+    def tie_to_plants(self, plant_sector: np.ndarray, plant_use: np.ndarray) -> None:
+        """Know the plants that licensed contracts are bought for (tied allocation only).
+
+        Called before the first day with each plant's sector and daily use: a
+        plant's share of its sector's use is its chance of being the buyer of a
+        contract and its share of unlicensed flow. (A test may call it again with
+        other weights, before the run, to cut a plant off.)
+        """
+        if not self.tied:
+            return
+        total = np.bincount(plant_sector, weights=plant_use, minlength=N_SECTORS)
+        self.plant_sector = plant_sector.copy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.plant_share = np.where(total[plant_sector] > 0, plant_use / total[plant_sector], 0.0)
+        self.arriving_tied = np.zeros((self.n + 1, plant_sector.size))
+        # per sector: its plants and the cumulative shares a contract's buyer is drawn from
+        # (a sector whose plants use nothing draws any of them; one with no plants draws none)
+        self._sector_plants = [np.flatnonzero(plant_sector == i) for i in range(N_SECTORS)]
+        self._sector_cdf = []
+        for plants in self._sector_plants:
+            w = self.plant_share[plants] if self.plant_share[plants].sum() > 0 else np.ones(plants.size)
+            self._sector_cdf.append(np.cumsum(w) / w.sum() if plants.size else w)
 
     def _ship_pipeline(self) -> None:
         """Normal shipments of the weeks before day 0 that are still at sea on day 0."""
@@ -163,10 +203,26 @@ class Supply:
         lots = self.lots_per_licence
         sector = np.repeat(np.repeat(np.arange(N_SECTORS), licences), lots)
         ship_day = day + np.tile(self._lot_offsets, total)
-        self._ship(ship_day, sector, (self.tonnes_per_licence / lots)[sector])
+        arrive = self._ship(ship_day, sector, (self.tonnes_per_licence / lots)[sector])
+        if self.arriving_tied is not None:
+            plant = np.repeat(self._buyers(licences), lots)
+            tonnes = (self.tonnes_per_licence / lots)[sector]
+            _add(self.arriving_tied, np.minimum(arrive, self.n), plant, tonnes)
 
-    def _ship(self, ship_day: np.ndarray, sector: np.ndarray, tonnes: np.ndarray) -> None:
-        """Schedule lots: each leaves on its day and lands after its own lead time."""
+    def _buyers(self, licences: np.ndarray) -> np.ndarray:
+        """The plant each of today's licences supplies, by the plants' shares of their sector's use."""
+        assert self.buyers is not None
+        out = []
+        for i in np.flatnonzero(licences):
+            plants, cdf = self._sector_plants[i], self._sector_cdf[i]
+            if plants.size == 0:
+                raise ValueError(f"licences for sector {SECTORS[i]}, which has no plants to supply")
+            u = self.buyers.random(int(licences[i]))
+            out.append(plants[np.minimum(np.searchsorted(cdf, u, side="right"), plants.size - 1)])
+        return np.concatenate(out)
+
+    def _ship(self, ship_day: np.ndarray, sector: np.ndarray, tonnes: np.ndarray) -> np.ndarray:
+        """Schedule lots: each leaves on its day and lands after its own lead time; returns arrival days."""
         lead = self.rng.lognormal(self.lead_mu, self.lead_sigma, ship_day.size)
         arrive = ship_day + lead.astype(np.int64)
         n = self.n
@@ -181,6 +237,7 @@ class Supply:
             ship_day, sector, tonnes, arrive = ship_day[keep], sector[keep], tonnes[keep], arrive[keep]
         _add(self.shipped, np.minimum(ship_day, n), sector, tonnes)
         _add(self.arriving, np.minimum(arrive, n), sector, tonnes)
+        return arrive
 
     # --- one day --------------------------------------------------------------------------
 
@@ -201,6 +258,18 @@ class Supply:
             self._ship_licensed(day, approved_today[:, US])
         self.outside[day] = outside * self.demand_per_day
         self.state.arrivals_today = self.arriving[day] + self.outside[day]
+        if self.arriving_tied is not None:
+            self.state.arrivals_by_plant = self._arrivals_by_plant(day)
+
+    def _arrivals_by_plant(self, day: int) -> np.ndarray:
+        """Today's landings at each plant's supplier: its own licensed lots and its share of the rest."""
+        assert self.arriving_tied is not None and self.plant_sector is not None
+        assert self.plant_share is not None
+        tied = self.arriving_tied[day]
+        licensed = np.bincount(self.plant_sector, weights=tied, minlength=N_SECTORS)
+        # unlicensed flow: pre-controls lots still landing and supply from outside China
+        pooled = np.maximum(self.arriving[day] - licensed, 0.0) + self.outside[day]
+        return tied + self.plant_share * pooled[self.plant_sector]
 
     def record_unconstrained(self, day: int, tonnes: np.ndarray) -> None:
         """With unconstrained supply, what plants ordered today shipped and landed today."""
@@ -231,13 +300,15 @@ def contracts_per_day(licensing: ParamTree) -> np.ndarray:
     return float(licensing.arrivals_per_day) * sector / sector.sum() * destination[US] / destination.sum()
 
 
-def _add(table: np.ndarray, day: np.ndarray, sector: np.ndarray, tonnes: np.ndarray) -> None:
-    """``table[day, sector] += tonnes`` for every lot, touching only the days involved."""
+def _add(table: np.ndarray, day: np.ndarray, column: np.ndarray, tonnes: np.ndarray) -> None:
+    """``table[day, column] += tonnes`` for every lot (a column is a sector or a plant), touching only
+    the days involved."""
     if day.size == 0:
         return
     first = int(day.min())
     width = int(day.max()) - first + 1
-    key = (day - first) * N_SECTORS + sector
-    table[first : first + width] += np.bincount(key, weights=tonnes, minlength=width * N_SECTORS).reshape(
-        width, N_SECTORS
+    cols = table.shape[1]
+    key = (day - first) * cols + column
+    table[first : first + width] += np.bincount(key, weights=tonnes, minlength=width * cols).reshape(
+        width, cols
     )

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from sim.domain import SECTORS
 from sim.loader import load_scenario
 from sim.model import Replication, simulate
-from sim.sampling import ParamTree
+from sim.sampling import ParamTree, draw_parameters
+from sim.streams import Streams
 
 TOL = 1e-6  # tonnes; sums of thousands of floats
 #: Loaded once here, not as a fixture, so that hypothesis does not print it with every example.
@@ -82,7 +83,7 @@ def test_baseline_conserves_tonnes(baseline):
     extra=st.floats(0.5, 90),
     restart=st.floats(1, 20),
     unconstrained=st.booleans(),
-    allocation=st.sampled_from(["first_come", "proportional"]),
+    allocation=st.sampled_from(["first_come", "proportional", "tied"]),
 )
 def test_tonnes_conserve_for_random_parameters(
     seed, lead, cv, lots, distributor, cover, cover_sigma, reorder, extra, restart, unconstrained, allocation
@@ -111,14 +112,16 @@ def test_tonnes_conserve_for_random_parameters(
     cover=st.floats(0.5, 150),
     cover_sigma=st.floats(0, 1.2),
     size_sigma=st.floats(0, 1.5),
+    allocation=st.sampled_from(["first_come", "proportional", "tied"]),
 )
 @example(seed=0, cover=3.0, cover_sigma=0.0, size_sigma=1.0)
 def test_with_no_supply_every_plant_halts_when_its_starting_stock_runs_out(
-    seed, cover, cover_sigma, size_sigma
+    seed, cover, cover_sigma, size_sigma, allocation
 ):
     model = _replication(
         BASELINE,
         seed,
+        industry__allocation=allocation,
         **_zero_supply(),
         **_every_sector("initial_cover_median_days", cover),
         **_every_sector("initial_cover_sigma", cover_sigma),
@@ -147,12 +150,16 @@ def test_with_no_supply_every_plant_halts_when_its_starting_stock_runs_out(
     cover=st.floats(0.0, 100),
     reorder=st.floats(1, 30),
     extra=st.floats(0.5, 60),
+    allocation=st.sampled_from(["first_come", "proportional", "tied"]),
 )
-def test_with_unconstrained_supply_no_plant_halts_and_the_price_stays_flat(seed, cover, reorder, extra):
+def test_with_unconstrained_supply_no_plant_halts_and_the_price_stays_flat(
+    seed, cover, reorder, extra, allocation
+):
     model = _replication(
         BASELINE,
         seed,
         supply__unconstrained=True,
+        industry__allocation=allocation,
         **_every_sector("initial_cover_median_days", max(cover, 1e-3)),
         **_every_sector("reorder_point_days", reorder),
         **_every_sector("order_up_to_days", reorder + extra),
@@ -227,6 +234,126 @@ def test_first_come_allocation_serves_the_queue_in_order(baseline):
     delivered = ind._first_come()
     np.testing.assert_allclose(delivered[auto], [0.0, 3.0, 1.0, 2.0])
     assert delivered.sum() == 6.0
+
+
+def _unstarted(baseline, seed: int, end: dt.date = dt.date(2025, 9, 30), **changes: Any) -> Replication:
+    """Like ``_replication`` but not yet run, so a test can rewire it first."""
+    spec = baseline.spec
+    spec = spec.model_copy(update={"calendar": spec.calendar.model_copy(update={"end": end})})
+    streams = Streams(seed, 0)
+    params, _ = draw_parameters(spec, streams)
+    for path, value in changes.items():
+        *parents, leaf = path.split("__")
+        node = params
+        for part in parents:
+            node = node[part]
+        node[leaf] = value
+    return Replication(spec, params, streams)
+
+
+def _cut_off(model: Replication, plant: int) -> None:
+    """Give ``plant`` no share of its sector's contracts or flow; its neighbours share its part."""
+    ind = model.industry
+    weight = ind.use.copy()
+    weight[plant] = 0.0
+    model.supply.tie_to_plants(ind.sector, weight)
+
+
+def test_tied_plant_cut_off_from_supply_halts_on_its_day_while_supplied_plants_never_do(baseline):
+    # no controls before the horizon: normal shipments all year, every plant served by its own supplier
+    model = _unstarted(
+        baseline,
+        seed=11,
+        industry__allocation="tied",
+        industry__distributor_stock_days=0.0,
+        licensing__controls_start=dt.date(2026, 6, 1),
+        **_every_sector("initial_cover_median_days", 30.5),  # not a whole day: no rounding edge
+        **_every_sector("initial_cover_sigma", 0.0),
+    )
+    ind = model.industry
+    starved = int(np.flatnonzero(ind.sector == SECTORS.index("auto"))[0])
+    _cut_off(model, starved)
+    model.run()
+    # the cut-off plant runs exactly on its own stock, then stays down: nothing reaches it
+    assert ind.first_halt_day[starved] == int(np.floor(ind.initial_plant_stock[starved] / ind.use[starved]))
+    assert not ind.running[starved] and ind.stock[starved] < ind.use[starved]
+    # every other plant of every sector gets its share of normal supply and never halts
+    others = np.arange(ind.sector.size) != starved
+    assert (ind.first_halt_day[others] == -1).all()
+    _check_tonnes(model)
+
+
+def test_tied_licences_feed_only_the_plant_they_were_bought_for(baseline):
+    # nothing unlicensed: no pipeline at sea, no supply from outside China, no distributor stock;
+    # reviews approve every civil file quickly, so licensed lots flow to auto plants
+    changes = dict(_zero_supply())
+    changes.pop("licensing__destination_share__us")
+    model = _unstarted(
+        baseline,
+        seed=12,
+        industry__allocation="tied",
+        licensing__review__review_capacity_per_day=2000.0,
+        licensing__review__min_review_days=5.0,
+        licensing__review__approval_probability__auto=1.0,
+        licensing__timeline=ParamTree(),
+        **changes,
+    )
+    ind, sup = model.industry, model.supply
+    starved = int(np.flatnonzero(ind.sector == SECTORS.index("auto"))[0])
+    _cut_off(model, starved)
+    model.run()
+    auto = ind.sector == SECTORS.index("auto")
+    assert sup.arriving_tied[:, auto].sum() > 0.0  # licensed auto lots landed ...
+    assert sup.arriving_tied[:, starved].sum() == 0.0  # ... none at the plant no contract was bought for
+    # a lot lands whole at one plant: a plant gets whole lots, not a slice of every landing
+    lot = sup.tonnes_per_licence[SECTORS.index("auto")] / sup.lots_per_licence
+    lots = sup.arriving_tied[:, auto] / lot
+    np.testing.assert_allclose(lots, np.round(lots), atol=1e-6)
+    # (a pool split by use would reach every fed plant on every day something lands)
+    fed = auto & (np.arange(auto.size) != starved)
+    landing = sup.arriving_tied[:, fed][sup.arriving_tied[:, fed].sum(axis=1) > 0]
+    assert (landing == 0).any(axis=1).mean() > 0.5
+    assert ind.first_halt_day[starved] == int(np.floor(ind.initial_plant_stock[starved] / ind.use[starved]))
+    # the other auto plants got their contracts: most never halt, and none stays down to the end
+    assert (ind.first_halt_day[fed] == -1).mean() > 0.5
+    assert ind.running[fed].all()
+    _check_tonnes(model)
+
+
+def test_tied_supply_stops_the_first_auto_plant_earlier_than_a_shared_pool(baseline):
+    # A pool refills any plant that runs low until the whole sector is dry; tied plants halt when
+    # their own supply does, so the first halt comes earlier (same draws of everything else).
+    spec = baseline.spec
+    spec = spec.model_copy(update={"calendar": spec.calendar.model_copy(update={"end": dt.date(2025, 8, 1)})})
+    earlier = []
+    for rep in range(12):
+        first = {}
+        for rule in ("first_come", "tied"):
+            model = simulate(spec, 3, rep, changes={"industry.allocation": rule})[0]
+            first[rule] = model.outcomes()["first_stoppage_auto"]
+        earlier.append(first["first_come"] - first["tied"])
+    earlier = np.array(earlier)
+    assert np.median(earlier) > 3.0  # days
+    assert (earlier > 0).mean() >= 0.75
+
+
+def test_a_forked_tied_replication_continues_exactly_as_the_original(baseline):
+    # tied supply adds state (each plant's supplier stock, lots booked per plant, the buyer stream):
+    # a copy taken mid-run must carry all of it and share none of it with the original
+    straight = _unstarted(baseline, seed=13, industry__allocation="tied")
+    straight.run()
+    model = _unstarted(baseline, seed=13, industry__allocation="tied")
+    model.run_until(45)
+    twin = model.fork()
+    assert twin.supply.arriving_tied is not model.supply.arriving_tied
+    assert twin.industry.supplier is not model.industry.supplier
+    model.run()
+    twin.run()
+    for run in (model, twin):
+        np.testing.assert_array_equal(run.industry.first_halt_day, straight.industry.first_halt_day)
+        np.testing.assert_array_equal(run.supply.arriving_tied, straight.supply.arriving_tied)
+        np.testing.assert_array_equal(run.industry.supplier, straight.industry.supplier)
+        np.testing.assert_equal(run.outcomes(), straight.outcomes())  # NaN (no halt) equals NaN
 
 
 def test_gdp_loss_adds_idle_sector_days_and_tariff_days(baseline):
