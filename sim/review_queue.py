@@ -213,7 +213,9 @@ class ReviewQueue:
         expected = c * (t1 - first_free) / self.mean_review_days
         if waiting < 2 * expected + 16:
             return None
-        free = np.array(self._heap, dtype=np.float64) if self._heap is not None else self._free.copy()
+        # Reviewers are interchangeable: hand them out in order of free time, so that the day's
+        # schedule depends on when they are free, never on how the heap happens to be laid out.
+        free = np.sort(np.array(self._heap, dtype=np.float64) if self._heap is not None else self._free)
         start_parts, finish_parts = [], []
         while True:
             busy_today = np.flatnonzero(free < t1)
