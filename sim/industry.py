@@ -38,6 +38,7 @@ from sim.sampling import ParamTree
 from sim.streams import Streams
 
 N_SECTORS = len(SECTORS)
+_SECTOR_INDEX = np.arange(N_SECTORS)
 
 
 @dataclass
@@ -167,11 +168,11 @@ class Industry:
         wanted = self.open_orders[queue]
         sector = self.sector[queue]
         total = np.cumsum(wanted)
-        first = np.searchsorted(sector, np.arange(N_SECTORS))  # queue is grouped by sector
+        first = np.searchsorted(sector, _SECTOR_INDEX)  # queue is grouped by sector
         before_sector = np.concatenate(([0.0], total))[first]
         ahead = total - wanted - before_sector[sector]  # tonnes wanted by older orders of the sector
         delivered = np.zeros_like(self.open_orders)
-        delivered[queue] = np.clip(self.distributor[sector] - ahead, 0.0, wanted)
+        delivered[queue] = np.minimum(np.maximum(self.distributor[sector] - ahead, 0.0), wanted)
         return delivered
 
     # --- results --------------------------------------------------------------------------
