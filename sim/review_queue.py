@@ -187,16 +187,17 @@ class ReviewQueue:
         # Reviewers are interchangeable: hand them out in order of free time, so that the day's
         # schedule depends on when they are free, never on their order in the array.
         free = np.sort(self.free)
+        # round after round, every reviewer free before midnight starts a file; those free
+        # before midnight are a prefix of the sorted times, and then only the ones just served
+        busy = np.arange(int(free.searchsorted(t1)))
         start_parts, finish_parts = [], []
-        while True:
-            busy_today = np.flatnonzero(free < t1)
-            if busy_today.size == 0:
-                break
-            start = free[busy_today]
-            finish = start + self.rng.standard_exponential(busy_today.size) * self.mean_review_days
-            free[busy_today] = finish
+        while busy.size:
+            start = free[busy]
+            finish = start + self.rng.standard_exponential(busy.size) * self.mean_review_days
+            free[busy] = finish
             start_parts.append(start)
             finish_parts.append(finish)
+            busy = busy[finish < t1]
         if not start_parts:  # every reviewer busy past midnight: nobody starts today
             return _EMPTY
         if len(start_parts) == 1:
