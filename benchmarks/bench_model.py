@@ -186,6 +186,11 @@ def main() -> None:
         f"growth exponent (log-log slope of CPU against applications, 3 points): {slope:.2f}; "
         f"n log n over the same range: {nlogn:.2f}; cost grows {verdict} n log n"
     )
+    per_app, fixed = np.polyfit([r["apps"] for r in growth], [r["cpu"] for r in growth], 1)
+    print(
+        f"straight-line fit: {1e3 * fixed:.0f} ms per replication whatever the volume (days, plants, "
+        f"parameters) + {1e6 * per_app:.2f} µs per application"
+    )
 
     print("\n3. Memory (tracemalloc)")
     for volume, factor in (("baseline as drawn", 1.0), ("scaled to ~50k apps", half)):
