@@ -1,30 +1,49 @@
-"""How much do shipments, plants and prices add to a replication?
+"""What one replication of the model costs, single process: speed, growth with volume, memory.
 
-Runs the same replications two ways, side by side, in one process:
+Prints, side by side in one run:
 
-* licensing only: the baseline scenario with its US side (supply, industry,
-  market, tariffs) left out, so only China's licence review is simulated;
-* full model: the baseline as shipped, with 210 US plants in four sectors.
+1. Replications per second, CPU and wall, of the licence review alone (the
+   baseline with its US side left out) and of the full model (210 US plants in
+   four sectors), at the baseline's own volume (about 100,000 applications per
+   replication) and at half of it (about 50,000). A replication is everything a
+   worker does for it: drawing the parameters, simulating, the scalar outcomes
+   and the daily series.
+2. The same full-model replications scaled to about 10k, 50k and 200k
+   applications, the log-log slope of cost against applications (the growth
+   exponent) and what n log n would give over the same range.
+3. Memory: the tracemalloc peak of one replication, and what a run keeps after
+   1 and after ``--keep`` replications when it keeps only the scalar outcomes.
+4. Whether 1,000 replications of at least 50,000 applications and 200 plants
+   fit in 20 seconds on 2 cores, from the single-process cost (the 2-worker
+   and Dask measurements are in ``bench_experiment.py``).
 
-Each at two sizes: the baseline as drawn (about 100,000 applications per
-replication) and the baseline with filing rates halved (about 50,000
-applications, the size the issue asks about). Replications are warm (one
-untimed run first) and use the same seeds in both builds, so the difference
-between the rows is the cost of the US side alone. Then the tracemalloc peak
-of one full replication.
+Volumes are scaled by multiplying, in each replication's own draw, the filing
+rate, the initial backlog and every review capacity (initial, dated events,
+negotiated outcomes) by one factor: the same queue at the same utilisation,
+with more files. The US side sees the same tonnes (a licence's tonnage is
+derived from the filing rate), so only the licence review grows.
 
-Run from the repository root:  python benchmarks/bench_model.py [--reps N]
+Timing: every replication is run warm (one untimed replication first) in
+``--rounds`` rounds; each replication's figure is its minimum over the rounds
+(the machine is shared, so the minimum is the least disturbed), and a row
+reports the mean of those minima over its ``--reps`` replications (the mean,
+because a batch costs the sum). CPU is ``time.process_time``, wall
+``time.perf_counter``.
+
+Run from the repository root:  python benchmarks/bench_model.py [--reps N] [--rounds R] [--quick]
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import math
 import platform
 import statistics
 import time
 import tracemalloc
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import simpy
@@ -37,82 +56,169 @@ from sim.scenario import US_SIDE, Scenario
 from sim.streams import Streams
 
 MASTER_SEED = 20250404
+SIZES = (10_000, 50_000, 200_000)  # applications per replication for the growth exponent
 
 
-def make_replication(spec: Scenario, rep: int, filing_scale: float) -> Callable[[], Replication]:
-    """A function that builds and runs replication ``rep`` with scaled filing rates."""
-
-    def run() -> Replication:
-        streams = Streams(MASTER_SEED, rep)
-        params, _ = draw_parameters(spec, streams)
-        params.licensing["arrivals_per_day"] = params.licensing.arrivals_per_day * filing_scale
-        params.licensing["initial_backlog"] = params.licensing.initial_backlog * filing_scale
-        model = Replication(spec, params, streams)
-        model.run()
-        return model
-
-    return run
+def scale_volume(node: Any, factor: float) -> None:
+    """Multiply filing rate, initial backlog and review capacities found anywhere under ``node``."""
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key in ("arrivals_per_day", "initial_backlog", "review_capacity_per_day") and value is not None:
+            node[key] = value * factor
+        else:
+            scale_volume(value, factor)
 
 
-def time_build(spec: Scenario, reps: int, filing_scale: float) -> tuple[list[float], list[int], int]:
-    """Seconds per replication, applications per replication, plants per replication."""
-    make_replication(spec, 10_000, filing_scale)()  # warm-up: imports, first generator
-    seconds, applications, plants = [], [], 0
-    for rep in range(reps):
-        run = make_replication(spec, rep, filing_scale)
-        gc.collect()
-        t0 = time.perf_counter()
-        model = run()
-        seconds.append(time.perf_counter() - t0)
-        applications.append(len(model.licensing.apps))
-        plants = int(model.industry.sector.size) if model.us_side else 0
-    return seconds, applications, plants
+def replicate(spec: Scenario, rep: int, factor: float) -> tuple[Replication, dict[str, float]]:
+    """Everything a worker does for replication ``rep``: draw, simulate, outcomes, series."""
+    streams = Streams(MASTER_SEED, rep)
+    params, _ = draw_parameters(spec, streams)
+    if factor != 1.0:
+        scale_volume(params, factor)
+    model = Replication(spec, params, streams)
+    model.run()
+    outcomes = model.outcomes()
+    model.series()
+    return model, outcomes
+
+
+def time_row(spec: Scenario, reps: int, rounds: int, factor: float) -> dict[str, float]:
+    """Mean over ``reps`` replications of each one's minimum CPU and wall seconds over ``rounds``."""
+    replicate(spec, 10_000, factor)  # warm-up: imports, first generator, caches
+    cpu = [math.inf] * reps
+    wall = [math.inf] * reps
+    apps = [0] * reps
+    for _ in range(rounds):
+        for rep in range(reps):
+            gc.collect()
+            c0, w0 = time.process_time(), time.perf_counter()
+            model, _ = replicate(spec, rep, factor)
+            cpu[rep] = min(cpu[rep], time.process_time() - c0)
+            wall[rep] = min(wall[rep], time.perf_counter() - w0)
+            apps[rep] = len(model.licensing.apps)
+    plants = int(model.industry.sector.size) if model.us_side else 0
+    return {
+        "cpu": statistics.fmean(cpu),
+        "wall": statistics.fmean(wall),
+        "apps": statistics.fmean(apps),
+        "plants": plants,
+    }
+
+
+def mean_applications(spec: Scenario, reps: int) -> float:
+    """Applications per replication at the scenario's own volume, over the timed replications."""
+    return statistics.fmean(len(replicate(spec, rep, 1.0)[0].licensing.apps) for rep in range(reps))
+
+
+def traced(run: Callable[[], Any]) -> tuple[int, int, Any]:
+    """tracemalloc peak and retained bytes of ``run()``, with its result."""
+    gc.collect()
+    tracemalloc.start()
+    result = run()
+    gc.collect()
+    retained, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak, retained, result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--reps", type=int, default=12, help="timed replications per row")
+    parser.add_argument("--reps", type=int, default=8, help="replications per row")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds; a replication keeps its minimum")
+    parser.add_argument("--keep", type=int, default=20, help="replications in the retained-memory check")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 3 replications, 1 round")
     args = parser.parse_args()
+    if args.quick:
+        args.reps, args.rounds, args.keep = 3, 1, 5
 
     full = load_scenario("baseline").spec
     licensing_only = full.model_copy(update=dict.fromkeys(US_SIDE))
     print(
         f"tradesim {sim.__version__} · Python {platform.python_version()} · numpy {np.__version__} · "
         f"simpy {simpy.__version__} · {platform.machine()}\n"
-        f"{args.reps} warm replications per row, same seeds in every row; "
-        f"median and range of seconds per replication\n"
+        f"single process, warm; per row the mean over {args.reps} replications of each one's "
+        f"minimum over {args.rounds} rounds\n"
+        "a replication = draw parameters + simulate + outcomes() + series()\n"
     )
+    base_apps = mean_applications(full, args.reps)
+    half = 50_000 / base_apps
+
+    print("1. Replications per second")
     header = (
-        f"{'size':<26}{'build':<18}{'plants':>7}{'applications':>14}"
-        f"{'s/rep (median)':>16}{'range':>16}{'reps/s':>9}{'µs/app':>9}"
+        f"{'volume':<24}{'build':<16}{'plants':>7}{'applications':>14}"
+        f"{'CPU ms/rep':>12}{'wall ms/rep':>13}{'reps/s CPU':>12}{'reps/s wall':>13}{'µs/app CPU':>12}"
     )
     print(header)
     print("-" * len(header))
-    for label, scale in (("baseline (~100k apps)", 1.0), ("half filings (~50k apps)", 0.5)):
-        medians = {}
+    rows: dict[tuple[str, str], dict[str, float]] = {}
+    for volume, factor in (("baseline as drawn", 1.0), ("scaled to ~50k apps", half)):
         for build, spec in (("licensing only", licensing_only), ("full model", full)):
-            seconds, apps, plants = time_build(spec, args.reps, scale)
-            med = statistics.median(seconds)
-            medians[build] = med
-            n_apps = statistics.median(apps)
+            row = time_row(spec, args.reps, args.rounds, factor)
+            rows[volume, build] = row
             print(
-                f"{label:<26}{build:<18}{plants:>7}{n_apps:>14,.0f}{med:>16.3f}"
-                f"{f'{min(seconds):.3f}-{max(seconds):.3f}':>16}{1 / med:>9.2f}{1e6 * med / n_apps:>9.2f}"
+                f"{volume:<24}{build:<16}{row['plants']:>7}{row['apps']:>14,.0f}"
+                f"{1e3 * row['cpu']:>12.1f}{1e3 * row['wall']:>13.1f}{1 / row['cpu']:>12.2f}"
+                f"{1 / row['wall']:>13.2f}{1e6 * row['cpu'] / row['apps']:>12.2f}"
             )
-        extra = medians["full model"] - medians["licensing only"]
-        days = full.calendar.end.toordinal() - full.calendar.start.toordinal() + 1
-        print(
-            f"{'':<26}US side adds {extra:.3f} s per replication "
-            f"({1e3 * extra / days:.2f} ms per simulated day, {days} days)\n"
-        )
+        extra = rows[volume, "full model"]["cpu"] - rows[volume, "licensing only"]["cpu"]
+        print(f"{'':<24}the US side adds {1e3 * extra:.1f} ms CPU per replication")
 
-    run = make_replication(full, 0, 1.0)
-    gc.collect()
-    tracemalloc.start()
-    run()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    print(f"memory: tracemalloc peak of one full baseline replication {peak / 2**20:.1f} MiB")
+    print("\n2. Growth with applications (full model)")
+    print(f"{'target':>10}{'applications':>14}{'CPU ms/rep':>12}{'wall ms/rep':>13}{'µs/app CPU':>12}")
+    growth = []
+    for target in SIZES:
+        row = (
+            rows["scaled to ~50k apps", "full model"]
+            if target == 50_000
+            else time_row(full, args.reps, args.rounds, target / base_apps)
+        )
+        growth.append(row)
+        print(
+            f"{target:>10,}{row['apps']:>14,.0f}{1e3 * row['cpu']:>12.1f}{1e3 * row['wall']:>13.1f}"
+            f"{1e6 * row['cpu'] / row['apps']:>12.2f}"
+        )
+    n = np.log([r["apps"] for r in growth])
+    slope = float(np.polyfit(n, np.log([r["cpu"] for r in growth]), 1)[0])
+    nlogn = float(np.polyfit(n, np.log(np.exp(n) * n), 1)[0])
+    verdict = "no faster than" if slope <= nlogn else "FASTER than"
+    print(
+        f"growth exponent (log-log slope of CPU against applications, 3 points): {slope:.2f}; "
+        f"n log n over the same range: {nlogn:.2f}; cost grows {verdict} n log n"
+    )
+    per_app, fixed = np.polyfit([r["apps"] for r in growth], [r["cpu"] for r in growth], 1)
+    print(
+        f"straight-line fit: {1e3 * fixed:.0f} ms per replication whatever the volume (days, plants, "
+        f"parameters) + {1e6 * per_app:.2f} µs per application"
+    )
+
+    print("\n3. Memory (tracemalloc)")
+    for volume, factor in (("baseline as drawn", 1.0), ("scaled to ~50k apps", half)):
+        peak, _, _ = traced(lambda f=factor: replicate(full, 0, f))
+        print(f"peak of one full replication, {volume}: {peak / 2**20:.1f} MiB")
+
+    def keep_outcomes(count: int) -> list[dict[str, float]]:
+        return [replicate(full, rep, half)[1] for rep in range(count)]
+
+    retained = {}
+    for count in (1, args.keep):
+        peak, kept, _ = traced(lambda c=count: keep_outcomes(c))
+        retained[count] = kept
+        print(
+            f"{count:>3} replications keeping only their outcomes: peak {peak / 2**20:.1f} MiB, "
+            f"retained {kept / 2**10:.0f} KiB"
+        )
+    per_rep = (retained[args.keep] - retained[1]) / (args.keep - 1)
+    print(f"retained memory grows by {per_rep / 2**10:.1f} KiB per replication (the outcome dict)")
+
+    print("\n4. 1,000 replications on 2 cores, from the single-process cost")
+    for volume in ("scaled to ~50k apps", "baseline as drawn"):
+        row = rows[volume, "full model"]
+        print(
+            f"{volume} ({row['apps']:,.0f} applications, {row['plants']} plants): "
+            f"1,000 x {1e3 * row['cpu']:.0f} ms CPU / 2 cores = {1000 * row['cpu'] / 2:.0f} s "
+            f"if 2 workers scale perfectly (target 20 s: {'met' if 500 * row['cpu'] <= 20 else 'not met'})"
+        )
 
 
 if __name__ == "__main__":

@@ -52,6 +52,7 @@ from sim.sampling import ParamTree
 from sim.streams import Streams
 
 N_SECTORS = len(SECTORS)
+_SECTOR_INDEX = np.arange(N_SECTORS)
 
 
 @dataclass
@@ -107,6 +108,9 @@ class Industry:
         self.order_up_to = per_plant("order_up_to_days") * self.use
         self.restart_level = per_plant("restart_cover_days") * self.use
         self.first_halt_day = np.full(n_plants, -1, dtype=np.int64)
+        # a day's stock, up to rounding: a plant that started with exactly k days of use
+        # must run k days, whatever the last bit of k subtractions says
+        self._day_of_use = self.use * (1.0 - 1e-9)
         self.distributor = float(params.industry.distributor_stock_days) * demand
         self.initial_distributor = self.distributor.copy()
         #: tied allocation: each plant's own supplier stock (the sector's distributor stock, split by use)
@@ -137,9 +141,8 @@ class Industry:
         sector = self.sector
         need = self.stock + self.open_orders < self.reorder_point
         if need.any():
-            fresh = need & (self.open_orders <= 0.0)
-            self.order_time[fresh] = day + self.tiebreak[fresh]
-            self.open_orders[need] = self.order_up_to[need] - self.stock[need]
+            np.copyto(self.order_time, day + self.tiebreak, where=need & (self.open_orders <= 0.0))
+            np.copyto(self.open_orders, self.order_up_to - self.stock, where=need)
         open_by_sector = np.bincount(sector, weights=self.open_orders, minlength=N_SECTORS)
         if unconstrained:
             # a day of full use lands every day, and more if open orders need it
@@ -158,22 +161,17 @@ class Industry:
             self.distributor += arrivals
             if self.first_come and (self.distributor < open_by_sector).any():
                 delivered = self._first_come()
-            else:
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    fill = np.where(
-                        open_by_sector > 0, np.minimum(1.0, self.distributor / open_by_sector), 0.0
-                    )
-                delivered = self.open_orders * fill[sector]
+            else:  # every open order gets the same share, at most all of it
+                fill = np.zeros(N_SECTORS)
+                np.divide(self.distributor, open_by_sector, out=fill, where=open_by_sector > 0)
+                delivered = self.open_orders * np.minimum(fill, 1.0)[sector]
             delivered_by_sector = np.bincount(sector, weights=delivered, minlength=N_SECTORS)
             self.distributor = np.maximum(self.distributor - delivered_by_sector, 0.0)
         self.stock += delivered
         self.open_orders -= delivered
 
-        restart = ~self.running & (self.stock >= self.restart_level)
-        self.running |= restart
-        # a day's stock, up to rounding: a plant that started with exactly k days of use
-        # must run k days, whatever the last bit of k subtractions says
-        can_run = self.stock >= self.use * (1.0 - 1e-9)
+        self.running |= self.stock >= self.restart_level  # halted plants with enough stock restart
+        can_run = self.stock >= self._day_of_use
         halt = self.running & ~can_run
         if halt.any():
             self.running &= can_run
@@ -206,11 +204,11 @@ class Industry:
         wanted = self.open_orders[queue]
         sector = self.sector[queue]
         total = np.cumsum(wanted)
-        first = np.searchsorted(sector, np.arange(N_SECTORS))  # queue is grouped by sector
+        first = np.searchsorted(sector, _SECTOR_INDEX)  # queue is grouped by sector
         before_sector = np.concatenate(([0.0], total))[first]
         ahead = total - wanted - before_sector[sector]  # tonnes wanted by older orders of the sector
         delivered = np.zeros_like(self.open_orders)
-        delivered[queue] = np.clip(self.distributor[sector] - ahead, 0.0, wanted)
+        delivered[queue] = np.minimum(np.maximum(self.distributor[sector] - ahead, 0.0), wanted)
         return delivered
 
     # --- results --------------------------------------------------------------------------

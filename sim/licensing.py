@@ -179,7 +179,7 @@ class LicensingReview:
         #: uniforms per decision: approval, then (if any) renew-or-reapply
         self._uniforms = _UniformBlocks(self.rng_decisions, 2 if self._follow_ups else 1)
         self.n_days = n = clock.n_days
-        self._new = _NewFilings(self, n_days=n)
+        self._new = _NewFilings(self.controls_day, n_days=n)
         #: a whole-day term: a licence approved on day d lapses on day d + term, counted at close
         self._whole_day_term = self.term_days.is_integer()
         size = n + 1  # index n collects whatever falls after the horizon
@@ -250,7 +250,7 @@ class LicensingReview:
                 sector, destination, lane = self._new_attributes(self.rng_attributes.random((4, n)))
                 batches.append((np.full(n, t0), sector, destination, lane, np.full(n, KIND_BACKLOG, np.int8)))
                 counts[KIND_BACKLOG] += n
-        new = self._new.day(day)
+        new = self._new.day(day, self)
         if new[0].size:
             batches.append(new)
             counts[KIND_NEW] += new[0].size
@@ -467,28 +467,31 @@ class _NewFilings:
 
     Counts and times come from the arrivals stream and attributes from the attributes
     stream, block after block in day order, so each stream is used the same way on every run.
+    The review is passed in on each call rather than kept: a reference back would make a
+    cycle that holds a finished replication's application table until the cyclic garbage
+    collector runs, so a worker's memory would grow by megabytes a replication meanwhile.
     """
 
     BLOCK_DAYS = 64
 
-    def __init__(self, review: LicensingReview, n_days: int):
-        self.review = review
+    def __init__(self, first_day: int, n_days: int):
         self.n_days = n_days
-        self._first = self._end = review.controls_day
+        self._first = self._end = first_day
         self._bounds: list[int] = []
         self._columns: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
-    def day(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    def day(
+        self, day: int, review: LicensingReview
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(filing times, sector, destination, lane, kind) of the new files of ``day``."""
         if day >= self._end:
-            self._draw(day)
+            self._draw(day, review)
         i = day - self._first
         lo, hi = self._bounds[i], self._bounds[i + 1]
         times, sector, destination, lane, kind = self._columns
         return times[lo:hi], sector[lo:hi], destination[lo:hi], lane[lo:hi], kind[lo:hi]
 
-    def _draw(self, first: int) -> None:
-        r = self.review
+    def _draw(self, first: int, r: LicensingReview) -> None:
         days = max(1, min(self.BLOCK_DAYS, self.n_days - first))
         counts = r.rng_arrivals.poisson(r.arrivals_per_day, days)
         total = int(counts.sum())

@@ -116,6 +116,7 @@ class Negotiation:
         self.tariffs = tariffs
         self.rng = streams.generator("negotiation.decisions")
         self.value_added = np.array([float(params.macro.value_added_share_pct[s]) for s in SECTORS])
+        self._value_added_total = float(self.value_added.sum())
         self.normal_in_force = float(params.licensing.arrivals_per_day) * float(
             params.licensing.licence_term_days
         )
@@ -149,8 +150,8 @@ class Negotiation:
     def close_day(self, day: int, model_state) -> None:
         """Update both sides' pain from the state the other subsystems published today."""
         p, s = self.p, self.state
-        va = self.value_added
-        idle = float(va @ model_state.industry.lost_output_share) / va.sum() if va.sum() > 0 else 0.0
+        va, total = self.value_added, self._value_added_total
+        idle = float(va @ model_state.industry.lost_output_share) / total if total > 0 else 0.0
         self.halted_recent += self.smoothing * (idle - self.halted_recent)
         price_rise = model_state.market.price_index / 100.0 - 1.0
         s.us_pain = (

@@ -7,10 +7,14 @@ per file. Files wait in one first-come-first-served queue per priority tier;
 a reviewer who comes free takes the oldest file of the highest tier that has
 arrived. Files in lanes that no tier serves are held.
 
-Two ways to serve a day, with the same rules:
+Three ways to serve a day, with the same rules:
 
 * the exact recursion over a heap of reviewer free-times (the Kiefer-Wolfowitz
   form of the multi-server queue), one step per file, under a microsecond each;
+* on idle days (more reviewers free at the start of the day than files to
+  serve before midnight, the usual state once the backlog has cleared) every
+  file starts as soon as the day opens or it is filed, whichever is later:
+  the recursion's schedule, draws included, computed in a few array operations;
 * on saturated days (every reviewer busy all day with files already waiting,
   the usual state while the backlog is tens of thousands) each reviewer's
   back-to-back start times are drawn in vector rounds and merged in time order;
@@ -23,8 +27,9 @@ Two ways to serve a day, with the same rules:
 
 Each tier's queue is a pair of Python lists with a head index (serving ``k``
 files moves the index; the served prefix is cut off now and then). Reviewer
-free times are a heap for the recursion and stay a numpy array from one
-saturated day to the next, so a long saturated spell never rebuilds the heap.
+free times are a numpy array between days; only the recursion turns them
+into a heap, for the day it runs. Reviewers are interchangeable, so results
+depend on the set of free times, never on their order in the array.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from __future__ import annotations
 import copy
 import heapq
 import math
+from bisect import bisect_left, bisect_right
 
 import numpy as np
 
@@ -93,10 +99,8 @@ class ReviewQueue:
         self.tiers: list[list[int]] = []
         self.queues: list[Fifo] = []
         self.held = Fifo()
-        #: when each reviewer is next free: a heap for the recursion, or, after a saturated
-        #: day, a numpy array (kept as such while days stay saturated); one of them is None
-        self._heap: list[float] | None = []
-        self._free: np.ndarray | None = None
+        #: when each reviewer is next free (days), in no particular order
+        self.free = np.empty(0)
         self.mean_review_days = 1.0
         self._queue_of_lane = np.full(n_lanes, 0, dtype=np.int64)
         self._draws: list[float] = []
@@ -121,16 +125,7 @@ class ReviewQueue:
 
     @property
     def reviewers(self) -> int:
-        return len(self._heap) if self._heap is not None else self._free.size
-
-    @property
-    def free_at(self) -> list[float]:
-        """When each reviewer is next free, as a heap."""
-        if self._heap is None:
-            self._heap = self._free.tolist()
-            heapq.heapify(self._heap)
-            self._free = None
-        return self._heap
+        return self.free.size
 
     @property
     def waiting(self) -> int:
@@ -139,14 +134,11 @@ class ReviewQueue:
 
     def set_reviewers(self, n: int, now: float) -> None:
         """Grow or shrink the team; leaving reviewers finish the file in hand."""
-        heap = self.free_at
-        current = len(heap)
+        current = self.free.size
         if n > current:
-            for _ in range(n - current):
-                heapq.heappush(heap, float(now))
+            self.free = np.concatenate([self.free, np.full(n - current, float(now))])
         elif n < current:
-            self._heap = sorted(heap)[current - n :]  # the soonest free leave
-            heapq.heapify(self._heap)
+            self.free = np.sort(self.free)[current - n :]  # the soonest free leave
 
     def set_tiers(self, tiers: list[list[int]], lane_of_row: np.ndarray) -> None:
         """Regroup waiting files under a new priority order (lanes in no tier are held)."""
@@ -192,60 +184,42 @@ class ReviewQueue:
 
     def serve(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Start every file a reviewer can take up in [t0, t1): rows, start and finish times."""
-        heap = self._heap
-        if heap is None:  # reviewers idle since an earlier day are free from t0
-            free = self._free
-            if free.size == 0:
-                return _EMPTY
-            np.maximum(free, t0, out=free)
-            first_free = float(free.min())
-        else:
-            if not heap:
-                return _EMPTY
-            if heap[0] < t0:  # reviewers idle since an earlier day are free from t0
-                idle = 0
-                while heap and heap[0] < t0:
-                    heapq.heappop(heap)
-                    idle += 1
-                for _ in range(idle):
-                    heapq.heappush(heap, t0)
-            first_free = heap[0]
+        free = self.free
+        if free.size == 0:
+            return _EMPTY
+        np.maximum(free, t0, out=free)  # reviewers idle since an earlier day are free from t0
         queues = [q for q in self.queues if len(q.filed) > q.head]
         if not queues:
             return _EMPTY
-        done = self._serve_saturated(queues, first_free, t1)
-        if done is not None:
-            self._waiting -= done[0].size
-            return done
-        rows, starts, finishes = self._serve_exact(queues, t1)
-        k = len(rows)
-        if not k:
-            return _EMPTY
-        self._waiting -= k
-        return (
-            np.fromiter(rows, np.int64, k),
-            np.fromiter(starts, np.float64, k),
-            np.fromiter(finishes, np.float64, k),
-        )
+        done = self._serve_saturated(queues, t1)
+        if done is None:
+            done = self._serve_idle(queues, t0, t1)
+        if done is None:
+            done = self._serve_exact(queues, t1)
+        self._waiting -= done[0].size
+        return done
 
-    def _serve_saturated(self, queues: list[Fifo], first_free: float, t1: float):
+    def _serve_saturated(self, queues: list[Fifo], t1: float):
         """Vectorised day when every reviewer stays busy; None when that does not hold."""
         c = self.reviewers
         waiting = sum(len(q.filed) - q.head for q in queues)
-        expected = c * (t1 - first_free) / self.mean_review_days
+        expected = c * (t1 - float(self.free.min())) / self.mean_review_days
         if waiting < 2 * expected + 16:
             return None
-        free = np.array(self._heap, dtype=np.float64) if self._heap is not None else self._free.copy()
+        # Reviewers are interchangeable: hand them out in order of free time, so that the day's
+        # schedule depends on when they are free, never on their order in the array.
+        free = np.sort(self.free)
+        # round after round, every reviewer free before midnight starts a file; those free
+        # before midnight are a prefix of the sorted times, and then only the ones just served
+        busy = np.arange(int(free.searchsorted(t1)))
         start_parts, finish_parts = [], []
-        while True:
-            busy_today = np.flatnonzero(free < t1)
-            if busy_today.size == 0:
-                break
-            start = free[busy_today]
-            finish = start + self.rng.standard_exponential(busy_today.size) * self.mean_review_days
-            free[busy_today] = finish
+        while busy.size:
+            start = free[busy]
+            finish = start + self.rng.standard_exponential(busy.size) * self.mean_review_days
+            free[busy] = finish
             start_parts.append(start)
             finish_parts.append(finish)
+            busy = busy[finish < t1]
         if not start_parts:  # every reviewer busy past midnight: nobody starts today
             return _EMPTY
         if len(start_parts) == 1:
@@ -285,7 +259,47 @@ class ReviewQueue:
                 open_starts = open_starts[keep]
         for q, take in zip(queues, taken, strict=True):
             q.advance(q.head + take)
-        self._free, self._heap = free, None
+        self.free = free
+        return rows, starts, finishes
+
+    def _serve_idle(self, queues: list[Fifo], t0: float, t1: float):
+        """A day with more idle reviewers than files to serve; None when that does not hold.
+
+        While a reviewer is still free at ``t0`` the recursion starts every file at
+        ``max(filed, t0)``: first the files already waiting, tier by tier, then the day's
+        new files in filing order (ties to the higher tier). This is that schedule, with
+        the recursion's draws in the recursion's order.
+        """
+        free = self.free
+        bounds = []  # per tier: head, end of the files filed by t0, end of those filed before t1
+        for q in queues:
+            arrived = bisect_right(q.filed, t0, q.head)
+            bounds.append((q.head, arrived, bisect_left(q.filed, t1, arrived)))
+        k = sum(end - head for head, _, end in bounds)
+        idle = np.flatnonzero(free <= t0)
+        if k > idle.size:
+            return None
+        waiting_rows: list[int] = []
+        new_filed: list[float] = []
+        new_rows: list[int] = []
+        for q, (head, arrived, end) in zip(queues, bounds, strict=True):
+            waiting_rows += q.rows[head:arrived]
+            new_filed += q.filed[arrived:end]
+            new_rows += q.rows[arrived:end]
+        filed = np.array(new_filed, dtype=np.float64)
+        rows = np.array(waiting_rows + new_rows, dtype=np.int64)
+        if sum(end > arrived for _, arrived, end in bounds) > 1:  # new files of several tiers: merge
+            order = np.argsort(filed, kind="stable")
+            filed = filed[order]
+            rows[len(waiting_rows) :] = rows[len(waiting_rows) :][order]
+        starts = np.concatenate([np.full(len(waiting_rows), t0), filed])
+        self._ensure_draws(k)
+        pos = self._pos
+        finishes = starts + np.array(self._draws[pos : pos + k]) * self.mean_review_days
+        self._pos = pos + k
+        free[idle[:k]] = finishes
+        for q, (_, _, end) in zip(queues, bounds, strict=True):
+            q.advance(end)
         return rows, starts, finishes
 
     def _ensure_draws(self, need: int) -> None:
@@ -296,10 +310,25 @@ class ReviewQueue:
             self._draws = self._draws[pos:] + fresh
             self._pos = 0
 
-    def _serve_exact(self, queues: list[Fifo], t1: float):
-        """The recursion: each reviewer, as it comes free, takes the best file that has arrived."""
+    def _serve_exact(self, queues: list[Fifo], t1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The recursion over a heap of free times, built for the day and kept as an array after."""
+        heap = self.free.tolist()
+        heapq.heapify(heap)
+        rows, starts, finishes = self._recursion(queues, heap, t1)
+        self.free = np.array(heap, dtype=np.float64)
+        k = len(rows)
+        return (
+            np.fromiter(rows, np.int64, k),
+            np.fromiter(starts, np.float64, k),
+            np.fromiter(finishes, np.float64, k),
+        )
+
+    def _recursion(
+        self, queues: list[Fifo], heap: list[float], t1: float
+    ) -> tuple[list[int], list[float], list[float]]:
+        """Each reviewer, as it comes free, takes the best file that has arrived."""
         self._ensure_draws(sum(len(q.filed) - q.head for q in queues))
-        heap, draws, pos = self.free_at, self._draws, self._pos
+        draws, pos = self._draws, self._pos
         mean = self.mean_review_days
         starts: list[float] = []
         finishes: list[float] = []

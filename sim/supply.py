@@ -46,6 +46,7 @@ from sim.sampling import ParamTree
 from sim.streams import Streams
 
 N_SECTORS = len(SECTORS)
+_SECTOR_INDEX = np.arange(N_SECTORS)
 US = DESTINATIONS.index("us")
 #: Lots per sector per day for the unlicensed flow before the controls: only
 #: how smoothly normal shipments arrive, not how much.
@@ -138,6 +139,9 @@ class Supply:
         self.arriving_tied: np.ndarray | None = None  # licensed lots by arrival day and plant
         self._sector_plants: list[np.ndarray] = []
         self._sector_cdf: list[np.ndarray] = []
+        #: the lot offsets repeated licence after licence, grown on demand and sliced each day
+        self._offsets_of_licences = self._lot_offsets.copy()
+        self._tonnes_per_lot = self.tonnes_per_licence / self.lots_per_licence
         if not self.unconstrained:
             self._ship_pipeline()
 
@@ -193,7 +197,7 @@ class Supply:
         lots = NORMAL_LOTS_PER_DAY * N_SECTORS
         ship_day = np.repeat(days, lots)
         sector = np.tile(np.repeat(np.arange(N_SECTORS), NORMAL_LOTS_PER_DAY), days.size)
-        self._ship(ship_day, sector, tonnes[sector])
+        self._ship(ship_day, sector, tonnes[sector], (int(days[0]), int(days[-1])))
 
     def _ship_licensed(self, day: int, licences: np.ndarray) -> None:
         """Book the lots of the US licences approved today (``licences`` per sector)."""
@@ -201,12 +205,14 @@ class Supply:
         if total == 0:
             return
         lots = self.lots_per_licence
-        sector = np.repeat(np.repeat(np.arange(N_SECTORS), licences), lots)
-        ship_day = day + np.tile(self._lot_offsets, total)
-        arrive = self._ship(ship_day, sector, (self.tonnes_per_licence / lots)[sector])
+        sector = np.repeat(_SECTOR_INDEX, licences * lots)  # each licence's lots one after another
+        if self._offsets_of_licences.size < total * lots:
+            self._offsets_of_licences = np.tile(self._lot_offsets, 2 * total)
+        ship_day = day + self._offsets_of_licences[: total * lots]
+        tonnes = self._tonnes_per_lot[sector]
+        arrive = self._ship(ship_day, sector, tonnes, (day, day + int(self._lot_offsets[-1])))
         if self.arriving_tied is not None:
             plant = np.repeat(self._buyers(licences), lots)
-            tonnes = (self.tonnes_per_licence / lots)[sector]
             _add(self.arriving_tied, np.minimum(arrive, self.n), plant, tonnes)
 
     def _buyers(self, licences: np.ndarray) -> np.ndarray:
@@ -221,13 +227,19 @@ class Supply:
             out.append(plants[np.minimum(np.searchsorted(cdf, u, side="right"), plants.size - 1)])
         return np.concatenate(out)
 
-    def _ship(self, ship_day: np.ndarray, sector: np.ndarray, tonnes: np.ndarray) -> np.ndarray:
-        """Schedule lots: each leaves on its day and lands after its own lead time; returns arrival days."""
+    def _ship(
+        self, ship_day: np.ndarray, sector: np.ndarray, tonnes: np.ndarray, ship_days: tuple[int, int]
+    ) -> np.ndarray:
+        """Schedule lots: each leaves on its day and lands after its own lead time; returns arrival days.
+
+        ``ship_days`` is the first and last shipping day, known to the callers.
+        """
         lead = self.rng.lognormal(self.lead_mu, self.lead_sigma, ship_day.size)
         arrive = ship_day + lead.astype(np.int64)
         n = self.n
-        before = ship_day < 0  # shipped before day 0: in transit at the start, or already landed
-        if before.any():
+        first, last = ship_days
+        if first < 0:  # some shipped before day 0: in transit at the start, or already landed
+            before = ship_day < 0
             at_sea = before & (arrive >= 0)
             self.initial_in_transit += np.bincount(
                 sector[at_sea], weights=tonnes[at_sea], minlength=N_SECTORS
@@ -235,7 +247,8 @@ class Supply:
             _add(self.arriving, np.minimum(arrive[at_sea], n), sector[at_sea], tonnes[at_sea])
             keep = ~before
             ship_day, sector, tonnes, arrive = ship_day[keep], sector[keep], tonnes[keep], arrive[keep]
-        _add(self.shipped, np.minimum(ship_day, n), sector, tonnes)
+            first = 0
+        _add(self.shipped, np.minimum(ship_day, n), sector, tonnes, (first, min(last, n)))
         _add(self.arriving, np.minimum(arrive, n), sector, tonnes)
         return arrive
 
@@ -300,13 +313,22 @@ def contracts_per_day(licensing: ParamTree) -> np.ndarray:
     return float(licensing.arrivals_per_day) * sector / sector.sum() * destination[US] / destination.sum()
 
 
-def _add(table: np.ndarray, day: np.ndarray, column: np.ndarray, tonnes: np.ndarray) -> None:
-    """``table[day, column] += tonnes`` for every lot (a column is a sector or a plant), touching only
-    the days involved."""
+def _add(
+    table: np.ndarray,
+    day: np.ndarray,
+    column: np.ndarray,
+    tonnes: np.ndarray,
+    days: tuple[int, int] | None = None,
+) -> None:
+    """``table[day, column] += tonnes`` for every lot (a column is a sector or a plant), touching
+    only the days involved.
+
+    ``days`` bounds the days (first, last) when the caller knows them, saving a pass over ``day``.
+    """
     if day.size == 0:
         return
-    first = int(day.min())
-    width = int(day.max()) - first + 1
+    first, last = days if days is not None else (int(day.min()), int(day.max()))
+    width = last - first + 1
     cols = table.shape[1]
     key = (day - first) * cols + column
     table[first : first + width] += np.bincount(key, weights=tonnes, minlength=width * cols).reshape(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 
 from sim.applications import KIND_RENEWAL
@@ -93,3 +96,19 @@ def test_no_capacity_means_no_decisions(baseline):
     out = run_replication(spec, 1, 0).outcomes
     assert out["approvals_total"] == 0 and out["rejections_total"] == 0
     assert out["backlog_at_end"] == out["applications_total"]
+
+
+def test_a_finished_replication_is_freed_without_the_cycle_collector(baseline):
+    # a worker runs replication after replication; if its application table sat in a
+    # reference cycle, memory would pile up between runs of the cyclic garbage collector
+    gc.collect()
+    gc.disable()
+    try:
+        model = _model(baseline.spec)
+        table = weakref.ref(model.licensing.apps)
+        review = weakref.ref(model.licensing)
+        del model
+        assert table() is None
+        assert review() is None
+    finally:
+        gc.enable()
