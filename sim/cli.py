@@ -1169,7 +1169,7 @@ def play_command(
     """
     from sim.game import Game, describe_turn, play
     from sim.game_plots import game_history_chart
-    from sim.game_record import record_of, save_game
+    from sim.game_record import record_of, save_game, save_game_tables
     from sim.game_view import status_lines, vocabulary_lines
     from sim.moves import SIDES
     from sim.strategies import make_strategy
@@ -1224,6 +1224,7 @@ def play_command(
         _fail(f"input ended at turn {len(game.statuses)} before the game did; nothing saved", 1)
     record = record_of(scenario, game, players)
     saved = save_game(record, folder / "game.game.toml")
+    save_game_tables(result, folder)
     _show_outcomes(result, f"End of the game ({game.model.clock.end})")
     chart = game_history_chart(
         result,
@@ -1231,13 +1232,21 @@ def play_command(
         f"Negotiation game on {loaded.name}: US {players['us']} vs China {players['china']}",
     )
     out.print(f"game saved: {saved} (replay: tradesim play --replay {saved})", highlight=False)
+    out.print(f"tables: {folder / 'outcomes.json'}, {folder / 'series.csv'}", highlight=False)
     out.print(f"chart: {chart}", highlight=False)
 
 
 def _replay_command(path: Path, changes: list[str], out_dir: Path | None, force: bool, stamp: str) -> None:
     from sim.game import describe_turn
     from sim.game_plots import game_history_chart
-    from sim.game_record import changed_record, differences, first_divergence, replay_game, save_game
+    from sim.game_record import (
+        changed_record,
+        differences,
+        first_divergence,
+        replay_game,
+        save_game,
+        save_game_tables,
+    )
     from sim.moves import MoveError, parse_change
 
     record, loaded = _load_game(path)
@@ -1248,6 +1257,7 @@ def _replay_command(path: Path, changes: list[str], out_dir: Path | None, force:
         for turn in result.turns:
             out.print(describe_turn(turn), highlight=False)
         _show_outcomes(result, f"Replay of {path} (seed {record.seed}, replication {record.rep})")
+        save_game_tables(result, folder)
         chart = game_history_chart(result, folder / "game.png", f"Replay: {title}")
         out.print(f"chart: {chart}", highlight=False)
         return
@@ -1275,6 +1285,7 @@ def _replay_command(path: Path, changes: list[str], out_dir: Path | None, force:
         highlight=False,
     )
     saved = save_game(changed, folder / "changed.game.toml")
+    save_game_tables(other, folder / "changed")
     chart = game_history_chart(result, folder / "changed.png", f"What the change did: {title}", changed=other)
     out.print(f"changed game: {saved}\nchart: {chart}", highlight=False)
 

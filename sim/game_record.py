@@ -157,6 +157,20 @@ def load_game(path: str | Path) -> GameRecord:
     return GameRecord(str(data["scenario"]), data["seed"], data["rep"], data["start"], every, players, turns)
 
 
+def save_game_tables(result: GameResult, folder: Path) -> list[Path]:
+    """The game's numbers as data: ``outcomes.json`` (model and game outcomes), ``series.csv`` (daily)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    outcomes = {"model": result.outcomes, "game": result.game_outcomes()}
+    clean = {k: {n: (None if math.isnan(v) else v) for n, v in d.items()} for k, d in outcomes.items()}
+    (folder / "outcomes.json").write_text(json.dumps(clean, indent=2) + "\n", encoding="utf-8")
+    names = list(result.series)
+    lines = [",".join(["date", *names])]
+    for i, date in enumerate(result.dates):
+        lines.append(",".join([date.isoformat(), *(repr(float(result.series[n][i])) for n in names)]))
+    (folder / "series.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return [folder / "outcomes.json", folder / "series.csv"]
+
+
 def _expect(path: Path, key: str, value: Any, kind: type) -> None:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         name = {int: "a whole number", dt.date: "a date (YYYY-MM-DD)"}[kind]
@@ -269,4 +283,5 @@ __all__ = [
     "record_of",
     "replay_game",
     "save_game",
+    "save_game_tables",
 ]
