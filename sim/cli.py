@@ -1144,8 +1144,9 @@ def play_command(
         list[str] | None,
         typer.Option(
             help="With --replay: TURN=SIDE:MOVES replaces one side's moves at one turn and shows what that "
-            "change alone did (same random draws). SIDE is us or china; MOVES as typed in the game, "
-            "e.g. 3=us:tariff=100 or '5=china:pace=fast stance=concede' or 4=us:pass. Repeatable."
+            "change alone did (same random draws; every other move as saved, strategies are not re-run). "
+            "SIDE is us or china; MOVES as typed in the game, e.g. 3=us:tariff=100 or "
+            "'5=china:pace=fast stance=concede' or 4=us:pass. Repeatable."
         ),
     ] = None,
     out_dir: Annotated[
@@ -1167,6 +1168,7 @@ def play_command(
     again exactly, `--change` replays it with one move changed, and `tradesim compare
     baseline FILE.game.toml` runs its moves over many replications.
     """
+    from sim.experiment import key_dates
     from sim.game import Game, describe_turn, play
     from sim.game_plots import game_history_chart
     from sim.game_record import record_of, save_game, save_game_tables
@@ -1222,7 +1224,9 @@ def play_command(
         result = play(game, teams["us"], teams["china"], on_turn)
     except typer.Abort:
         _fail(f"input ended at turn {len(game.statuses)} before the game did; nothing saved", 1)
-    record = record_of(scenario, game, players)
+    # a scenario file is saved by its full path (a name is found again in scenarios/)
+    scenario_ref = str(loaded.path) if Path(scenario).suffix == ".toml" else scenario
+    record = record_of(scenario_ref, game, players)
     saved = save_game(record, folder / "game.game.toml")
     save_game_tables(result, folder)
     _show_outcomes(result, f"End of the game ({game.model.clock.end})")
@@ -1230,6 +1234,7 @@ def play_command(
         result,
         folder / "game.png",
         f"Negotiation game on {loaded.name}: US {players['us']} vs China {players['china']}",
+        key_dates=key_dates(loaded),
     )
     out.print(f"game saved: {saved} (replay: tradesim play --replay {saved})", highlight=False)
     out.print(f"tables: {folder / 'outcomes.json'}, {folder / 'series.csv'}", highlight=False)
@@ -1237,6 +1242,7 @@ def play_command(
 
 
 def _replay_command(path: Path, changes: list[str], out_dir: Path | None, force: bool, stamp: str) -> None:
+    from sim.experiment import key_dates
     from sim.game import describe_turn
     from sim.game_plots import game_history_chart
     from sim.game_record import (
@@ -1258,7 +1264,9 @@ def _replay_command(path: Path, changes: list[str], out_dir: Path | None, force:
             out.print(describe_turn(turn), highlight=False)
         _show_outcomes(result, f"Replay of {path} (seed {record.seed}, replication {record.rep})")
         save_game_tables(result, folder)
-        chart = game_history_chart(result, folder / "game.png", f"Replay: {title}")
+        chart = game_history_chart(
+            result, folder / "game.png", f"Replay: {title}", key_dates=key_dates(loaded)
+        )
         out.print(f"chart: {chart}", highlight=False)
         return
     changed = record
@@ -1286,7 +1294,13 @@ def _replay_command(path: Path, changes: list[str], out_dir: Path | None, force:
     )
     saved = save_game(changed, folder / "changed.game.toml")
     save_game_tables(other, folder / "changed")
-    chart = game_history_chart(result, folder / "changed.png", f"What the change did: {title}", changed=other)
+    chart = game_history_chart(
+        result,
+        folder / "changed.png",
+        f"What the change did: {title}",
+        changed=other,
+        key_dates=key_dates(loaded),
+    )
     out.print(f"changed game: {saved}\nchart: {chart}", highlight=False)
 
 

@@ -46,8 +46,21 @@ _COLOURS = {
 } | {f"plants_halted_{s}": SECTOR_COLOURS[s] for s in SECTORS}
 
 
-def game_history_chart(result: GameResult, path: Path, title: str, changed: GameResult | None = None) -> Path:
-    """Six panels of the game's daily history, turns marked; ``changed`` is overlaid dashed."""
+def game_history_chart(
+    result: GameResult,
+    path: Path,
+    title: str,
+    changed: GameResult | None = None,
+    key_dates: list[dict] | None = None,
+) -> Path:
+    """Six panels of the game's daily history, turns marked; ``changed`` is overlaid dashed.
+
+    ``key_dates`` (from :func:`sim.experiment.key_dates`) before the game's start
+    are marked too, so the history the teams inherit (Geneva, London) is visible.
+    """
+    history = [
+        m for m in key_dates or [] if np.datetime64(m["date"]) < np.datetime64(result.dates[result.start_day])
+    ]
     dates = np.array(result.dates, dtype="datetime64[D]")
     start = dates[result.start_day]
     with plt.rc_context(_STYLE):
@@ -59,6 +72,8 @@ def game_history_chart(result: GameResult, path: Path, title: str, changed: Game
                 if changed is not None:
                     ax.plot(dates, changed.series[name], color=colour, linewidth=2.4, linestyle=(0, (4, 2)))
             ax.axvspan(dates[0], start, color=GREY, alpha=0.12, linewidth=0)
+            for mark in history:
+                ax.axvline(np.datetime64(mark["date"]), color=GREY, linewidth=1.0, linestyle="--", zorder=1)
             for turn in result.turns:
                 x = np.datetime64(turn.date)
                 ax.axvline(x, color=GREY, linewidth=2.0 if turn.decision else 0.8, linestyle=":", zorder=1)
@@ -72,6 +87,25 @@ def game_history_chart(result: GameResult, path: Path, title: str, changed: Game
         ax0.text(
             dates[2], ax0.get_ylim()[1] * 0.97, "before the game", color="#333333", fontsize=12, va="top"
         )
+        groups: list[list[dict]] = []  # marks a few days apart share one label
+        for mark in history:
+            gap = np.datetime64(mark["date"]) - np.datetime64(groups[-1][0]["date"]) if groups else None
+            if gap is not None and gap <= np.timedelta64(7, "D"):
+                groups[-1].append(mark)
+            else:
+                groups.append([mark])
+        for group in groups:
+            mark = {"date": group[0]["date"], "label": " / ".join(m["label"] for m in group)}
+            ax0.text(
+                np.datetime64(mark["date"]),
+                ax0.get_ylim()[1] * 0.55,
+                f"{mark['label']} ",
+                rotation=90,
+                fontsize=11,
+                ha="right",
+                va="center",
+                color="#333333",
+            )
         for turn in result.turns:
             if turn.decision:
                 ax0.text(
