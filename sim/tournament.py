@@ -33,7 +33,7 @@ from sim import __version__
 from sim.clock import Clock
 from sim.domain import DEADLINE_OUTCOMES
 from sim.experiment import executor, key_dates
-from sim.game import DEFAULT_EVERY_DAYS, DEFAULT_START, Game, play
+from sim.game import DEFAULT_EVERY_DAYS, DEFAULT_START, Game, describe_turn, play
 from sim.game_record import GameRecord, replay_game
 from sim.loader import LoadedScenario
 from sim.model import ReplicationResult
@@ -226,7 +226,15 @@ def run_game_experiment(
         f"saved game ({record.players['us']} vs {record.players['china']}) on {scenario.name}: "
         "its moves fixed, every replication's luck its own"
     )
-    manifest["game"] = {"turns": len(record.turns), "seed_played": record.seed, "rep_played": record.rep}
+    manifest["game"] = {
+        "players": record.players,
+        "seed_played": record.seed,
+        "rep_played": record.rep,
+        "start": record.start,
+        "every_days": record.every_days,
+        "turns": [describe_turn(t) for t in record.turns],
+        "note": "the moves are part of the run: `tradesim replay` re-runs the scenario without them",
+    }
     writer = ResultsWriter(out, clock, manifest)
     chunks = [list(range(i, min(i + 10, reps))) for i in range(0, reps, 10)]
     try:

@@ -286,3 +286,18 @@ def test_tournament_is_reproducible_and_its_ranking_recomputes_from_the_game_tab
                 assert row["low"] == pytest.approx(mean[row.strategy] - half[row.strategy], rel=1e-12)
                 assert row["games"] == n[row.strategy] == 4
             assert list(rows.strategy) == list(mean.sort_values().index)
+
+
+@pytest.mark.parametrize("command", [["play"], ["tournament"]])
+def test_game_commands_have_help_with_examples(command):
+    shown = runner.invoke(app, [*command, "--help"], terminal_width=200)
+    assert shown.exit_code == 0 and "Example" in shown.output
+
+
+def test_input_ending_mid_game_is_a_clear_error_not_a_traceback(tmp_path):
+    ended = runner.invoke(
+        app, ["play", "--china", "dove", "--seed", "1", "--out", str(tmp_path / "g")], input="pass\n"
+    )
+    assert ended.exit_code == 1
+    assert "input ended at turn 2 before the game did; nothing saved" in ended.output
+    assert not (tmp_path / "g" / "game.game.toml").exists()
