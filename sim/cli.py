@@ -417,6 +417,10 @@ def compare_command(
         if _is_game_file(name):
             record, spec = _load_game(Path(name))
             game_name = Path(name).name.removesuffix(".game.toml")
+            if game_name == "game":  # `tradesim play` saves game.game.toml: name it by its folder
+                game_name = Path(name).resolve().parent.name
+            if game_name in loaded:
+                _fail(f"{name}: a scenario or game named {game_name!r} is already compared; rename the file")
             games[game_name] = record
             loaded[game_name] = spec
             continue
@@ -1092,6 +1096,12 @@ class _TerminalTeam:
         while True:
             hint = " (a stance counts this turn)" if status.is_decision else ""
             text = typer.prompt(f"{SIDE_NAMES[side]} move{hint}", default="pass", show_default=True)
+            if text.strip().lower() in ("help", "?"):
+                from sim.game_view import vocabulary_lines
+
+                for line in vocabulary_lines(side):
+                    out.print(line, highlight=False)
+                continue
             try:
                 return parse_moves(side, text)
             except MoveError as exc:
@@ -1124,7 +1134,12 @@ def play_command(
         str, typer.Argument(help="A scenario name from `tradesim list`, or a path.")
     ] = "baseline",
     us: Annotated[
-        str, typer.Option("--us", help="Who plays the US: human, tit-for-tat, hawk, dove or pain-driven.")
+        str,
+        typer.Option(
+            "--us",
+            help="Who plays the US: human (types moves; `help` lists them), tit-for-tat, hawk, dove "
+            "or pain-driven.",
+        ),
     ] = "human",
     china: Annotated[
         str, typer.Option("--china", help="Who plays China: human, tit-for-tat, hawk, dove or pain-driven.")

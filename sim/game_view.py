@@ -78,7 +78,10 @@ def status_lines(status: TurnStatus, history: Sequence[TurnStatus]) -> list[str]
 
 def vocabulary_lines(side: str) -> list[str]:
     """The moves a side may type, with what each does."""
-    lines = [f"{SIDE_NAMES[side]} moves (several per turn, e.g. 'tariff=80 stance=hold', or 'pass'):"]
+    lines = [
+        f"{SIDE_NAMES[side]} moves (several per turn, e.g. 'tariff=80 stance=hold', or 'pass'; "
+        "'help' shows this again):"
+    ]
     for key, values in VOCABULARY[side].items():
         allowed = "N" if key == "tariff" else "|".join(values)
         lines.append(f"  {key}={allowed:<22} {MEANING[key]}")

@@ -88,7 +88,12 @@ def play_pairing(
 
 
 def rank(games: list[dict]) -> list[dict]:
-    """Per side and strategy: mean of each ranked outcome over its games, a 90% interval, the rank."""
+    """Per side and strategy: mean of each ranked outcome over its games, a 90% interval, the rank.
+
+    The interval is a normal one over replications, each replication's value being
+    the strategy's mean over its opponents there (common random numbers make the
+    games of one replication dependent).
+    """
     rows = []
     for side, measures in RANKED_ON.items():
         column = f"{side}_strategy"
@@ -96,10 +101,14 @@ def rank(games: list[dict]) -> list[dict]:
         for measure, unit in measures.items():
             stats = []
             for name in names:
-                x = np.array([g[measure] for g in games if g[column] == name], dtype=float)
+                mine = [g for g in games if g[column] == name]
+                # games of one replication share its luck: average over opponents first, so the
+                # interval is over independent replications
+                reps = sorted({g["rep"] for g in mine})
+                x = np.array([np.mean([g[measure] for g in mine if g["rep"] == r]) for r in reps])
                 mean = float(x.mean())
                 half = Z90 * float(x.std(ddof=1)) / math.sqrt(x.size) if x.size > 1 else math.nan
-                stats.append((name, x.size, mean, mean - half, mean + half))
+                stats.append((name, len(mine), mean, mean - half, mean + half))
             order = sorted(stats, key=lambda s: (s[2], s[0]))
             for position, (name, n, mean, low, high) in enumerate(order, start=1):
                 rows.append(

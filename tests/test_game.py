@@ -48,7 +48,7 @@ def _strategy_game(baseline, us: str, china: str, seed: int = 3) -> tuple[Game, 
 
 def test_terminal_game_completes_and_its_saved_file_replays_to_identical_outcomes(tmp_path, baseline):
     # the US team types at a real process's standard input; China is the hawk
-    typed = "tariff=80 chips=tighten\nchips=sideways\n" + "pass\n" * 40
+    typed = "tariff=80 chips=tighten\nhelp\nchips=sideways\n" + "pass\n" * 40
     done = subprocess.run(
         [
             sys.executable,
@@ -278,13 +278,17 @@ def test_tournament_is_reproducible_and_its_ranking_recomputes_from_the_game_tab
     for side, measures in RANKED_ON.items():
         for measure in measures:
             rows = ranking[(ranking.side == side) & (ranking.measure == measure)].sort_values("rank")
-            grouped = games.groupby(f"{side}_strategy")[measure]
-            mean, sd, n = grouped.mean(), grouped.std(ddof=1), grouped.count()
+            per_rep = games.groupby([f"{side}_strategy", "rep"])[measure].mean().groupby(level=0)
+            mean, sd, n = per_rep.mean(), per_rep.std(ddof=1), per_rep.count()
             half = 1.6448536269514722 * sd / np.sqrt(n)
             for _, row in rows.iterrows():
                 assert row["mean"] == pytest.approx(mean[row.strategy], rel=1e-12)
+                assert row["mean"] == pytest.approx(
+                    games[games[f"{side}_strategy"] == row.strategy][measure].mean()
+                )
                 assert row["low"] == pytest.approx(mean[row.strategy] - half[row.strategy], rel=1e-12)
-                assert row["games"] == n[row.strategy] == 4
+                assert row["high"] == pytest.approx(mean[row.strategy] + half[row.strategy], rel=1e-12)
+                assert row["games"] == 4 and n[row.strategy] == 2
             assert list(rows.strategy) == list(mean.sort_values().index)
 
 
