@@ -305,3 +305,53 @@ def test_input_ending_mid_game_is_a_clear_error_not_a_traceback(tmp_path):
     assert ended.exit_code == 1
     assert "input ended at turn 2 before the game did; nothing saved" in ended.output
     assert not (tmp_path / "g" / "game.game.toml").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_a_game_typed_at_a_pseudo_terminal_completes(tmp_path):
+    """The same game as a person plays it: prompts on a terminal, the moves typed line by line."""
+    import os
+    import pty
+    import select
+    import time
+
+    primary, secondary = pty.openpty()
+    command = [
+        sys.executable,
+        "-m",
+        "sim",
+        "play",
+        "--china",
+        "dove",
+        "--seed",
+        "2",
+        "--out",
+        str(tmp_path / "t"),
+    ]
+    process = subprocess.Popen(command, stdin=secondary, stdout=secondary, stderr=secondary, cwd=ROOT)
+    os.close(secondary)
+    typed = ["stance=hold tariff=30", "help", "chips=maybe"] + ["pass"] * 40
+    seen, deadline = b"", time.monotonic() + 120
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([primary], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:  # the program has exited and closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+            if seen.rstrip().endswith(b":") and typed:  # a prompt waits for a line
+                os.write(primary, (typed.pop(0) + "\n").encode())
+        elif process.poll() is not None:
+            break
+    process.wait(timeout=10)
+    os.close(primary)
+    text = seen.decode("utf-8", "replace")
+    assert process.returncode == 0, text[-2000:]
+    assert "chips=maybe: chips must be one of tighten, ease" in text
+    assert "game saved" in text
+    record = load_game(tmp_path / "t" / "game.game.toml")
+    assert record.turns[0].us == {"stance": "hold", "tariff": 30.0}
+    assert len(record.turns) >= 14
