@@ -23,6 +23,7 @@ from sim.game_record import (
     replay_game,
     save_game,
 )
+from sim.model import run_replication
 from sim.moves import MoveError, parse_change, parse_moves
 from sim.strategies import make_strategy
 from sim.tournament import RANKED_ON, run_tournament
@@ -102,6 +103,22 @@ def test_replay_command_prints_the_same_outcomes_as_the_game(tmp_path, baseline)
     replayed = json.loads((tmp_path / "r" / "outcomes.json").read_text())["game"]
     assert replayed == result.game_outcomes()
     assert f"{result.game_outcomes()['gdp_loss_year_end_pct']:.3f}" in shown.output
+
+
+def test_a_game_where_both_sides_pass_is_the_ordinary_replication(baseline):
+    class Passing:
+        name = "passing"
+
+        def choose(self, side, status, history):
+            return {}
+
+    result = play(Game(baseline.spec, 8, 1), Passing(), Passing())
+    ordinary = run_replication(baseline.spec, 8, 1)
+    assert len(result.turns) >= 14  # it paused at every turn...
+    assert result.outcomes.keys() == ordinary.outcomes.keys()
+    for name, value in ordinary.outcomes.items():  # ...and changed nothing
+        assert result.outcomes[name] == pytest.approx(value, rel=0, abs=0, nan_ok=True), name
+    np.testing.assert_array_equal(result.series["backlog"], ordinary.series["backlog"])
 
 
 def test_a_stance_at_the_deadline_is_the_models_decision_there(baseline):
