@@ -1244,6 +1244,12 @@ def play_command(
     record = record_of(scenario_ref, game, players)
     saved = save_game(record, folder / "game.game.toml")
     save_game_tables(result, folder)
+    for d in game.model.negotiation.decisions:
+        if d.day >= game.start_day:
+            what = f" -> {d.outcome.replace('_', '-')}" if d.outcome else ""
+            out.print(
+                f"{game.model.clock.date(d.day)} {d.name}: US {d.us}, China {d.china}{what}", highlight=False
+            )
     _show_outcomes(result, f"End of the game ({game.model.clock.end})")
     chart = game_history_chart(
         result,

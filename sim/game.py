@@ -294,7 +294,10 @@ class Game:
         if points:
             p = points[0]
             label = p.point.get("label") or p.name.replace("_", " ")
-            decision = f"{label} ({p.point.kind})"
+            if p.point.kind == "deadline":  # decided on the deadline, in force from the day after: today
+                decision = f"{label} (deadline of {p.point.date:%d %b}, outcome from today)"
+            else:
+                decision = f"{label} (talks)"
         return TurnStatus(
             turn=len(self.statuses) + 1,
             day=m.today,
