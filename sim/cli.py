@@ -1283,6 +1283,8 @@ def _replay_command(path: Path, changes: list[str], out_dir: Path | None, force:
     if not changes:
         for turn in result.turns:
             out.print(describe_turn(turn), highlight=False)
+            for note in turn.notes:
+                out.print(f"  [yellow]note:[/] {note}", highlight=False)
         _show_outcomes(result, f"Replay of {path} (seed {record.seed}, replication {record.rep})")
         save_game_tables(result, folder)
         chart = game_history_chart(
@@ -1298,6 +1300,9 @@ def _replay_command(path: Path, changes: list[str], out_dir: Path | None, force:
     except MoveError as exc:
         _fail(str(exc))
     _, other = replay_game(changed, loaded)
+    for turn in other.turns:
+        for note in turn.notes:
+            out.print(f"[yellow]note[/] (changed game, turn {turn.turn}): {note}", highlight=False)
     table = Table(
         title=f"Same luck, different choice: {', '.join(changes)} "
         f"(seed {record.seed}, replication {record.rep})",

@@ -232,7 +232,14 @@ class Game:
         now = float(m.today)
         negotiation, licensing = m.negotiation, m.licensing
         if key == "stance":
-            points = self._points_today()
+            # a hand-written plan may date its stance on the deadline itself, the day before it fires
+            today = self.model.today
+            points = [
+                p
+                for p in self.model.negotiation.pending
+                if not p.point.get("scripted")
+                and (p.fire_day == today or (p.fire_day == today + 1 and p.point.kind == "deadline"))
+            ]
             if not points:
                 return f"{SIDE_NAMES[side]} stance={value}: no talks or deadline this turn, so no effect"
             for pending in points:

@@ -372,3 +372,17 @@ def test_a_game_typed_at_a_pseudo_terminal_completes(tmp_path):
     record = load_game(tmp_path / "t" / "game.game.toml")
     assert record.turns[0].us == {"stance": "hold", "tariff": 30.0}
     assert len(record.turns) >= 14
+
+
+def test_a_plan_written_by_hand_replays_with_its_stance_dated_on_the_deadline(tmp_path, baseline):
+    plan = tmp_path / "plan.game.toml"
+    plan.write_text(
+        'scenario = "baseline"\nseed = 7\nrep = 0\nstart = 2025-06-16\n'
+        'us_player = "class"\nchina_player = "class"\n'
+        '[[turns]]\nturn = 1\ndate = 2025-07-01\nchina = "green_channel=on"\n'
+        '[[turns]]\nturn = 2\ndate = 2025-08-10\nus = "stance=concede"\nchina = "stance=concede"\n'
+    )
+    game, result = replay_game(load_game(plan), baseline)
+    assert result.outcomes["deadline_deal"] == 1.0
+    assert game.model.licensing.regime.green_channel
+    assert [t.notes for t in result.turns] == [[], []]
