@@ -1164,6 +1164,13 @@ def play_command(
             "'5=china:pace=fast stance=concede' or 4=us:pass. Repeatable."
         ),
     ] = None,
+    react: Annotated[
+        bool,
+        typer.Option(
+            help="With --change: a side played by a built-in strategy chooses again after the change "
+            "(tit-for-tat answers it); a team's moves stay as saved, by date."
+        ),
+    ] = False,
     out_dir: Annotated[
         Path | None,
         typer.Option(
@@ -1194,8 +1201,10 @@ def play_command(
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     if change and replay_file is None:
         _fail("--change needs --replay FILE (the game to change)")
+    if react and not change:
+        _fail("--react needs --change TURN=SIDE:MOVES (the move the strategies react to)")
     if replay_file is not None:
-        _replay_command(replay_file, change or [], out_dir, force, stamp)
+        _replay_command(replay_file, change or [], out_dir, force, stamp, react)
         return
     players = {"us": _player("us", us), "china": _player("china", china)}
     loaded = _load(scenario)
@@ -1262,15 +1271,20 @@ def play_command(
     out.print(f"chart: {chart}", highlight=False)
 
 
-def _replay_command(path: Path, changes: list[str], out_dir: Path | None, force: bool, stamp: str) -> None:
+def _replay_command(
+    path: Path, changes: list[str], out_dir: Path | None, force: bool, stamp: str, react: bool = False
+) -> None:
     from sim.experiment import key_dates
     from sim.game import describe_turn
     from sim.game_plots import game_history_chart
     from sim.game_record import (
+        GameFileError,
         changed_record,
         differences,
         first_divergence,
+        record_of,
         replay_game,
+        replay_with_reactions,
         save_game,
         save_game_tables,
     )
@@ -1294,17 +1308,24 @@ def _replay_command(path: Path, changes: list[str], out_dir: Path | None, force:
         return
     changed = record
     try:
-        for text in changes:
-            turn, side, moves = parse_change(text)
-            changed = changed_record(changed, turn, side, moves)
-    except MoveError as exc:
+        parsed = [parse_change(text) for text in changes]
+        targets = [(turn, side) for turn, side, _ in parsed]
+        if len(set(targets)) < len(targets):
+            raise MoveError("--change names one side's turn twice; put all its moves in one --change")
+        if react:
+            reacted, other = replay_with_reactions(record, loaded, parsed)
+            changed = record_of(record.scenario, reacted, record.players)
+        else:
+            for turn, side, moves in parsed:
+                changed = changed_record(changed, turn, side, moves)
+            _, other = replay_game(changed, loaded)
+    except (MoveError, GameFileError) as exc:
         _fail(str(exc))
-    _, other = replay_game(changed, loaded)
     for turn in other.turns:
         for note in turn.notes:
             out.print(f"[yellow]note[/] (changed game, turn {turn.turn}): {note}", highlight=False)
     table = Table(
-        title=f"Same luck, different choice: {', '.join(changes)} "
+        title=f"Same luck, different choice: {', '.join(changes)}{' (strategies react)' if react else ''} "
         f"(seed {record.seed}, replication {record.rep})",
         title_justify="left",
     )

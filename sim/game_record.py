@@ -225,6 +225,67 @@ def changed_record(record: GameRecord, turn: int, side: str, moves: Moves) -> Ga
     )
 
 
+class _Reacting:
+    """One side in a replay with reactions: a strategy chooses afresh, a team plays its saved moves.
+
+    The strategy is asked at every turn, even where its answer is not used, so its
+    memory and its random stream stay in step with the game as first played.
+    """
+
+    def __init__(self, side: str, record: GameRecord, strategy, changes: dict[dt.date, Moves], first: int):
+        self.name = record.players[side]
+        self.record = record
+        self.strategy = strategy
+        self.saved = {t.date: t.moves(side) for t in record.turns}
+        self.changes = changes
+        self.first = first  # the first changed turn: everything before it must replay as saved
+
+    def choose(self, side: str, status, history) -> Moves:
+        live = self.strategy.choose(side, status, history) if self.strategy is not None else None
+        if status.turn < self.first:
+            saved = self.record.turns[status.turn - 1]
+            if saved.date != status.date or (live is not None and live != saved.moves(side)):
+                raise GameFileError(
+                    f"turn {status.turn}: the saved game does not match a fresh play of "
+                    f"{self.record.players['us']} vs {self.record.players['china']} with its seed "
+                    "(edited by hand?); replay it without --react"
+                )
+        if status.date in self.changes:
+            return dict(self.changes[status.date])
+        if live is not None:
+            return live
+        return dict(self.saved.get(status.date, {}))
+
+
+def replay_with_reactions(
+    record: GameRecord, scenario: LoadedScenario, changes: list[tuple[int, str, Moves]]
+):
+    """Replay with moves changed, letting built-in strategies answer: returns (game, result).
+
+    Unlike :func:`changed_record`, a side played by a strategy chooses again after
+    the change (tit-for-tat answers it, pain-driven feels the new pain); a team's
+    moves stay as saved, by date. The turn schedule is the game's own, so a turn
+    an extension adds (or no longer adds) is played as the strategy or the model
+    decides.
+    """
+    from sim.strategies import STRATEGIES, make_strategy
+
+    for turn, _, _ in changes:
+        if not 1 <= turn <= len(record.turns):
+            raise MoveError(
+                f"--change: turn {turn} does not exist (this game has turns 1 to {len(record.turns)})"
+            )
+    game = Game(scenario.spec, record.seed, record.rep, record.start, record.every_days)
+    first = min(turn for turn, _, _ in changes)
+    players = {}
+    for side in SIDES:
+        name = record.players[side]
+        strategy = make_strategy(name, side, game.model.params, game.streams) if name in STRATEGIES else None
+        mine = {record.turns[turn - 1].date: moves for turn, s, moves in changes if s == side}
+        players[side] = _Reacting(side, record, strategy, mine, first)
+    return game, play(game, players["us"], players["china"])
+
+
 #: Outcomes shown side by side after a changed replay, with their units.
 KEY_OUTCOMES: dict[str, str] = {
     "gdp_loss_year_end_pct": "% of annual US GDP",
@@ -282,6 +343,7 @@ __all__ = [
     "load_game",
     "record_of",
     "replay_game",
+    "replay_with_reactions",
     "save_game",
     "save_game_tables",
 ]

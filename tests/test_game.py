@@ -386,3 +386,34 @@ def test_a_plan_written_by_hand_replays_with_its_stance_dated_on_the_deadline(tm
     assert result.outcomes["deadline_deal"] == 1.0
     assert game.model.licensing.regime.green_channel
     assert [t.notes for t in result.turns] == [[], []]
+
+
+def test_with_react_a_strategy_answers_the_changed_move(tmp_path, baseline):
+    game, _ = _strategy_game(baseline, "hawk", "tit-for-tat", seed=4)
+    path = save_game(
+        record_of("baseline", game, {"us": "hawk", "china": "tit-for-tat"}), tmp_path / "r.game.toml"
+    )
+    shown = runner.invoke(
+        app,
+        [
+            "play",
+            "--replay",
+            str(path),
+            "--change",
+            "2=us:tariff=30 chips=ease",
+            "--react",
+            "--out",
+            str(tmp_path / "o"),
+        ],
+        terminal_width=200,
+    )
+    assert shown.exit_code == 0, shown.output
+    original, reacted = load_game(path), load_game(tmp_path / "o" / "changed.game.toml")
+    assert reacted.turns[:1] == original.turns[:1]
+    assert reacted.turns[1].us == {"tariff": 30.0, "chips": "ease"}
+    assert original.turns[2].china["pace"] == "slow"  # tit-for-tat answered the hawk...
+    assert reacted.turns[2].china["pace"] == "fast"  # ...and now answers the olive branch
+    twice = runner.invoke(
+        app, ["play", "--replay", str(path), "--change", "2=us:pass", "--change", "2=us:tariff=9"]
+    )
+    assert twice.exit_code == 2 and "twice" in twice.output
