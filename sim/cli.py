@@ -1189,6 +1189,11 @@ def play_command(
     The game is saved (`game.game.toml`) with a chart of its history; `--replay` plays it
     again exactly, `--change` replays it with one move changed, and `tradesim compare
     baseline FILE.game.toml` runs its moves over many replications.
+
+    Moves of the US: `tariff=N` (% on Chinese goods), `chips=tighten|ease`,
+    `stance=concede|hold|escalate`. Moves of China: `tariff=N` (% on US goods),
+    `pace=slow|normal|fast`, `green_channel=on|off`, `military=hold|review`, `stance=...`.
+    A stance counts at talks and deadlines; left out there, it is drawn from the side's pain.
     """
     from sim.experiment import key_dates
     from sim.game import Game, describe_turn, play
