@@ -7,9 +7,11 @@ also write a team's plan by hand. Nothing random is stored: the replication's
 own streams are rebuilt from the seed, so replaying the moves gives the same
 outcomes to the last digit.
 
-``replay_with_change`` replays a game with one side's moves at one turn
-replaced and every other move kept: same luck, different choice. The turns
-before the changed one are identical by construction (same seed, same moves).
+``changed_record`` + ``replay_game`` replay a game with one side's moves at one
+turn replaced and every other move kept: same luck, different choice. The
+turns before the changed one are identical by construction (same seed, same
+moves). ``replay_with_reactions`` also lets a side played by a built-in
+strategy choose again after the change, so the shift includes its answer.
 """
 
 from __future__ import annotations
