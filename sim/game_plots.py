@@ -128,12 +128,12 @@ def tournament_chart(
 ) -> Path:
     """Two heat maps of mean outcome per pairing: US GDP loss and China's pain (lower is better)."""
     panels = [
-        ("gdp_loss_year_end_pct", "US GDP lost by year-end (% of annual GDP)"),
-        ("china_pain_mean", "China's mean pain over the game (pain index)"),
+        ("gdp_loss_year_end_pct", "US GDP lost by year-end", "% of annual US GDP"),
+        ("china_pain_mean", "China's mean pain over the game", "pain index"),
     ]
     with plt.rc_context(_STYLE):
         fig, axes = plt.subplots(1, 2, figsize=(18, 8))
-        for ax, (name, label) in zip(axes, panels, strict=True):
+        for ax, (name, label, unit) in zip(axes, panels, strict=True):
             table = means[name]
             image = ax.imshow(table, cmap="viridis_r", aspect="auto")
             for i in range(table.shape[0]):
@@ -152,8 +152,8 @@ def tournament_chart(
             ax.set_yticks(range(len(us_names)), us_names)
             ax.set_xlabel("China's strategy")
             ax.set_ylabel("US strategy")
-            ax.set_title(label, loc="left", fontsize=16)
-            fig.colorbar(image, ax=ax, shrink=0.8)
+            ax.set_title(f"{label} ({unit})", loc="left", fontsize=16)
+            fig.colorbar(image, ax=ax, shrink=0.8).set_label(unit)
         fig.suptitle(
             f"{title}\nmean over replications on common random numbers; lower is better for that side"
         )
