@@ -75,6 +75,7 @@ class TurnStatus:
 
     @property
     def is_decision(self) -> bool:
+        """True at talks or a deadline, where a stance counts."""
         return self.decision is not None
 
 
@@ -91,6 +92,7 @@ class Turn:
     notes: list[str] = field(default_factory=list)  # moves that had no effect, and why
 
     def moves(self, side: str) -> Moves:
+        """The moves ``side`` ("us" or "china") made this turn."""
         return self.us if side == "us" else self.china
 
 
@@ -99,7 +101,9 @@ class Player(Protocol):
 
     name: str
 
-    def choose(self, side: str, status: TurnStatus, history: Sequence[Turn]) -> Moves: ...
+    def choose(self, side: str, status: TurnStatus, history: Sequence[Turn]) -> Moves:
+        """The moves for this turn, given what both teams see and the turns played so far."""
+        ...
 
 
 @dataclass

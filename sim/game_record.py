@@ -53,11 +53,8 @@ class GameRecord:
     turns: list[Turn]
 
     def moves_by_turn(self, side: str) -> dict[int, Moves]:
+        """``side``'s moves keyed by turn number."""
         return {t.turn: t.moves(side) for t in self.turns}
-
-    @property
-    def name(self) -> str:
-        return f"{self.players['us']}-vs-{self.players['china']}"
 
 
 def is_game_file(ref: str | Path) -> bool:
@@ -310,6 +307,7 @@ class Difference:
 
     @property
     def shift(self) -> float:
+        """Changed minus original (NaN if either is missing)."""
         return (
             self.changed - self.original
             if not (math.isnan(self.original) or math.isnan(self.changed))
