@@ -417,3 +417,32 @@ def test_with_react_a_strategy_answers_the_changed_move(tmp_path, baseline):
         app, ["play", "--replay", str(path), "--change", "2=us:pass", "--change", "2=us:tariff=9"]
     )
     assert twice.exit_code == 2 and "twice" in twice.output
+
+
+def test_two_teams_at_one_keyboard_each_get_asked_every_turn(tmp_path):
+    typed = "tariff=60\npace=slow green_channel=on\n" + "pass\n" * 80
+    done = runner.invoke(
+        app, ["play", "--seed", "6", "--out", str(tmp_path / "h")], input=typed, terminal_width=200
+    )
+    assert done.exit_code == 0, done.output
+    record = load_game(tmp_path / "h" / "game.game.toml")
+    assert done.output.count("US move ") == done.output.count("China move ") == len(record.turns)
+    assert record.turns[0].us == {"tariff": 60.0}
+    assert record.turns[0].china == {"pace": "slow", "green_channel": "on"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--start", "2026-01-01"], "must lie inside the scenario"),
+        (["--start", "mid-June"], "not a date"),
+        (["--change", "2=us:pass"], "--change needs --replay"),
+        (["--china", "dove", "--react"], "--react needs --change"),
+    ],
+)
+def test_play_refuses_bad_options_with_a_message(tmp_path, args, message):
+    done = runner.invoke(
+        app, ["play", "--us", "hawk", *args, "--out", str(tmp_path / "x")], terminal_width=200
+    )
+    assert done.exit_code == 2
+    assert message in done.output
