@@ -37,6 +37,11 @@ def status_lines(status: TurnStatus, history: Sequence[TurnStatus]) -> list[str]
     if status.decision:
         head += f" - DECISION POINT: {status.decision}: your stance counts"
     lines = [head]
+    if status.decision and "deadline" in status.decision:
+        lines.append(
+            "  at a deadline: both concede -> deal; one concedes -> 90-day extension; both hold -> "
+            "snap-back; an escalation -> escalation (extension if the other concedes)"
+        )
     lines += [f"  news: {item}" for item in status.news]
     lines.append(
         f"  China's licence backlog: {status.backlog:,} applications; review capacity "
