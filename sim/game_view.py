@@ -39,7 +39,7 @@ def status_lines(status: TurnStatus, history: Sequence[TurnStatus]) -> list[str]
     lines = [head]
     if status.decision and "deadline" in status.decision:
         lines.append(
-            "  at a deadline: both concede -> deal; one concedes -> 90-day extension; both hold -> "
+            "  at a deadline: both concede -> deal; one concedes -> extension (a new deadline); both hold -> "
             "snap-back; an escalation -> escalation (extension if the other concedes)"
         )
     lines += [f"  news: {item}" for item in status.news]
