@@ -376,7 +376,11 @@ def calibrate(
 )
 def compare_command(
     scenarios: Annotated[
-        list[str], typer.Argument(help="Two or more scenarios; the first is the reference.")
+        list[str],
+        typer.Argument(
+            help="Two or more scenarios; the first is the reference. A saved game (`*.game.toml` from "
+            "`tradesim play`) counts as a scenario: its moves are fixed, the luck varies by replication."
+        ),
     ],
     reps: Annotated[int, typer.Option("--reps", "-n", min=2, help="Replications per scenario.")] = 200,
     seed: Annotated[
@@ -409,7 +413,18 @@ def compare_command(
     if len(set(scenarios)) < len(scenarios):
         _fail("each scenario may appear once")
     loaded = {}
+    games = {}  # saved games given in place of a scenario: name -> record (see `tradesim play`)
     for name in scenarios:
+        if _is_game_file(name):
+            record, spec = _load_game(Path(name))
+            game_name = Path(name).name.removesuffix(".game.toml")
+            if game_name == "game":  # `tradesim play` saves game.game.toml: name it by its folder
+                game_name = Path(name).resolve().parent.name
+            if game_name in loaded:
+                _fail(f"{name}: a scenario or game named {game_name!r} is already compared; rename the file")
+            games[game_name] = record
+            loaded[game_name] = spec
+            continue
         spec = _load(name)
         loaded[spec.name] = spec
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -425,6 +440,21 @@ def compare_command(
     for name, spec in loaded.items():
         with _progress(f"{name:<22}", quiet) as bar:
             task = bar.add_task("run", total=reps)
+            if name in games:
+                from sim.tournament import run_game_experiment
+
+                run_game_experiment(
+                    games[name],
+                    spec,
+                    name,
+                    reps,
+                    master_seed,
+                    folder / name,
+                    n_workers,
+                    progress=lambda k, t=task: bar.advance(t, k),
+                )
+                results[name] = read_results(folder / name)
+                continue
             report = run_experiment(
                 spec,
                 reps,
@@ -1641,6 +1671,388 @@ def _print_scoreboard(board, scenario: str) -> None:
     for name, mean_rank in board.ranking():
         table.add_row(f"{mean_rank:g}", name, *(cell(name, q) for q in questions))
     out.print(table)
+
+
+# --- the negotiation game (issue 9): `play` and `tournament` ----------------------------------
+
+
+def _is_game_file(ref: str) -> bool:
+    from sim.game_record import is_game_file
+
+    return is_game_file(ref)
+
+
+def _load_game(path: Path):
+    """A saved game and its scenario, or exit 2 naming the file, the key and what is allowed."""
+    from sim.game_record import GameFileError, load_game, load_record_scenario
+
+    try:
+        record = load_game(path)
+        return record, load_record_scenario(record, path.parent)
+    except GameFileError as exc:
+        _fail(str(exc))
+    except ScenarioError as exc:
+        _fail(exc)
+
+
+def _player(side: str, name: str):
+    from sim.strategies import STRATEGIES
+
+    if name != "human" and name not in STRATEGIES:
+        _fail(f"--{side} {name}: must be human or one of {', '.join(STRATEGIES)}")
+    return name
+
+
+class _TerminalTeam:
+    """A team at the keyboard: prompts for its moves and asks again after a bad one."""
+
+    def __init__(self, side: str):
+        self.name = "human"
+        self.side = side
+
+    def choose(self, side, status, history):
+        from sim.moves import SIDE_NAMES, MoveError, parse_moves
+
+        while True:
+            hint = " (a stance counts this turn)" if status.is_decision else ""
+            text = typer.prompt(f"{SIDE_NAMES[side]} move{hint}", default="pass", show_default=True)
+            if text.strip().lower() in ("help", "?"):
+                from sim.game_view import vocabulary_lines
+
+                for line in vocabulary_lines(side):
+                    out.print(line, highlight=False)
+                continue
+            try:
+                return parse_moves(side, text)
+            except MoveError as exc:
+                err.print(f"[bold red]not a move:[/] {exc}", highlight=False, soft_wrap=True)
+
+
+def _show_outcomes(result, title: str) -> None:
+    from sim.game_record import KEY_OUTCOMES
+
+    table = Table(title=title, title_justify="left")
+    table.add_column("outcome", style="bold")
+    table.add_column("value", justify="right")
+    table.add_column("unit")
+    values = result.game_outcomes()
+    for name, unit in KEY_OUTCOMES.items():
+        table.add_row(name, f"{values[name]:.3f}", unit)
+    out.print(table)
+
+
+@app.command(
+    name="play",
+    epilog="Examples: `tradesim play` (two teams at one keyboard) · `tradesim play --china hawk --seed 7` · "
+    "`tradesim play --us tit-for-tat --china pain-driven` · "
+    "`tradesim play --replay results/game/game.game.toml` · "
+    "`tradesim play --replay results/game/game.game.toml --change 3=us:tariff=100` · "
+    "`tradesim play --replay my.game.toml --change '5=china:pace=fast stance=concede'`",
+)
+def play_command(
+    scenario: Annotated[
+        str, typer.Argument(help="A scenario name from `tradesim list`, or a path.")
+    ] = "baseline",
+    us: Annotated[
+        str,
+        typer.Option(
+            "--us",
+            help="Who plays the US: human (types moves; `help` lists them), tit-for-tat, hawk, dove "
+            "or pain-driven.",
+        ),
+    ] = "human",
+    china: Annotated[
+        str, typer.Option("--china", help="Who plays China: human, tit-for-tat, hawk, dove or pain-driven.")
+    ] = "human",
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Master seed (the game's luck). Default: a fresh one.")
+    ] = None,
+    rep: Annotated[int, typer.Option(min=0, help="Replication of the seed to play in.")] = 0,
+    start: Annotated[str, typer.Option(help="First turn, YYYY-MM-DD.")] = "2025-06-16",
+    every: Annotated[
+        int, typer.Option(min=1, help="Days between turns (talks and deadlines add turns).")
+    ] = 14,
+    replay_file: Annotated[
+        Path | None, typer.Option("--replay", help="Replay a saved game (`*.game.toml`) exactly.")
+    ] = None,
+    change: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="With --replay: TURN=SIDE:MOVES replaces one side's moves at one turn and shows what that "
+            "change alone did (same random draws; every other move as saved, strategies are not re-run). "
+            "SIDE is us or china; MOVES as typed in the game, e.g. 3=us:tariff=100 or "
+            "'5=china:pace=fast stance=concede' or 4=us:pass. Repeatable."
+        ),
+    ] = None,
+    react: Annotated[
+        bool,
+        typer.Option(
+            help="With --change: a side played by a built-in strategy chooses again after the change "
+            "(tit-for-tat answers it); a team's moves stay as saved, by date."
+        ),
+    ] = False,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Folder for the game file and chart. Default: results/game-TIMESTAMP."
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Write into an existing, non-empty folder.")] = False,
+) -> None:
+    """Play the negotiation as a turn-based game: the US team against the China team.
+
+    Turns come every two simulated weeks from mid-June, plus the talks and the truce
+    deadline. At each turn both teams see the backlog, plant stocks and halts, the
+    magnet price, GDP lost and both pains, and type their moves (`tariff=80 chips=tighten`,
+    `pace=slow stance=escalate`, or `pass`); either side can be a built-in strategy. At a
+    deadline the two stances decide the outcome (deal, extension, snap-back, escalation).
+    The game is saved (`game.game.toml`) with a chart of its history; `--replay` plays it
+    again exactly, `--change` replays it with one move changed, and `tradesim compare
+    baseline FILE.game.toml` runs its moves over many replications.
+
+    Moves of the US: `tariff=N` (% on Chinese goods), `chips=tighten|ease`,
+    `stance=concede|hold|escalate`. Moves of China: `tariff=N` (% on US goods),
+    `pace=slow|normal|fast`, `green_channel=on|off`, `military=hold|review`, `stance=...`.
+    A stance counts at talks and deadlines; left out there, it is drawn from the side's pain.
+    """
+    from sim.experiment import key_dates
+    from sim.game import Game, describe_turn, play
+    from sim.game_plots import game_history_chart
+    from sim.game_record import record_of, save_game, save_game_tables
+    from sim.game_view import status_lines, vocabulary_lines
+    from sim.moves import SIDES
+    from sim.strategies import make_strategy
+
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    if change and replay_file is None:
+        _fail("--change needs --replay FILE (the game to change)")
+    if react and not change:
+        _fail("--react needs --change TURN=SIDE:MOVES (the move the strategies react to)")
+    if replay_file is not None:
+        _replay_command(replay_file, change or [], out_dir, force, stamp, react)
+        return
+    players = {"us": _player("us", us), "china": _player("china", china)}
+    loaded = _load(scenario)
+    try:
+        first_turn = dt.date.fromisoformat(start)
+    except ValueError:
+        _fail(f"--start {start}: not a date (write YYYY-MM-DD, e.g. 2025-06-16)")
+    folder = _empty_folder(out_dir or Path("results") / f"game-{stamp}", force)
+    master_seed = new_master_seed() if seed is None else seed
+    try:
+        game = Game(loaded.spec, master_seed, rep, first_turn, every)
+    except ValueError as exc:
+        _fail(f"{loaded.name}: {exc}")
+    teams = {
+        side: _TerminalTeam(side)
+        if players[side] == "human"
+        else make_strategy(players[side], side, game.model.params, game.streams)
+        for side in SIDES
+    }
+    out.print(
+        f"[bold]The negotiation game[/] on {loaded.name} (seed {master_seed}, replication {rep}): "
+        f"US: {players['us']}, China: {players['china']}",
+        highlight=False,
+    )
+    for side in SIDES:
+        if players[side] == "human":
+            for line in vocabulary_lines(side):
+                out.print(line, highlight=False)
+
+    def on_turn(status, turn) -> None:
+        if turn is None:
+            out.rule()
+            for line in status_lines(status, game.statuses):
+                out.print(line, highlight=False)
+            return
+        out.print(f"[bold]{describe_turn(turn)}[/]", highlight=False)
+        for note in turn.notes:
+            out.print(f"  [yellow]note:[/] {note}", highlight=False)
+
+    try:
+        result = play(game, teams["us"], teams["china"], on_turn)
+    except typer.Abort:
+        _fail(f"input ended at turn {len(game.statuses)} before the game did; nothing saved", 1)
+    # a scenario file is saved by its full path (a name is found again in scenarios/)
+    scenario_ref = str(loaded.path) if Path(scenario).suffix == ".toml" else scenario
+    record = record_of(scenario_ref, game, players)
+    saved = save_game(record, folder / "game.game.toml")
+    save_game_tables(result, folder)
+    for d in game.model.negotiation.decisions:
+        if d.day >= game.start_day:
+            what = f" -> {d.outcome.replace('_', '-')}" if d.outcome else ""
+            out.print(
+                f"{game.model.clock.date(d.day)} {d.name}: US {d.us}, China {d.china}{what}", highlight=False
+            )
+    _show_outcomes(result, f"End of the game ({game.model.clock.end})")
+    chart = game_history_chart(
+        result,
+        folder / "game.png",
+        f"Negotiation game on {loaded.name}: US {players['us']} vs China {players['china']}",
+        key_dates=key_dates(loaded),
+    )
+    out.print(f"game saved: {saved} (replay: tradesim play --replay {saved})", highlight=False)
+    out.print(f"tables: {folder / 'outcomes.json'}, {folder / 'series.csv'}", highlight=False)
+    out.print(f"chart: {chart}", highlight=False)
+
+
+def _replay_command(
+    path: Path, changes: list[str], out_dir: Path | None, force: bool, stamp: str, react: bool = False
+) -> None:
+    from sim.experiment import key_dates
+    from sim.game import describe_turn
+    from sim.game_plots import game_history_chart
+    from sim.game_record import (
+        GameFileError,
+        changed_record,
+        differences,
+        first_divergence,
+        record_of,
+        replay_game,
+        replay_with_reactions,
+        save_game,
+        save_game_tables,
+    )
+    from sim.moves import MoveError, parse_change
+
+    record, loaded = _load_game(path)
+    _, result = replay_game(record, loaded)
+    folder = _empty_folder(out_dir or Path("results") / f"replay-{stamp}", force)
+    title = f"{record.players['us']} (US) vs {record.players['china']} (China) on {loaded.name}"
+    if not changes:
+        for turn in result.turns:
+            out.print(describe_turn(turn), highlight=False)
+            for note in turn.notes:
+                out.print(f"  [yellow]note:[/] {note}", highlight=False)
+        _show_outcomes(result, f"Replay of {path} (seed {record.seed}, replication {record.rep})")
+        save_game_tables(result, folder)
+        chart = game_history_chart(
+            result, folder / "game.png", f"Replay: {title}", key_dates=key_dates(loaded)
+        )
+        out.print(f"chart: {chart}", highlight=False)
+        return
+    changed = record
+    try:
+        parsed = [parse_change(text) for text in changes]
+        targets = [(turn, side) for turn, side, _ in parsed]
+        if len(set(targets)) < len(targets):
+            raise MoveError("--change names one side's turn twice; put all its moves in one --change")
+        if react:
+            reacted, other = replay_with_reactions(record, loaded, parsed)
+            changed = record_of(record.scenario, reacted, record.players)
+        else:
+            for turn, side, moves in parsed:
+                changed = changed_record(changed, turn, side, moves)
+            _, other = replay_game(changed, loaded)
+    except (MoveError, GameFileError) as exc:
+        _fail(str(exc))
+    for turn in other.turns:
+        for note in turn.notes:
+            out.print(f"[yellow]note[/] (changed game, turn {turn.turn}): {note}", highlight=False)
+    table = Table(
+        title=f"Same luck, different choice: {', '.join(changes)}{' (strategies react)' if react else ''} "
+        f"(seed {record.seed}, replication {record.rep})",
+        title_justify="left",
+    )
+    for column in ("outcome", "as played", "changed", "shift", "unit"):
+        table.add_column(column, justify="left" if column in ("outcome", "unit") else "right")
+    for d in differences(result, other):
+        table.add_row(d.outcome, f"{d.original:.3f}", f"{d.changed:.3f}", f"{d.shift:+.3f}", d.unit)
+    out.print(table)
+    diverged = first_divergence(result, other)
+    out.print(
+        f"first day that differs: {diverged}" if diverged else "the change made no difference at all",
+        highlight=False,
+    )
+    saved = save_game(changed, folder / "changed.game.toml")
+    save_game_tables(other, folder / "changed")
+    chart = game_history_chart(
+        result,
+        folder / "changed.png",
+        f"What the change did: {title}",
+        changed=other,
+        key_dates=key_dates(loaded),
+    )
+    out.print(f"changed game: {saved}\nchart: {chart}", highlight=False)
+
+
+@app.command(
+    epilog="Examples: `tradesim tournament` · "
+    "`tradesim tournament baseline --reps 20 --seed 1 --workers 2` · "
+    "`tradesim tournament chip_escalation --strategy hawk --strategy dove --reps 10`",
+)
+def tournament(
+    scenario: Annotated[
+        str, typer.Argument(help="A scenario name from `tradesim list`, or a path.")
+    ] = "baseline",
+    reps: Annotated[int, typer.Option("--reps", "-n", min=2, help="Replications per pairing.")] = 20,
+    seed: Annotated[int, typer.Option(min=0, help="Master seed. Same seed, same tables.")] = 1,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Local processes.")] = 1,
+    strategy: Annotated[
+        list[str] | None, typer.Option(help="Only these strategies (repeat). Default: all four.")
+    ] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Tournament folder. Default: results/tournament-TIMESTAMP."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Write into an existing, non-empty folder.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Play every US strategy against every China strategy and rank them (an Axelrod-style tournament).
+
+    Each pairing plays the same replications (common random numbers). The US is ranked
+    on GDP lost by year-end and its mean pain, China on its mean pain (lower is better),
+    each averaged over all its games with a 90% interval. Writes `games.csv` (one row
+    per game), `ranking.csv`, `manifest.json` and `tournament.png`.
+    """
+    from sim.game_plots import tournament_chart
+    from sim.strategies import STRATEGIES
+    from sim.tournament import pairing_means, run_tournament
+
+    names = tuple(strategy) if strategy else STRATEGIES
+    bad = [s for s in names if s not in STRATEGIES]
+    if bad:
+        _fail(f"--strategy {bad[0]}: must be one of {', '.join(STRATEGIES)}")
+    loaded = _load(scenario)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    folder = _empty_folder(out_dir or Path("results") / f"tournament-{stamp}", force)
+    games = len(names) ** 2 * reps
+    out.print(
+        f"tournament on {loaded.name}: {len(names)} strategies a side, {games} games, seed {seed}",
+        highlight=False,
+    )
+    with _progress("playing games", quiet) as bar:
+        task = bar.add_task("play", total=games)
+        report = run_tournament(
+            loaded, reps, seed, folder, workers, names, progress=lambda k: bar.advance(task, k)
+        )
+    for side, label in (("us", "US"), ("china", "China")):
+        table = Table(
+            title=f"Ranking of the {label} strategies (lower is better; mean and 90% interval)",
+            title_justify="left",
+        )
+        for column in ("measure", "rank", "strategy", "games", "mean", "90% interval"):
+            table.add_column(column, justify="left" if column in ("measure", "strategy") else "right")
+        for row in (r for r in report.ranking if r["side"] == side):
+            table.add_row(
+                f"{row['measure']} ({row['unit']})",
+                str(row["rank"]),
+                row["strategy"],
+                str(row["games"]),
+                f"{row['mean']:.3f}",
+                f"{row['low']:.3f} to {row['high']:.3f}",
+            )
+        out.print(table)
+    order = list(names)
+    means = {m: pairing_means(report.games, order, m) for m in ("gdp_loss_year_end_pct", "china_pain_mean")}
+    chart = tournament_chart(
+        means,
+        order,
+        order,
+        folder / "tournament.png",
+        f"Tournament of strategies on {loaded.name} ({reps} replications per pairing, seed {seed})",
+    )
+    out.print(f"tables: {folder / 'games.csv'}, {folder / 'ranking.csv'}\nchart: {chart}", highlight=False)
 
 
 def main() -> None:

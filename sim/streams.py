@@ -27,6 +27,8 @@ STREAMS: dict[str, str] = {
     "industry.plants": "size and starting stock of each US plant",
     "tariffs.court": "whether the court strikes the emergency tariffs",
     "negotiation.decisions": "each side's decision at each decision point",
+    "game.us_strategy": "the US strategy's choices in the negotiation game (pain-driven)",
+    "game.china_strategy": "China's strategy's choices in the negotiation game (pain-driven)",
 }
 
 
