@@ -247,7 +247,7 @@ class Game:
             if not points:
                 return f"{SIDE_NAMES[side]} stance={value}: no talks or deadline this turn, so no effect"
             for pending in points:
-                pending.point[f"force_{side}"] = value
+                negotiation.force(pending.name, **{side: str(value)})
             return None
         if key == "tariff":
             m.tariffs.set_levels(**{("us" if side == "us" else "china"): float(value)})
@@ -256,8 +256,7 @@ class Game:
                 return f"US tariff={value:g}: capped at {capped:.0f}% by the court ruling"
             return None
         if key == "chips":
-            negotiation.state.chip_controls = value == "tighten"
-            negotiation._apply_multipliers(now)  # the linkage, as at talks
+            negotiation.set_chip_controls(value == "tighten", now)
             return None
         if key == "pace":
             capacity = (self._reference_capacity or 0.0) * PACE_FACTOR[str(value)]

@@ -282,6 +282,11 @@ class Negotiation:
             point["force_china"] = None
             self._add_point(f"{pending.name}+{int(self.p.extension_days)}d", point)
 
+    def set_chip_controls(self, on: bool, now: float) -> None:
+        """Tighten or ease US chip-export controls from ``now`` (a game move); the linkage follows."""
+        self.state.chip_controls = on
+        self._apply_multipliers(now)
+
     def _apply_multipliers(self, now: float) -> None:
         """Review capacity and approvals: the negotiated level, times the chip-control linkage."""
         link = self.p.linkage
