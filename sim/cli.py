@@ -51,6 +51,18 @@ DaskOption = Annotated[
 ]
 
 
+#: ``--series``: which daily series a run keeps on disk (outcomes and parameters are always kept).
+SeriesOption = Annotated[
+    str,
+    typer.Option(
+        "--series",
+        help="Daily series kept: `all` (every replication's path: fan charts, `plot --paths`, "
+        "calibration), `quantiles` (daily 1-99% quantiles only: fan charts, a few hundred KB), "
+        "`none` (outcomes only), or `auto`: all up to 1,000 replications, quantiles beyond.",
+    ),
+]
+
+
 def _load(ref: str):
     """A scenario by name or path, or exit 2 with its problems."""
     try:
@@ -138,7 +150,9 @@ def validate(
     "`tradesim run my_what_if.toml --reps 50`"
 )
 def run(
-    scenario: Annotated[str, typer.Argument(help="A scenario name from `tradesim list`, or a path.")],
+    scenario: Annotated[
+        str | None, typer.Argument(help="A scenario name from `tradesim list`, or a path.")
+    ] = None,
     reps: Annotated[int, typer.Option("--reps", "-n", min=1, help="Replications to run.")] = 200,
     seed: Annotated[
         int | None,
@@ -156,28 +170,71 @@ def run(
     plots: Annotated[bool, typer.Option(help="Draw the default plots after the run.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     dask: DaskOption = None,
+    series: SeriesOption = "auto",
+    resume: Annotated[
+        Path | None,
+        typer.Option(help="Finish an interrupted run in this folder (its own scenario, seed and settings)."),
+    ] = None,
 ) -> None:
     """Run a Monte Carlo experiment of a scenario and summarise its outcomes.
 
     Prints the median and 90% interval of every outcome and writes a results folder:
-    tidy CSV tables (outcomes, sampled parameters, daily series), a manifest and plots.
-    Ctrl-C stops cleanly and keeps every finished replication.
+    tidy CSV tables (outcomes, sampled parameters), daily series (`series/`, see
+    `--series`), a manifest and plots. Results are written as replications finish;
+    Ctrl-C stops cleanly and keeps every finished replication; `--resume DIR` finishes
+    the run without recomputing them.
     """
-    loaded = _load(scenario)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    folder = _empty_folder(out_dir or Path("results") / f"{loaded.name}-{stamp}", force)
-    master_seed = new_master_seed() if seed is None else seed
+    from sim.experiment import resume_experiment
+    from sim.results import ResultsError
+    from sim.series_store import resolve_kept
+
     n_workers = workers or default_workers()
-    out.print(
-        f"[bold]{loaded.name}[/]: {loaded.spec.description}\n"
-        f"{reps} replications, seed {master_seed}, {n_workers} worker(s) -> {folder}",
-        highlight=False,
-    )
-    with _progress("simulating replications", quiet) as bar:
-        task = bar.add_task("run", total=reps)
-        report = run_experiment(
-            loaded, reps, master_seed, folder, n_workers, progress=lambda k: bar.advance(task, k), dask=dask
+    if resume is not None:
+        folder = resume
+        try:
+            previous = read_results(folder)
+        except (ResultsError, FileNotFoundError) as exc:
+            _fail(f"cannot resume: {exc}")
+        manifest = previous.manifest
+        if "reps_requested" not in manifest:
+            _fail(f"{folder}: not a results folder of `tradesim run` (nothing to resume)")
+        done = len(previous.outcomes.get("rep", []))
+        reps = int(manifest["reps_requested"])
+        out.print(
+            f"[bold]{manifest['scenario']['name']}[/]: resuming {folder}: {done} of {reps} replications "
+            f"on disk, seed {manifest['master_seed']}, {n_workers} worker(s)",
+            highlight=False,
         )
+    else:
+        if scenario is None:
+            _fail("run needs a SCENARIO (or --resume DIR)")
+        try:
+            kept = resolve_kept(series, reps)
+        except ValueError as exc:
+            _fail(str(exc))
+        loaded = _load(scenario)
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        folder = _empty_folder(out_dir or Path("results") / f"{loaded.name}-{stamp}", force)
+        master_seed = new_master_seed() if seed is None else seed
+        done = 0
+        out.print(
+            f"[bold]{loaded.name}[/]: {loaded.spec.description}\n"
+            f"{reps} replications, seed {master_seed}, {n_workers} worker(s), daily series: {kept} "
+            f"-> {folder}",
+            highlight=False,
+        )
+    with _progress("simulating replications", quiet) as bar:
+        task = bar.add_task("run", total=reps, completed=done)
+        advance = lambda k: bar.advance(task, k)  # noqa: E731 - a one-line callback
+        try:
+            if resume is not None:
+                report = resume_experiment(folder, n_workers, progress=advance, dask=dask)
+            else:
+                report = run_experiment(
+                    loaded, reps, master_seed, folder, n_workers, progress=advance, dask=dask, series=kept
+                )
+        except ResultsError as exc:
+            _fail(str(exc))
     if report.reps_completed == 0:
         _fail(f"interrupted before any replication finished; {folder} holds empty tables", 130)
     results = read_results(folder)
@@ -191,7 +248,7 @@ def run(
     if report.interrupted:
         err.print(
             f"[yellow]interrupted:[/] kept {report.reps_completed} of {reps} replications "
-            f"(manifest marked incomplete)"
+            f"(manifest marked incomplete); finish with `tradesim run --resume {folder}`"
         )
         raise typer.Exit(130)
 
@@ -652,7 +709,9 @@ def diff(
     with tempfile.TemporaryDirectory(prefix="tradesim-diff-") as tmp:
         results = {}
         for loaded in (a, b):
-            run_experiment(loaded, reps, seed, Path(tmp) / loaded.name, workers or default_workers())
+            run_experiment(
+                loaded, reps, seed, Path(tmp) / loaded.name, workers or default_workers(), series="none"
+            )
             results[loaded.name] = read_results(Path(tmp) / loaded.name)
         rows = [r for r in compare(results) if r.scenario == b.name]
     out.print(f"\noutcome shifts, {b.name} minus {a.name}, paired ({reps} replications, seed {seed}):")

@@ -5,14 +5,17 @@ Layout of a results folder::
     manifest.json     scenario as resolved, master seed, replications done, version
     outcomes.csv      one row per replication: rep, then one column per scalar outcome
     parameters.csv    one row per replication: rep, then one column per sampled parameter
-    series.csv        one row per replication and day: rep, date, then one column per series
+    series/           daily series: compressed chunk files, or daily quantiles (sim.series_store)
     plots/*.png       figures, drawn from the tables above (never by re-simulating)
 
-Tables are plain CSV that ``pandas.read_csv`` opens. Rows are written in
-replication order as replications finish, into ``*.csv.part`` files that are
-renamed into place when the run ends or is interrupted, and the manifest is
-written last, atomically: a folder never holds a half-written table under its
-final name, and an interrupted run keeps every replication it finished.
+Tables are plain CSV that ``pandas.read_csv`` opens; daily series are read
+with :meth:`Results.series` (or :meth:`Results.series_frame`, a tidy table).
+Rows are written in replication order as replications finish, into
+``*.csv.part`` files that are renamed into place when the run ends or is
+interrupted; each chunk of daily series is written atomically as it arrives;
+the manifest is written last, atomically. A folder never holds a half-written
+table under its final name, and an interrupted run keeps every replication it
+finished (``tradesim run --resume`` completes it).
 """
 
 from __future__ import annotations
@@ -30,12 +33,14 @@ from typing import Any
 
 import numpy as np
 
-from sim import __version__
+from sim import __version__, series_store
 from sim.clock import Clock
 from sim.model import ReplicationResult
 from sim.outcomes import OUTCOMES, SERIES
+from sim.series_store import SERIES_KEPT, SeriesKept
 
-TABLES = ("outcomes", "parameters", "series")
+#: Tables written as CSV, one row per replication (daily series: :mod:`sim.series_store`).
+SCALAR_TABLES = ("outcomes", "parameters")
 
 
 def _json_default(value: Any) -> Any:
@@ -61,12 +66,25 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _series_column(values: np.ndarray) -> list:
-    """One daily series as table cells: whole numbers stay whole, the rest keep 4 decimals."""
-    values = np.asarray(values)
-    if values.dtype.kind == "f":
-        return np.round(values, 4).tolist()
-    return values.tolist()
+@dataclass
+class FinishedChunk:
+    """Replications a worker finished together: their scalar rows and their packed daily series.
+
+    Small by design: the daily series travel as one compressed ``.npz`` blob
+    (made in the worker), so the main process only writes bytes to disk.
+    """
+
+    reps: list[int]
+    outcomes: list[dict[str, float]]
+    parameters: list[dict[str, float]]
+    series: bytes | None  # series_store.pack_chunk(...), None when no daily series are kept
+
+
+def finish_chunk(results: list[ReplicationResult], keep_series: bool = True) -> FinishedChunk:
+    """Pack replications (in replication order) for the trip back to the main process."""
+    reps = [r.rep for r in results]
+    series = series_store.pack_chunk(reps, [r.series for r in results]) if keep_series and results else None
+    return FinishedChunk(reps, [r.outcomes for r in results], [r.parameters for r in results], series)
 
 
 def outcome_cell(name: str, value: float, clock: Clock) -> Any:
@@ -77,53 +95,133 @@ def outcome_cell(name: str, value: float, clock: Clock) -> Any:
 
 
 class ResultsWriter:
-    """Streams replication results into a results folder, in replication order."""
+    """Streams finished chunks of replications into a results folder.
 
-    def __init__(self, folder: Path, clock: Clock, manifest: dict[str, Any]):
+    Each chunk's daily series go to their own file at once (in any order); its
+    outcome and parameter rows are appended in replication order, so rows that
+    arrive early wait here (scalars only). Memory in the main process is thus
+    the scalar-outcome table at most, plus the one chunk being written.
+    ``resume=True`` keeps the replications a folder already holds (see
+    :meth:`finished_reps`) and rewrites their rows in order with the new ones.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        clock: Clock,
+        manifest: dict[str, Any],
+        series_kept: SeriesKept = "all",
+        resume: bool = False,
+    ):
+        if series_kept not in series_store.SERIES_KEPT:
+            raise ValueError(f"series_kept (={series_kept!r}) must be one of {', '.join(SERIES_KEPT)}")
         self.folder = folder
         self.clock = clock
         self.manifest = manifest
-        self.dates = clock.iso_dates()
+        self.series_kept = series_kept
         folder.mkdir(parents=True, exist_ok=True)
-        self._files = {name: (folder / f"{name}.csv.part").open("w", newline="") for name in TABLES}
-        self._writers = {name: csv.writer(fh) for name, fh in self._files.items()}
-        self._headers_written = False
+        self._waiting: dict[int, tuple[list, list]] = {}  # rep -> (outcome row, parameter row)
+        self._headers: tuple[list[str], list[str]] | None = None
+        self._next_rep = 0
         self.completed: list[int] = []
+        if resume:
+            self._keep_finished()
+        self._files = {name: (folder / f"{name}.csv.part").open("w", newline="") for name in SCALAR_TABLES}
+        self._writers = {name: csv.writer(fh) for name, fh in self._files.items()}
+        if self._headers:
+            self._write_headers()
+        self._flush_in_order()
+
+    def finished_reps(self) -> set[int]:
+        """Replications already on disk (complete rows, and series when series are kept)."""
+        return set(self.completed) | set(self._waiting)
+
+    def _keep_finished(self) -> None:
+        """Read back the rows of a folder being resumed; drop anything half there."""
+        tables = {}
+        for name in SCALAR_TABLES:
+            path = self.folder / f"{name}.csv"
+            if not path.is_file():
+                return
+            with path.open(newline="") as fh:
+                rows = list(csv.reader(fh))
+            if not rows:
+                return
+            tables[name] = rows
+        outcomes, parameters = tables["outcomes"], tables["parameters"]
+        by_rep = {int(r[0]): r for r in parameters[1:]}
+        done = {int(r[0]) for r in outcomes[1:]} & set(by_rep)
+        if (
+            self.series_kept != "none"
+            and not (self.folder / series_store.SUBFOLDER / "quantiles.npz").exists()
+        ):
+            done &= series_store.stored_reps(self.folder)
+            for path in series_store.chunk_files(self.folder):  # a chunk with rows missing is redone
+                if not set(series_store.chunk_reps(path).tolist()) <= done:
+                    path.unlink()
+        self._headers = (outcomes[0][1:], parameters[0][1:])
+        for row in outcomes[1:]:
+            rep = int(row[0])
+            if rep in done:
+                self._waiting[rep] = (row, by_rep[rep])
+
+    def _write_headers(self) -> None:
+        assert self._headers is not None
+        self._writers["outcomes"].writerow(["rep", *self._headers[0]])
+        self._writers["parameters"].writerow(["rep", *self._headers[1]])
+
+    def write_chunk(self, chunk: FinishedChunk) -> None:
+        """Store a finished chunk: its series file now, its rows as soon as every earlier rep is in."""
+        if not chunk.reps:
+            return
+        if chunk.series is not None and self.series_kept != "none":
+            series_store.write_bytes_atomic(series_store.chunk_path(self.folder, chunk.reps), chunk.series)
+        if self._headers is None:
+            self._headers = (list(chunk.outcomes[0]), list(chunk.parameters[0]))
+            self._write_headers()
+        outcome_names, param_names = self._headers
+        for rep, outcomes, parameters in zip(chunk.reps, chunk.outcomes, chunk.parameters, strict=True):
+            self._waiting[rep] = (
+                [rep, *(outcome_cell(n, outcomes[n], self.clock) for n in outcome_names)],
+                [rep, *(_cell(parameters[n]) for n in param_names)],
+            )
+        self._flush_in_order()
 
     def write(self, results: Iterable[ReplicationResult]) -> None:
-        """Append the rows of finished replications (already in replication order)."""
-        for r in results:
-            if not self._headers_written:
-                self._outcome_names = list(r.outcomes)
-                self._param_names = list(r.parameters)
-                self._series_names = list(r.series)
-                self._writers["outcomes"].writerow(["rep", *self._outcome_names])
-                self._writers["parameters"].writerow(["rep", *self._param_names])
-                self._writers["series"].writerow(["rep", "date", *self._series_names])
-                self._headers_written = True
-            self._writers["outcomes"].writerow(
-                [r.rep, *(outcome_cell(n, r.outcomes[n], self.clock) for n in self._outcome_names)]
-            )
-            self._writers["parameters"].writerow(
-                [r.rep, *(_cell(r.parameters[n]) for n in self._param_names)]
-            )
-            columns = [_series_column(r.series[n]) for n in self._series_names]
-            self._writers["series"].writerows(
-                [r.rep, date, *row] for date, *row in zip(self.dates, *columns, strict=True)
-            )
-            self.completed.append(r.rep)
+        """Store finished replications (one chunk)."""
+        self.write_chunk(finish_chunk(list(results), self.series_kept != "none"))
+
+    def _flush_in_order(self, everything: bool = False) -> None:
+        """Append waiting rows in replication order (``everything``: gaps allowed, at the end)."""
+        order = sorted(self._waiting) if everything else []
+        while not everything and self._next_rep in self._waiting:
+            order.append(self._next_rep)
+            self._next_rep += 1
+        for rep in order:
+            outcome_row, param_row = self._waiting.pop(rep)
+            self._writers["outcomes"].writerow(outcome_row)
+            self._writers["parameters"].writerow(param_row)
+            self.completed.append(rep)
         for fh in self._files.values():
             fh.flush()
 
     def close(self, complete: bool) -> None:
-        """Move the tables into place and write the manifest last."""
+        """Move the tables into place, reduce series to quantiles if asked, write the manifest last."""
+        self._flush_in_order(everything=True)
         for name, fh in self._files.items():
             fh.close()
             os.replace(self.folder / f"{name}.csv.part", self.folder / f"{name}.csv")
+        if complete and self.series_kept == "quantiles":
+            series_store.reduce_to_quantiles(self.folder)
         self.manifest.update(
             complete=complete,
             reps_completed=len(self.completed),
             reps_done=sorted(self.completed),
+            series={
+                "kept": self.series_kept,
+                "folder": series_store.SUBFOLDER,
+                "quantile_levels": list(series_store.QUANTILE_LEVELS),
+            },
             finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         )
         write_json_atomic(self.folder / "manifest.json", self.manifest)
@@ -165,43 +263,125 @@ class ResultsError(Exception):
 
 @dataclass
 class Results:
-    """A results folder read back: what plots and reports are drawn from."""
+    """A results folder read back: what plots and reports are drawn from.
+
+    Daily series are read from disk one series at a time when asked for (and
+    kept), never all at once: a large run's paths need not fit in memory.
+    """
 
     folder: Path
     manifest: dict[str, Any]
     outcomes: dict[str, np.ndarray]  # name -> one value per replication (dates as datetime64)
     dates: np.ndarray  # datetime64[D], one per simulated day
-    _series: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    _series: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def series_kept(self) -> str:
+        """What daily series this folder holds: all, quantiles, none (or csv, an older folder)."""
+        if (self.folder / "series.csv").is_file():
+            return "csv"
+        if series_store.chunk_files(self.folder):
+            return "all"  # also an interrupted quantiles run, whose paths are kept until it completes
+        return self.manifest.get("series", {}).get("kept", "none")
 
     def series(self, name: str) -> np.ndarray:
-        """A daily series as an array of shape (replications, days)."""
-        table = self._series_table()
-        if name not in table:
+        """A daily series as an array of shape (replications, days), in replication order."""
+        if name not in self._series:
+            self._check_series(name)
+            if self.series_kept == "csv":
+                self._series |= _read_series_csv(self.folder / "series.csv")
+            elif self.series_kept == "all":
+                self._series[name] = series_store.read_paths(self.folder, name)
+            else:
+                raise ResultsError(
+                    f"{self.folder}: this run kept {self._kept_words()}, not single replications "
+                    f"of {name!r} (run again with `--series all`)"
+                )
+        return self._series[name].reshape(-1, len(self.dates))
+
+    def series_quantiles(
+        self, name: str, levels: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
+    ) -> np.ndarray:
+        """Daily quantiles across replications, shape (levels, days): from the paths, or as stored."""
+        self._check_series(name)
+        if self.series_kept in ("all", "csv"):
+            return series_store.daily_quantiles(self.series(name), levels)
+        stored = series_store.read_quantiles(self.folder, name, levels)
+        if stored is None:
             raise ResultsError(
-                f"{self.folder}: series {name!r} is not in this results folder "
-                f"(available: {', '.join(table)})"
+                f"{self.folder}: quantiles {list(levels)} of {name!r} are not stored "
+                f"(stored levels: {', '.join(map(str, series_store.QUANTILE_LEVELS))})"
             )
-        return table[name].reshape(-1, len(self.dates))
+        return stored
+
+    def series_shares(self, name: str, codes: int) -> np.ndarray:
+        """Share (0-1) of replications in each code of a categorical series, day by day: (codes, days)."""
+        self._check_series(name)
+        if self.series_kept in ("all", "csv"):
+            return series_store.daily_shares(self.series(name), codes)
+        shares = series_store.read_shares(self.folder, name)
+        if shares is None:
+            raise ResultsError(f"{self.folder}: no daily shares of {name!r} stored")
+        return shares
+
+    def series_replications(self) -> int:
+        """How many replications the daily series describe."""
+        if self.series_kept == "quantiles":
+            return series_store.quantile_count(self.folder) or 0
+        return len(self.outcomes.get("rep", []))
 
     def series_names(self) -> list[str]:
-        """The daily series this results folder holds."""
-        return list(self._series_table())
+        """The daily series this results folder holds (as paths or as quantiles)."""
+        if self.series_kept == "csv":
+            with (self.folder / "series.csv").open(newline="") as fh:
+                return next(csv.reader(fh))[2:]
+        return series_store.series_names(self.folder)
 
-    def _series_table(self) -> dict[str, np.ndarray]:
-        """Every column of series.csv, read once and kept."""
-        if self._series is None:
-            path = self.folder / "series.csv"
-            if not path.is_file():
-                raise ResultsError(f"{self.folder}: no series.csv in this results folder")
-            with path.open(newline="") as fh:
-                reader = csv.reader(fh)
-                header = next(reader)[2:]
-                columns: list[list[float]] = [[] for _ in header]
-                for row in reader:
-                    for column, cell in zip(columns, row[2:], strict=True):
-                        column.append(float(cell) if cell else math.nan)
-            self._series = {name: np.array(col) for name, col in zip(header, columns, strict=True)}
-        return self._series
+    def series_frame(self, names: list[str] | None = None, reps: list[int] | None = None):
+        """Daily series as a tidy pandas table: ``rep``, ``date``, one column per series.
+
+        ``names`` and ``reps`` choose columns and replications (default: all of both;
+        mind the size of a large run).
+        """
+        import pandas as pd
+
+        names = names or self.series_names()
+        all_reps = self.outcomes["rep"].astype(int)
+        chosen = all_reps if reps is None else np.array([r for r in all_reps if r in set(reps)], dtype=int)
+        keep = np.isin(all_reps, chosen)
+        days = len(self.dates)
+        frame = {"rep": np.repeat(chosen, days), "date": np.tile(self.dates, len(chosen))}
+        for name in names:
+            frame[name] = self.series(name)[keep].ravel()
+        return pd.DataFrame(frame)
+
+    def _check_series(self, name: str) -> None:
+        names = self.series_names()
+        if not names:
+            raise ResultsError(f"{self.folder}: this run kept {self._kept_words()}")
+        if name not in names:
+            raise ResultsError(
+                f"{self.folder}: series {name!r} is not in this results folder "
+                f"(available: {', '.join(names)})"
+            )
+
+    def _kept_words(self) -> str:
+        return {
+            "quantiles": "only daily quantiles of its series (--series quantiles)",
+            "none": "no daily series (--series none)",
+        }.get(self.series_kept, "daily series")
+
+
+def _read_series_csv(path: Path) -> dict[str, np.ndarray]:
+    """Every column of a ``series.csv`` (results folders written before the series/ folder)."""
+    with path.open(newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)[2:]
+        columns: list[list[float]] = [[] for _ in header]
+        for row in reader:
+            for column, cell in zip(columns, row[2:], strict=True):
+                column.append(float(cell) if cell else math.nan)
+    return {name: np.array(col) for name, col in zip(header, columns, strict=True)}
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
