@@ -248,7 +248,9 @@ def run(
     if report.interrupted:
         err.print(
             f"[yellow]interrupted:[/] kept {report.reps_completed} of {reps} replications "
-            f"(manifest marked incomplete); finish with `tradesim run --resume {folder}`"
+            f"(manifest marked incomplete); finish with `tradesim run --resume {folder}`",
+            highlight=False,
+            soft_wrap=True,
         )
         raise typer.Exit(130)
 
@@ -759,8 +761,10 @@ def report(
     "`tradesim sensitivity baseline --method sobol --samples 64 --outcome halted_plant_days_auto -w 2`"
 )
 def sensitivity(
-    scenario: Annotated[str, typer.Argument(help="A scenario name from `tradesim list`, or a path.")],
-    outcome: Annotated[str, typer.Option("--outcome", help="The scalar outcome to explain.")],
+    scenario: Annotated[
+        str | None, typer.Argument(help="A scenario name from `tradesim list`, or a path.")
+    ] = None,
+    outcome: Annotated[str | None, typer.Option("--outcome", help="The scalar outcome to explain.")] = None,
     method: Annotated[
         str, typer.Option(help="morris (screening, cheap) or sobol (variance shares).")
     ] = "morris",
@@ -779,51 +783,86 @@ def sensitivity(
     ] = None,
     top: Annotated[int, typer.Option(min=1, help="Parameters to show.")] = 15,
     dask: DaskOption = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(help="Finish an interrupted analysis: its runs folder (OUT/sensitivity_...)."),
+    ] = None,
 ) -> None:
     """Rank a scenario's uncertain parameters by their influence on one outcome (SALib).
 
     Each parameter varies over its own distribution (1st to 99th percentile). Every model
     run uses the same random streams, so the ranking reflects the parameters, not luck.
-    Writes `sensitivity_OUTCOME.csv` (indices) and a tornado chart.
+    Writes `sensitivity_SCENARIO_OUTCOME_METHOD.csv` (indices), a tornado chart, and a
+    folder of the same name holding every model run as it finishes: Ctrl-C keeps them,
+    `--resume FOLDER` runs only the rest.
     """
     import csv
+    import json
 
     from sim.outcomes import OUTCOMES
     from sim.plots import tornado
+    from sim.results import scenario_from_manifest
     from sim.sampling import uncertain_parameters
-    from sim.sensitivity import fmt, run_sensitivity, runs_needed
+    from sim.sensitivity import SensitivityInterrupted, fmt, run_sensitivity, runs_needed
 
+    if resume is not None:
+        manifest_path = resume / "manifest.json"
+        if not manifest_path.is_file():
+            _fail(f"{resume}: not a sensitivity runs folder (no manifest.json)")
+        saved = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if "sensitivity" not in saved:
+            _fail(f"{resume}: not a sensitivity runs folder")
+        spec = scenario_from_manifest(saved)
+        name = saved["scenario"]["name"] or resume.name
+        outcome, method = saved["sensitivity"]["outcome"], saved["sensitivity"]["method"]
+        samples, seed = int(saved["sensitivity"]["samples"]), int(saved["seed"])
+        folder = resume.parent
+    else:
+        if scenario is None or outcome is None:
+            _fail("sensitivity needs a SCENARIO and --outcome (or --resume FOLDER)")
+        loaded = _load(scenario)
+        spec, name, folder = loaded.spec, loaded.name, out_dir or Path("results")
     if method not in ("morris", "sobol"):
         _fail(f"--method must be morris or sobol, got {method!r}")
     if outcome not in OUTCOMES:
         _fail(f"unknown outcome {outcome!r}; one of: {', '.join(OUTCOMES)}")
     if method == "sobol" and samples & (samples - 1):
         _fail(f"--samples must be a power of 2 for sobol (got {samples})")
-    loaded = _load(scenario)
-    k = len(uncertain_parameters(loaded.spec))
+    k = len(uncertain_parameters(spec))
     total = runs_needed(k, samples, method)  # type: ignore[arg-type]
     n_workers = workers or default_workers()
+    stem = f"sensitivity_{name}_{outcome}_{method}"
+    runs = folder / stem
     out.print(
-        f"{loaded.name}: {method} on {k} uncertain parameters, {total} model runs, {n_workers} worker(s)"
+        f"{name}: {method} on {k} uncertain parameters, {total} model runs, {n_workers} worker(s) -> {runs}",
+        highlight=False,
     )
     with _progress("simulating") as bar:
         task = bar.add_task("run", total=total)
         try:
             result = run_sensitivity(
-                loaded.spec,
+                spec,
                 outcome,
-                method,
+                method,  # type: ignore[arg-type]
                 samples,
                 seed,
-                n_workers,  # type: ignore[arg-type]
+                n_workers,
                 progress=lambda n: bar.advance(task, n),
                 dask=dask,
+                folder=runs,
+                resume=resume is not None,
+                scenario_name=name,
             )
+        except SensitivityInterrupted as stop:
+            err.print(
+                f"[yellow]interrupted:[/] kept {stop.done} of {stop.total} model runs; "
+                f"finish with `tradesim sensitivity --resume {runs}`",
+                highlight=False,
+                soft_wrap=True,  # a path to copy, never broken across lines
+            )
+            raise typer.Exit(130) from None
         except ValueError as exc:
             _fail(str(exc))
-    folder = out_dir or Path("results")
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = f"sensitivity_{loaded.name}_{outcome}_{method}"
     tmp = folder / f"{stem}.csv.part"
     with tmp.open("w", newline="") as fh:
         writer = csv.writer(fh)
@@ -832,7 +871,7 @@ def sensitivity(
         for i in result.ranked():
             writer.writerow([result.names[i], result.index[i], result.conf[i], result.other[i]])
     tmp.replace(folder / f"{stem}.csv")
-    table = Table(title=f"What drives {outcome} in {loaded.name} ({method})", title_justify="left")
+    table = Table(title=f"What drives {outcome} in {name} ({method})", title_justify="left")
     table.add_column("parameter", style="bold", overflow="fold")
     if method == "morris":
         names = ("mu*", "± 95%", "sigma")
@@ -848,7 +887,7 @@ def sensitivity(
             f"[yellow]note:[/] {result.filled} run(s) had no value of {outcome}; "
             "set to the largest value seen"
         )
-    chart = tornado(result, folder / f"{stem}.png", loaded.name, top)
+    chart = tornado(result, folder / f"{stem}.png", name, top)
     out.print(f"table: {folder / (stem + '.csv')}\nplot: {chart}", highlight=False)
 
 
