@@ -121,27 +121,43 @@ def series_names(folder: Path) -> list[str]:
         return [n for n in data.files if n not in skip and not n.endswith(".shares")]
 
 
-def read_paths(folder: Path, name: str, reps: Sequence[int] | None = None) -> np.ndarray:
-    """One series, every replication (or ``reps``) in replication order: (replications, days), float64."""
-    blocks, order = [], []
-    for path in chunk_files(folder):
+def read_paths(
+    folder: Path, name: str, reps: Sequence[int] | None = None, dtype: type = np.float64
+) -> np.ndarray:
+    """One series, every replication (or ``reps``) in replication order: (replications, days).
+
+    Filled in place, chunk by chunk: memory is the result plus one chunk.
+    """
+    files = chunk_files(folder)
+    held = [chunk_reps(path) for path in files]
+    every = np.sort(np.concatenate(held)) if held else np.empty(0, np.int64)
+    wanted = every if reps is None else every[np.isin(every, reps)]
+    values: np.ndarray | None = None
+    for path, rep in zip(files, held, strict=True):
+        keep = np.isin(rep, wanted)
+        if not keep.any():
+            continue
         with np.load(path) as data:
-            rep = data["rep"]
-            keep = np.ones(rep.size, bool) if reps is None else np.isin(rep, reps)
-            if keep.any():
-                blocks.append(data[name][keep])
-                order.append(rep[keep])
-    if not blocks:
-        return np.empty((0, 0))
-    values = np.concatenate(blocks).astype(np.float64)
-    return values[np.argsort(np.concatenate(order), kind="stable")]
+            block = data[name][keep]
+        if values is None:
+            values = np.empty((wanted.size, block.shape[1]), dtype=dtype)
+        values[np.searchsorted(wanted, rep[keep])] = block
+    return values if values is not None else np.empty((0, 0), dtype=dtype)
 
 
-def daily_quantiles(values: np.ndarray, levels: Sequence[float]) -> np.ndarray:
-    """Quantiles across replications, day by day: (levels, days). Days with no value give NaN."""
+def daily_quantiles(values: np.ndarray, levels: Sequence[float], block_days: int = 32) -> np.ndarray:
+    """Quantiles across replications, day by day: (levels, days). Days with no value give NaN.
+
+    Computed in float64 a block of days at a time: the same numbers as all at once
+    (days are independent), with temporaries of one block, not of the whole series.
+    """
+    out = np.empty((len(levels), values.shape[1]))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN days
-        return np.nanquantile(values, list(levels), axis=0)
+        for first in range(0, values.shape[1], block_days):
+            block = values[:, first : first + block_days].astype(np.float64)
+            out[:, first : first + block_days] = np.nanquantile(block, list(levels), axis=0)
+    return out
 
 
 def daily_shares(codes: np.ndarray, n_codes: int) -> np.ndarray:
@@ -152,15 +168,16 @@ def daily_shares(codes: np.ndarray, n_codes: int) -> np.ndarray:
 def reduce_to_quantiles(folder: Path) -> None:
     """Replace the chunk files by daily quantiles (and shares), one series at a time.
 
-    Memory: one series across every replication (replications x days float64),
-    never the whole set. The quantile file is written before any chunk is removed.
+    Memory: one series across every replication, as stored (replications x days
+    float32, ~1 kB per replication: the order of the scalar-outcome table), never
+    the whole set. The quantile file is written before any chunk is removed.
     """
     files = chunk_files(folder)
     if not files:
         return
     arrays: dict[str, np.ndarray] = {"levels": np.array(QUANTILE_LEVELS)}
     for name in series_names(folder):
-        values = read_paths(folder, name)
+        values = read_paths(folder, name, dtype=np.float32)
         arrays["n"] = np.array(values.shape[0])
         arrays[name] = daily_quantiles(values, QUANTILE_LEVELS)
         if name in CATEGORICAL_CODES:
