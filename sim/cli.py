@@ -147,7 +147,8 @@ def validate(
 @app.command(
     epilog="Examples: `tradesim run baseline` · "
     "`tradesim run baseline --reps 1000 --seed 7 --workers 2 --out results/base7` · "
-    "`tradesim run my_what_if.toml --reps 50`"
+    "`tradesim run my_what_if.toml --reps 50` · "
+    "`tradesim run baseline --reps 20000 --series quantiles` · `tradesim run --resume results/base7`"
 )
 def run(
     scenario: Annotated[
@@ -758,7 +759,8 @@ def report(
 
 @app.command(
     epilog="Examples: `tradesim sensitivity baseline --outcome gdp_loss_year_end_pct` · "
-    "`tradesim sensitivity baseline --method sobol --samples 64 --outcome halted_plant_days_auto -w 2`"
+    "`tradesim sensitivity baseline --method sobol --samples 64 --outcome halted_plant_days_auto -w 2` · "
+    "`tradesim sensitivity --resume results/sensitivity_baseline_gdp_loss_year_end_pct_morris`"
 )
 def sensitivity(
     scenario: Annotated[

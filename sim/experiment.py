@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import signal
 from collections.abc import Callable, Iterator
@@ -28,14 +29,8 @@ import numpy as np
 from sim.clock import Clock
 from sim.loader import LoadedScenario
 from sim.model import ReplicationResult, run_replication
-from sim.results import (
-    FinishedChunk,
-    ResultsError,
-    ResultsWriter,
-    base_manifest,
-    finish_chunk,
-    scenario_from_manifest,
-)
+from sim.results import ResultsError, scenario_from_manifest
+from sim.results_writer import FinishedChunk, ResultsWriter, base_manifest, finish_chunk
 from sim.scenario import Scenario
 from sim.series_store import SeriesKept
 
@@ -266,7 +261,14 @@ def _dask_executor(address: str, workers: int) -> Iterator[Executor]:
         raise RuntimeError("--dask needs the distributed package: pip install 'dask[distributed]'") from None
     if address == "local":
         cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+            # Workers' own log lines (e.g. a heartbeat missing the scheduler as it shuts down) are noise
+            # here; a task's error reaches the main process through its future and is raised there.
+            silence_logs=logging.CRITICAL,
         )
         client = Client(cluster)
     else:

@@ -26,7 +26,7 @@ from sim.checkpoint import ResumableTable
 from sim.experiment import executor
 from sim.loader import LoadedScenario
 from sim.model import run_replication
-from sim.results import outcome_cell, write_json_atomic
+from sim.results_writer import outcome_cell, write_json_atomic
 from sim.sampling import iter_parameters
 from sim.scenario import Scenario
 

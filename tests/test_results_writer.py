@@ -11,7 +11,8 @@ import pytest
 from sim import series_store
 from sim.clock import Clock
 from sim.experiment import run_experiment
-from sim.results import FinishedChunk, ResultsError, ResultsWriter, read_results
+from sim.results import ResultsError, read_results
+from sim.results_writer import FinishedChunk, ResultsWriter
 
 START, END = dt.date(2025, 1, 1), dt.date(2025, 1, 10)
 DAYS = 10
