@@ -19,8 +19,8 @@ import logging
 import os
 import signal
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from contextlib import contextmanager
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -226,11 +226,12 @@ def _run_parallel(
                 if progress:
                     progress(len(chunk))
     except KeyboardInterrupt:
-        for future in pending:
-            if future.done() and not future.cancelled() and future.exception() is None:
-                writer.write_chunk(future.result())  # finished while we were stopping: keep it
-            else:
-                future.cancel()
+        # Chunks already running cannot be cancelled and the pool waits for them on the way
+        # out anyway: keep their replications too (a second Ctrl-C gives up on them).
+        running = [future for future in pending if not future.cancel()]
+        for future in running:
+            with suppress(CancelledError):  # Dask may cancel a running task after all
+                writer.write_chunk(future.result())
         raise
 
 

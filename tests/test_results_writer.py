@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from concurrent.futures import Future
 
 import numpy as np
 import pandas as pd
@@ -93,3 +95,41 @@ def test_series_kept_choices_and_their_plots(baseline, tmp_path):
     assert list(nothing.outcomes["rep"]) == [0, 1, 2]
     with pytest.raises(ResultsError, match="no daily series"):
         nothing.series_quantiles("backlog")
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    paths = CliRunner().invoke(app, ["plot", str(tmp_path / "q"), "--series", "backlog", "--paths", "2"])
+    assert paths.exit_code == 2 and "--series all" in paths.output and "Traceback" not in paths.output
+
+
+class _ManualPool:
+    """An executor whose tasks finish when the test says: chunk [2, 3] at once, [0, 1] later."""
+
+    def __init__(self):
+        self.futures = {}
+
+    def submit(self, fn, spec, seed, reps, keep_series):
+        future = Future()
+        future.set_running_or_notify_cancel()  # running: it cannot be cancelled any more
+        if reps[0] == 2:
+            future.set_result(_chunk(reps))
+        self.futures[reps[0]] = future
+        return future
+
+
+def test_ctrl_c_keeps_the_chunks_still_running_in_workers(tmp_path):
+    from sim.experiment import _run_parallel
+
+    pool = _ManualPool()
+    writer = _writer(tmp_path)
+
+    def ctrl_c_after_the_first_chunk(n):
+        threading.Timer(0.1, lambda: pool.futures[0].set_result(_chunk([0, 1]))).start()
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        _run_parallel(None, 1, [[0, 1], [2, 3]], writer, True, ctrl_c_after_the_first_chunk, pool)
+    writer.close(complete=False)
+    results = read_results(tmp_path)
+    assert list(results.outcomes["rep"]) == [0, 1, 2, 3] and results.series("backlog").shape == (4, DAYS)
