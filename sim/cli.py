@@ -452,19 +452,26 @@ def compare_command(
     plots: Annotated[bool, typer.Option(help="Draw the comparison plots.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     dask: DaskOption = None,
+    series: SeriesOption = "auto",
 ) -> None:
     """Run several scenarios on common random numbers and compare their outcomes.
 
     Replication i of every scenario shares its random streams and the draws of
     every parameter the scenarios have in common, so each scenario's shift against
     the first is taken replication by replication (a paired difference, shown as
-    its median and 90% interval). Writes one results folder per scenario, the same
-    tidy tables with a `scenario` column, `comparison.csv` and plots.
+    its median and 90% interval). Writes one results folder per scenario (with its
+    daily series, see `--series`), the outcome and parameter tables with a `scenario`
+    column, `comparison.csv` and plots.
     """
     from sim.compare import compare, format_diff, format_value, write_combined_tables
+    from sim.series_store import resolve_kept
 
     if len(scenarios) < 2:
         _fail("compare needs at least two scenarios")
+    try:
+        kept = resolve_kept(series, reps)
+    except ValueError as exc:
+        _fail(str(exc))
     if len(set(scenarios)) < len(scenarios):
         _fail("each scenario may appear once")
     loaded = {}
@@ -492,6 +499,7 @@ def compare_command(
                 n_workers,
                 progress=lambda k, t=task: bar.advance(t, k),
                 dask=dask,
+                series=kept,
             )
         if report.interrupted:
             _fail(f"interrupted during {name}; finished scenarios are in {folder}", 130)
