@@ -175,8 +175,11 @@ def _run(
         if workers == 1 and not dask:
             _run_serial(spec, master_seed, chunks, writer, keep_series, progress)
         elif chunks:
+            # Local processes send each result back as soon as it is done; a Dask cluster keeps
+            # results on its workers until asked, so it can be given every chunk at once.
+            in_flight = len(chunks) if dask else 2 * workers
             with executor(workers, dask) as pool:
-                _run_parallel(spec, master_seed, chunks, writer, keep_series, progress, pool)
+                _run_parallel(spec, master_seed, chunks, writer, keep_series, progress, pool, in_flight)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -212,11 +215,25 @@ def _run_parallel(
     keep_series: bool,
     progress: ProgressCallback | None,
     pool: Executor,
+    in_flight: int = 4,
 ) -> None:
-    """Run chunks on an executor; write each as it finishes (rows are put in order by the writer)."""
-    pending: dict[Future, list[int]] = {
-        pool.submit(run_chunk, spec, master_seed, chunk, keep_series): chunk for chunk in chunks
-    }
+    """Run chunks on an executor; write each as it finishes (rows are put in order by the writer).
+
+    At most ``in_flight`` chunks are submitted and not yet written: a finished
+    chunk waits in this process until it is written, so if the workers ever
+    outpaced the writing, finished chunks could pile up here. Keeping a few
+    more than there are workers keeps every worker busy and bounds that.
+    """
+    queue = iter(chunks)
+    pending: dict[Future, list[int]] = {}
+
+    def submit_next() -> None:
+        chunk = next(queue, None)
+        if chunk is not None:
+            pending[pool.submit(run_chunk, spec, master_seed, chunk, keep_series)] = chunk
+
+    for _ in range(in_flight):
+        submit_next()
     try:
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -225,6 +242,7 @@ def _run_parallel(
                 writer.write_chunk(future.result())
                 if progress:
                     progress(len(chunk))
+                submit_next()
     except KeyboardInterrupt:
         # Chunks already running cannot be cancelled and the pool waits for them on the way
         # out anyway: keep their replications too (a second Ctrl-C gives up on them).

@@ -133,3 +133,20 @@ def test_ctrl_c_keeps_the_chunks_still_running_in_workers(tmp_path):
     writer.close(complete=False)
     results = read_results(tmp_path)
     assert list(results.outcomes["rep"]) == [0, 1, 2, 3] and results.series("backlog").shape == (4, DAYS)
+
+
+def test_no_more_chunks_are_out_than_the_window_so_finished_ones_cannot_pile_up(tmp_path):
+    from sim.experiment import _run_parallel
+
+    written, out_at_submit = [], []
+
+    class InstantPool:  # workers infinitely faster than the writing
+        def submit(self, fn, spec, seed, reps, keep_series):
+            out_at_submit.append(len(out_at_submit) + 1 - len(written))
+            future = Future()
+            future.set_result(_chunk(reps))
+            return future
+
+    chunks = [[i, i + 1] for i in range(0, 40, 2)]
+    _run_parallel(None, 1, chunks, _writer(tmp_path), True, lambda n: written.append(n), InstantPool(), 4)
+    assert len(written) == 20 and max(out_at_submit) <= 4
