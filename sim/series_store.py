@@ -50,7 +50,7 @@ QUANTILE_LEVELS: tuple[float, ...] = (0.01, 0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 
 CATEGORICAL_CODES: dict[str, int] = {"negotiation_state": 1 + len(DEADLINE_OUTCOMES)}
 
 #: ``--series auto`` keeps every path up to this many replications, only quantiles beyond
-#: (every path of 1,000 baseline replications is ~40 MB on disk).
+#: (every path of 1,000 baseline replications is ~26 MB on disk).
 AUTO_ALL_UP_TO = 1000
 
 SUBFOLDER = "series"
