@@ -96,7 +96,7 @@ class Results:
         """Daily quantiles across replications, shape (levels, days): from the paths, or as stored."""
         self._check_series(name)
         if self.series_kept in ("all", "csv"):
-            return series_store.daily_quantiles(self.series(name), levels)
+            return series_store.daily_quantiles(self._paths_uncached(name), levels)
         stored = series_store.read_quantiles(self.folder, name, levels)
         if stored is None:
             raise ResultsError(
@@ -109,7 +109,7 @@ class Results:
         """Share (0-1) of replications in each code of a categorical series, day by day: (codes, days)."""
         self._check_series(name)
         if self.series_kept in ("all", "csv"):
-            return series_store.daily_shares(self.series(name), codes)
+            return series_store.daily_shares(self._paths_uncached(name), codes)
         shares = series_store.read_shares(self.folder, name)
         if shares is None:
             raise ResultsError(f"{self.folder}: no daily shares of {name!r} stored")
@@ -145,6 +145,13 @@ class Results:
         for name in names:
             frame[name] = self.series(name)[keep].ravel()
         return pd.DataFrame(frame)
+
+    def _paths_uncached(self, name: str) -> np.ndarray:
+        """Every path of one series, read for a summary and let go: drawing the default plots of
+        a large run then holds one series at a time, not all of them."""
+        if name in self._series or self.series_kept == "csv":
+            return self.series(name)
+        return series_store.read_paths(self.folder, name, dtype=np.float32)
 
     def _check_series(self, name: str) -> None:
         names = self.series_names()
