@@ -140,7 +140,7 @@ class ResultsWriter:
         done = {int(r[0]) for r in outcomes[1:]} & set(by_rep)
         if (
             self.series_kept != "none"
-            and not (self.folder / series_store.SUBFOLDER / "quantiles.npz").exists()
+            and not (self.folder / series_store.SUBFOLDER / series_store.QUANTILES_FILE).exists()
         ):
             done &= series_store.stored_reps(self.folder)
             for path in series_store.chunk_files(self.folder):  # a chunk with rows missing is redone

@@ -80,10 +80,12 @@ def sample_design(names: list[str], method: Method, samples: int, seed: int) -> 
     return problem, sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed)
 
 
-def _kept_values(table: ResumableTable, design: np.ndarray, outcome: str) -> list[float]:
+def _kept_values(table: ResumableTable, names: list[str], design: np.ndarray, outcome: str) -> list[float]:
     """Model runs already in an evaluations table, checked against the design they must continue."""
     if table.kept and table.header[-1] != outcome:
         raise ValueError(f"{table.path}: runs of {table.header[-1]!r}, not {outcome!r}; not resumable")
+    if table.kept and table.header[1:-1] != names:
+        raise ValueError(f"{table.path}: runs over other parameters than this scenario's; not resumable")
     values = []
     for i, row in enumerate(table.kept):
         if i >= len(design) or int(row[0]) != i or [float(x) for x in row[1:-1]] != design[i].tolist():
@@ -109,7 +111,7 @@ def evaluate_design(
     already holds, which are not run again); Ctrl-C then raises
     :class:`SensitivityInterrupted` with every finished run kept.
     """
-    values = _kept_values(table, design, outcome) if table is not None else []
+    values = _kept_values(table, names, design, outcome) if table is not None else []
     if progress and values:
         progress(len(values))
     start = len(values)
