@@ -230,9 +230,9 @@ class _BranchWriter:
         self.completed: list[int] = []
 
     def write(self, forked: list[ForkedReplication]) -> None:
+        for branch, writer in self.writers.items():  # one chunk per branch: one series file each
+            writer.write([f.results[branch] for f in forked])
         for f in forked:
-            for branch, writer in self.writers.items():
-                writer.write([f.results[branch]])
             date = self.clock.date(f.fork_day).isoformat()
             self._csv.writerow([f.rep, date, *(repr(f.probability[b]) for b in self.writers)])
             self.completed.append(f.rep)
@@ -307,7 +307,7 @@ def run_branches(
 
 def _run_parallel(spec, branch_specs, point, master_seed, reps, workers, writer, progress, pool) -> None:
     """Chunks of replications on an executor, written in replication order as they finish."""
-    chunks = _chunks(reps, workers)
+    chunks = _chunks(list(range(reps)), workers)
     done: dict[int, list[ForkedReplication]] = {}
     next_to_write = 0
     pending: dict[Future, int] = {

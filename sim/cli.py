@@ -52,6 +52,18 @@ DaskOption = Annotated[
 ]
 
 
+#: ``--series``: which daily series a run keeps on disk (outcomes and parameters are always kept).
+SeriesOption = Annotated[
+    str,
+    typer.Option(
+        "--series",
+        help="Daily series kept: `all` (every replication's path: fan charts, `plot --paths`, "
+        "calibration), `quantiles` (daily 1-99% quantiles only: fan charts, a few hundred KB), "
+        "`none` (outcomes only), or `auto`: all up to 1,000 replications, quantiles beyond.",
+    ),
+]
+
+
 def _load(ref: str):
     """A scenario by name or path, or exit 2 with its problems."""
     try:
@@ -136,10 +148,13 @@ def validate(
 @app.command(
     epilog="Examples: `tradesim run baseline` · "
     "`tradesim run baseline --reps 1000 --seed 7 --workers 2 --out results/base7` · "
-    "`tradesim run my_what_if.toml --reps 50`"
+    "`tradesim run my_what_if.toml --reps 50` · "
+    "`tradesim run baseline --reps 20000 --series quantiles` · `tradesim run --resume results/base7`"
 )
 def run(
-    scenario: Annotated[str, typer.Argument(help="A scenario name from `tradesim list`, or a path.")],
+    scenario: Annotated[
+        str | None, typer.Argument(help="A scenario name from `tradesim list`, or a path.")
+    ] = None,
     reps: Annotated[int, typer.Option("--reps", "-n", min=1, help="Replications to run.")] = 200,
     seed: Annotated[
         int | None,
@@ -157,28 +172,71 @@ def run(
     plots: Annotated[bool, typer.Option(help="Draw the default plots after the run.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     dask: DaskOption = None,
+    series: SeriesOption = "auto",
+    resume: Annotated[
+        Path | None,
+        typer.Option(help="Finish an interrupted run in this folder (its own scenario, seed and settings)."),
+    ] = None,
 ) -> None:
     """Run a Monte Carlo experiment of a scenario and summarise its outcomes.
 
     Prints the median and 90% interval of every outcome and writes a results folder:
-    tidy CSV tables (outcomes, sampled parameters, daily series), a manifest and plots.
-    Ctrl-C stops cleanly and keeps every finished replication.
+    tidy CSV tables (outcomes, sampled parameters), daily series (`series/`, see
+    `--series`), a manifest and plots. Results are written as replications finish;
+    Ctrl-C stops cleanly and keeps every finished replication; `--resume DIR` finishes
+    the run without recomputing them.
     """
-    loaded = _load(scenario)
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    folder = _empty_folder(out_dir or Path("results") / f"{loaded.name}-{stamp}", force)
-    master_seed = new_master_seed() if seed is None else seed
+    from sim.experiment import resume_experiment
+    from sim.results import ResultsError
+    from sim.series_store import resolve_kept
+
     n_workers = workers or default_workers()
-    out.print(
-        f"[bold]{loaded.name}[/]: {loaded.spec.description}\n"
-        f"{reps} replications, seed {master_seed}, {n_workers} worker(s) -> {folder}",
-        highlight=False,
-    )
-    with _progress("simulating replications", quiet) as bar:
-        task = bar.add_task("run", total=reps)
-        report = run_experiment(
-            loaded, reps, master_seed, folder, n_workers, progress=lambda k: bar.advance(task, k), dask=dask
+    if resume is not None:
+        folder = resume
+        try:
+            previous = read_results(folder)
+        except (ResultsError, FileNotFoundError) as exc:
+            _fail(f"cannot resume: {exc}")
+        manifest = previous.manifest
+        if "reps_requested" not in manifest:
+            _fail(f"{folder}: not a results folder of `tradesim run` (nothing to resume)")
+        done = len(previous.outcomes.get("rep", []))
+        reps = int(manifest["reps_requested"])
+        out.print(
+            f"[bold]{manifest['scenario']['name']}[/]: resuming {folder}: {done} of {reps} replications "
+            f"on disk, seed {manifest['master_seed']}, {n_workers} worker(s)",
+            highlight=False,
         )
+    else:
+        if scenario is None:
+            _fail("run needs a SCENARIO (or --resume DIR)")
+        try:
+            kept = resolve_kept(series, reps)
+        except ValueError as exc:
+            _fail(str(exc))
+        loaded = _load(scenario)
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        folder = _empty_folder(out_dir or Path("results") / f"{loaded.name}-{stamp}", force)
+        master_seed = new_master_seed() if seed is None else seed
+        done = 0
+        out.print(
+            f"[bold]{loaded.name}[/]: {loaded.spec.description}\n"
+            f"{reps} replications, seed {master_seed}, {n_workers} worker(s), daily series: {kept} "
+            f"-> {folder}",
+            highlight=False,
+        )
+    with _progress("simulating replications", quiet) as bar:
+        task = bar.add_task("run", total=reps, completed=done)
+        advance = lambda k: bar.advance(task, k)  # noqa: E731 - a one-line callback
+        try:
+            if resume is not None:
+                report = resume_experiment(folder, n_workers, progress=advance, dask=dask)
+            else:
+                report = run_experiment(
+                    loaded, reps, master_seed, folder, n_workers, progress=advance, dask=dask, series=kept
+                )
+        except ResultsError as exc:
+            _fail(str(exc))
     if report.reps_completed == 0:
         _fail(f"interrupted before any replication finished; {folder} holds empty tables", 130)
     results = read_results(folder)
@@ -192,7 +250,9 @@ def run(
     if report.interrupted:
         err.print(
             f"[yellow]interrupted:[/] kept {report.reps_completed} of {reps} replications "
-            f"(manifest marked incomplete)"
+            f"(manifest marked incomplete); finish with `tradesim run --resume {folder}`",
+            highlight=False,
+            soft_wrap=True,
         )
         raise typer.Exit(130)
 
@@ -397,19 +457,26 @@ def compare_command(
     plots: Annotated[bool, typer.Option(help="Draw the comparison plots.")] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     dask: DaskOption = None,
+    series: SeriesOption = "auto",
 ) -> None:
     """Run several scenarios on common random numbers and compare their outcomes.
 
     Replication i of every scenario shares its random streams and the draws of
     every parameter the scenarios have in common, so each scenario's shift against
     the first is taken replication by replication (a paired difference, shown as
-    its median and 90% interval). Writes one results folder per scenario, the same
-    tidy tables with a `scenario` column, `comparison.csv` and plots.
+    its median and 90% interval). Writes one results folder per scenario (with its
+    daily series, see `--series`), the outcome and parameter tables with a `scenario`
+    column, `comparison.csv` and plots.
     """
     from sim.compare import compare, format_diff, format_value, write_combined_tables
+    from sim.series_store import resolve_kept
 
     if len(scenarios) < 2:
         _fail("compare needs at least two scenarios")
+    try:
+        kept = resolve_kept(series, reps)
+    except ValueError as exc:
+        _fail(str(exc))
     if len(set(scenarios)) < len(scenarios):
         _fail("each scenario may appear once")
     loaded = {}
@@ -463,6 +530,7 @@ def compare_command(
                 n_workers,
                 progress=lambda k, t=task: bar.advance(t, k),
                 dask=dask,
+                series=kept,
             )
         if report.interrupted:
             _fail(f"interrupted during {name}; finished scenarios are in {folder}", 130)
@@ -683,7 +751,9 @@ def diff(
     with tempfile.TemporaryDirectory(prefix="tradesim-diff-") as tmp:
         results = {}
         for loaded in (a, b):
-            run_experiment(loaded, reps, seed, Path(tmp) / loaded.name, workers or default_workers())
+            run_experiment(
+                loaded, reps, seed, Path(tmp) / loaded.name, workers or default_workers(), series="none"
+            )
             results[loaded.name] = read_results(Path(tmp) / loaded.name)
         rows = [r for r in compare(results) if r.scenario == b.name]
     out.print(f"\noutcome shifts, {b.name} minus {a.name}, paired ({reps} replications, seed {seed}):")
@@ -728,11 +798,14 @@ def report(
 
 @app.command(
     epilog="Examples: `tradesim sensitivity baseline --outcome gdp_loss_year_end_pct` · "
-    "`tradesim sensitivity baseline --method sobol --samples 64 --outcome halted_plant_days_auto -w 2`"
+    "`tradesim sensitivity baseline --method sobol --samples 64 --outcome halted_plant_days_auto -w 2` · "
+    "`tradesim sensitivity --resume results/sensitivity_baseline_gdp_loss_year_end_pct_morris`"
 )
 def sensitivity(
-    scenario: Annotated[str, typer.Argument(help="A scenario name from `tradesim list`, or a path.")],
-    outcome: Annotated[str, typer.Option("--outcome", help="The scalar outcome to explain.")],
+    scenario: Annotated[
+        str | None, typer.Argument(help="A scenario name from `tradesim list`, or a path.")
+    ] = None,
+    outcome: Annotated[str | None, typer.Option("--outcome", help="The scalar outcome to explain.")] = None,
     method: Annotated[
         str, typer.Option(help="morris (screening, cheap) or sobol (variance shares).")
     ] = "morris",
@@ -751,51 +824,86 @@ def sensitivity(
     ] = None,
     top: Annotated[int, typer.Option(min=1, help="Parameters to show.")] = 15,
     dask: DaskOption = None,
+    resume: Annotated[
+        Path | None,
+        typer.Option(help="Finish an interrupted analysis: its runs folder (OUT/sensitivity_...)."),
+    ] = None,
 ) -> None:
     """Rank a scenario's uncertain parameters by their influence on one outcome (SALib).
 
     Each parameter varies over its own distribution (1st to 99th percentile). Every model
     run uses the same random streams, so the ranking reflects the parameters, not luck.
-    Writes `sensitivity_OUTCOME.csv` (indices) and a tornado chart.
+    Writes `sensitivity_SCENARIO_OUTCOME_METHOD.csv` (indices), a tornado chart, and a
+    folder of the same name holding every model run as it finishes: Ctrl-C keeps them,
+    `--resume FOLDER` runs only the rest.
     """
     import csv
+    import json
 
     from sim.outcomes import OUTCOMES
     from sim.plots import tornado
+    from sim.results import scenario_from_manifest
     from sim.sampling import uncertain_parameters
-    from sim.sensitivity import fmt, run_sensitivity, runs_needed
+    from sim.sensitivity import SensitivityInterrupted, fmt, run_sensitivity, runs_needed
 
+    if resume is not None:
+        manifest_path = resume / "manifest.json"
+        if not manifest_path.is_file():
+            _fail(f"{resume}: not a sensitivity runs folder (no manifest.json)")
+        saved = json.loads(manifest_path.read_text(encoding="utf-8"))
+        if "sensitivity" not in saved:
+            _fail(f"{resume}: not a sensitivity runs folder")
+        spec = scenario_from_manifest(saved)
+        name = saved["scenario"]["name"] or resume.name
+        outcome, method = saved["sensitivity"]["outcome"], saved["sensitivity"]["method"]
+        samples, seed = int(saved["sensitivity"]["samples"]), int(saved["seed"])
+        folder = resume.parent
+    else:
+        if scenario is None or outcome is None:
+            _fail("sensitivity needs a SCENARIO and --outcome (or --resume FOLDER)")
+        loaded = _load(scenario)
+        spec, name, folder = loaded.spec, loaded.name, out_dir or Path("results")
     if method not in ("morris", "sobol"):
         _fail(f"--method must be morris or sobol, got {method!r}")
     if outcome not in OUTCOMES:
         _fail(f"unknown outcome {outcome!r}; one of: {', '.join(OUTCOMES)}")
     if method == "sobol" and samples & (samples - 1):
         _fail(f"--samples must be a power of 2 for sobol (got {samples})")
-    loaded = _load(scenario)
-    k = len(uncertain_parameters(loaded.spec))
+    k = len(uncertain_parameters(spec))
     total = runs_needed(k, samples, method)  # type: ignore[arg-type]
     n_workers = workers or default_workers()
+    stem = f"sensitivity_{name}_{outcome}_{method}"
+    runs = folder / stem
     out.print(
-        f"{loaded.name}: {method} on {k} uncertain parameters, {total} model runs, {n_workers} worker(s)"
+        f"{name}: {method} on {k} uncertain parameters, {total} model runs, {n_workers} worker(s) -> {runs}",
+        highlight=False,
     )
     with _progress("simulating") as bar:
         task = bar.add_task("run", total=total)
         try:
             result = run_sensitivity(
-                loaded.spec,
+                spec,
                 outcome,
-                method,
+                method,  # type: ignore[arg-type]
                 samples,
                 seed,
-                n_workers,  # type: ignore[arg-type]
+                n_workers,
                 progress=lambda n: bar.advance(task, n),
                 dask=dask,
+                folder=runs,
+                resume=resume is not None,
+                scenario_name=name,
             )
+        except SensitivityInterrupted as stop:
+            err.print(
+                f"[yellow]interrupted:[/] kept {stop.done} of {stop.total} model runs; "
+                f"finish with `tradesim sensitivity --resume {runs}`",
+                highlight=False,
+                soft_wrap=True,  # a path to copy, never broken across lines
+            )
+            raise typer.Exit(130) from None
         except ValueError as exc:
             _fail(str(exc))
-    folder = out_dir or Path("results")
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = f"sensitivity_{loaded.name}_{outcome}_{method}"
     tmp = folder / f"{stem}.csv.part"
     with tmp.open("w", newline="") as fh:
         writer = csv.writer(fh)
@@ -804,7 +912,7 @@ def sensitivity(
         for i in result.ranked():
             writer.writerow([result.names[i], result.index[i], result.conf[i], result.other[i]])
     tmp.replace(folder / f"{stem}.csv")
-    table = Table(title=f"What drives {outcome} in {loaded.name} ({method})", title_justify="left")
+    table = Table(title=f"What drives {outcome} in {name} ({method})", title_justify="left")
     table.add_column("parameter", style="bold", overflow="fold")
     if method == "morris":
         names = ("mu*", "± 95%", "sigma")
@@ -820,7 +928,7 @@ def sensitivity(
             f"[yellow]note:[/] {result.filled} run(s) had no value of {outcome}; "
             "set to the largest value seen"
         )
-    chart = tornado(result, folder / f"{stem}.png", loaded.name, top)
+    chart = tornado(result, folder / f"{stem}.png", name, top)
     out.print(f"table: {folder / (stem + '.csv')}\nplot: {chart}", highlight=False)
 
 

@@ -8,8 +8,9 @@ the difference of two independent medians: it shows what the scenario change
 does, not luck.
 
 A comparison folder holds one results folder per scenario (each one a normal
-results folder that ``tradesim plot`` can redraw) and, at the top, the same
-tidy tables with a ``scenario`` column, plus ``comparison.csv``: one row per
+results folder that ``tradesim plot`` can redraw, with its daily series) and,
+at the top, the outcome and parameter tables with a ``scenario`` column, plus
+``comparison.csv``: one row per
 outcome and scenario with its median, 90% interval and the paired difference
 against the first scenario.
 """
@@ -126,8 +127,11 @@ def compare(results: dict[str, Results]) -> list[ComparisonRow]:
 def write_combined_tables(
     folder: Path, results: dict[str, Results], rows: list[ComparisonRow], column: str = "scenario"
 ) -> None:
-    """Top-level tidy tables with a ``scenario`` (or ``column``) column, and ``comparison.csv``; atomic."""
-    for table in ("outcomes", "parameters", "series"):
+    """Top-level tidy tables with a ``scenario`` (or ``column``) column, and ``comparison.csv``; atomic.
+
+    Daily series stay in each scenario's folder (``Results.series_frame`` gives them as a table).
+    """
+    for table in ("outcomes", "parameters"):
         tmp = folder / f"{table}.csv.part"
         with tmp.open("w", newline="") as out:
             writer = csv.writer(out)

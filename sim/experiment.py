@@ -3,19 +3,24 @@
 Replication ``rep`` depends only on the scenario, the master seed and ``rep``
 (:mod:`sim.streams`), so the work can be cut into chunks and spread over local
 processes in any way: results are bit-identical for any number of workers.
-Finished chunks are written in replication order as soon as every earlier
-chunk is done. Ctrl-C stops the run cleanly: workers ignore the signal, the
-main process cancels what has not started, keeps every finished replication
-and marks the manifest incomplete.
+Each finished chunk is written at once (its daily series to their own file,
+its rows in replication order; :class:`sim.results.ResultsWriter`), so the
+main process holds no more than the scalar-outcome table and one chunk.
+Ctrl-C stops the run cleanly: workers ignore the signal, the main process
+cancels what has not started, keeps every finished replication and marks the
+manifest incomplete; :func:`resume_experiment` finishes it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import logging
 import os
 import signal
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
-from contextlib import contextmanager
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +29,10 @@ import numpy as np
 from sim.clock import Clock
 from sim.loader import LoadedScenario
 from sim.model import ReplicationResult, run_replication
-from sim.results import ResultsWriter, base_manifest
+from sim.results import ResultsError, scenario_from_manifest
+from sim.results_writer import FinishedChunk, ResultsWriter, base_manifest, finish_chunk
 from sim.scenario import Scenario
+from sim.series_store import SeriesKept
 
 ProgressCallback = Callable[[int], None]  # called with the number of replications just finished
 
@@ -51,18 +58,21 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
-def run_chunk(scenario: Scenario, master_seed: int, reps: list[int]) -> list[ReplicationResult]:
-    """Simulate a list of replications (the unit of work sent to a worker)."""
-    return [run_replication(scenario, master_seed, rep) for rep in reps]
+def run_chunk(
+    scenario: Scenario, master_seed: int, reps: list[int], keep_series: bool = True
+) -> FinishedChunk:
+    """Simulate a list of replications and pack them (the unit of work sent to a worker)."""
+    return finish_chunk([run_replication(scenario, master_seed, rep) for rep in reps], keep_series)
 
 
 def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _chunks(reps: int, workers: int) -> list[list[int]]:
-    size = max(1, min(25, reps // (workers * 4) or 1))
-    return [list(range(i, min(i + size, reps))) for i in range(0, reps, size)]
+def _chunks(reps: list[int], workers: int) -> list[list[int]]:
+    """Replications cut into chunks: a few per worker for balance, at most 25 (the memory held per chunk)."""
+    size = max(1, min(25, len(reps) // (workers * 4) or 1))
+    return [reps[i : i + size] for i in range(0, len(reps), size)]
 
 
 def key_dates(scenario: LoadedScenario) -> list[dict[str, str]]:
@@ -92,6 +102,7 @@ def run_experiment(
     workers: int | None = None,
     progress: ProgressCallback | None = None,
     dask: str | None = None,
+    series: SeriesKept = "all",
 ) -> RunReport:
     """Run ``reps`` replications of a scenario and write the results folder ``out``.
 
@@ -99,6 +110,8 @@ def run_experiment(
     address (``tcp://host:8786``) of an existing scheduler, or ``"local"`` to
     start a local cluster of ``workers`` processes. Results are bit-identical
     whichever engine runs them: a replication depends only on its seed.
+    ``series`` says which daily series are kept (:mod:`sim.series_store`):
+    ``all`` paths, only their daily ``quantiles``, or ``none``.
     """
     if reps < 1:
         raise ValueError(f"reps (={reps}) must be >= 1")
@@ -107,57 +120,136 @@ def run_experiment(
         raise ValueError(f"workers (={workers}) must be >= 1")
     clock = Clock(scenario.spec.calendar.start, scenario.spec.calendar.end)
     manifest = base_manifest(scenario, master_seed, reps, workers, key_dates(scenario))
-    writer = ResultsWriter(out, clock, manifest)
-    interrupted = False
     manifest["engine"] = f"dask ({dask})" if dask else f"{workers} local process(es)"
+    writer = ResultsWriter(out, clock, manifest, series)
+    return _run(scenario.spec, master_seed, list(range(reps)), reps, writer, workers, progress, dask)
+
+
+def resume_experiment(
+    out: Path,
+    workers: int | None = None,
+    progress: ProgressCallback | None = None,
+    dask: str | None = None,
+) -> RunReport:
+    """Finish an interrupted run in ``out``: only the replications not on disk are simulated.
+
+    The scenario, master seed, replication count and series kept come from the
+    folder's manifest, so the tables end as those of an uninterrupted run.
+    """
+    out = Path(out)
+    path = out / "manifest.json"
+    if not path.is_file():
+        raise ResultsError(f"{out}: not a results folder of `tradesim run` (no manifest.json)")
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    if "reps_requested" not in manifest or "scenario" not in manifest:
+        raise ResultsError(f"{out}: not a results folder of `tradesim run` (its manifest has no scenario)")
+    if (out / "series.csv").exists():
+        raise ResultsError(f"{out}: written by an older tradesim (series.csv); it cannot be resumed")
+    spec = scenario_from_manifest(manifest)
+    workers = default_workers() if workers is None else workers
+    series = manifest.get("series", {}).get("kept", "all")
+    clock = Clock(spec.calendar.start, spec.calendar.end)
+    manifest.setdefault("resumed", []).append(dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    writer = ResultsWriter(out, clock, manifest, series, resume=True)
+    reps = int(manifest["reps_requested"])
+    done = writer.finished_reps()
+    todo = [rep for rep in range(reps) if rep not in done]
+    return _run(spec, int(manifest["master_seed"]), todo, reps, writer, workers, progress, dask)
+
+
+def _run(
+    spec: Scenario,
+    master_seed: int,
+    todo: list[int],
+    reps: int,
+    writer: ResultsWriter,
+    workers: int,
+    progress: ProgressCallback | None,
+    dask: str | None,
+) -> RunReport:
+    """Simulate the replications ``todo`` into ``writer``; Ctrl-C keeps whatever finished."""
+    keep_series = writer.series_kept != "none"
+    chunks = _chunks(todo, workers)
+    interrupted = False
     try:
         if workers == 1 and not dask:
-            for rep in range(reps):
-                writer.write([run_replication(scenario.spec, master_seed, rep)])
-                if progress:
-                    progress(1)
-        else:
+            _run_serial(spec, master_seed, chunks, writer, keep_series, progress)
+        elif chunks:
+            # Local processes send each result back as soon as it is done; a Dask cluster keeps
+            # results on its workers until asked, so it can be given every chunk at once.
+            in_flight = len(chunks) if dask else 2 * workers
             with executor(workers, dask) as pool:
-                _run_parallel(scenario.spec, master_seed, reps, workers, writer, progress, pool)
+                _run_parallel(spec, master_seed, chunks, writer, keep_series, progress, pool, in_flight)
     except KeyboardInterrupt:
         interrupted = True
     finally:
         writer.close(complete=not interrupted and len(writer.completed) == reps)
-    return RunReport(out, len(writer.completed), reps, master_seed, interrupted)
+    return RunReport(writer.folder, len(writer.completed), reps, master_seed, interrupted)
+
+
+def _run_serial(
+    spec: Scenario,
+    master_seed: int,
+    chunks: list[list[int]],
+    writer: ResultsWriter,
+    keep_series: bool,
+    progress: ProgressCallback | None,
+) -> None:
+    """One replication at a time in this process, written a chunk at a time (Ctrl-C keeps each one)."""
+    for chunk in chunks:
+        finished: list[ReplicationResult] = []
+        try:
+            for rep in chunk:
+                finished.append(run_replication(spec, master_seed, rep))
+                if progress:
+                    progress(1)
+        finally:
+            writer.write_chunk(finish_chunk(finished, keep_series))
 
 
 def _run_parallel(
     spec: Scenario,
     master_seed: int,
-    reps: int,
-    workers: int,
+    chunks: list[list[int]],
     writer: ResultsWriter,
+    keep_series: bool,
     progress: ProgressCallback | None,
     pool: Executor,
+    in_flight: int = 4,
 ) -> None:
-    """Run chunks of replications on an executor; write them in replication order as they finish."""
-    chunks = _chunks(reps, workers)
-    done: dict[int, list[ReplicationResult]] = {}
-    next_to_write = 0
+    """Run chunks on an executor; write each as it finishes (rows are put in order by the writer).
+
+    At most ``in_flight`` chunks are submitted and not yet written: a finished
+    chunk waits in this process until it is written, so if the workers ever
+    outpaced the writing, finished chunks could pile up here. Keeping a few
+    more than there are workers keeps every worker busy and bounds that.
+    """
+    queue = iter(chunks)
+    pending: dict[Future, list[int]] = {}
+
+    def submit_next() -> None:
+        chunk = next(queue, None)
+        if chunk is not None:
+            pending[pool.submit(run_chunk, spec, master_seed, chunk, keep_series)] = chunk
+
+    for _ in range(in_flight):
+        submit_next()
     try:
-        pending: dict[Future, int] = {
-            pool.submit(run_chunk, spec, master_seed, chunk): i for i, chunk in enumerate(chunks)
-        }
         while pending:
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
-                index = pending.pop(future)
-                done[index] = future.result()
+                chunk = pending.pop(future)
+                writer.write_chunk(future.result())
                 if progress:
-                    progress(len(chunks[index]))
-            while next_to_write in done:  # write in replication order
-                writer.write(done.pop(next_to_write))
-                next_to_write += 1
+                    progress(len(chunk))
+                submit_next()
     except KeyboardInterrupt:
-        for index in sorted(done):  # keep what finished beyond a gap, too
-            writer.write(done[index])
-        for future in pending:
-            future.cancel()
+        # Chunks already running cannot be cancelled and the pool waits for them on the way
+        # out anyway: keep their replications too (a second Ctrl-C gives up on them).
+        running = [future for future in pending if not future.cancel()]
+        for future in running:
+            with suppress(CancelledError):  # Dask may cancel a running task after all
+                writer.write_chunk(future.result())
         raise
 
 
@@ -188,7 +280,14 @@ def _dask_executor(address: str, workers: int) -> Iterator[Executor]:
         raise RuntimeError("--dask needs the distributed package: pip install 'dask[distributed]'") from None
     if address == "local":
         cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None, host="127.0.0.1"
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            host="127.0.0.1",
+            # Workers' own log lines (e.g. a heartbeat missing the scheduler as it shuts down) are noise
+            # here; a task's error reaches the main process through its future and is raised there.
+            silence_logs=logging.CRITICAL,
         )
         client = Client(cluster)
     else:

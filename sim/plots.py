@@ -97,9 +97,13 @@ def mark_key_dates(ax: plt.Axes, key_dates: list[dict], labels: bool = True, fon
         )
 
 
-def _draw_fan(ax: plt.Axes, dates: np.ndarray, values: np.ndarray, colour: str, legend: bool) -> float:
-    """Median, 50% and 90% bands of (replications x days) values; returns the top of the 90% band."""
-    q05, q25, q50, q75, q95 = np.nanquantile(values, [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+#: Daily quantiles a fan chart draws: the 90% band, the 50% band, the median.
+FAN_LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def _draw_fan(ax: plt.Axes, dates: np.ndarray, quantiles: np.ndarray, colour: str, legend: bool) -> float:
+    """Median, 50% and 90% bands (daily quantiles at FAN_LEVELS); returns the top of the 90% band."""
+    q05, q25, q50, q75, q95 = quantiles
     ax.fill_between(
         dates, q05, q95, color=colour, alpha=0.18, label="90% of replications" if legend else None
     )
@@ -131,14 +135,15 @@ def fan_chart(
     ``sample_paths`` > 0 also draws that many single replications (the first
     ones) as thin lines: a "spaghetti" view of what individual paths look like.
     """
-    values = results.series(series)
+    quantiles = results.series_quantiles(series, FAN_LEVELS)
+    values = results.series(series) if sample_paths else None  # single paths need `--series all`
     measure = SERIES.get(series)
     scenario = results.manifest["scenario"]["name"]
-    n = values.shape[0]
+    n = results.series_replications()
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(13, 7), layout="constrained")
-        top = _draw_fan(ax, results.dates, values, BLUE, legend=True)
-        for k in range(min(sample_paths, n)):
+        top = _draw_fan(ax, results.dates, quantiles, BLUE, legend=True)
+        for k in range(min(sample_paths, n) if values is not None else 0):
             reps = results.outcomes.get("rep")
             label = f"replication {int(reps[k])}" if reps is not None else None
             ax.plot(
@@ -146,7 +151,7 @@ def fan_chart(
             )
             top = max(top, float(np.nanmax(values[k])))
         if floor is None:
-            low = float(np.nanmin(np.nanquantile(values, 0.05, axis=0)))
+            low = float(np.nanmin(quantiles[0]))
             ax.set_ylim(bottom=low - 0.05 * (top - low), top=top + 0.3 * (top - low) + 1e-9)
         else:
             ax.set_ylim(bottom=floor, top=max(floor + 1.0, top * 1.25))
@@ -173,9 +178,10 @@ def sector_fan_panels(results: Results, prefix: str, path: Path, title: str) -> 
         n = 0
         for i, (ax, sector) in enumerate(zip(axes.flat, SECTORS, strict=True)):
             name = f"{prefix}_{sector}"
-            values = results.series(name)
-            n = values.shape[0]
-            top = _draw_fan(ax, results.dates, values, SECTOR_COLOURS[sector], legend=i == 0)
+            n = results.series_replications()
+            top = _draw_fan(
+                ax, results.dates, results.series_quantiles(name, FAN_LEVELS), SECTOR_COLOURS[sector], i == 0
+            )
             ax.set_ylim(bottom=0, top=max(1.0, top) * 1.3)
             mark_key_dates(ax, key_dates, labels=i == 0, fontsize=10)
             ax.set_title(SECTOR_LABELS[sector], fontsize=17)
@@ -195,10 +201,9 @@ def negotiation_state_shares(results: Results, path: Path) -> Path:
     """Share of replications in each negotiation state, day by day, as stacked areas."""
     from sim.domain import DEADLINE_OUTCOMES
 
-    codes = results.series("negotiation_state")
     names = ["truce (before the deadline)", *(n.replace("_", "-") for n in DEADLINE_OUTCOMES)]
     colours = ["#CCCCCC", GREEN, BLUE, ORANGE, VERMILLION]
-    shares = [100.0 * (codes == k).mean(axis=0) for k in range(len(names))]
+    shares = list(100.0 * results.series_shares("negotiation_state", len(names)))
     scenario = results.manifest["scenario"]["name"]
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(13, 7), layout="constrained")
@@ -207,7 +212,7 @@ def negotiation_state_shares(results: Results, path: Path) -> Path:
         mark_key_dates(ax, results.manifest.get("key_dates", []))
         ax.set_title(
             f"Where the negotiation stands: latest deadline outcome\n"
-            f"scenario: {scenario}, {codes.shape[0]} replications"
+            f"scenario: {scenario}, {results.series_replications()} replications"
         )
         ax.set_ylabel("% of replications")
         _date_axis(ax)
@@ -487,6 +492,8 @@ def _save(fig: plt.Figure, path: Path) -> None:
 def draw_default_plots(results: Results, fmt: str = "png") -> list[Path]:
     """The figures written after every run (``fmt``: png or svg)."""
     folder = results.folder / "plots"
+    if not results.series_names():  # a run with `--series none`: outcomes only, nothing over time
+        return []
     paths = [
         fan_chart(results, name, folder / f"{name}_fan.{fmt}", title) for name, title in DEFAULT_FANS.items()
     ]

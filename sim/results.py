@@ -5,14 +5,17 @@ Layout of a results folder::
     manifest.json     scenario as resolved, master seed, replications done, version
     outcomes.csv      one row per replication: rep, then one column per scalar outcome
     parameters.csv    one row per replication: rep, then one column per sampled parameter
-    series.csv        one row per replication and day: rep, date, then one column per series
+    series/           daily series: compressed chunk files, or daily quantiles (sim.series_store)
     plots/*.png       figures, drawn from the tables above (never by re-simulating)
 
-Tables are plain CSV that ``pandas.read_csv`` opens. Rows are written in
-replication order as replications finish, into ``*.csv.part`` files that are
-renamed into place when the run ends or is interrupted, and the manifest is
-written last, atomically: a folder never holds a half-written table under its
-final name, and an interrupted run keeps every replication it finished.
+Tables are plain CSV that ``pandas.read_csv`` opens; daily series are read
+with :meth:`Results.series` (or :meth:`Results.series_frame`, a tidy table).
+Rows are written in replication order as replications finish, into
+``*.csv.part`` files that are renamed into place when the run ends or is
+interrupted; each chunk of daily series is written atomically as it arrives;
+the manifest is written last, atomically. A folder never holds a half-written
+table under its final name, and an interrupted run keeps every replication it
+finished (``tradesim run --resume`` completes it).
 """
 
 from __future__ import annotations
@@ -21,140 +24,26 @@ import csv
 import datetime as dt
 import json
 import math
-import os
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sim import __version__
-from sim.clock import Clock
-from sim.model import ReplicationResult
-from sim.outcomes import OUTCOMES, SERIES
+from sim import series_store
+from sim.outcomes import OUTCOMES
 
-TABLES = ("outcomes", "parameters", "series")
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"cannot write {type(value).__name__} to the manifest")
-
-
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON next to its final name, then rename: readers never see half a file."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=_json_default) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, float) and math.isnan(value):
-        return ""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
-
-
-def _series_column(values: np.ndarray) -> list:
-    """One daily series as table cells: whole numbers stay whole, the rest keep 4 decimals."""
-    values = np.asarray(values)
-    if values.dtype.kind == "f":
-        return np.round(values, 4).tolist()
-    return values.tolist()
-
-
-def outcome_cell(name: str, value: float, clock: Clock) -> Any:
-    """How an outcome is written: dates as ISO dates, the rest as numbers."""
-    if OUTCOMES.get(name) is not None and OUTCOMES[name].kind == "date":
-        return "" if math.isnan(value) else clock.date(value).isoformat()
-    return _cell(value)
-
-
-class ResultsWriter:
-    """Streams replication results into a results folder, in replication order."""
-
-    def __init__(self, folder: Path, clock: Clock, manifest: dict[str, Any]):
-        self.folder = folder
-        self.clock = clock
-        self.manifest = manifest
-        self.dates = clock.iso_dates()
-        folder.mkdir(parents=True, exist_ok=True)
-        self._files = {name: (folder / f"{name}.csv.part").open("w", newline="") for name in TABLES}
-        self._writers = {name: csv.writer(fh) for name, fh in self._files.items()}
-        self._headers_written = False
-        self.completed: list[int] = []
-
-    def write(self, results: Iterable[ReplicationResult]) -> None:
-        """Append the rows of finished replications (already in replication order)."""
-        for r in results:
-            if not self._headers_written:
-                self._outcome_names = list(r.outcomes)
-                self._param_names = list(r.parameters)
-                self._series_names = list(r.series)
-                self._writers["outcomes"].writerow(["rep", *self._outcome_names])
-                self._writers["parameters"].writerow(["rep", *self._param_names])
-                self._writers["series"].writerow(["rep", "date", *self._series_names])
-                self._headers_written = True
-            self._writers["outcomes"].writerow(
-                [r.rep, *(outcome_cell(n, r.outcomes[n], self.clock) for n in self._outcome_names)]
-            )
-            self._writers["parameters"].writerow(
-                [r.rep, *(_cell(r.parameters[n]) for n in self._param_names)]
-            )
-            columns = [_series_column(r.series[n]) for n in self._series_names]
-            self._writers["series"].writerows(
-                [r.rep, date, *row] for date, *row in zip(self.dates, *columns, strict=True)
-            )
-            self.completed.append(r.rep)
-        for fh in self._files.values():
-            fh.flush()
-
-    def close(self, complete: bool) -> None:
-        """Move the tables into place and write the manifest last."""
-        for name, fh in self._files.items():
-            fh.close()
-            os.replace(self.folder / f"{name}.csv.part", self.folder / f"{name}.csv")
-        self.manifest.update(
-            complete=complete,
-            reps_completed=len(self.completed),
-            reps_done=sorted(self.completed),
-            finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        )
-        write_json_atomic(self.folder / "manifest.json", self.manifest)
-
-
-def base_manifest(
-    scenario: Any, master_seed: int, reps: int, workers: int, key_dates: list[dict[str, str]]
-) -> dict[str, Any]:
-    """The manifest of a run before it starts: enough to re-run any replication."""
-    return {
-        "tradesim_version": __version__,
-        "scenario": {
-            "name": scenario.name,
-            "description": scenario.spec.description,
-            "file": str(scenario.path),
-            "extends_chain": [str(p) for p in scenario.chain],
-            "resolved": scenario.raw,
-        },
-        "master_seed": master_seed,
-        "reps_requested": reps,
-        "workers": workers,
-        "calendar": {"start": scenario.spec.calendar.start, "end": scenario.spec.calendar.end},
-        "key_dates": key_dates,
-        "units": {
-            "outcomes": {name: m.unit for name, m in OUTCOMES.items()},
-            "series": {name: m.unit for name, m in SERIES.items()},
-        },
-        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "complete": False,
-    }
-
+# The writing side lives in sim.results_writer; its names are importable from here too.
+from sim.results_writer import (  # noqa: F401 - re-exported
+    SCALAR_TABLES,
+    FinishedChunk,
+    ResultsWriter,
+    base_manifest,
+    finish_chunk,
+    outcome_cell,
+    write_json_atomic,
+)
 
 # --- reading a results folder back -------------------------------------------------------------
 
@@ -165,43 +54,132 @@ class ResultsError(Exception):
 
 @dataclass
 class Results:
-    """A results folder read back: what plots and reports are drawn from."""
+    """A results folder read back: what plots and reports are drawn from.
+
+    Daily series are read from disk one series at a time when asked for (and
+    kept), never all at once: a large run's paths need not fit in memory.
+    """
 
     folder: Path
     manifest: dict[str, Any]
     outcomes: dict[str, np.ndarray]  # name -> one value per replication (dates as datetime64)
     dates: np.ndarray  # datetime64[D], one per simulated day
-    _series: dict[str, np.ndarray] | None = field(default=None, repr=False)
+    _series: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @property
+    def series_kept(self) -> str:
+        """What daily series this folder holds: all, quantiles, none (or csv, an older folder)."""
+        if (self.folder / "series.csv").is_file():
+            return "csv"
+        if series_store.chunk_files(self.folder):
+            return "all"  # also an interrupted quantiles run, whose paths are kept until it completes
+        return self.manifest.get("series", {}).get("kept", "none")
 
     def series(self, name: str) -> np.ndarray:
-        """A daily series as an array of shape (replications, days)."""
-        table = self._series_table()
-        if name not in table:
+        """A daily series as an array of shape (replications, days), in replication order."""
+        if name not in self._series:
+            self._check_series(name)
+            if self.series_kept == "csv":
+                self._series |= _read_series_csv(self.folder / "series.csv")
+            elif self.series_kept == "all":
+                self._series[name] = series_store.read_paths(self.folder, name)
+            else:
+                raise ResultsError(
+                    f"{self.folder}: this run kept {self._kept_words()}, not single replications "
+                    f"of {name!r} (run again with `--series all`)"
+                )
+        return self._series[name].reshape(-1, len(self.dates))
+
+    def series_quantiles(
+        self, name: str, levels: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
+    ) -> np.ndarray:
+        """Daily quantiles across replications, shape (levels, days): from the paths, or as stored."""
+        self._check_series(name)
+        if self.series_kept in ("all", "csv"):
+            return series_store.daily_quantiles(self._paths_uncached(name), levels)
+        stored = series_store.read_quantiles(self.folder, name, levels)
+        if stored is None:
             raise ResultsError(
-                f"{self.folder}: series {name!r} is not in this results folder "
-                f"(available: {', '.join(table)})"
+                f"{self.folder}: quantiles {list(levels)} of {name!r} are not stored "
+                f"(stored levels: {', '.join(map(str, series_store.QUANTILE_LEVELS))})"
             )
-        return table[name].reshape(-1, len(self.dates))
+        return stored
+
+    def series_shares(self, name: str, codes: int) -> np.ndarray:
+        """Share (0-1) of replications in each code of a categorical series, day by day: (codes, days)."""
+        self._check_series(name)
+        if self.series_kept in ("all", "csv"):
+            return series_store.daily_shares(self._paths_uncached(name), codes)
+        shares = series_store.read_shares(self.folder, name)
+        if shares is None:
+            raise ResultsError(f"{self.folder}: no daily shares of {name!r} stored")
+        return shares
+
+    def series_replications(self) -> int:
+        """How many replications the daily series describe."""
+        if self.series_kept == "quantiles":
+            return series_store.quantile_count(self.folder) or 0
+        return len(self.outcomes.get("rep", []))
 
     def series_names(self) -> list[str]:
-        """The daily series this results folder holds."""
-        return list(self._series_table())
+        """The daily series this results folder holds (as paths or as quantiles)."""
+        if self.series_kept == "csv":
+            with (self.folder / "series.csv").open(newline="") as fh:
+                return next(csv.reader(fh))[2:]
+        return series_store.series_names(self.folder)
 
-    def _series_table(self) -> dict[str, np.ndarray]:
-        """Every column of series.csv, read once and kept."""
-        if self._series is None:
-            path = self.folder / "series.csv"
-            if not path.is_file():
-                raise ResultsError(f"{self.folder}: no series.csv in this results folder")
-            with path.open(newline="") as fh:
-                reader = csv.reader(fh)
-                header = next(reader)[2:]
-                columns: list[list[float]] = [[] for _ in header]
-                for row in reader:
-                    for column, cell in zip(columns, row[2:], strict=True):
-                        column.append(float(cell) if cell else math.nan)
-            self._series = {name: np.array(col) for name, col in zip(header, columns, strict=True)}
-        return self._series
+    def series_frame(self, names: list[str] | None = None, reps: list[int] | None = None):
+        """Daily series as a tidy pandas table: ``rep``, ``date``, one column per series.
+
+        ``names`` and ``reps`` choose columns and replications (default: all of both;
+        mind the size of a large run).
+        """
+        import pandas as pd
+
+        names = names or self.series_names()
+        all_reps = self.outcomes["rep"].astype(int)
+        chosen = all_reps if reps is None else np.array([r for r in all_reps if r in set(reps)], dtype=int)
+        keep = np.isin(all_reps, chosen)
+        days = len(self.dates)
+        frame = {"rep": np.repeat(chosen, days), "date": np.tile(self.dates, len(chosen))}
+        for name in names:
+            frame[name] = self.series(name)[keep].ravel()
+        return pd.DataFrame(frame)
+
+    def _paths_uncached(self, name: str) -> np.ndarray:
+        """Every path of one series, read for a summary and let go: drawing the default plots of
+        a large run then holds one series at a time, not all of them."""
+        if name in self._series or self.series_kept == "csv":
+            return self.series(name)
+        return series_store.read_paths(self.folder, name, dtype=np.float32)
+
+    def _check_series(self, name: str) -> None:
+        names = self.series_names()
+        if not names:
+            raise ResultsError(f"{self.folder}: this run kept {self._kept_words()}")
+        if name not in names:
+            raise ResultsError(
+                f"{self.folder}: series {name!r} is not in this results folder "
+                f"(available: {', '.join(names)})"
+            )
+
+    def _kept_words(self) -> str:
+        return {
+            "quantiles": "only daily quantiles of its series (--series quantiles)",
+            "none": "no daily series (--series none)",
+        }.get(self.series_kept, "daily series")
+
+
+def _read_series_csv(path: Path) -> dict[str, np.ndarray]:
+    """Every column of a ``series.csv`` (results folders written before the series/ folder)."""
+    with path.open(newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)[2:]
+        columns: list[list[float]] = [[] for _ in header]
+        for row in reader:
+            for column, cell in zip(columns, row[2:], strict=True):
+                column.append(float(cell) if cell else math.nan)
+    return {name: np.array(col) for name, col in zip(header, columns, strict=True)}
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")

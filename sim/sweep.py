@@ -13,10 +13,8 @@ outcome), ``manifest.json`` and plots of outcomes against each varied parameter.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import itertools
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,10 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from sim.checkpoint import ResumableTable
 from sim.experiment import executor
 from sim.loader import LoadedScenario
 from sim.model import run_replication
-from sim.results import outcome_cell, write_json_atomic
+from sim.results_writer import outcome_cell, write_json_atomic
 from sim.sampling import iter_parameters
 from sim.scenario import Scenario
 
@@ -100,21 +99,17 @@ class SweepReport:
     interrupted: bool
 
 
-def _points_done(table: Path, reps: int) -> tuple[int, list[str]]:
+def _points_done(table: ResumableTable, reps: int) -> int:
     """Design points already complete in a sweep table (rows come whole points at a time)."""
-    if not table.is_file():
-        return 0, []
-    with table.open(newline="") as fh:
-        rows = list(csv.reader(fh))
-    if len(rows) < 2:
-        return 0, rows[:1][0] if rows else []
-    points = [int(r[0]) for r in rows[1:]]
+    if not table.kept:
+        return 0
+    points = [int(r[0]) for r in table.kept]
     done = max(points) + 1
     if len(points) != done * reps:
         raise ValueError(
-            f"{table}: {len(points)} rows for {done} points of {reps} replications; not resumable"
+            f"{table.path}: {len(points)} rows for {done} points of {reps} replications; not resumable"
         )
-    return done, rows[0]
+    return done
 
 
 def run_sweep(
@@ -144,11 +139,12 @@ def run_sweep(
     from sim.clock import Clock
 
     clock = Clock(loaded.spec.calendar.start, loaded.spec.calendar.end)
-    table = folder / "outcomes.csv"
-    tmp = folder / "outcomes.csv.part"
-    done, header = _points_done(table, reps) if resume else (0, [])
-    if done:
-        tmp.write_bytes(table.read_bytes())
+    table = ResumableTable(folder / "outcomes.csv", resume)
+    try:
+        done = _points_done(table, reps)
+    except ValueError:
+        table.close()
+        raise
     manifest: dict[str, Any] = {
         "sweep": {
             "scenario": loaded.name,
@@ -162,26 +158,26 @@ def run_sweep(
         "reps_per_point": reps,
         "complete": False,
     }
-    names: list[str] | None = header[len(varies) + 2 :] if header else None
+    names: list[str] | None = table.header[len(varies) + 2 :] if table.header else None
     finished = done
     interrupted = False
-    with tmp.open("a" if done else "w", newline="") as fh:
-        writer = csv.writer(fh)
 
-        def write(point: int, rows: list[dict[str, float]]) -> None:
-            nonlocal names, finished
-            if names is None:
-                names = list(rows[0])
-                writer.writerow(["point", *[v.path for v in varies], "rep", *names])
-            for rep, row in enumerate(rows):
-                cells = [outcome_cell(n, row[n], clock) for n in names]
-                writer.writerow([point, *points[point].tolist(), rep, *cells])
-            fh.flush()
-            finished = point + 1
-            if progress:
-                progress(len(rows))
+    def write(point: int, rows: list[dict[str, float]]) -> None:
+        nonlocal names, finished
+        names = names or list(rows[0])
+        table.append(
+            ["point", *[v.path for v in varies], "rep", *names],
+            (
+                [point, *points[point].tolist(), rep, *(outcome_cell(n, row[n], clock) for n in names)]
+                for rep, row in enumerate(rows)
+            ),
+        )
+        finished = point + 1
+        if progress:
+            progress(len(rows))
 
-        todo = list(range(done, len(specs)))
+    todo = list(range(done, len(specs)))
+    with table:
         try:
             if workers > 1 or dask:
                 with executor(workers, dask) as pool:
@@ -193,11 +189,10 @@ def run_sweep(
                     write(i, _run_point(specs[i], seed, reps))
         except KeyboardInterrupt:
             interrupted = True
-    os.replace(tmp, table)
     manifest.update(
         complete=finished == len(points),
         points_done=finished,
         finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     )
     write_json_atomic(folder / "manifest.json", manifest)
-    return SweepReport(table, finished, len(points), interrupted)
+    return SweepReport(table.path, finished, len(points), interrupted)

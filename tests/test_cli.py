@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
+from sim.results import read_results
 
 from .conftest import SCENARIOS
 
@@ -126,8 +127,8 @@ def test_run_writes_a_results_folder_that_pandas_opens(tmp_path):
     params = pd.read_csv(out / "parameters.csv")
     assert "licensing.arrivals_per_day" in params.columns
     assert params["licensing.arrivals_per_day"].nunique() == 4
-    series = pd.read_csv(out / "series.csv", parse_dates=["date"])
-    assert len(series) == 4 * 274
+    series = read_results(out).series_frame()
+    assert len(series) == 4 * 274 and list(series["rep"].unique()) == [0, 1, 2, 3]
     assert series["date"].min() == pd.Timestamp("2025-04-02")
     assert {"backlog", "approvals", "licences_in_force"} <= set(series.columns)
     for sector in ("auto", "electronics_industrial", "aerospace", "defence"):

@@ -53,8 +53,9 @@ def test_compare_writes_tidy_tables_with_a_scenario_column(comparison):
     outcomes = pd.read_csv(out / "outcomes.csv")
     assert list(outcomes["scenario"].unique()) == ["baseline", "deal_by_deadline", "snap_back"]
     assert len(outcomes) == 18
-    series = pd.read_csv(out / "series.csv", usecols=["scenario", "rep", "date", "gdp_loss"])
-    assert len(series) == 18 * 274
+    for name in ("baseline", "deal_by_deadline", "snap_back"):  # daily series stay per scenario
+        series = read_results(out / name).series_frame(["gdp_loss"])
+        assert len(series) == 6 * 274 and list(series.columns) == ["rep", "date", "gdp_loss"]
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["reference"] == "baseline" and manifest["master_seed"] == 4
     for name in ("deadline_outcomes", "gdp_loss_year_end_pct_by_scenario"):

@@ -326,3 +326,80 @@ def test_an_unknown_parameter_is_refused_by_name():
         )
     assert "not uncertain parameters of mmc: licensing.no_such" in str(caught.value)
     assert "uncertain ones: licensing.arrivals_per_day" in str(caught.value)
+
+
+def test_an_interrupted_sensitivity_analysis_resumes_to_the_same_indices(tmp_path):
+    import pytest
+
+    from sim.sensitivity import SensitivityInterrupted
+
+    whole = run_sensitivity(_toy(), "applications_total", "morris", samples=4, seed=3, folder=tmp_path / "w")
+    calls = []
+
+    def stop_after_five_runs(n):
+        calls.append(n)
+        if sum(calls) >= 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(SensitivityInterrupted) as stop:
+        run_sensitivity(
+            _toy(),
+            "applications_total",
+            "morris",
+            4,
+            3,
+            folder=tmp_path / "cut",
+            progress=stop_after_five_runs,
+        )
+    assert stop.value.done == 5 and stop.value.total == len(whole.design)
+    kept = (tmp_path / "cut" / "evaluations.csv").read_text().splitlines()
+    assert len(kept) == 1 + 5 and not list((tmp_path / "cut").glob("*.part"))
+    simulated = []
+    resumed = run_sensitivity(
+        _toy(),
+        "applications_total",
+        "morris",
+        4,
+        3,
+        workers=2,
+        folder=tmp_path / "cut",
+        resume=True,
+        progress=simulated.append,
+    )
+    assert simulated[0] == 5 and sum(simulated) == len(whole.design)  # the kept runs are not run again
+    assert np.array_equal(resumed.values, whole.values)
+    assert np.array_equal(resumed.index, whole.index)
+    assert (tmp_path / "cut" / "evaluations.csv").read_bytes() == (
+        tmp_path / "w" / "evaluations.csv"
+    ).read_bytes()
+
+
+def test_sensitivity_resume_from_the_command_line(tmp_path, monkeypatch):
+    import sim.sensitivity as sensitivity
+
+    toy = tmp_path / "toy.toml"
+    toy.write_text(TOY_TOML)
+    real = sensitivity._evaluate
+    calls = []
+
+    def ctrl_c_on_the_fourth_run(*args):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    args = ["--outcome", "applications_total", "--samples", "4", "-w", "1"]
+    monkeypatch.setattr(sensitivity, "_evaluate", ctrl_c_on_the_fourth_run)
+    cut = CliRunner().invoke(app, ["sensitivity", str(toy), *args, "--out", str(tmp_path / "cut")])
+    runs = tmp_path / "cut" / "sensitivity_toy_applications_total_morris"
+    assert cut.exit_code == 130 and "kept 3 of 16 model runs" in cut.output
+    assert f"--resume {runs}" in " ".join(cut.output.split())
+    monkeypatch.setattr(sensitivity, "_evaluate", real)
+    done = CliRunner().invoke(app, ["sensitivity", "--resume", str(runs), "-w", "1"])
+    assert done.exit_code == 0, done.output
+    whole = CliRunner().invoke(app, ["sensitivity", str(toy), *args, "--out", str(tmp_path / "whole")])
+    assert whole.exit_code == 0, whole.output
+    name = "sensitivity_toy_applications_total_morris.csv"
+    assert (tmp_path / "cut" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes()
+    bad = CliRunner().invoke(app, ["sensitivity", "--resume", str(tmp_path / "nowhere")])
+    assert bad.exit_code == 2 and "no manifest.json" in bad.output and "Traceback" not in bad.output
