@@ -12,7 +12,10 @@ paired difference between two branches is what the decision alone did.
 A branch is the base scenario with both sides' decisions forced at that point,
 so each branch folder is an ordinary results folder (``plot``, ``report`` and
 ``replay`` work on it) and a branch's replication is bit-identical to running
-that forced scenario from the start; the tests check this.
+that forced scenario from the start; the tests check this. A scripted point
+(history, such as London) can be forked as well: the branch with the historical
+decisions is the scenario as written; any other branch drops the dated events
+of that day that carried history and gets the model's own effects instead.
 
 Besides each branch's outcomes, the run stores the model's own probability of
 every branch in every replication (from each side's pain at the fork), so the
@@ -70,6 +73,14 @@ class ForkPoint:
     kind: str
     label: str
     branches: dict[str, tuple[str, str]]  # branch -> (US decision, China decision)
+    #: a scripted point (history): the decisions taken, and the dated events of its day that
+    #: carry their effects, as (timeline, event name)
+    history: tuple[str, str] | None = None
+    carried_by: tuple[tuple[str, str], ...] = ()
+
+    def rewrites_history(self, branch: str) -> bool:
+        """True for a branch of a scripted point whose decisions differ from what happened."""
+        return self.history is not None and self.branches[branch] != self.history
 
 
 def fork_point(spec: Scenario, at: str) -> ForkPoint:
@@ -93,14 +104,34 @@ def fork_point(spec: Scenario, at: str) -> ForkPoint:
             f"--at {at!r}: no decision point of the scenario has that name or date "
             f"(allowed: {choices or 'none: the scenario has no negotiation'})"
         )
-    if found.scripted:
-        raise ValueError(
-            f"--at {at}: that point is history (scripted): its effects are carried by the scenario's "
-            "timelines, so forcing other decisions there would change nothing. Fork at an unscripted "
-            "point, or write a what-if scenario that makes it unscripted"
-        )
     branches = DEADLINE_BRANCHES if found.kind == "deadline" else talks_branches()
-    return ForkPoint(at, found.kind, found.label or at.replace("_", " "), dict(branches))
+    history, carried = None, ()
+    if found.scripted:
+        history, carried = _history(spec, found, at)
+    return ForkPoint(at, found.kind, found.label or at.replace("_", " "), dict(branches), history, carried)
+
+
+def _history(spec: Scenario, point, name: str) -> tuple[tuple[str, str], tuple[tuple[str, str], ...]]:
+    """What a scripted point decided, and the dated events of its day that carry the effects.
+
+    Scripted talks are history whose effects the licensing and tariff timelines
+    hold as events dated that day (London: the fast-track licensing change and
+    the 55%/10% tariffs). A branch keeping the historical decisions keeps those
+    events; any other branch drops them and gets the model's own effects of its
+    decisions instead, as at unscripted talks.
+    """
+    forced = (point.force_us, point.force_china)
+    if point.date.is_uncertain or any(f is None or f.is_uncertain for f in forced):
+        raise ValueError(
+            f"--at {name}: a scripted point needs a fixed date and both decisions fixed to be forked"
+        )
+    day = point.date.ppf(0.5)
+    carried = []
+    for kind, section in (("licensing", spec.licensing), ("tariffs", spec.tariffs)):
+        for event, ev in section.timeline.items() if section is not None else ():
+            if not ev.date.is_uncertain and ev.date.ppf(0.5) == day:
+                carried.append((kind, event))
+    return (str(forced[0].ppf(0.5)), str(forced[1].ppf(0.5))), tuple(carried)
 
 
 def select_branches(point: ForkPoint, names: list[str] | None) -> ForkPoint:
@@ -115,17 +146,32 @@ def select_branches(point: ForkPoint, names: list[str] | None) -> ForkPoint:
         )
     if len(set(names)) < len(names):
         raise ValueError("--branches: each branch may appear once")
-    return ForkPoint(point.name, point.kind, point.label, {n: point.branches[n] for n in names})
+    return ForkPoint(
+        point.name,
+        point.kind,
+        point.label,
+        {n: point.branches[n] for n in names},
+        point.history,
+        point.carried_by,
+    )
 
 
 def branch_scenario(scenario: LoadedScenario, point: ForkPoint, branch: str) -> LoadedScenario:
-    """The base scenario with both sides' decisions at the fork forced to the branch's."""
+    """The base scenario with both sides' decisions at the fork forced to the branch's.
+
+    A branch that rewrites a scripted point's history also makes the point
+    unscripted and drops the dated events that carried what really happened.
+    """
     us, china = point.branches[branch]
     raw = copy.deepcopy(scenario.raw)
     node = raw["negotiation"]["decision_points"][point.name]
     why = f"what-if: branch {branch}, forked at {point.name}"
     node["force_us"] = {"value": us, "source": why}
     node["force_china"] = {"value": china, "source": why}
+    if point.rewrites_history(branch):
+        node["scripted"] = False
+        for kind, event in point.carried_by:
+            del raw[kind]["timeline"][event]
     raw["name"] = f"{scenario.name}@{point.name}:{branch}"
     try:
         spec = Scenario.model_validate(raw)
@@ -181,6 +227,9 @@ def run_forked(
     for i, branch in enumerate(names):
         twin = model if i == len(names) - 1 else model.fork()  # the last branch continues the original
         twin.negotiation.force(point.name, *point.branches[branch])
+        if point.rewrites_history(branch):
+            twin.negotiation.force(point.name, scripted=False)
+            twin.suppressed |= set(point.carried_by)
         twin.run()
         flat = draw_flat(branch_specs[branch], Streams(master_seed, rep))  # the forced scenario's draws
         results[branch] = ReplicationResult(rep, flat, twin.outcomes(), twin.series())
@@ -421,19 +470,23 @@ def _numbers(values: np.ndarray) -> np.ndarray:
 def weighted_quantiles(x: np.ndarray, w: np.ndarray, q: list[float]) -> np.ndarray:
     """Quantiles of the distribution putting weight ``w`` on each value of ``x`` (NaNs dropped).
 
-    The inverse of the weighted empirical distribution function: the smallest x
-    whose cumulative weight reaches q. With equal weights this is the ordinary
-    lower empirical quantile.
+    Linear interpolation between sorted values, each placed at the middle of its
+    weight: (S_i - w_i/2 - w_1/2) / (S_n - w_1/2 - w_n/2), S_i being the cumulative
+    weight. With equal weights these are numpy's default quantiles, the ones every
+    other table of tradesim shows, so a branch given all the weight is shown
+    exactly as in its own column.
     """
     keep = ~np.isnan(x) & (w > 0)
     x, w = x[keep], w[keep]
     if not x.size:
         return np.full(len(q), math.nan)
     order = np.argsort(x, kind="stable")
-    x, cum = x[order], np.cumsum(w[order])
-    cum /= cum[-1]
-    idx = np.searchsorted(cum, np.asarray(q) - 1e-12, side="left")
-    return x[np.minimum(idx, x.size - 1)]
+    x, w = x[order], w[order]
+    if x.size == 1:
+        return np.full(len(q), x[0])
+    cum = np.cumsum(w)
+    position = (cum - w / 2 - w[0] / 2) / (cum[-1] - w[0] / 2 - w[-1] / 2)
+    return np.interp(np.asarray(q, dtype=float), position, x)
 
 
 def reweight(branches: Branches, weights: dict[str, float] | None = None) -> list[MixtureRow]:

@@ -102,6 +102,9 @@ class Replication:
             self.court_u = float(streams.generator("tariffs.court").random())
         self._pause_day: int | None = None
         self._paused: Event | None = None
+        #: dated events that will not fire: (timeline, event name); a fork may drop the events
+        #: that carried a scripted decision point's history (see sim.branches)
+        self.suppressed: set[tuple[str, str]] = set()
         self._start_processes(0)
 
     # --- the SimPy processes ---------------------------------------------------------------
@@ -116,12 +119,12 @@ class Replication:
         """
         params = self.params
         if self.us_side:
-            self.env.process(self._timeline(params.tariffs.timeline, self.tariffs.apply, today))
+            self.env.process(self._timeline("tariffs", params.tariffs.timeline, self.tariffs.apply, today))
             self.env.process(self._negotiation())
             if params.tariffs.get("court_ruling"):
                 self.env.process(self._court_ruling(params.tariffs.court_ruling, today))
         self.env.process(self._days(today))
-        self.env.process(self._timeline(params.licensing.timeline, self._licensing_event, today))
+        self.env.process(self._timeline("licensing", params.licensing.timeline, self._licensing_event, today))
 
     def _days(self, first: int) -> Iterator[Event]:
         s = self.state
@@ -172,21 +175,26 @@ class Replication:
         self.licensing.apply_policy(event, self.env.now)
 
     def _timeline(
-        self, timeline: Mapping[str, ParamTree], apply: Callable[[ParamTree], None], today: int
+        self,
+        kind: str,
+        timeline: Mapping[str, ParamTree],
+        apply: Callable[[ParamTree], None],
+        today: int,
     ) -> Iterator[Event]:
         """Fire dated events in date order (ties by name) at the start of their day, from ``today``."""
         dated = sorted(
             ((self.clock.day(ev.date), name, ev) for name, ev in timeline.items()),
             key=lambda item: (item[0], item[1]),
         )
-        for day, _name, event in dated:
+        for day, name, event in dated:
             if day < today:
                 continue  # fired before a fork: its effect is in the copied state
             if day >= self.clock.n_days:
                 break
             if day > self.env.now:
                 yield self.env.timeout(day - self.env.now)
-            apply(event)
+            if (kind, name) not in self.suppressed:
+                apply(event)
 
     def run(self) -> None:
         """Simulate the rest of the horizon."""

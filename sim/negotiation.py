@@ -186,7 +186,9 @@ class Negotiation:
         waiting = ", ".join(p.name for p in self.pending) or "none"
         raise KeyError(f"decision point {name!r} is not pending (pending: {waiting})")
 
-    def force(self, name: str, us: str | None = None, china: str | None = None) -> None:
+    def force(
+        self, name: str, us: str | None = None, china: str | None = None, scripted: bool | None = None
+    ) -> None:
         """Fix one or both sides' decision at a pending point (a forked branch, a game move).
 
         The point still takes its two uniform draws when it fires, so every
@@ -197,6 +199,8 @@ class Negotiation:
             point["force_us"] = us
         if china is not None:
             point["force_china"] = china
+        if scripted is not None:
+            point["scripted"] = scripted
         self.pending_point(name).point = point
 
     def decision_probabilities(self, name: str) -> tuple[dict[str, float], dict[str, float]]:
