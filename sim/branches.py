@@ -108,7 +108,8 @@ def fork_point(spec: Scenario, at: str) -> ForkPoint:
     history, carried = None, ()
     if found.scripted:
         history, carried = _history(spec, found, at)
-    return ForkPoint(at, found.kind, found.label or at.replace("_", " "), dict(branches), history, carried)
+    label = found.label or f"{at.replace('_', ' ').capitalize()} {found.kind}"  # "London talks"
+    return ForkPoint(at, found.kind, label, dict(branches), history, carried)
 
 
 def _history(spec: Scenario, point, name: str) -> tuple[tuple[str, str], tuple[tuple[str, str], ...]]:

@@ -596,7 +596,7 @@ def branch_fans(branches, path: Path, series: tuple[str, ...] | None = None) -> 
         fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), frameon=False)
         n = branches.reps.size
         fig.suptitle(
-            f"One history, forked at the {point['label'].lower()}: branches split on {fork}\n"
+            f"One history, forked at {point['label']}: branches split on {fork}\n"
             f"scenario: {branches.manifest['base_scenario']}, {n} replications, "
             "each continued once per branch; median and middle 50%"
         )
