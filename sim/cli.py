@@ -64,6 +64,14 @@ SeriesOption = Annotated[
 ]
 
 
+#: Options shared by the commands that run many replications.
+WorkersOption = Annotated[
+    int | None, typer.Option("--workers", "-w", min=1, help="Local processes. Default: all cores.")
+]
+ForceOption = Annotated[bool, typer.Option(help="Write into an existing, non-empty folder.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+
+
 def _load(ref: str):
     """A scenario by name or path, or exit 2 with its problems."""
     try:
@@ -170,7 +178,7 @@ def run(
     ] = None,
     force: Annotated[bool, typer.Option(help="Write into an existing, non-empty results folder.")] = False,
     plots: Annotated[bool, typer.Option(help="Draw the default plots after the run.")] = True,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: QuietOption = False,
     dask: DaskOption = None,
     series: SeriesOption = "auto",
     resume: Annotated[
@@ -347,9 +355,7 @@ def calibrate(
     ] = None,
     reps: Annotated[int, typer.Option("--reps", "-n", min=2, help="Replications per scenario.")] = 100,
     seed: Annotated[int, typer.Option(min=0, help="Master seed (fixed, so CI runs are stable).")] = 1,
-    workers: Annotated[
-        int | None, typer.Option("--workers", "-w", min=1, help="Local processes. Default: all cores.")
-    ] = None,
+    workers: WorkersOption = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", "-o", help="Keep the results folders here (default: discarded).")
     ] = None,
@@ -446,16 +452,14 @@ def compare_command(
     seed: Annotated[
         int | None, typer.Option(min=0, help="Master seed, shared by every scenario. Default: a fresh one.")
     ] = None,
-    workers: Annotated[
-        int | None, typer.Option("--workers", "-w", min=1, help="Local processes. Default: all cores.")
-    ] = None,
+    workers: WorkersOption = None,
     out_dir: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Comparison folder. Default: results/compare-TIMESTAMP."),
     ] = None,
-    force: Annotated[bool, typer.Option(help="Write into an existing, non-empty folder.")] = False,
+    force: ForceOption = False,
     plots: Annotated[bool, typer.Option(help="Draw the comparison plots.")] = True,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: QuietOption = False,
     dask: DaskOption = None,
     series: SeriesOption = "auto",
 ) -> None:
@@ -816,9 +820,7 @@ def sensitivity(
         ),
     ] = 10,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the design and of the model's streams.")] = 1,
-    workers: Annotated[
-        int | None, typer.Option("--workers", "-w", min=1, help="Local processes. Default: all cores.")
-    ] = None,
+    workers: WorkersOption = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", "-o", help="Folder for the table and chart. Default: results/.")
     ] = None,
@@ -950,9 +952,7 @@ def sweep(
         int | None, typer.Option(min=2, help="A Latin hypercube of this many points instead of a full grid.")
     ] = None,
     seed: Annotated[int, typer.Option(min=0, help="Master seed (and the hypercube's seed).")] = 1,
-    workers: Annotated[
-        int | None, typer.Option("--workers", "-w", min=1, help="Local processes. Default: all cores.")
-    ] = None,
+    workers: WorkersOption = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", "-o", help="Sweep folder. Default: results/sweep-TIMESTAMP.")
     ] = None,
@@ -960,7 +960,7 @@ def sweep(
         list[str] | None,
         typer.Option("--outcome", help="Outcomes to plot (repeat). Default: GDP loss by year-end."),
     ] = None,
-    force: Annotated[bool, typer.Option(help="Write into an existing, non-empty folder.")] = False,
+    force: ForceOption = False,
     dask: DaskOption = None,
     resume: Annotated[
         Path | None,
@@ -1180,16 +1180,14 @@ def branches(
     outcomes: Annotated[
         list[str] | None, typer.Option("--outcome", help="Outcome to show (repeatable). Default: a key few.")
     ] = None,
-    workers: Annotated[
-        int | None, typer.Option("--workers", "-w", min=1, help="Local processes. Default: all cores.")
-    ] = None,
+    workers: WorkersOption = None,
     out_dir: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Branches folder. Default: results/SCENARIO-branches-TIMESTAMP."),
     ] = None,
-    force: Annotated[bool, typer.Option(help="Write into an existing, non-empty folder.")] = False,
+    force: ForceOption = False,
     plots: Annotated[bool, typer.Option(help="Draw the forked fan chart.")] = True,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: QuietOption = False,
     dask: DaskOption = None,
 ) -> None:
     """Fork every replication at a decision point and continue it once per branch.
@@ -1301,15 +1299,13 @@ def variance(
     seed: Annotated[
         int | None, typer.Option(min=0, help="Master seed. Same seed, same split. Default: a fresh one.")
     ] = None,
-    workers: Annotated[
-        int | None, typer.Option("--workers", "-w", min=1, help="Local processes. Default: all cores.")
-    ] = None,
+    workers: WorkersOption = None,
     out_dir: Annotated[
         Path | None, typer.Option("--out", "-o", help="Folder. Default: results/SCENARIO-variance-TIMESTAMP.")
     ] = None,
-    force: Annotated[bool, typer.Option(help="Write into an existing, non-empty folder.")] = False,
+    force: ForceOption = False,
     plots: Annotated[bool, typer.Option(help="Draw one strip chart per outcome.")] = True,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    quiet: QuietOption = False,
     dask: DaskOption = None,
 ) -> None:
     """Split an outcome's spread into uncertain parameters (ignorance) and chance (luck).
@@ -1667,9 +1663,7 @@ def forecast_score(
     seed: Annotated[
         int | None, typer.Option(min=0, help="Without a results folder: master seed. Default: a fresh one.")
     ] = None,
-    workers: Annotated[
-        int | None, typer.Option("--workers", "-w", min=1, help="Local processes. Default: all cores.")
-    ] = None,
+    workers: WorkersOption = None,
     out_dir: Annotated[
         Path | None,
         typer.Option(
@@ -1905,7 +1899,7 @@ def play_command(
             "--out", "-o", help="Folder for the game file and chart. Default: results/game-TIMESTAMP."
         ),
     ] = None,
-    force: Annotated[bool, typer.Option(help="Write into an existing, non-empty folder.")] = False,
+    force: ForceOption = False,
 ) -> None:
     """Play the negotiation as a turn-based game: the US team against the China team.
 
@@ -2103,8 +2097,8 @@ def tournament(
         Path | None,
         typer.Option("--out", "-o", help="Tournament folder. Default: results/tournament-TIMESTAMP."),
     ] = None,
-    force: Annotated[bool, typer.Option(help="Write into an existing, non-empty folder.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    force: ForceOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Play every US strategy against every China strategy and rank them (an Axelrod-style tournament).
 
