@@ -30,16 +30,16 @@ import csv
 import math
 import os
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from sim.clock import Clock
-from sim.compare import compare, write_combined_tables
+from sim.compare import compare, outcome_numbers, write_combined_tables
 from sim.domain import DECISIONS
-from sim.experiment import _chunks, default_workers, executor, key_dates
+from sim.experiment import _chunks, default_workers, executor, key_dates, run_chunks
 from sim.loader import LoadedScenario, ScenarioError
 from sim.model import Replication, ReplicationResult
 from sim.negotiation import deadline_outcome
@@ -272,27 +272,29 @@ class _BranchWriter:
             manifest = base_manifest(loaded, seed, reps, workers, key_dates(loaded))
             manifest["branch"] = {"name": branch, "fork_point": point.name, "base_scenario": scenario.name}
             self.writers[branch] = ResultsWriter(folder / branch, clock, manifest)
-        self._weights_tmp = folder / f"{WEIGHTS_FILE}.part"
-        self._weights = self._weights_tmp.open("w", newline="")
-        self._csv = csv.writer(self._weights)
-        self._csv.writerow(["rep", "fork_date", *point.branches])
+        self.branches = list(point.branches)
+        self._rows: dict[int, list] = {}  # rep -> its probability row (scalars only)
         self.clock = clock
         self.completed: list[int] = []
 
     def write(self, forked: list[ForkedReplication]) -> None:
+        """A finished chunk, in any order: each branch's writer puts its rows in replication order."""
         for branch, writer in self.writers.items():  # one chunk per branch: one series file each
             writer.write([f.results[branch] for f in forked])
         for f in forked:
             date = self.clock.date(f.fork_day).isoformat()
-            self._csv.writerow([f.rep, date, *(repr(f.probability[b]) for b in self.writers)])
+            self._rows[f.rep] = [f.rep, date, *(repr(f.probability[b]) for b in self.branches)]
             self.completed.append(f.rep)
-        self._weights.flush()
 
     def close(self, complete: bool) -> None:
         for writer in self.writers.values():
             writer.close(complete)
-        self._weights.close()
-        os.replace(self._weights_tmp, self.folder / WEIGHTS_FILE)
+        tmp = self.folder / f"{WEIGHTS_FILE}.part"
+        with tmp.open("w", newline="") as fh:
+            out = csv.writer(fh)
+            out.writerow(["rep", "fork_date", *self.branches])
+            out.writerows(self._rows[rep] for rep in sorted(self._rows))
+        os.replace(tmp, self.folder / WEIGHTS_FILE)
 
 
 def run_branches(
@@ -328,10 +330,10 @@ def run_branches(
                 if progress:
                     progress(1)
         else:
-            with executor(workers, dask) as pool:
-                _run_parallel(
-                    scenario.spec, branch_specs, point, master_seed, reps, workers, writer, progress, pool
-                )
+            task = partial(run_forked_chunk, scenario.spec, branch_specs, point, master_seed)
+            chunks = _chunks(list(range(reps)), workers)
+            with executor(workers, dask) as pool:  # Dask keeps results on its workers: no cap needed
+                run_chunks(pool, task, chunks, writer.write, progress, len(chunks) if dask else 2 * workers)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -353,34 +355,6 @@ def run_branches(
         }
         write_json_atomic(out / "manifest.json", manifest)
     return BranchReport(out, list(point.branches), len(writer.completed), reps, master_seed, interrupted)
-
-
-def _run_parallel(spec, branch_specs, point, master_seed, reps, workers, writer, progress, pool) -> None:
-    """Chunks of replications on an executor, written in replication order as they finish."""
-    chunks = _chunks(list(range(reps)), workers)
-    done: dict[int, list[ForkedReplication]] = {}
-    next_to_write = 0
-    pending: dict[Future, int] = {
-        pool.submit(run_forked_chunk, spec, branch_specs, point, master_seed, chunk): i
-        for i, chunk in enumerate(chunks)
-    }
-    try:
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                index = pending.pop(future)
-                done[index] = future.result()
-                if progress:
-                    progress(len(chunks[index]))
-            while next_to_write in done:
-                writer.write(done.pop(next_to_write))
-                next_to_write += 1
-    except KeyboardInterrupt:
-        for index in sorted(done):
-            writer.write(done[index])
-        for future in pending:
-            future.cancel()
-        raise
 
 
 # --- reading branches back ---------------------------------------------------------------------
@@ -460,14 +434,6 @@ class MixtureRow:
     high: float  # 95%
 
 
-def _numbers(values: np.ndarray) -> np.ndarray:
-    if values.dtype.kind == "M":
-        days = values.astype("datetime64[D]").astype("int64").astype(float)
-        days[np.isnat(values)] = math.nan
-        return days
-    return values.astype(float)
-
-
 def weighted_quantiles(x: np.ndarray, w: np.ndarray, q: list[float]) -> np.ndarray:
     """Quantiles of the distribution putting weight ``w`` on each value of ``x`` (NaNs dropped).
 
@@ -511,7 +477,7 @@ def reweight(branches: Branches, weights: dict[str, float] | None = None) -> lis
         for b in names:
             r = branches.results[b]
             by_rep = dict(
-                zip(r.outcomes["rep"].astype(int).tolist(), _numbers(r.outcomes[outcome]), strict=True)
+                zip(r.outcomes["rep"].astype(int).tolist(), outcome_numbers(r.outcomes[outcome]), strict=True)
             )
             xs.append(np.array([by_rep.get(int(rep), math.nan) for rep in branches.reps]))
             ws.append(np.full(n, weights[b]) if weights is not None else branches.probability[b])

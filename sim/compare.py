@@ -47,7 +47,7 @@ class ComparisonRow:
     diff_high: float
 
 
-def _numbers(values: np.ndarray, kind: str) -> np.ndarray:
+def outcome_numbers(values: np.ndarray) -> np.ndarray:
     """Outcome values as floats: dates become day numbers, missing values NaN."""
     if values.dtype.kind == "M":
         days = values.astype("datetime64[D]").astype("int64").astype(float)
@@ -80,10 +80,10 @@ def compare(results: dict[str, Results]) -> list[ComparisonRow]:
             continue
         measure = OUTCOMES.get(outcome)
         kind = measure.kind if measure else "count"
-        ref = _numbers(reference.outcomes[outcome], kind)
+        ref = outcome_numbers(reference.outcomes[outcome])
         for name in names:
             r = results[name]
-            x = _numbers(r.outcomes[outcome], kind)
+            x = outcome_numbers(r.outcomes[outcome])
             reps = r.outcomes["rep"].astype(int)
             common, i_ref, i_x = np.intersect1d(ref_reps, reps, return_indices=True)
             paired = x[i_x] - ref[i_ref]

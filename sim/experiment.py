@@ -22,7 +22,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -217,12 +219,27 @@ def _run_parallel(
     pool: Executor,
     in_flight: int = 4,
 ) -> None:
-    """Run chunks on an executor; write each as it finishes (rows are put in order by the writer).
+    """Run chunks of replications on an executor; the writer puts their rows in order."""
+    task = partial(run_chunk, spec, master_seed, keep_series=keep_series)
+    run_chunks(pool, task, chunks, writer.write_chunk, progress, in_flight)
 
-    At most ``in_flight`` chunks are submitted and not yet written: a finished
-    chunk waits in this process until it is written, so if the workers ever
-    outpaced the writing, finished chunks could pile up here. Keeping a few
-    more than there are workers keeps every worker busy and bounds that.
+
+def run_chunks(
+    pool: Executor,
+    task: Callable[[list[int]], Any],
+    chunks: list[list[int]],
+    write: Callable[[Any], None],
+    progress: ProgressCallback | None = None,
+    in_flight: int = 4,
+) -> None:
+    """Run ``task(chunk)`` for every chunk on an executor and ``write`` each result as it finishes.
+
+    Results come in any order: ``write`` must put them in place. At most
+    ``in_flight`` chunks are submitted and not yet written: a finished chunk
+    waits in this process until it is written, so if the workers ever outpaced
+    the writing, finished chunks could pile up here. Keeping a few more than
+    there are workers keeps every worker busy and bounds that. Ctrl-C keeps the
+    chunks already running (the pool waits for them anyway) and cancels the rest.
     """
     queue = iter(chunks)
     pending: dict[Future, list[int]] = {}
@@ -230,7 +247,7 @@ def _run_parallel(
     def submit_next() -> None:
         chunk = next(queue, None)
         if chunk is not None:
-            pending[pool.submit(run_chunk, spec, master_seed, chunk, keep_series)] = chunk
+            pending[pool.submit(task, chunk)] = chunk
 
     for _ in range(in_flight):
         submit_next()
@@ -239,17 +256,16 @@ def _run_parallel(
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 chunk = pending.pop(future)
-                writer.write_chunk(future.result())
+                write(future.result())
                 if progress:
                     progress(len(chunk))
                 submit_next()
     except KeyboardInterrupt:
-        # Chunks already running cannot be cancelled and the pool waits for them on the way
-        # out anyway: keep their replications too (a second Ctrl-C gives up on them).
+        # a second Ctrl-C gives up on the running chunks
         running = [future for future in pending if not future.cancel()]
         for future in running:
             with suppress(CancelledError):  # Dask may cancel a running task after all
-                writer.write_chunk(future.result())
+                write(future.result())
         raise
 
 

@@ -109,7 +109,7 @@ class _ManualPool:
     def __init__(self):
         self.futures = {}
 
-    def submit(self, fn, spec, seed, reps, keep_series):
+    def submit(self, fn, reps):
         future = Future()
         future.set_running_or_notify_cancel()  # running: it cannot be cancelled any more
         if reps[0] == 2:
@@ -141,7 +141,7 @@ def test_no_more_chunks_are_out_than_the_window_so_finished_ones_cannot_pile_up(
     written, out_at_submit = [], []
 
     class InstantPool:  # workers infinitely faster than the writing
-        def submit(self, fn, spec, seed, reps, keep_series):
+        def submit(self, fn, reps):
             out_at_submit.append(len(out_at_submit) + 1 - len(written))
             future = Future()
             future.set_result(_chunk(reps))
