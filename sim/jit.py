@@ -1,0 +1,55 @@
+"""Compiled inner loops: one place that says how the model's kernels are compiled.
+
+A replication advances day by day, and each day does a little work on each of
+tens of thousands of licence files, a few hundred plants and a few hundred
+shipping lots. Written as numpy calls that is hundreds of calls on small
+arrays a day, and the fixed cost of each call, not the arithmetic, is what a
+replication costs (see ``benchmarks/bench_model.py``). The kernels that do a
+subsystem's day in one call are compiled with numba instead.
+
+Kernels are compiled without ``fastmath``, so they do the same IEEE arithmetic,
+in the same order, as the Python they replace, and give the same numbers on
+every machine. ``cache=True`` keeps the compiled code on disk (next to the
+module, or in numba's user cache when the package folder is read-only), so only
+the first process on a machine pays the compile time; ``warm_up`` compiles (or
+loads) every kernel, which a parent process calls before starting its workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numba
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Kernels registered with their warm-up call: name -> function that runs each kernel once.
+_WARM_UPS: dict[str, Callable[[], None]] = {}
+
+
+def kernel(func: F) -> F:
+    """Compile ``func`` as a numba kernel: no Python objects, cached on disk, no fast-math."""
+    return numba.njit(cache=True, nogil=True, fastmath=False)(func)  # type: ignore[return-value]
+
+
+def on_warm_up(name: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """Register a function that calls a module's kernels once on tiny inputs (see ``warm_up``)."""
+
+    def register(func: Callable[[], None]) -> Callable[[], None]:
+        _WARM_UPS[name] = func
+        return func
+
+    return register
+
+
+def warm_up() -> None:
+    """Compile, or load from the disk cache, every kernel of the model, in this process.
+
+    A pool's parent calls this before it starts workers, so that forked workers
+    inherit compiled kernels instead of each compiling them again.
+    """
+    import sim.model  # noqa: F401  (imports every subsystem, which registers its kernels)
+
+    for func in _WARM_UPS.values():
+        func()
