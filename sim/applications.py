@@ -42,6 +42,10 @@ class ApplicationTable:
         """The filled part of a column (a view: writes go to the table)."""
         return self._cols[name][: self.size]
 
+    def columns(self, names: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+        """The whole backing arrays of several columns, for compiled code that fills rows in."""
+        return tuple(self._cols[name] for name in names)
+
     def raw(self, name: str) -> np.ndarray:
         """The whole backing array of a column, for fancy-index writes by row number."""
         return self._cols[name]
@@ -50,7 +54,7 @@ class ApplicationTable:
         """Append rows given as equal-length arrays; return their row numbers."""
         n = len(next(iter(columns.values())))
         start = self.size
-        self._reserve(start + n)
+        self.reserve(start + n)
         for name, values in columns.items():
             self._cols[name][start : start + n] = values
         self.size = start + n
@@ -69,7 +73,7 @@ class ApplicationTable:
         end = start + filed.size
         cols = self._cols
         if end > cols["filed"].size:
-            self._reserve(end)
+            self.reserve(end)
         cols["filed"][start:end] = filed
         cols["sector"][start:end] = sector
         cols["destination"][start:end] = destination
@@ -78,7 +82,7 @@ class ApplicationTable:
         self.size = end
         return start
 
-    def _reserve(self, need: int) -> None:
+    def reserve(self, need: int) -> None:
         """Grow every column (at least doubling) to hold ``need`` rows."""
         if need <= len(self._cols["filed"]):
             return

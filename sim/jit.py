@@ -33,6 +33,16 @@ def kernel(func: F) -> F:
     return numba.njit(cache=True, nogil=True, fastmath=False)(func)  # type: ignore[return-value]
 
 
+def inline(func: F) -> F:
+    """Compile ``func`` for calls from kernels only, inlined into each caller.
+
+    Kernels pass a subsystem's arrays around as tuples; a call that is not
+    inlined copies the tuple on every call, which for a per-file helper costs
+    more than the helper's work.
+    """
+    return numba.njit(inline="always", nogil=True, fastmath=False)(func)  # type: ignore[return-value]
+
+
 def on_warm_up(name: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
     """Register a function that calls a module's kernels once on tiny inputs (see ``warm_up``)."""
 

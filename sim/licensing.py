@@ -16,18 +16,23 @@ review time, which the fast track and green channel shorten. Military-use files
 (samarium) are held, refused or reviewed as the policy says; by default held.
 
 Speed: files are rows of :class:`sim.applications.ApplicationTable`, not SimPy
-processes, and the queue itself is :class:`sim.review_queue.ReviewQueue`.
-Filing and deciding are vectorised per day. SimPy drives the day boundaries
-and the dated policy events in between; policy never changes inside a day.
-What does not depend on the queue is drawn ahead in blocks: new filings (counts,
-times, attributes) 64 days at a time, decision uniforms a few thousand at a
-time; booked renewals and re-applications are sorted into days in bulk, just
-before the earliest falls due. Each named stream is still read in one fixed
-order, so a seed gives the same results on any number of workers.
+processes, and the queue itself is :class:`sim.review_queue.ReviewQueue`. One
+compiled call (``_advance``, see ``sim.jit``) files, serves and decides a run
+of days, file by file, with no numpy call per day. SimPy drives the day
+boundaries and the dated policy events in between; policy never changes inside
+a day, and since nothing but policy shapes the review, the review runs ahead to
+the day before the next event that could change it (``advance_day``'s
+``limit``). What does not depend on the queue is drawn up front: the backlog's
+and every new filing's count, time and attributes. Review times and decision
+uniforms are drawn in blocks and used in a fixed order; renewals and
+re-applications are booked onto per-day lists as decisions are issued. Each
+named stream is read in one fixed order, so a seed gives the same results on
+any number of workers, and however the days are grouped into calls.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 
@@ -43,11 +48,13 @@ from sim.applications import (
 )
 from sim.clock import Clock
 from sim.domain import DESTINATIONS, LANE_INDEX, LANES, SECTORS
-from sim.review_queue import ReviewQueue
+from sim.jit import inline, kernel, on_warm_up
+from sim.review_queue import DRAW_POS, WAITING, ReviewQueue, next_start, push
 from sim.sampling import ParamTree
 from sim.streams import Streams
 
 GREEN, US_CIVIL, EU_CIVIL, OTHER_CIVIL, MILITARY = (LANE_INDEX[name] for name in LANES)
+_WARM_UP_START = dt.date(2025, 1, 1)
 _REGIME_FIELDS = (
     "review_capacity_per_day",
     "mean_review_days",
@@ -157,9 +164,7 @@ class LicensingReview:
         self.rng_arrivals = streams.generator("licensing.arrivals")
         self.rng_attributes = streams.generator("licensing.attributes")
         self.rng_decisions = streams.generator("licensing.decisions")
-        self.apps = ApplicationTable()
-        self.queue = ReviewQueue(len(LANES), streams.generator("licensing.review"))
-
+        self.n_days = n = clock.n_days
         self.controls_day = clock.day(params.controls_start)
         self.term_days = float(params.licence_term_days)
         review = params.review
@@ -171,30 +176,47 @@ class LicensingReview:
         self.destination_share = _normalised(params.destination_share, DESTINATIONS)
         self.military_share = np.array([params.military_share[s] for s in SECTORS])
         self.arrivals_per_day = float(params.arrivals_per_day)
-        self.renewal_probability = float(params.renewal_probability)
-        self.reapply_probability = float(params.reapply_probability)
-        self.renewal_delay = self.term_days - float(params.renewal_lead_days)
-        self.reapply_delay = float(params.reapply_delay_days)
-        self._follow_ups = self.renewal_probability > 0 or self.reapply_probability > 0
+        renewal_probability = float(params.renewal_probability)
+        reapply_probability = float(params.reapply_probability)
+        #: term (days), renewal and re-application chances, and their delays after a decision
+        self.follow_up = np.array(
+            [
+                self.term_days,
+                renewal_probability,
+                reapply_probability,
+                self.term_days - float(params.renewal_lead_days),
+                float(params.reapply_delay_days),
+            ]
+        )
         #: uniforms per decision: approval, then (if any) renew-or-reapply
-        self._uniforms = _UniformBlocks(self.rng_decisions, 2 if self._follow_ups else 1)
-        self.n_days = n = clock.n_days
-        self._new = _NewFilings(self.controls_day, n_days=n)
-        #: a whole-day term: a licence approved on day d lapses on day d + term, counted at close
-        self._whole_day_term = self.term_days.is_integer()
+        self._per_decision = 2 if renewal_probability > 0 or reapply_probability > 0 else 1
+        self.uniforms = np.empty(0)
+
+        # What does not depend on the queue is drawn up front: the initial backlog's
+        # attributes, then the count, times and attributes of every new filing.
+        self.backlog_files = self._draw_backlog()
+        self.fresh = self._draw_new_filings()
+        expected = self.backlog_files[0].size + 1.5 * self.fresh[0].size  # renewals and re-applications
+        self.apps = ApplicationTable(int(expected) + 1024)
+        self.queue = ReviewQueue(len(LANES), streams.generator("licensing.review"))
+        #: future filings (renewals, re-applications), booked as decisions are issued
+        self.booked = _Booked(n)
+        #: running counts that the compiled day keeps (slots APPS, BOOKED, UNIFORM_POS, BACKLOG, IN_FORCE)
+        self.counters = np.zeros(5, dtype=np.int64)
+        #: the first day not yet reviewed: the review may run ahead of the rest of the model
+        self.done = 0
+
         size = n + 1  # index n collects whatever falls after the horizon
-        #: future filings (renewals, re-applications) by day: (times, copied rows, kind)
-        self.scheduled: list[list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = [[] for _ in range(n)]
-        #: filings booked but not yet sorted into ``scheduled`` (done in bulk before the earliest is due)
-        self._booked: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self._booked_from = math.inf
         self.filed_per_day = np.zeros((size, len(KINDS)), dtype=np.int64)
         #: decisions by day, outcome (0 rejected, 1 approved), sector and destination
         self.decided_per_day = np.zeros((size, 2, len(SECTORS), len(DESTINATIONS)), dtype=np.int64)
+        #: the same, summed over sector and destination: rejections and approvals by day
+        self.decisions_per_day = np.zeros((size, 2), dtype=np.int64)
         self.expiring_per_day = np.zeros(size, dtype=np.int64)
-        self._filed_today = 0
         self.queued_end_of_day = np.zeros(n, dtype=np.int64)
         self.reviewers_per_day = np.zeros(n, dtype=np.int64)
+        self.backlog_end_of_day = np.zeros(n, dtype=np.int64)
+        self.in_force_end_of_day = np.zeros(n, dtype=np.int64)
         self._regime_changed(0.0)
 
     # Views of ``decided_per_day`` are made on use, never stored: a stored view would
@@ -217,77 +239,119 @@ class LicensingReview:
         self._regime_changed(now)
 
     def _regime_changed(self, now: float) -> None:
+        if self.done > now:
+            raise RuntimeError(
+                f"the review policy changed on day {now:g}, but the review already ran to day {self.done}"
+            )
         r = self.regime
         reviewers = r.review_capacity_per_day * r.mean_review_days * self.state.capacity_multiplier
         self.queue.mean_review_days = r.mean_review_days
         self.queue.set_reviewers(max(0, int(round(reviewers))), now)
-        self.queue.set_tiers(r.tiers(), self.apps.raw("lane"))
+        self.queue.set_tiers(r.tiers())
         self.state.reviewers = self.queue.reviewers
         #: approval probability by lane * len(SECTORS) + sector
         self._p_approve = (r.approval_by_lane_and_sector() * self.state.approval_multiplier).ravel()
         self._min_review = r.min_review_by_lane()
-        self._any_min_review = bool(self._min_review.any())
 
-    # --- one day --------------------------------------------------------------------------
+    # --- days -----------------------------------------------------------------------------
 
-    def advance_day(self, day: int) -> None:
-        """File today's applications, review until midnight, issue today's decisions."""
-        if day >= self.controls_day:
-            self._file_applications(day)
-            rows, starts, finishes = self.queue.serve(float(day), float(day + 1))
-            if rows.size:
-                self._decide(rows, starts, finishes)
-        self._close_day(day)
+    def advance_day(self, day: int, limit: int | None = None) -> None:
+        """Close ``day``: file, review and decide through it, and publish its state.
 
-    def _file_applications(self, day: int) -> None:
-        t0 = float(day)
-        batches: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
-        counts = self.filed_per_day[day]
-        self._filed_today = 0
-        if day == self.controls_day:
-            n = int(round(self.p.initial_backlog))
-            if n:
-                sector, destination, lane = self._new_attributes(self.rng_attributes.random((4, n)))
-                batches.append((np.full(n, t0), sector, destination, lane, np.full(n, KIND_BACKLOG, np.int8)))
-                counts[KIND_BACKLOG] += n
-        new = self._new.day(day, self)
-        if new[0].size:
-            batches.append(new)
-            counts[KIND_NEW] += new[0].size
-        if self._booked_from < t0 + 1.0:
-            self._sort_booked()
-        if self.scheduled[day]:
-            booked = self.scheduled[day]
-            if len(booked) == 1:
-                times, source, kind = booked[0]
-            else:
-                times, source, kind = (np.concatenate([b[i] for b in booked]) for i in range(3))
-            apps = self.apps
-            batches.append(
+        The review depends on nothing but its own policy, so when the model knows
+        that no policy can change before day ``limit + 1`` the review runs through
+        ``limit`` now, in one compiled call, and later days only publish what it
+        found. Results are the same however days are grouped: every random number
+        is used in a fixed order (see ``sim.review_queue``).
+        """
+        if day >= self.done:
+            self._run_through(day if limit is None else max(day, min(limit, self.n_days - 1)))
+        s = self.state
+        s.backlog = int(self.backlog_end_of_day[day])
+        s.licences_in_force = int(self.in_force_end_of_day[day])
+        s.queued = int(self.queued_end_of_day[day])
+        s.approved_today = self.decided_per_day[day, 1]
+
+    def _run_through(self, last: int) -> None:
+        """Review every day from ``done`` through ``last``, making room whenever the compiled day asks."""
+        apps, queue, booked = self.apps, self.queue, self.booked
+        while self.done <= last:
+            self.done = _advance(
+                self.done,
+                last,
+                self.controls_day,
+                queue.arrays(),
+                apps.columns(_APP_COLUMNS),
+                booked.arrays(),
+                self.fresh,
+                self.backlog_files,
+                self.uniforms,
+                self._per_decision,
+                self.counters,
                 (
-                    times,
-                    apps.raw("sector")[source],
-                    apps.raw("destination")[source],
-                    apps.raw("lane")[source],
-                    kind,
-                )
+                    self.filed_per_day,
+                    self.decided_per_day,
+                    self.decisions_per_day,
+                    self.expiring_per_day,
+                    self.queued_end_of_day,
+                    self.reviewers_per_day,
+                    self.backlog_end_of_day,
+                    self.in_force_end_of_day,
+                ),
+                self._min_review,
+                self._p_approve,
+                self.follow_up,
             )
-            counts += np.bincount(kind, minlength=len(KINDS))
-            self.scheduled[day] = []
-        if not batches:
-            return
-        if len(batches) == 1:
-            filed, sector, destination, lane, kind = batches[0]
-        else:
-            filed = np.concatenate([b[0] for b in batches])
-            order = np.argsort(filed, kind="stable")
-            filed = filed[order]
-            sector, destination, lane, kind = (
-                np.concatenate([b[i] for b in batches])[order] for i in range(1, 5)
-            )
-        first = self.apps.append(filed, sector, destination, lane, kind)
-        self._filed_today = filed.size
-        self.queue.enqueue(filed, range(first, first + filed.size), lane)
+            apps.size = int(self.counters[APPS])
+            booked.size = int(self.counters[BOOKED])
+            if self.done <= last:
+                self._make_room(self.done)
+
+    def _make_room(self, day: int) -> None:
+        """Room for everything the days from ``day`` could file, start, decide and book (see ``_advance``).
+
+        Room is made for a few weeks of files at once, so the compiled run seldom stops.
+        """
+        end = min(day + ROOM_DAYS, self.n_days)
+        bounds = self.fresh[4]
+        files = int(bounds[end] - bounds[day]) + int(self.booked.count[day:end].sum())
+        if day <= self.controls_day < end:
+            files += self.backlog_files[0].size
+        could_start = self.queue.waiting + files
+        self.apps.reserve(self.apps.size + files)
+        self.queue.make_room(files)
+        self.booked.reserve(could_start)
+        pos = int(self.counters[UNIFORM_POS])
+        need = self._per_decision * could_start
+        if self.uniforms.size - pos < need:
+            fresh = self.rng_decisions.random(max(UNIFORM_BLOCK, 2 * need))
+            self.uniforms = np.concatenate([self.uniforms[pos:], fresh])
+            self.counters[UNIFORM_POS] = 0
+
+    # --- draws up front --------------------------------------------------------------------
+
+    def _draw_backlog(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sector, destination and lane of the contracts caught by the rule (filed the day it starts)."""
+        n = int(round(self.p.initial_backlog)) if 0 <= self.controls_day < self.n_days else 0
+        return self._new_attributes(self.rng_attributes.random((4, n)))
+
+    def _draw_new_filings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Times and attributes of every new filing (a Poisson stream from the controls on).
+
+        Returns (times, sector, destination, lane, bounds): the files of day ``d`` are
+        ``bounds[d]:bounds[d + 1]``, in order of filing time.
+        """
+        first = max(self.controls_day, 0)
+        days = max(0, self.n_days - first)
+        counts = self.rng_arrivals.poisson(self.arrivals_per_day, days)
+        total = int(counts.sum())
+        times = np.repeat(np.arange(first, first + days, dtype=np.float64), counts)
+        times += self.rng_arrivals.random(total)
+        times.sort()  # in order within each day; the days are already in order
+        sector, destination, lane = self._new_attributes(self.rng_attributes.random((4, total)))
+        bounds = np.zeros(self.n_days + 1, dtype=np.int64)
+        bounds[first + 1 :] = np.cumsum(counts)
+        return times, sector, destination, lane, bounds
 
     def _new_attributes(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sector, destination and lane of new files, from four rows of uniform numbers."""
@@ -302,87 +366,6 @@ class LicensingReview:
         )
         lane = np.where(military, MILITARY, lane).astype(np.int8)
         return sector, destination, lane
-
-    def _decide(self, rows: np.ndarray, starts: np.ndarray, finishes: np.ndarray) -> None:
-        """Issue the decisions of files whose review started today (vectorised)."""
-        apps = self.apps
-        lane = apps.raw("lane")[rows]
-        sector = apps.raw("sector")[rows]
-        destination = apps.raw("destination")[rows]
-        if self._any_min_review:
-            decided = np.maximum(finishes, apps.raw("filed")[rows] + self._min_review[lane])
-        else:
-            decided = finishes
-        u = self._uniforms.take(rows.size)
-        approved = u[0] < self._p_approve[lane * len(SECTORS) + sector]
-
-        apps.raw("started")[rows] = starts
-        apps.raw("finished")[rows] = finishes
-        apps.raw("decided")[rows] = decided
-        apps.raw("approved")[rows] = approved.view(np.int8)
-
-        # one count per decision in decided_per_day[day, approved, sector, destination]
-        n = self.n_days
-        day = decided.astype(np.int64)
-        np.minimum(day, n, out=day)  # day n: after the horizon
-        key = day * 2 + approved
-        key *= len(SECTORS)
-        key += sector
-        key *= len(DESTINATIONS)
-        key += destination
-        np.add.at(self.decided_per_day.reshape(-1), key, 1)
-        if not self._whole_day_term:  # else counted from the day's approvals in _close_day
-            expires = (decided[approved] + self.term_days).astype(np.int64)
-            np.minimum(expires, n, out=expires)
-            np.add.at(self.expiring_per_day, expires, 1)
-
-        if self._follow_ups:
-            # renew after an approval, re-apply after a refusal: one uniform serves either
-            follow = np.flatnonzero(
-                u[1] < np.where(approved, self.renewal_probability, self.reapply_probability)
-            )
-            if follow.size:
-                renewal = approved[follow]
-                times = decided[follow] + np.where(renewal, self.renewal_delay, self.reapply_delay)
-                kinds = np.where(renewal, KIND_RENEWAL, KIND_REAPPLICATION).astype(np.int8)
-                self._booked.append((times, rows[follow], kinds))
-                self._booked_from = min(self._booked_from, float(times.min()))
-
-    def _sort_booked(self) -> None:
-        """Sort booked future filings into ``scheduled`` by filing day."""
-        booked = self._booked
-        if len(booked) == 1:
-            times, source_rows, kinds = booked[0]
-        else:
-            times, source_rows, kinds = (np.concatenate([b[i] for b in booked]) for i in range(3))
-        self._booked = []
-        self._booked_from = math.inf
-        days = times.astype(np.int64)
-        order = np.argsort(days, kind="stable")
-        days, times, source_rows, kinds = days[order], times[order], source_rows[order], kinds[order]
-        cut = (np.flatnonzero(np.diff(days)) + 1).tolist()
-        first_days = days[[0, *cut]].tolist()
-        bounds = [0, *cut, days.size]
-        for d, lo, hi in zip(first_days, bounds[:-1], bounds[1:], strict=True):
-            if d >= self.n_days:
-                break
-            self.scheduled[d].append((times[lo:hi], source_rows[lo:hi], kinds[lo:hi]))
-
-    def _close_day(self, day: int) -> None:
-        # Every decision dated `day` exists by now: decisions come from reviews started on
-        # or before their date, so today's tallies are final and running totals suffice.
-        s = self.state
-        approved_today = self.approved_per_day[day]
-        n_rejected, n_approved = self.decided_per_day[day].reshape(2, -1).sum(axis=1).tolist()
-        if self._whole_day_term:
-            self.expiring_per_day[min(day + int(self.term_days), self.n_days)] += n_approved
-        s.backlog += self._filed_today - n_rejected - n_approved
-        self._filed_today = 0
-        s.licences_in_force += n_approved - int(self.expiring_per_day[day])
-        s.queued = self.queue.waiting
-        s.approved_today = approved_today
-        self.queued_end_of_day[day] = s.queued
-        self.reviewers_per_day[day] = s.reviewers
 
     # --- results --------------------------------------------------------------------------
 
@@ -442,66 +425,257 @@ class LicensingReview:
         return out
 
 
-class _UniformBlocks:
-    """Uniform numbers for decisions, ``rows`` per decision, drawn a few thousand at a time."""
+#: slots of ``LicensingReview.counters``
+APPS, BOOKED, UNIFORM_POS, BACKLOG, IN_FORCE = range(5)
+#: decision uniforms drawn at a time
+UNIFORM_BLOCK = 8192
+#: days of files that room is made for when the compiled run stops for room
+ROOM_DAYS = 16
+#: the application columns the compiled day reads and writes, in this order
+_APP_COLUMNS = (
+    "filed",
+    "sector",
+    "destination",
+    "lane",
+    "kind",
+    "started",
+    "finished",
+    "decided",
+    "approved",
+)
 
-    def __init__(self, rng: np.random.Generator, rows: int, block: int = 4096):
-        self.rng = rng
-        self.rows = rows
-        self.block = block
-        self._u = np.empty((rows, 0))
-        self._pos = 0
 
-    def take(self, n: int) -> np.ndarray:
-        """The next ``n`` columns (a view); a fresh block when the current one runs short."""
-        pos = self._pos
-        if pos + n > self._u.shape[1]:
-            self._u = self.rng.random((self.rows, max(self.block, n)))
-            pos = 0
-        self._pos = pos + n
-        return self._u[:, pos : pos + n]
+class _Booked:
+    """Renewals and re-applications booked for a later day: one linked list of entries per day.
 
-
-class _NewFilings:
-    """Times and attributes of new filings, drawn in blocks of days and handed out a day at a time.
-
-    Counts and times come from the arrivals stream and attributes from the attributes
-    stream, block after block in day order, so each stream is used the same way on every run.
-    The review is passed in on each call rather than kept: a reference back would make a
-    cycle that holds a finished replication's application table until the cyclic garbage
-    collector runs, so a worker's memory would grow by megabytes a replication meanwhile.
+    The compiled day appends an entry (filing time, the row it copies, its kind)
+    to the list of its filing day in constant time, and walks a day's list when
+    the day comes, so nothing is sorted or regrouped in between.
     """
 
-    BLOCK_DAYS = 64
+    def __init__(self, n_days: int, capacity: int = 4096):
+        self.size = 0
+        self.times = np.empty(capacity)
+        self.source = np.empty(capacity, dtype=np.int64)
+        self.kind = np.empty(capacity, dtype=np.int8)
+        self.next = np.empty(capacity, dtype=np.int64)  # next entry of the same day, -1 at the end
+        self.first = np.full(n_days, -1, dtype=np.int64)  # first entry of each day, -1 if none
+        self.last = np.full(n_days, -1, dtype=np.int64)
+        self.count = np.zeros(n_days, dtype=np.int64)
 
-    def __init__(self, first_day: int, n_days: int):
-        self.n_days = n_days
-        self._first = self._end = first_day
-        self._bounds: list[int] = []
-        self._columns: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    def arrays(self) -> tuple:
+        return self.times, self.source, self.kind, self.next, self.first, self.last, self.count
 
-    def day(
-        self, day: int, review: LicensingReview
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(filing times, sector, destination, lane, kind) of the new files of ``day``."""
-        if day >= self._end:
-            self._draw(day, review)
-        i = day - self._first
-        lo, hi = self._bounds[i], self._bounds[i + 1]
-        times, sector, destination, lane, kind = self._columns
-        return times[lo:hi], sector[lo:hi], destination[lo:hi], lane[lo:hi], kind[lo:hi]
+    def reserve(self, more: int) -> None:
+        """Room for ``more`` entries (at least doubling)."""
+        if self.size + more <= self.times.size:
+            return
+        capacity = max(self.size + more, 2 * self.times.size)
+        for name in ("times", "source", "kind", "next"):
+            old = getattr(self, name)
+            grown = np.empty(capacity, dtype=old.dtype)
+            grown[: self.size] = old[: self.size]
+            setattr(self, name, grown)
 
-    def _draw(self, first: int, r: LicensingReview) -> None:
-        days = max(1, min(self.BLOCK_DAYS, self.n_days - first))
-        counts = r.rng_arrivals.poisson(r.arrivals_per_day, days)
-        total = int(counts.sum())
-        times = np.repeat(np.arange(first, first + days, dtype=np.float64), counts)
-        times += r.rng_arrivals.random(total)
-        times.sort()  # in order within each day; the days are already in order
-        sector, destination, lane = r._new_attributes(r.rng_attributes.random((4, total)))
-        self._columns = (times, sector, destination, lane, np.full(total, KIND_NEW, dtype=np.int8))
-        self._bounds = [0, *np.cumsum(counts).tolist()]
-        self._first, self._end = first, first + days
+
+@inline
+def _files_on(day, controls_day, fresh_bounds, n_backlog, booked_count):  # pragma: no cover - compiled
+    """How many files day ``day`` files: new ones, the initial backlog, and those booked for it."""
+    if day < controls_day:
+        return 0
+    n = fresh_bounds[day + 1] - fresh_bounds[day] + booked_count[day]
+    return n + n_backlog if day == controls_day else n
+
+
+@kernel
+def _advance(
+    first_day,
+    last_day,
+    controls_day,
+    queue,
+    apps,
+    booked,
+    fresh,
+    backlog_files,
+    uniforms,
+    per_decision,
+    counters,
+    tallies,
+    min_review,
+    p_approve,
+    follow_up,
+):  # pragma: no cover - compiled
+    """Review days ``first_day..last_day``; returns the first day not reviewed.
+
+    Each day: file (the initial backlog at the opening of the controls day, then
+    new and booked files merged by filing time, new first on a tie), serve the
+    queue until midnight, decide every file a reviewer takes up, close the day.
+    Stops early, before a day, when the arrays might not hold what that day could
+    add; the caller makes room and calls again.
+    """
+    (
+        filed_of,
+        sector_of,
+        destination_of,
+        lane_of,
+        _kind_of,
+        started_of,
+        finished_of,
+        decided_of,
+        approved_of,
+    ) = apps
+    booked_times, booked_source, booked_kind, booked_next, day_first, _day_last, day_count = booked
+    fresh_times, fresh_sector, fresh_destination, fresh_lane, fresh_bounds = fresh
+    backlog_sector, backlog_destination, backlog_lane = backlog_files
+    (
+        filed_per_day,
+        decided_per_day,
+        decisions_per_day,
+        expiring_per_day,
+        queued_end,
+        reviewers_end,
+        backlog_end,
+        in_force_end,
+    ) = tallies
+    heap, _, lane_filed, _, _, tail, draws, _, queue_counters = queue
+    term_days, renewal_probability, reapply_probability, renewal_delay, reapply_delay = follow_up
+    whole_day_term = term_days == math.floor(term_days)
+    last_slot = decided_per_day.shape[0] - 1  # decisions and expiries after the horizon
+    n_sectors = decided_per_day.shape[2]
+    horizon = day_first.size
+    for day in range(first_day, last_day + 1):
+        filed_today = 0
+        if day >= controls_day:
+            files = _files_on(day, controls_day, fresh_bounds, backlog_sector.size, day_count)
+            could_start = queue_counters[WAITING] + files
+            if (
+                counters[APPS] + files > filed_of.size
+                or tail.max() + files > lane_filed.shape[1]
+                or draws.size - queue_counters[DRAW_POS] < could_start
+                or uniforms.size - counters[UNIFORM_POS] < per_decision * could_start
+                or counters[BOOKED] + could_start > booked_times.size
+            ):
+                return day
+            row = counters[APPS]
+            # --- file
+            if day == controls_day:
+                for i in range(backlog_sector.size):
+                    _file_one(apps, row, float(day), backlog_sector[i], backlog_destination[i],
+                              backlog_lane[i], KIND_BACKLOG, filed_per_day[day], queue)  # fmt: skip
+                    row += 1
+            entries = _sorted_entries(day_first[day], day_count[day], booked_times, booked_next)
+            a, b = fresh_bounds[day], 0
+            a_end, b_end = fresh_bounds[day + 1], entries.size
+            while a < a_end or b < b_end:
+                if b == b_end or (a < a_end and fresh_times[a] <= booked_times[entries[b]]):
+                    _file_one(apps, row, fresh_times[a], fresh_sector[a], fresh_destination[a],
+                              fresh_lane[a], KIND_NEW, filed_per_day[day], queue)  # fmt: skip
+                    a += 1
+                else:
+                    e = entries[b]
+                    source = booked_source[e]
+                    _file_one(apps, row, booked_times[e], sector_of[source], destination_of[source],
+                              lane_of[source], booked_kind[e], filed_per_day[day], queue)  # fmt: skip
+                    b += 1
+                row += 1
+            filed_today = row - counters[APPS]
+            counters[APPS] = row
+            # --- serve until midnight and decide each file taken up
+            while True:
+                r, start, finish = next_start(queue, float(day), float(day + 1))
+                if r < 0:
+                    break
+                lane = lane_of[r]
+                sector = sector_of[r]
+                decided = max(finish, filed_of[r] + min_review[lane])
+                u = counters[UNIFORM_POS]
+                counters[UNIFORM_POS] = u + per_decision
+                approved = 1 if uniforms[u] < p_approve[lane * n_sectors + sector] else 0
+                started_of[r] = start
+                finished_of[r] = finish
+                decided_of[r] = decided
+                approved_of[r] = approved
+                on = min(int(decided), last_slot)
+                decided_per_day[on, approved, sector, destination_of[r]] += 1
+                decisions_per_day[on, approved] += 1
+                if approved and not whole_day_term:  # else counted from the day's approvals below
+                    expiring_per_day[min(int(decided + term_days), last_slot)] += 1
+                if per_decision == 2:
+                    # renew after an approval, re-apply after a refusal: one uniform serves either
+                    if approved:
+                        follows, delay, kind = (
+                            uniforms[u + 1] < renewal_probability,
+                            renewal_delay,
+                            KIND_RENEWAL,
+                        )
+                    else:
+                        follows, delay, kind = (
+                            uniforms[u + 1] < reapply_probability,
+                            reapply_delay,
+                            KIND_REAPPLICATION,
+                        )
+                    t = decided + delay
+                    if follows and int(t) < horizon:  # filed after the horizon: not simulated
+                        _book(booked, counters, t, r, kind)
+        # --- close the day: every decision dated today exists by now (decisions come from
+        # reviews started on or before their date), so today's tallies are final
+        n_rejected, n_approved = decisions_per_day[day, 0], decisions_per_day[day, 1]
+        if whole_day_term:
+            expiring_per_day[min(day + int(term_days), last_slot)] += n_approved
+        counters[BACKLOG] += filed_today - n_rejected - n_approved
+        counters[IN_FORCE] += n_approved - expiring_per_day[day]
+        queued_end[day] = queue_counters[WAITING]
+        reviewers_end[day] = heap.size
+        backlog_end[day] = counters[BACKLOG]
+        in_force_end[day] = counters[IN_FORCE]
+    return last_day + 1
+
+
+@inline
+def _file_one(apps, row, filed, sector, destination, lane, kind, counts, queue):  # pragma: no cover
+    """Write one file into row ``row`` and queue it in its lane."""
+    apps[0][row] = filed
+    apps[1][row] = sector
+    apps[2][row] = destination
+    apps[3][row] = lane
+    apps[4][row] = kind
+    counts[kind] += 1
+    push(queue, filed, row, lane)
+
+
+@inline
+def _sorted_entries(first, count, times, next_entry):  # pragma: no cover - compiled
+    """A day's booked entries by filing time, stably (insertion sort: they come nearly in order)."""
+    entries = np.empty(count, dtype=np.int64)
+    e = first
+    for j in range(count):
+        t = times[e]
+        i = j
+        while i > 0 and times[entries[i - 1]] > t:
+            entries[i] = entries[i - 1]
+            i -= 1
+        entries[i] = e
+        e = next_entry[e]
+    return entries
+
+
+@inline
+def _book(booked, counters, t, row, kind):  # pragma: no cover - compiled
+    """Append a future filing to the list of its day, in booking order."""
+    times, source, kinds, next_entry, day_first, day_last, day_count = booked
+    e = counters[BOOKED]
+    counters[BOOKED] = e + 1
+    on = int(t)
+    times[e] = t
+    source[e] = row
+    kinds[e] = kind
+    next_entry[e] = -1
+    if day_last[on] < 0:
+        day_first[on] = e
+    else:
+        next_entry[day_last[on]] = e
+    day_last[on] = e
+    day_count[on] += 1
 
 
 def _pick(u: np.ndarray, shares: np.ndarray) -> np.ndarray:
@@ -515,3 +689,42 @@ def _normalised(weights: ParamTree, names: tuple[str, ...]) -> np.ndarray:
     if w.sum() <= 0:
         raise ValueError(f"weights {dict(weights)} must not all be zero")
     return w / w.sum()
+
+
+@on_warm_up("licensing")
+def _warm_up() -> None:
+    """Compile the day with the argument types a replication passes: run a tiny review."""
+    from sim.streams import Streams
+
+    params = ParamTree(
+        controls_start=_WARM_UP_START,
+        licence_term_days=182,
+        initial_backlog=3,
+        arrivals_per_day=2.0,
+        renewal_probability=0.5,
+        reapply_probability=0.5,
+        renewal_lead_days=30,
+        reapply_delay_days=1,
+        trusted_firm_share=0.5,
+        sector_share={s: 1.0 for s in SECTORS},
+        destination_share={d: 1.0 for d in DESTINATIONS},
+        military_share={s: 0.1 for s in SECTORS},
+        review=ParamTree(
+            review_capacity_per_day=2.0,
+            mean_review_days=1.0,
+            min_review_days=1.0,
+            fast_track=False,
+            fast_track_min_review_days=1.0,
+            fast_track_approval_probability=0.9,
+            green_channel=False,
+            green_channel_min_review_days=1.0,
+            europe_first=False,
+            military_handling="hold",
+            military_approval_probability=0.0,
+            approval_probability={s: 0.5 for s in SECTORS},
+        ),
+    )
+    clock = Clock(_WARM_UP_START, _WARM_UP_START + dt.timedelta(days=5))
+    review = LicensingReview(clock, params, Streams(0, 0), LicensingState())
+    for day in range(clock.n_days):
+        review.advance_day(day)

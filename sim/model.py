@@ -102,6 +102,9 @@ class Replication:
             self.court_u = float(streams.generator("tariffs.court").random())
         self._pause_day: int | None = None
         self._paused: Event | None = None
+        self._licensing_event_days = sorted(
+            self.clock.day(ev.date) for ev in params.licensing.timeline.values()
+        )
         #: dated events that will not fire: (timeline, event name); a fork may drop the events
         #: that carried a scripted decision point's history (see sim.branches)
         self.suppressed: set[tuple[str, str]] = set()
@@ -131,12 +134,32 @@ class Replication:
         for day in range(first, self.clock.n_days):
             yield _Midnight(self.env, 1.0)  # at `day + 1`: close `day`
             s.day = day
-            self.licensing.advance_day(day)
+            self.licensing.advance_day(day, self._review_limit(day))
             if self.us_side:
                 self._us_side_day(day)
             if day + 1 == self._pause_day and self._paused is not None:
                 # ahead of the dated events of `day + 1`, which have normal priority
                 self.env.schedule(self._paused, URGENT, 0)
+
+    def _review_limit(self, day: int) -> int:
+        """The last day the licence review may run through when closing ``day``.
+
+        The review depends on nothing but its policy, which changes only at the
+        start of a day: a dated licensing event, a decision point of the
+        negotiation (which may change capacity, or put chip controls on), or a
+        pause (a game's turn, a fork). Until the first of those the review can run
+        ahead; the review refuses a policy change for a day it has already run.
+        """
+        upcoming = self.clock.n_days
+        for event_day in self._licensing_event_days:
+            if event_day > day:
+                upcoming = event_day
+                break
+        if self.us_side and (point := self.negotiation.next_point()) is not None:
+            upcoming = min(upcoming, point.fire_day)
+        if self._pause_day is not None:
+            upcoming = min(upcoming, self._pause_day)
+        return upcoming - 1
 
     def _us_side_day(self, day: int) -> None:
         """Shipments, plants, tariffs and prices of one day, after licensing has decided."""
@@ -220,6 +243,7 @@ class Replication:
         self._paused._value = None
         self.env.run(until=self._paused)
         self._paused = None
+        self._pause_day = None
 
     def fork(self) -> Replication:
         """An independent copy of this replication at the start of today, to continue separately.

@@ -3,123 +3,85 @@
 This is the queueing engine under :mod:`sim.licensing`, kept apart because it
 is pure queueing (it knows nothing of sectors or approvals) and is what the
 Erlang C validation exercises. ``c`` reviewers each take an exponential time
-per file. Files wait in one first-come-first-served queue per priority tier;
-a reviewer who comes free takes the oldest file of the highest tier that has
-arrived. Files in lanes that no tier serves are held.
+per file. Files wait first come, first served within a priority tier (a group
+of lanes); a reviewer who comes free takes the oldest file of the highest tier
+that has arrived, and if none has, the next file to arrive (ties to the higher
+tier). Files in lanes that no tier serves are held until a policy serves them.
 
-Three ways to serve a day, with the same rules:
+Serving is the exact recursion over the reviewers' free times (the
+Kiefer-Wolfowitz form of the multi-server queue): the reviewer free soonest
+takes the next file, starting when both are ready, and is free again one
+exponential review time later. One step per file, compiled (``sim.jit``): tens
+of nanoseconds a file, where the same recursion in Python costs a microsecond
+and vectorised shortcuts for busy and idle days cost hundreds of microseconds a
+day in numpy calls. Review times come from the queue's own stream, drawn in
+blocks and used one per started file in start order; numpy's generators give
+the same sequence however it is cut into blocks, so a schedule never depends
+on how the horizon is cut into days or into calls.
 
-* the exact recursion over a heap of reviewer free-times (the Kiefer-Wolfowitz
-  form of the multi-server queue), one step per file, under a microsecond each;
-* on idle days (more reviewers free at the start of the day than files to
-  serve before midnight, the usual state once the backlog has cleared) every
-  file starts as soon as the day opens or it is filed, whichever is later:
-  the recursion's schedule, draws included, computed in a few array operations;
-* on saturated days (every reviewer busy all day with files already waiting,
-  the usual state while the backlog is tens of thousands) each reviewer's
-  back-to-back start times are drawn in vector rounds and merged in time order;
-  then, tier by tier, each file takes the earliest open start at or after its
-  filing (a cumulative-maximum recursion, vectorised). If every start finds a
-  file, no reviewer idles and this is the schedule the recursion would make;
-  if one does not, the day falls back to the recursion. The saturated path
-  draws review times per reviewer rather than per file, so the two paths
-  differ in which draw goes to which file, not in law.
+Storage, all numpy arrays so that a replication deep-copies (a fork) and
+pickles: each lane keeps its waiting files (filing time, row number) in filing
+order in one row of two lane-by-slot arrays, between a head and a tail index; a
+tier's oldest file is the oldest of its lanes' heads, so regrouping lanes into
+new tiers (a policy change) moves no file. Reviewer free times are a binary
+min-heap. Reviewers are interchangeable, so results depend on the set of free
+times, never on their order in the array.
 
-Each tier's queue is a pair of Python lists with a head index (serving ``k``
-files moves the index; the served prefix is cut off now and then). Reviewer
-free times are a numpy array between days; only the recursion turns them
-into a heap, for the day it runs. Reviewers are interchangeable, so results
-depend on the set of free times, never on their order in the array.
+The compiled functions take the queue as the tuple ``ReviewQueue.arrays()``,
+so that :mod:`sim.licensing` can serve and decide a day in one compiled call
+(``push`` and ``next_start`` below); ``ReviewQueue.serve`` serves a day on its
+own, for tests and validation.
 """
 
 from __future__ import annotations
 
-import copy
-import heapq
 import math
-from bisect import bisect_left, bisect_right
 
 import numpy as np
 
+from sim.jit import inline, kernel, on_warm_up
 
-class Fifo:
-    """Files waiting in one tier, oldest first: filing times and row numbers.
-
-    Plain lists with a head index, so that serving ``k`` files is one slice and
-    an index move rather than ``k`` pops; the served prefix is cut off now and then.
-    """
-
-    __slots__ = ("filed", "head", "rows")
-
-    def __init__(self) -> None:
-        self.filed: list[float] = []
-        self.rows: list[int] = []
-        self.head = 0
-
-    def __len__(self) -> int:
-        return len(self.filed) - self.head
-
-    def __deepcopy__(self, memo: dict) -> Fifo:
-        """A copy for a forked replication: the lists hold numbers only, so shallow copies suffice."""
-        twin = Fifo()
-        twin.filed, twin.rows, twin.head = self.filed.copy(), self.rows.copy(), self.head
-        memo[id(self)] = twin
-        return twin
-
-    def extend(self, filed: list[float], rows: list[int]) -> None:
-        self.filed.extend(filed)
-        self.rows.extend(rows)
-
-    def pending(self) -> tuple[list[float], list[int]]:
-        """Filing times and rows of the files still waiting."""
-        return self.filed[self.head :], self.rows[self.head :]
-
-    def take(self, k: int) -> list[int]:
-        """Remove the ``k`` oldest files; return their rows."""
-        head = self.head
-        rows = self.rows[head : head + k]
-        self.advance(head + k)
-        return rows
-
-    def advance(self, head: int) -> None:
-        """Mark every file before index ``head`` as served."""
-        self.head = head
-        if head > 4096 and 2 * head > len(self.filed):
-            del self.filed[:head]
-            del self.rows[:head]
-            self.head = 0
+#: review times drawn at a time from the queue's stream
+DRAW_BLOCK = 8192
+#: slots of ``ReviewQueue.counters``
+DRAW_POS, WAITING = 0, 1
 
 
 class ReviewQueue:
     """Reviewers and waiting files of one replication."""
 
-    def __init__(self, n_lanes: int, rng: np.random.Generator):
+    def __init__(self, n_lanes: int, rng: np.random.Generator, capacity: int = 1024):
         self.n_lanes = n_lanes
         self.rng = rng
         self.tiers: list[list[int]] = []
-        self.queues: list[Fifo] = []
-        self.held = Fifo()
-        #: when each reviewer is next free (days), in no particular order
+        #: lanes of each tier, highest priority first, padded with -1
+        self.tier_lanes = np.full((0, n_lanes), -1, dtype=np.int64)
+        #: waiting files by lane: filing times and row numbers, slots head..tail-1 in filing order
+        self.lane_filed = np.empty((n_lanes, capacity))
+        self.lane_rows = np.empty((n_lanes, capacity), dtype=np.int64)
+        self.head = np.zeros(n_lanes, dtype=np.int64)
+        self.tail = np.zeros(n_lanes, dtype=np.int64)
+        #: when each reviewer is next free (days), a binary min-heap
         self.free = np.empty(0)
-        self.mean_review_days = 1.0
-        self._queue_of_lane = np.full(n_lanes, 0, dtype=np.int64)
-        self._draws: list[float] = []
-        self._pos = 0
-        self._waiting = 0  # files in the queues and held
+        #: mean review time (days), in an array so that compiled code reads it with the rest
+        self.mean = np.ones(1)
+        self.draws = np.empty(0)  # standard exponential review times, used from counters[DRAW_POS] on
+        #: the next unused draw, and files waiting (held ones included)
+        self.counters = np.zeros(2, dtype=np.int64)
 
-    def __deepcopy__(self, memo: dict) -> ReviewQueue:
-        """A copy for a forked replication, without visiting every number of the lists one by one."""
-        twin = ReviewQueue.__new__(ReviewQueue)
-        memo[id(self)] = twin
-        for name, value in vars(self).items():
-            if name in ("_heap", "_draws") and value is not None:
-                value = value.copy()  # numbers only
-            elif name == "tiers":
-                value = [tier.copy() for tier in value]
-            else:
-                value = copy.deepcopy(value, memo)
-            setattr(twin, name, value)
-        return twin
+    def arrays(self) -> tuple:
+        """The queue as compiled code takes it (see ``push`` and ``next_start``)."""
+        return (
+            self.free,
+            self.tier_lanes,
+            self.lane_filed,
+            self.lane_rows,
+            self.head,
+            self.tail,
+            self.draws,
+            self.mean,
+            self.counters,
+        )
 
     # --- configuration ---------------------------------------------------------------------
 
@@ -130,265 +92,196 @@ class ReviewQueue:
     @property
     def waiting(self) -> int:
         """Files waiting for a reviewer, held files included."""
-        return self._waiting
+        return int(self.counters[WAITING])
+
+    @property
+    def mean_review_days(self) -> float:
+        return float(self.mean[0])
+
+    @mean_review_days.setter
+    def mean_review_days(self, days: float) -> None:
+        self.mean[0] = days
 
     def set_reviewers(self, n: int, now: float) -> None:
-        """Grow or shrink the team; leaving reviewers finish the file in hand."""
+        """Grow or shrink the team; leaving reviewers finish the file in hand.
+
+        The soonest free leave. A sorted array is a valid heap, so the heap is rebuilt by sorting.
+        """
         current = self.free.size
         if n > current:
-            self.free = np.concatenate([self.free, np.full(n - current, float(now))])
+            self.free = np.sort(np.concatenate([self.free, np.full(n - current, float(now))]))
         elif n < current:
-            self.free = np.sort(self.free)[current - n :]  # the soonest free leave
+            self.free = np.sort(self.free)[current - n :]
 
-    def set_tiers(self, tiers: list[list[int]], lane_of_row: np.ndarray) -> None:
-        """Regroup waiting files under a new priority order (lanes in no tier are held)."""
-        if tiers == self.tiers:
-            return
-        old = [q.pending() for q in (*self.queues, self.held)]
-        filed = np.array([t for q in old for t in q[0]], dtype=np.float64)
-        rows = np.array([r for q in old for r in q[1]], dtype=np.int64)
-        order = np.lexsort((rows, filed))
-        self.tiers = tiers
-        self.queues = [Fifo() for _ in tiers]
-        self.held = Fifo()
-        self._queue_of_lane = np.full(self.n_lanes, len(tiers), dtype=np.int64)
+    def set_tiers(self, tiers: list[list[int]]) -> None:
+        """Serve lanes in this priority order from now on (lanes in no tier are held)."""
+        self.tiers = [list(t) for t in tiers]
+        table = np.full((len(tiers), self.n_lanes), -1, dtype=np.int64)
         for i, tier in enumerate(tiers):
-            self._queue_of_lane[tier] = i
-        self._waiting = 0
-        self.enqueue(filed[order], rows[order], lane_of_row[rows[order]])
+            table[i, : len(tier)] = tier
+        self.tier_lanes = table
 
-    def enqueue(self, filed: np.ndarray, rows: np.ndarray | range, lanes: np.ndarray) -> None:
-        """Add files, sorted by filing time, to the queue of their lane's tier."""
-        n = filed.size
-        if n == 0:
-            return
-        self._waiting += n
-        fifos = [*self.queues, self.held]
-        target = self._queue_of_lane[lanes]
-        counts = np.bincount(target, minlength=len(fifos)).tolist()
-        if n in counts:  # one queue takes them all: no reordering
-            fifos[counts.index(n)].extend(filed.tolist(), rows if isinstance(rows, range) else rows.tolist())
-            return
-        if isinstance(rows, range):
-            rows = np.arange(rows.start, rows.stop)
-        order = np.argsort(target, kind="stable")
-        filed_sorted = filed[order].tolist()
-        rows_sorted = rows[order].tolist()
-        lo = 0
-        for fifo, count in zip(fifos, counts, strict=True):
-            if count:
-                fifo.extend(filed_sorted[lo : lo + count], rows_sorted[lo : lo + count])
-                lo += count
+    # --- room for compiled code ------------------------------------------------------------
 
-    # --- serving ---------------------------------------------------------------------------
+    def has_room(self, files: int) -> bool:
+        """Whether ``files`` more files can be pushed and served without growing anything.
+
+        Every waiting file and every new one might start: each needs a review time.
+        """
+        slots = self.lane_filed.shape[1]
+        waiting, pos = int(self.counters[WAITING]), int(self.counters[DRAW_POS])
+        return int(self.tail.max()) + files <= slots and self.draws.size - pos >= waiting + files
+
+    def make_room(self, files: int) -> None:
+        """Room for ``files`` more files in any lane and review times for all that could start."""
+        head, tail = self.head, self.tail
+        waiting = tail - head
+        slots = self.lane_filed.shape[1]
+        if int(tail.max()) + files > slots:
+            need = int(waiting.max()) + files
+            if 2 * need > slots:  # keep room for as many again, so that this is seldom needed
+                slots = max(2 * need, 2 * slots)
+            filed = np.empty((self.n_lanes, slots))
+            rows = np.empty((self.n_lanes, slots), dtype=np.int64)
+            for lane in range(self.n_lanes):  # drop the served slots at the front
+                k = int(waiting[lane])
+                filed[lane, :k] = self.lane_filed[lane, head[lane] : tail[lane]]
+                rows[lane, :k] = self.lane_rows[lane, head[lane] : tail[lane]]
+            self.lane_filed, self.lane_rows = filed, rows
+            self.head = np.zeros(self.n_lanes, dtype=np.int64)
+            self.tail = waiting.astype(np.int64)
+        pos = int(self.counters[DRAW_POS])
+        need = int(self.counters[WAITING]) + files
+        if self.draws.size - pos < need:
+            fresh = self.rng.standard_exponential(max(DRAW_BLOCK, 2 * need))
+            self.draws = np.concatenate([self.draws[pos:], fresh])
+            self.counters[DRAW_POS] = 0
+
+    # --- serving on its own ----------------------------------------------------------------
+
+    def enqueue(self, filed: np.ndarray, first_row: int, lanes: np.ndarray) -> None:
+        """Add files sorted by filing time, numbered ``first_row`` on, to their lanes' queues.
+
+        Files must come in filing order across calls too (each day's files after the last day's).
+        """
+        if not self.has_room(filed.size):
+            self.make_room(filed.size)
+        _push_all(self.arrays(), filed, first_row, lanes)
 
     def serve(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Start every file a reviewer can take up in [t0, t1): rows, start and finish times."""
-        free = self.free
-        if free.size == 0:
-            return _EMPTY
-        np.maximum(free, t0, out=free)  # reviewers idle since an earlier day are free from t0
-        queues = [q for q in self.queues if len(q.filed) > q.head]
-        if not queues:
-            return _EMPTY
-        done = self._serve_saturated(queues, t1)
-        if done is None:
-            done = self._serve_idle(queues, t0, t1)
-        if done is None:
-            done = self._serve_exact(queues, t1)
-        self._waiting -= done[0].size
-        return done
+        """Start every file a reviewer can take up in [t0, t1): rows, start and finish times.
 
-    def _serve_saturated(self, queues: list[Fifo], t1: float):
-        """Vectorised day when every reviewer stays busy; None when that does not hold."""
-        c = self.reviewers
-        waiting = sum(len(q.filed) - q.head for q in queues)
-        expected = c * (t1 - float(self.free.min())) / self.mean_review_days
-        if waiting < 2 * expected + 16:
-            return None
-        # Reviewers are interchangeable: hand them out in order of free time, so that the day's
-        # schedule depends on when they are free, never on their order in the array.
-        free = np.sort(self.free)
-        # round after round, every reviewer free before midnight starts a file; those free
-        # before midnight are a prefix of the sorted times, and then only the ones just served
-        busy = np.arange(int(free.searchsorted(t1)))
-        start_parts, finish_parts = [], []
-        while busy.size:
-            start = free[busy]
-            finish = start + self.rng.standard_exponential(busy.size) * self.mean_review_days
-            free[busy] = finish
-            start_parts.append(start)
-            finish_parts.append(finish)
-            busy = busy[finish < t1]
-        if not start_parts:  # every reviewer busy past midnight: nobody starts today
-            return _EMPTY
-        if len(start_parts) == 1:
-            starts, finishes = start_parts[0], finish_parts[0]
-        else:
-            starts, finishes = np.concatenate(start_parts), np.concatenate(finish_parts)
-        order = np.argsort(starts, kind="stable")
-        starts, finishes = starts[order], finishes[order]
-        n = starts.size
-        if n > waiting:
-            return None
-        # Tier by tier, file j takes the earliest start still open that is no earlier than
-        # its filing and later than file j-1's: k_j = j + cummax(g - j), g = first start >= filed.
-        rows = np.empty(n, dtype=np.int64)
-        open_slots = np.arange(n)
-        open_starts = starts
-        taken: list[int] = []
-        for i, q in enumerate(queues):
-            m = open_slots.size
-            if m == 0:
-                taken.append(0)
-                continue
-            count = min(m, len(q))
-            filed = np.array(q.filed[q.head : q.head + count], dtype=np.float64)
-            j = np.arange(count)
-            k = j + np.maximum.accumulate(np.searchsorted(open_starts, filed) - j)
-            take = int(np.searchsorted(k, m))
-            rows[open_slots[k[:take]]] = q.rows[q.head : q.head + take]
-            taken.append(take)
-            if i == len(queues) - 1:
-                if take < m:  # a reviewer would have sat idle: not a saturated day
-                    return None
-            elif take:
-                keep = np.ones(m, dtype=bool)
-                keep[k[:take]] = False
-                open_slots = open_slots[keep]
-                open_starts = open_starts[keep]
-        for q, take in zip(queues, taken, strict=True):
-            q.advance(q.head + take)
-        self.free = free
-        return rows, starts, finishes
-
-    def _serve_idle(self, queues: list[Fifo], t0: float, t1: float):
-        """A day with more idle reviewers than files to serve; None when that does not hold.
-
-        While a reviewer is still free at ``t0`` the recursion starts every file at
-        ``max(filed, t0)``: first the files already waiting, tier by tier, then the day's
-        new files in filing order (ties to the higher tier). This is that schedule, with
-        the recursion's draws in the recursion's order.
+        Reviewers idle since an earlier day are free from ``t0``.
         """
-        free = self.free
-        bounds = []  # per tier: head, end of the files filed by t0, end of those filed before t1
-        for q in queues:
-            arrived = bisect_right(q.filed, t0, q.head)
-            bounds.append((q.head, arrived, bisect_left(q.filed, t1, arrived)))
-        k = sum(end - head for head, _, end in bounds)
-        idle = np.flatnonzero(free <= t0)
-        if k > idle.size:
-            return None
-        waiting_rows: list[int] = []
-        new_filed: list[float] = []
-        new_rows: list[int] = []
-        for q, (head, arrived, end) in zip(queues, bounds, strict=True):
-            waiting_rows += q.rows[head:arrived]
-            new_filed += q.filed[arrived:end]
-            new_rows += q.rows[arrived:end]
-        filed = np.array(new_filed, dtype=np.float64)
-        rows = np.array(waiting_rows + new_rows, dtype=np.int64)
-        if sum(end > arrived for _, arrived, end in bounds) > 1:  # new files of several tiers: merge
-            order = np.argsort(filed, kind="stable")
-            filed = filed[order]
-            rows[len(waiting_rows) :] = rows[len(waiting_rows) :][order]
-        starts = np.concatenate([np.full(len(waiting_rows), t0), filed])
-        self._ensure_draws(k)
-        pos = self._pos
-        finishes = starts + np.array(self._draws[pos : pos + k]) * self.mean_review_days
-        self._pos = pos + k
-        free[idle[:k]] = finishes
-        for q, (_, _, end) in zip(queues, bounds, strict=True):
-            q.advance(end)
-        return rows, starts, finishes
+        if not self.has_room(0):
+            self.make_room(0)
+        n = self.waiting
+        rows, starts, finishes = np.empty(n, dtype=np.int64), np.empty(n), np.empty(n)
+        k = _serve_all(self.arrays(), t0, t1, rows, starts, finishes)
+        return rows[:k], starts[:k], finishes[:k]
 
-    def _ensure_draws(self, need: int) -> None:
-        """At least ``need`` unused review-time draws from ``_pos`` on (drawn 8192 at a time)."""
-        pos = self._pos
-        if len(self._draws) - pos < need:
-            fresh = self.rng.standard_exponential(max(8192, need)).tolist()
-            self._draws = self._draws[pos:] + fresh
-            self._pos = 0
 
-    def _serve_exact(self, queues: list[Fifo], t1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The recursion over a heap of free times, built for the day and kept as an array after."""
-        heap = self.free.tolist()
-        heapq.heapify(heap)
-        rows, starts, finishes = self._recursion(queues, heap, t1)
-        self.free = np.array(heap, dtype=np.float64)
-        k = len(rows)
-        return (
-            np.fromiter(rows, np.int64, k),
-            np.fromiter(starts, np.float64, k),
-            np.fromiter(finishes, np.float64, k),
-        )
+# --- compiled ------------------------------------------------------------------------------
 
-    def _recursion(
-        self, queues: list[Fifo], heap: list[float], t1: float
-    ) -> tuple[list[int], list[float], list[float]]:
-        """Each reviewer, as it comes free, takes the best file that has arrived."""
-        self._ensure_draws(sum(len(q.filed) - q.head for q in queues))
-        draws, pos = self._draws, self._pos
-        mean = self.mean_review_days
-        starts: list[float] = []
-        finishes: list[float] = []
-        starts_append, finishes_append = starts.append, finishes.append
-        replace = heapq.heapreplace
-        if len(queues) == 1:  # one tier: plain first come, first served
-            q = queues[0]
-            filed, head = q.filed, q.head
-            off = pos - head
-            for i in range(head, len(filed)):
-                a = filed[i]
-                s = heap[0]
-                start = a if a > s else s
-                if start >= t1:
-                    break
-                finish = start + draws[off + i] * mean
-                replace(heap, finish)
-                starts_append(start)
-                finishes_append(finish)
-            k = len(starts)
-            self._pos = pos + k
-            return q.take(k), starts, finishes
-        inf = math.inf
-        rows: list[int] = []
-        filed_of = [q.filed for q in queues]
-        rows_of = [q.rows for q in queues]
-        heads = [q.head for q in queues]
-        ends = [len(f) for f in filed_of]
-        tiers = range(len(queues))
-        while True:
-            s = heap[0]
-            chosen = -1
-            first_a, first_q = inf, -1
-            for t in tiers:
-                h = heads[t]
-                if h < ends[t]:
-                    a = filed_of[t][h]
-                    if a <= s:
-                        chosen, start = t, s
-                        break
-                    if a < first_a:
-                        first_a, first_q = a, t
-            if chosen < 0:
-                if first_q < 0:
-                    break
-                chosen, start = first_q, first_a  # nobody waiting: the next file to arrive
-            if start >= t1:
+
+@inline
+def push(queue, filed, row, lane):  # pragma: no cover - compiled
+    """Append one file to its lane's queue (the caller has made room)."""
+    _, _, lane_filed, lane_rows, _, tail, _, _, counters = queue
+    slot = tail[lane]
+    lane_filed[lane, slot] = filed
+    lane_rows[lane, slot] = row
+    tail[lane] = slot + 1
+    counters[WAITING] += 1
+
+
+@inline
+def next_start(queue, t0, t1):  # pragma: no cover - compiled
+    """One step of the recursion: the next file a reviewer takes up in [t0, t1).
+
+    Returns (row, start, finish), or row -1 when no file starts before ``t1``.
+    """
+    heap, tier_lanes, lane_filed, lane_rows, head, tail, draws, mean, counters = queue
+    c = heap.size
+    if c == 0:
+        return -1, 0.0, 0.0
+    s = max(heap[0], t0)
+    n_tiers, width = tier_lanes.shape
+    chosen = -1
+    start = 0.0
+    first_a = math.inf
+    first_lane = -1
+    for t in range(n_tiers):
+        # the tier's oldest file: the oldest of its lanes' heads (ties by row: filing order)
+        best = -1
+        best_a = math.inf
+        best_row = 0
+        for j in range(width):
+            lane = tier_lanes[t, j]
+            if lane < 0:
                 break
-            finish = start + draws[pos] * mean
-            pos += 1
-            replace(heap, finish)
-            h = heads[chosen]
-            rows.append(rows_of[chosen][h])
-            heads[chosen] = h + 1
-            starts_append(start)
-            finishes_append(finish)
-        self._pos = pos
-        for q, h in zip(queues, heads, strict=True):
-            q.advance(h)
-        return rows, starts, finishes
+            h = head[lane]
+            if h < tail[lane]:
+                a = lane_filed[lane, h]
+                r = lane_rows[lane, h]
+                if best < 0 or a < best_a or (a == best_a and r < best_row):
+                    best, best_a, best_row = lane, a, r
+        if best < 0:
+            continue
+        if best_a <= s:
+            chosen, start = best, s
+            break
+        if best_a < first_a:
+            first_a, first_lane = best_a, best
+    if chosen < 0:
+        if first_lane < 0:
+            return -1, 0.0, 0.0  # nothing left to serve
+        chosen, start = first_lane, first_a  # nobody waiting: the next file to arrive
+    if start >= t1:
+        return -1, 0.0, 0.0
+    pos = counters[DRAW_POS]
+    finish = start + draws[pos] * mean[0]
+    counters[DRAW_POS] = pos + 1
+    # the reviewer at the top of the heap is busy until `finish`: sift it down
+    i = 0
+    while True:
+        child = 2 * i + 1
+        if child >= c:
+            break
+        if child + 1 < c and heap[child + 1] < heap[child]:
+            child += 1
+        if heap[child] >= finish:
+            break
+        heap[i] = heap[child]
+        i = child
+    heap[i] = finish
+    h = head[chosen]
+    head[chosen] = h + 1
+    counters[WAITING] -= 1
+    return lane_rows[chosen, h], start, finish
 
 
-_EMPTY = (np.empty(0, dtype=np.int64), np.empty(0), np.empty(0))
+@kernel
+def _push_all(queue, filed, first_row, lanes):  # pragma: no cover - compiled
+    for i in range(filed.size):
+        push(queue, filed[i], first_row + i, lanes[i])
+
+
+@kernel
+def _serve_all(queue, t0, t1, rows, starts, finishes):  # pragma: no cover - compiled
+    k = 0
+    while True:
+        row, start, finish = next_start(queue, t0, t1)
+        if row < 0:
+            return k
+        rows[k], starts[k], finishes[k] = row, start, finish
+        k += 1
+
+
+@on_warm_up("review_queue")
+def _warm_up() -> None:
+    q = ReviewQueue(2, np.random.default_rng(0), capacity=4)
+    q.set_tiers([[0], [1]])
+    q.set_reviewers(2, 0.0)
+    q.enqueue(np.array([0.1, 0.2, 0.3]), 0, np.array([0, 1, 0], dtype=np.int8))
+    q.serve(0.0, 1.0)

@@ -1,19 +1,22 @@
-"""The review queue on its own."""
+"""The review queue on its own: the compiled recursion against a plain reference."""
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
+import pytest
 
 from sim.review_queue import ReviewQueue
 
 
 def test_reviewers_added_at_a_whole_day_keep_fractional_times():
-    # env.now is an int after a whole-day timeout; a saturated day must not round times to ints
+    # env.now is an int after a whole-day timeout; a busy day must not round times to ints
     q = ReviewQueue(5, np.random.default_rng(0))
     q.mean_review_days = 0.5
-    q.set_tiers([[0, 1, 2, 3]], np.zeros(100, dtype=np.int8))
+    q.set_tiers([[0, 1, 2, 3]])
     q.set_reviewers(3, 5)
-    q.enqueue(np.full(100, 5.0), np.arange(100), np.zeros(100, dtype=np.int8))
+    q.enqueue(np.full(100, 5.0), 0, np.zeros(100, dtype=np.int8))
     rows, starts, finishes = q.serve(5.0, 6.0)
     assert rows.size > 0
     assert starts.dtype == np.float64
@@ -21,30 +24,64 @@ def test_reviewers_added_at_a_whole_day_keep_fractional_times():
     assert q.waiting == 100 - rows.size
 
 
-def _queue_with_idle_reviewers(seed: int) -> ReviewQueue:
-    """Two tiers, files already waiting and files arriving today, more reviewers free than files."""
+def reference_schedule(filed, lanes, tiers, reviewers, draws, mean, t_end):
+    """The priority multi-server recursion written plainly: one heap, a scan of every waiting file.
+
+    A reviewer coming free takes the oldest arrived file of the highest tier; if none has
+    arrived, the earliest file to arrive (ties to the higher tier). Review times are
+    ``draws`` in start order.
+    """
+    tier_of = {lane: t for t, tier in enumerate(tiers) for lane in tier}
+    waiting = [i for i in range(filed.size) if int(lanes[i]) in tier_of]
+    heap = [0.0] * reviewers
+    out = {}
+    k = 0
+    while waiting:
+        s = heap[0]
+        arrived = [i for i in waiting if filed[i] <= s]
+        if arrived:
+            i = min(arrived, key=lambda j: (tier_of[int(lanes[j])], filed[j], j))
+            start = s
+        else:
+            i = min(waiting, key=lambda j: (filed[j], tier_of[int(lanes[j])], j))
+            start = filed[i]
+        if start >= t_end:
+            break
+        finish = start + draws[k] * mean
+        k += 1
+        heapq.heapreplace(heap, finish)
+        waiting.remove(i)
+        out[i] = (start, finish)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_compiled_recursion_matches_the_reference_however_days_are_cut(seed):
     rng = np.random.default_rng(seed)
-    lanes = rng.integers(0, 3, 60).astype(np.int8)  # lane 2 is held
-    filed = np.sort(np.concatenate([rng.uniform(3.0, 4.0, 20), rng.uniform(4.0, 5.5, 40)]))
-    q = ReviewQueue(3, np.random.default_rng(seed + 1))
-    q.mean_review_days = 0.7
-    q.set_reviewers(80, 0.0)
-    q.set_tiers([[0], [1]], lanes)
-    q.enqueue(filed, np.arange(60), lanes)
-    return q
+    n, days, mean = 300, 6, 0.4
+    filed = np.sort(rng.uniform(0.0, days, n))
+    lanes = rng.integers(0, 4, n).astype(np.int8)  # lane 3 is held
+    tiers = [[int(rng.integers(0, 3))]]
+    tiers.append([lane for lane in range(3) if lane not in tiers[0]])
+    reviewers = int(rng.integers(2, 40))
+    draws = np.random.default_rng(100 + seed).standard_exponential(10 * n)
+    want = reference_schedule(filed, lanes, tiers, reviewers, draws, mean, float(days))
 
-
-def test_idle_day_schedule_equals_the_recursion():
-    for seed in range(5):
-        fast, exact = _queue_with_idle_reviewers(seed), _queue_with_idle_reviewers(seed)
-        for q in (fast, exact):
-            q.free[:30] = 4.0 + np.linspace(0.0, 2.0, 30)  # some reviewers still busy into the day
-        np.maximum(exact.free, 4.0, out=exact.free)
-        want = exact._serve_exact([q for q in exact.queues if len(q)], 5.0)
-        fast._serve_exact = None  # the idle-day path must serve this day on its own
-        got = fast.serve(4.0, 5.0)
-        assert got[0].size > 0
-        for g, w in zip(got, want, strict=True):
-            np.testing.assert_array_equal(g, w)
-        np.testing.assert_array_equal(np.sort(fast.free), np.sort(exact.free))
-        assert fast.waiting == 60 - got[0].size
+    for cuts in ([0, days], list(range(days + 1)), [0, 1, 3, days]):
+        q = ReviewQueue(4, np.random.default_rng(100 + seed))
+        q.mean_review_days = mean
+        q.set_tiers(tiers)
+        q.set_reviewers(reviewers, 0.0)
+        got = {}
+        for t0, t1 in zip(cuts[:-1], cuts[1:], strict=True):
+            today = (filed >= t0) & (filed < t1)
+            first = int(np.argmax(today)) if today.any() else 0
+            q.enqueue(filed[today], first, lanes[today])
+            rows, starts, finishes = q.serve(float(t0), float(t1))
+            got |= {int(r): (s, f) for r, s, f in zip(rows, starts, finishes, strict=True)}
+        assert got.keys() == want.keys()
+        for row, (start, finish) in want.items():
+            assert got[row] == pytest.approx((start, finish), abs=1e-12)
+        held = int((lanes == 3).sum())
+        assert q.waiting == n - len(got)
+        assert q.waiting >= held
