@@ -355,16 +355,20 @@ class LicensingReview:
 
     def _new_attributes(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sector, destination and lane of new files, from four rows of uniform numbers."""
-        sector = _pick(u[0], self.sector_share)
-        destination = _pick(u[1], self.destination_share)
-        military = u[2] < self.military_share[sector]
-        trusted = u[3] < self.p.trusted_firm_share
-        lane = np.where(
-            destination == 0,
-            np.where(trusted, GREEN, US_CIVIL),
-            np.where(destination == 1, EU_CIVIL, OTHER_CIVIL),
+        n = u.shape[1]
+        sector = np.empty(n, dtype=np.int8)
+        destination = np.empty(n, dtype=np.int8)
+        lane = np.empty(n, dtype=np.int8)
+        _attributes(
+            u,
+            np.cumsum(self.sector_share),
+            np.cumsum(self.destination_share),
+            self.military_share,
+            float(self.p.trusted_firm_share),
+            sector,
+            destination,
+            lane,
         )
-        lane = np.where(military, MILITARY, lane).astype(np.int8)
         return sector, destination, lane
 
     # --- results --------------------------------------------------------------------------
@@ -678,10 +682,33 @@ def _book(booked, counters, t, row, kind):  # pragma: no cover - compiled
     day_count[on] += 1
 
 
-def _pick(u: np.ndarray, shares: np.ndarray) -> np.ndarray:
-    """Category index for each uniform number, by cumulative shares."""
-    cum = np.cumsum(shares)
-    return np.minimum(np.searchsorted(cum, u, side="right"), len(shares) - 1).astype(np.int8)
+@kernel
+def _attributes(
+    u, sector_cdf, destination_cdf, military_share, trusted_share, sector, destination, lane
+):  # pragma: no cover - compiled
+    """Sector and destination by cumulative shares, then the lane: military-use material,
+    else trusted or other civil US files, Europe, or elsewhere."""
+    for i in range(u.shape[1]):
+        s = _category(u[0, i], sector_cdf)
+        d = _category(u[1, i], destination_cdf)
+        if u[2, i] < military_share[s]:
+            lane_i = MILITARY
+        elif d == 0:
+            lane_i = GREEN if u[3, i] < trusted_share else US_CIVIL
+        elif d == 1:
+            lane_i = EU_CIVIL
+        else:
+            lane_i = OTHER_CIVIL
+        sector[i], destination[i], lane[i] = s, d, lane_i
+
+
+@inline
+def _category(u, cdf):  # pragma: no cover - compiled
+    """The first category whose cumulative share exceeds ``u`` (the last one if rounding leaves none)."""
+    for k in range(cdf.size - 1):
+        if u < cdf[k]:
+            return k
+    return cdf.size - 1
 
 
 def _normalised(weights: ParamTree, names: tuple[str, ...]) -> np.ndarray:

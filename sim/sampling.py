@@ -100,19 +100,16 @@ def draw_flat(
     experiments: Latin hypercube, Sobol); the others come from the replication's
     own parameter stream.
     """
-    values: dict[str, Any] = {}
-    uniforms: dict[str, float] = {}
-    for path, dist in iter_parameters(spec):
-        if isinstance(dist, Fixed):
-            values[path] = dist.value
-            continue
-        uniforms[path] = (
-            overrides[path] if overrides and path in overrides else streams.parameter_uniform(path)
-        )
+    dists = dict(iter_parameters(spec))
+    values: dict[str, Any] = {path: d.value for path, d in dists.items() if isinstance(d, Fixed)}
+    drawn = [path for path, d in dists.items() if not isinstance(d, Fixed)]
+    own = [path for path in drawn if not (overrides and path in overrides)]
+    uniforms = dict(zip(own, streams.parameter_uniforms(own).tolist(), strict=True))
+    if overrides:
+        uniforms |= {path: overrides[path] for path in drawn if path in overrides}
     correlations = getattr(spec, "correlations", None)
     if correlations:
         uniforms.update(correlate(uniforms, correlations))
-    dists = dict(iter_parameters(spec))
     for path, u in uniforms.items():
         values[path] = dists[path].ppf(u)
     return {path: values[path] for path in dists}

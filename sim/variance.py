@@ -47,12 +47,9 @@ def parameter_set(spec: Scenario, master_seed: int, index: int) -> dict[str, flo
     They are replication ``index``'s own parameter draws, so parameter set i of a
     nested run has the parameters of replication i of an ordinary run.
     """
-    streams = Streams(master_seed, index)
-    return {
-        path: streams.parameter_uniform(path)
-        for path, dist in iter_parameters(spec)
-        if not isinstance(dist, Fixed)
-    }
+    paths = [path for path, dist in iter_parameters(spec) if not isinstance(dist, Fixed)]
+    uniforms = Streams(master_seed, index).parameter_uniforms(paths).tolist()
+    return dict(zip(paths, uniforms, strict=True))
 
 
 def chance_rep(index: int, seed: int, seeds: int) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from sim.experiment import run_experiment
 from sim.model import run_replication
@@ -64,3 +65,19 @@ def test_scenarios_share_parameter_draws(baseline):
     shared = set(a) & set(b)
     assert len(shared) > 40
     assert all(a[k] == b[k] for k in shared)
+
+
+@pytest.mark.parametrize("master_seed", [0, 1, 20250404, 2**40 + 7, 2**64 + 3])
+def test_compiled_parameter_uniforms_equal_numpys_seed_sequence(master_seed):
+    # the compiled hashing must give exactly what SeedSequence(master, spawn_key=...) gives
+    from sim.streams import Streams, stream_key
+
+    paths = ["licensing.arrivals_per_day", "supply.lots_per_licence", "x", "a.b.c.d.e"]
+    for rep in (0, 1, 999, 2**33):
+        got = Streams(master_seed, rep).parameter_uniforms(paths).tolist()
+        for path, value in zip(paths, got, strict=True):
+            key = (rep, stream_key("parameters"), stream_key(path))
+            ss = np.random.SeedSequence(master_seed, spawn_key=key)
+            hi, lo = ss.generate_state(2, np.uint32)
+            assert value == ((int(hi) << 21 | int(lo) >> 11) + 0.5) / 2.0**53
+            assert 0.0 < value < 1.0

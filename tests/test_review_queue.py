@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import itertools
 
 import numpy as np
 import pytest
@@ -73,7 +74,7 @@ def test_compiled_recursion_matches_the_reference_however_days_are_cut(seed):
         q.set_tiers(tiers)
         q.set_reviewers(reviewers, 0.0)
         got = {}
-        for t0, t1 in zip(cuts[:-1], cuts[1:], strict=True):
+        for t0, t1 in itertools.pairwise(cuts):
             today = (filed >= t0) & (filed < t1)
             first = int(np.argmax(today)) if today.any() else 0
             q.enqueue(filed[today], first, lanes[today])
