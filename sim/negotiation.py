@@ -121,6 +121,17 @@ class Negotiation:
             params.licensing.licence_term_days
         )
         self.smoothing = 1.0 / max(1.0, float(p.pain_window_days))
+        #: pain weights, read once: US halted output, price rise, GDP loss; China lost exports, US tariff
+        self._weights = tuple(
+            float(w)
+            for w in (
+                p.us.weight_halted_output,
+                p.us.weight_price_rise,
+                p.us.weight_gdp_loss,
+                p.china.weight_lost_exports,
+                p.china.weight_us_tariff,
+            )
+        )
         self.halted_recent = 0.0
         self.base_capacity = 1.0
         self.base_approval = 1.0
@@ -149,28 +160,29 @@ class Negotiation:
 
     def close_day(self, day: int, model_state) -> None:
         """Update both sides' pain from the state the other subsystems published today."""
-        p, s = self.p, self.state
-        va, total = self.value_added, self._value_added_total
-        idle = float(va @ model_state.industry.lost_output_share) / total if total > 0 else 0.0
+        s = self.state
+        w_halted, w_price, w_gdp, w_exports, w_tariff = self._weights
+        market = model_state.market
+        if self._value_added_total > 0:
+            idle = float(self.value_added @ model_state.industry.lost_output_share) / self._value_added_total
+        else:
+            idle = 0.0
         self.halted_recent += self.smoothing * (idle - self.halted_recent)
-        price_rise = model_state.market.price_index / 100.0 - 1.0
-        s.us_pain = (
-            p.us.weight_halted_output * self.halted_recent
-            + p.us.weight_price_rise * price_rise
-            + p.us.weight_gdp_loss * model_state.macro.gdp_loss_pct
+        price_rise = market.price_index / 100.0 - 1.0
+        s.us_pain = us_pain = (
+            w_halted * self.halted_recent + w_price * price_rise + w_gdp * model_state.macro.gdp_loss_pct
         )
         if self.normal_in_force > 0:
             volume = min(1.0, model_state.licensing.licences_in_force / self.normal_in_force)
         else:
             volume = 1.0
-        lost_revenue = max(0.0, 1.0 - volume * model_state.market.price_index / 100.0)
-        s.china_pain = (
-            p.china.weight_lost_exports * lost_revenue
-            + p.china.weight_us_tariff * model_state.tariffs.us_on_china_pct / 100.0
+        lost_revenue = max(0.0, 1.0 - volume * market.price_index / 100.0)
+        s.china_pain = china_pain = (
+            w_exports * lost_revenue + w_tariff * model_state.tariffs.us_on_china_pct / 100.0
         )
-        self.us_pain[day] = s.us_pain
-        self.china_pain[day] = s.china_pain
-        self.chip[day] = int(s.chip_controls)
+        self.us_pain[day] = us_pain
+        self.china_pain[day] = china_pain
+        self.chip[day] = s.chip_controls
         self.status[day] = s.status
 
     # --- decision points ------------------------------------------------------------------
