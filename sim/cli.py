@@ -21,6 +21,7 @@ from rich.table import Table
 
 from sim import __version__
 from sim.experiment import default_workers, new_master_seed, run_experiment
+from sim.jit import warm_up
 from sim.loader import ScenarioError, list_scenarios, load_scenario
 from sim.results import read_results
 from sim.summary import decimals_for, format_number, summarise
@@ -88,7 +89,8 @@ def _empty_folder(folder: Path, force: bool = False) -> Path:
 
 
 def _progress(label: str, quiet: bool = False) -> Progress:
-    """A progress bar on stderr that disappears when done."""
+    """A progress bar on stderr that disappears when done; the model is compiled first."""
+    _prepare_model(quiet)
     return Progress(
         TextColumn(label),
         BarColumn(),
@@ -98,6 +100,18 @@ def _progress(label: str, quiet: bool = False) -> Progress:
         disable=quiet,
         transient=True,
     )
+
+
+def _prepare_model(quiet: bool = False) -> None:
+    """Compile the model's kernels, or load them from the disk cache (see ``sim.jit``).
+
+    Compiling takes some seconds, once after install; saying so keeps a first run from looking stuck.
+    """
+    if quiet:
+        warm_up()
+        return
+    with err.status("Preparing the model (compiled once after install, then cached)…"):
+        warm_up()
 
 
 def _version(value: bool) -> None:

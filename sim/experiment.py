@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from sim.clock import Clock
+from sim.jit import warm_up
 from sim.loader import LoadedScenario
 from sim.model import ReplicationResult, run_replication
 from sim.results import ResultsError, scenario_from_manifest
@@ -280,6 +281,7 @@ def executor(workers: int, dask: str | None = None) -> Iterator[Executor]:
         with _dask_executor(dask, workers) as pool:
             yield pool
         return
+    warm_up()  # compiled here once: forked workers inherit the kernels instead of each loading them
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
     try:
         yield pool
@@ -309,6 +311,7 @@ def _dask_executor(address: str, workers: int) -> Iterator[Executor]:
     else:
         cluster, client = None, Client(address)
     try:
+        client.run(warm_up)  # each worker compiles the kernels, or loads them from its disk cache
         yield client.get_executor()
     finally:
         client.close()

@@ -30,7 +30,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
@@ -148,15 +147,29 @@ def read_paths(
 def daily_quantiles(values: np.ndarray, levels: Sequence[float], block_days: int = 32) -> np.ndarray:
     """Quantiles across replications, day by day: (levels, days). Days with no value give NaN.
 
-    Computed in float64 a block of days at a time: the same numbers as all at once
-    (days are independent), with temporaries of one block, not of the whole series.
+    The same numbers as ``np.nanquantile(values, levels, axis=0)`` (linear
+    interpolation), computed by one sort per block of days instead of numpy's
+    day-by-day loop over columns that hold a NaN, which for a thousand
+    replications of fifty series took seconds. In float64, a block of days at a
+    time, so temporaries are one block, not the whole series.
     """
-    out = np.empty((len(levels), values.shape[1]))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN days
-        for first in range(0, values.shape[1], block_days):
-            block = values[:, first : first + block_days].astype(np.float64)
-            out[:, first : first + block_days] = np.nanquantile(block, list(levels), axis=0)
+    q = np.asarray(levels, dtype=np.float64)[:, None]
+    out = np.empty((q.shape[0], values.shape[1]))
+    for first in range(0, values.shape[1], block_days):
+        block = np.sort(values[:, first : first + block_days].astype(np.float64), axis=0)  # NaN last
+        n = (~np.isnan(block)).sum(axis=0)
+        virtual = (n - 1) * q  # numpy's linear method, computed as numpy computes it
+        below = np.floor(virtual)
+        gamma = virtual - below
+        last = np.maximum(n - 1, 0)
+        lo = np.clip(below.astype(np.int64), 0, last)
+        hi = np.clip(below.astype(np.int64) + 1, 0, last)
+        a = np.take_along_axis(block, lo, axis=0)
+        b = np.take_along_axis(block, hi, axis=0)
+        diff = b - a
+        result = np.where(gamma >= 0.5, b - diff * (1.0 - gamma), a + diff * gamma)  # numpy's _lerp
+        result[:, n == 0] = np.nan
+        out[:, first : first + block_days] = result
     return out
 
 

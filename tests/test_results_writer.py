@@ -150,3 +150,25 @@ def test_no_more_chunks_are_out_than_the_window_so_finished_ones_cannot_pile_up(
     chunks = [[i, i + 1] for i in range(0, 40, 2)]
     _run_parallel(None, 1, chunks, _writer(tmp_path), True, lambda n: written.append(n), InstantPool(), 4)
     assert len(written) == 20 and max(out_at_submit) <= 4
+
+
+def test_daily_quantiles_equal_numpys_nanquantile():
+    # the one-sort implementation must give numpy's numbers exactly, with gaps, ties and empty days
+    import warnings
+
+    from sim.series_store import QUANTILE_LEVELS, daily_quantiles
+
+    rng = np.random.default_rng(0)
+    for trial in range(30):
+        values = rng.normal(size=(int(rng.integers(1, 60)), int(rng.integers(1, 80)))).astype(np.float32)
+        if trial % 2:
+            values[rng.random(values.shape) < 0.3] = np.nan
+        if trial % 3 == 0:
+            values[:, 0] = np.nan
+        if trial % 4 == 0:
+            values = np.round(values)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            want = np.nanquantile(values.astype(np.float64), QUANTILE_LEVELS, axis=0)
+        got = daily_quantiles(values, QUANTILE_LEVELS, block_days=16)
+        np.testing.assert_array_equal(got, want)
