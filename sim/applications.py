@@ -29,11 +29,17 @@ _COLUMNS: dict[str, tuple[type, float]] = {
 
 
 class ApplicationTable:
-    """Growable columns, one row per application, in filing order of creation."""
+    """Growable columns, one row per application, in filing order of creation.
+
+    Rows past ``size`` are unwritten memory: whoever files a row writes every
+    column of it (the compiled day in :mod:`sim.licensing` writes the fill value
+    of each column a decision fills in later). Filling a hundred thousand rows
+    ahead with NaN would cost more than the filing itself.
+    """
 
     def __init__(self, capacity: int = 4096):
         self.size = 0
-        self._cols = {name: np.full(capacity, fill, dtype=dtype) for name, (dtype, fill) in _COLUMNS.items()}
+        self._cols = {name: np.empty(capacity, dtype=dtype) for name, (dtype, _) in _COLUMNS.items()}
 
     def __len__(self) -> int:
         return self.size
@@ -50,44 +56,12 @@ class ApplicationTable:
         """The whole backing array of a column, for fancy-index writes by row number."""
         return self._cols[name]
 
-    def add(self, **columns: np.ndarray) -> np.ndarray:
-        """Append rows given as equal-length arrays; return their row numbers."""
-        n = len(next(iter(columns.values())))
-        start = self.size
-        self.reserve(start + n)
-        for name, values in columns.items():
-            self._cols[name][start : start + n] = values
-        self.size = start + n
-        return np.arange(start, start + n)
-
-    def append(
-        self,
-        filed: np.ndarray,
-        sector: np.ndarray,
-        destination: np.ndarray,
-        lane: np.ndarray,
-        kind: np.ndarray,
-    ) -> int:
-        """Append newly filed applications (the once-a-day fast path of :meth:`add`); return the first row."""
-        start = self.size
-        end = start + filed.size
-        cols = self._cols
-        if end > cols["filed"].size:
-            self.reserve(end)
-        cols["filed"][start:end] = filed
-        cols["sector"][start:end] = sector
-        cols["destination"][start:end] = destination
-        cols["lane"][start:end] = lane
-        cols["kind"][start:end] = kind
-        self.size = end
-        return start
-
     def reserve(self, need: int) -> None:
         """Grow every column (at least doubling) to hold ``need`` rows."""
         if need <= len(self._cols["filed"]):
             return
         new_cap = max(need, 2 * len(self._cols["filed"]))
-        for name, (dtype, fill) in _COLUMNS.items():
-            grown = np.full(new_cap, fill, dtype=dtype)
+        for name, (dtype, _) in _COLUMNS.items():
+            grown = np.empty(new_cap, dtype=dtype)
             grown[: self.size] = self._cols[name][: self.size]
             self._cols[name] = grown

@@ -405,6 +405,7 @@ class LicensingReview:
         approved = apps.column("approved") == 1
         in_horizon = done & (decided < self.clock.n_days)
         d = min(max(deadline_day, 0), self.clock.n_days - 1)
+        median_wait, p90_wait = np.quantile(wait, [0.5, 0.9]).tolist() if wait.size else (math.nan, math.nan)
         out: dict[str, float] = {
             "applications_total": float(series["applications_filed"].sum()),
             "backlog_at_deadline": float(backlog[d]),
@@ -420,8 +421,8 @@ class LicensingReview:
             if series["renewals_filed"].any()
             else math.nan,
             "military_approvals": float((approved & (lane == MILITARY) & in_horizon).sum()),
-            "wait_days_median": float(np.median(wait)) if wait.size else math.nan,
-            "wait_days_p90": float(np.quantile(wait, 0.9)) if wait.size else math.nan,
+            "wait_days_median": median_wait,
+            "wait_days_p90": p90_wait,
             "wait_days_mean": float(wait.mean()) if wait.size else math.nan,
         }
         for sector in SECTORS:
@@ -637,12 +638,16 @@ def _advance(
 
 @inline
 def _file_one(apps, row, filed, sector, destination, lane, kind, counts, queue):  # pragma: no cover
-    """Write one file into row ``row`` and queue it in its lane."""
+    """Write one file into row ``row`` (undecided) and queue it in its lane."""
     apps[0][row] = filed
     apps[1][row] = sector
     apps[2][row] = destination
     apps[3][row] = lane
     apps[4][row] = kind
+    apps[5][row] = np.nan  # started
+    apps[6][row] = np.nan  # finished
+    apps[7][row] = np.nan  # decided
+    apps[8][row] = -1  # approved: not decided yet
     counts[kind] += 1
     push(queue, filed, row, lane)
 
