@@ -3,7 +3,11 @@
 Each sector is a set of plants, not one aggregate, because a shortage does not
 hit a sector evenly: the plant with the thinnest stock halts first, weeks
 before the sector's average runs dry. Plants are rows of numpy arrays (size,
-stock, open orders, running or halted) updated together once a day.
+stock, open orders, running or halted) updated together once a day, by one
+compiled kernel (``sim.jit``): written as numpy a day was dozens of calls on
+arrays of a few hundred plants, and their fixed per-call cost was the whole
+cost. The kernel sums per sector in plant order, as ``np.bincount`` does, so
+it gives the same numbers as the numpy it replaced.
 
 A day, in order:
 
@@ -48,11 +52,26 @@ import numpy as np
 
 from sim.clock import Clock
 from sim.domain import SECTORS
+from sim.jit import PackedRow, kernel, on_warm_up
 from sim.sampling import ParamTree
 from sim.streams import Streams
 
 N_SECTORS = len(SECTORS)
-_SECTOR_INDEX = np.arange(N_SECTORS)
+#: Stands in for each plant's arrivals when allocation is not tied.
+_NO_PLANTS = np.zeros(0)
+
+# Rows of the packed arrays the day's kernel takes (see ``sim.jit.PackedRow``).
+#: ``Industry._plants``, per plant: state, then fixed figures
+_STOCK, _OPEN, _ORDER_TIME, _SUPPLIER = range(4)
+_TIEBREAK, _REORDER, _UP_TO, _RESTART, _DAY_OF_USE, _USE, _WEIGHT = range(4, 11)
+#: ``Industry._plant_ints``, per plant
+_SECTOR, _FIRST_HALT = range(2)
+#: ``Industry._per_sector``
+_DISTRIBUTOR, _DEMAND = range(2)
+#: ``Industry._by_day``, tables by day and sector
+_USED, _LANDED, _PLANT_STOCK, _DISTRIBUTOR_STOCK, _LOST = range(5)
+#: ``Industry._totals``, by day, all sectors
+_ORDERED_OPEN, _DELIVERED = range(2)
 
 
 @dataclass
@@ -70,18 +89,55 @@ class IndustryState:
 class Industry:
     """The plants of every US sector in one replication."""
 
+    # per plant
+    stock = PackedRow("_plants", _STOCK)
+    open_orders = PackedRow("_plants", _OPEN)
+    #: when the plant's oldest open order was placed
+    order_time = PackedRow("_plants", _ORDER_TIME)
+    #: breaks ties between orders placed the same day (a fixed place in the queue per plant)
+    tiebreak = PackedRow("_plants", _TIEBREAK)
+    reorder_point = PackedRow("_plants", _REORDER)
+    order_up_to = PackedRow("_plants", _UP_TO)
+    restart_level = PackedRow("_plants", _RESTART)
+    #: tonnes per running day
+    use = PackedRow("_plants", _USE)
+    #: each plant's share of its sector's output (its share of the sector's magnet use)
+    output_weight = PackedRow("_plants", _WEIGHT)
+    sector = PackedRow("_plant_ints", _SECTOR)
+    #: the first day each plant halted, -1 while it never has
+    first_halt_day = PackedRow("_plant_ints", _FIRST_HALT)
+    # per sector
+    distributor = PackedRow("_per_sector", _DISTRIBUTOR)
+    sector_demand = PackedRow("_per_sector", _DEMAND)
+    # by day and sector
+    used = PackedRow("_by_day", _USED)
+    landed = PackedRow("_by_day", _LANDED)
+    plant_stock = PackedRow("_by_day", _PLANT_STOCK)
+    distributor_stock = PackedRow("_by_day", _DISTRIBUTOR_STOCK)
+    lost_output = PackedRow("_by_day", _LOST)
+    # by day, all sectors
+    #: tonnes open before deliveries
+    ordered_open = PackedRow("_totals", _ORDERED_OPEN)
+    #: tonnes delivered to plants
+    delivered = PackedRow("_totals", _DELIVERED)
+
     def __init__(self, clock: Clock, params: ParamTree, streams: Streams, state: IndustryState):
         self.clock = clock
         self.state = state
-        self.n = clock.n_days
+        self.n = n = clock.n_days
         rng = streams.generator("industry.plants")
         tables = params.industry.sectors
         counts = np.array([int(tables[s].plants) for s in SECTORS])
         self.plants_per_sector = counts
-        self.sector = np.repeat(np.arange(N_SECTORS), counts).astype(np.int64)
         n_plants = int(counts.sum())
+        # same-shaped arrays packed, so that the day's kernel takes few arguments (sim.jit)
+        self._plants = np.zeros((11, n_plants))
+        self._plant_ints = np.zeros((2, n_plants), dtype=np.int64)
+        self._per_sector = np.zeros((2, N_SECTORS))
+        self._by_day = np.zeros((5, n, N_SECTORS))
+        self._totals = np.zeros((2, n))
+        self.sector = np.repeat(np.arange(N_SECTORS), counts)
         z = rng.standard_normal((2, n_plants))
-        #: breaks ties between orders placed the same day (a fixed place in the queue per plant)
         self.tiebreak = rng.random(n_plants)
         self.first_come = params.industry.allocation == "first_come"
         self.tied = params.industry.allocation == "tied" and not bool(params.supply.unconstrained)
@@ -94,37 +150,31 @@ class Industry:
         total = np.bincount(self.sector, weights=size, minlength=N_SECTORS)
         demand = np.array([tables[s].demand_tonnes_per_year / 365.0 for s in SECTORS])
         self.sector_demand = demand
-        self.use = demand[self.sector] * size / total[self.sector]  # tonnes per running day
-        #: each plant's share of its sector's output (its share of the sector's magnet use)
+        self.use = demand[self.sector] * size / total[self.sector]
         self.output_weight = size / total[self.sector]
         cover = per_plant("initial_cover_median_days") * np.exp(per_plant("initial_cover_sigma") * z[1])
         self.stock = cover * self.use
         self.initial_plant_stock = self.stock.copy()
         self.initial_stock = np.bincount(self.sector, weights=self.stock, minlength=N_SECTORS)
-        self.open_orders = np.zeros(n_plants)
-        self.order_time = np.zeros(n_plants)  # when the plant's oldest open order was placed
         self.running = np.ones(n_plants, dtype=bool)
         self.reorder_point = per_plant("reorder_point_days") * self.use
         self.order_up_to = per_plant("order_up_to_days") * self.use
         self.restart_level = per_plant("restart_cover_days") * self.use
-        self.first_halt_day = np.full(n_plants, -1, dtype=np.int64)
+        self.first_halt_day = -1
         # a day's stock, up to rounding: a plant that started with exactly k days of use
         # must run k days, whatever the last bit of k subtractions says
-        self._day_of_use = self.use * (1.0 - 1e-9)
+        self._plants[_DAY_OF_USE] = self.use * (1.0 - 1e-9)
         self.distributor = float(params.industry.distributor_stock_days) * demand
         self.initial_distributor = self.distributor.copy()
-        #: tied allocation: each plant's own supplier stock (the sector's distributor stock, split by use)
-        self.supplier = float(params.industry.distributor_stock_days) * self.use if self.tied else None
-
-        n = self.n
-        self.used = np.zeros((n, N_SECTORS))
-        self.landed = np.zeros((n, N_SECTORS))
-        self.plant_stock = np.zeros((n, N_SECTORS))
-        self.distributor_stock = np.zeros((n, N_SECTORS))
+        if self.tied:
+            self._plants[_SUPPLIER] = float(params.industry.distributor_stock_days) * self.use
         self.halted = np.zeros((n, N_SECTORS), dtype=np.int64)
-        self.lost_output = np.zeros((n, N_SECTORS))
-        self.ordered_open = np.zeros(n)  # tonnes open before deliveries, all sectors
-        self.delivered = np.zeros(n)  # tonnes delivered to plants, all sectors
+
+    @property
+    def supplier(self) -> np.ndarray | None:
+        """Tied allocation: each plant's own supplier stock (the sector's distributor stock, split
+        by use); None otherwise."""
+        return self._plants[_SUPPLIER] if self.tied else None
 
     def advance_day(
         self,
@@ -136,79 +186,38 @@ class Industry:
         """Land, order, deliver, restart and use one day; returns tonnes landed by sector.
 
         With tied allocation ``arrivals_by_plant`` says what lands at each plant's
-        supplier (it sums to ``arrivals`` by sector).
+        supplier (it sums to ``arrivals`` by sector). The returned array is the
+        day's row of ``landed``: ``arrivals``, or with unconstrained supply what
+        had to land to fill every order.
         """
-        sector = self.sector
-        need = self.stock + self.open_orders < self.reorder_point
-        if need.any():
-            np.copyto(self.order_time, day + self.tiebreak, where=need & (self.open_orders <= 0.0))
-            np.copyto(self.open_orders, self.order_up_to - self.stock, where=need)
-        open_by_sector = np.bincount(sector, weights=self.open_orders, minlength=N_SECTORS)
-        if unconstrained:
-            # a day of full use lands every day, and more if open orders need it
-            short = np.maximum(open_by_sector - self.distributor - self.sector_demand, 0.0)
-            arrivals = self.sector_demand + short
-        if self.supplier is not None:
-            # each plant's supplier fills that plant's order from what it holds, and nothing else
-            if arrivals_by_plant is None:
-                raise ValueError("tied allocation needs each plant's arrivals")
-            self.supplier += arrivals_by_plant
-            delivered = np.minimum(self.open_orders, self.supplier)
-            self.supplier -= delivered
-            delivered_by_sector = np.bincount(sector, weights=delivered, minlength=N_SECTORS)
-            self.distributor = np.bincount(sector, weights=self.supplier, minlength=N_SECTORS)
-        else:
-            self.distributor += arrivals
-            if self.first_come and (self.distributor < open_by_sector).any():
-                delivered = self._first_come()
-            else:  # every open order gets the same share, at most all of it
-                fill = np.zeros(N_SECTORS)
-                np.divide(self.distributor, open_by_sector, out=fill, where=open_by_sector > 0)
-                delivered = self.open_orders * np.minimum(fill, 1.0)[sector]
-            delivered_by_sector = np.bincount(sector, weights=delivered, minlength=N_SECTORS)
-            self.distributor = np.maximum(self.distributor - delivered_by_sector, 0.0)
-        self.stock += delivered
-        self.open_orders -= delivered
-
-        self.running |= self.stock >= self.restart_level  # halted plants with enough stock restart
-        can_run = self.stock >= self._day_of_use
-        halt = self.running & ~can_run
-        if halt.any():
-            self.running &= can_run
-            new = halt & (self.first_halt_day < 0)
-            self.first_halt_day[new] = day
-        use = np.where(self.running, np.minimum(self.use, self.stock), 0.0)
-        self.stock -= use
-
-        halted = ~self.running
-        self.used[day] = np.bincount(sector, weights=use, minlength=N_SECTORS)
-        self.landed[day] = arrivals
-        self.plant_stock[day] = np.bincount(sector, weights=self.stock, minlength=N_SECTORS)
-        self.distributor_stock[day] = self.distributor
-        self.halted[day] = np.bincount(sector, weights=halted, minlength=N_SECTORS).astype(np.int64)
-        self.lost_output[day] = np.bincount(sector, weights=self.output_weight * halted, minlength=N_SECTORS)
-        self.ordered_open[day] = open_by_sector.sum()
-        self.delivered[day] = delivered_by_sector.sum()
-
+        if self.tied and arrivals_by_plant is None:
+            raise ValueError("tied allocation needs each plant's arrivals")
+        _plants_day(
+            day,
+            arrivals,
+            arrivals_by_plant if self.tied else _NO_PLANTS,
+            unconstrained,
+            self.first_come,
+            self.tied,
+            self._plants,
+            self._plant_ints,
+            self.running,
+            self._per_sector,
+            self._by_day,
+            self.halted,
+            self._totals,
+        )
         s = self.state
         s.plants_halted = self.halted[day]
         s.lost_output_share = self.lost_output[day]
-        s.orders_open = float(self.ordered_open[day])
-        s.orders_filled = float(self.delivered[day])
-        return arrivals
+        s.orders_open = float(self._totals[_ORDERED_OPEN, day])
+        s.orders_filled = float(self._totals[_DELIVERED, day])
+        return self.landed[day]
 
     def _first_come(self) -> np.ndarray:
         """Deliveries when distributors fill whole orders, oldest first, within each sector."""
-        waiting = np.flatnonzero(self.open_orders > 0.0)
-        queue = waiting[np.lexsort((self.order_time[waiting], self.sector[waiting]))]
-        wanted = self.open_orders[queue]
-        sector = self.sector[queue]
-        total = np.cumsum(wanted)
-        first = np.searchsorted(sector, _SECTOR_INDEX)  # queue is grouped by sector
-        before_sector = np.concatenate(([0.0], total))[first]
-        ahead = total - wanted - before_sector[sector]  # tonnes wanted by older orders of the sector
         delivered = np.zeros_like(self.open_orders)
-        delivered[queue] = np.minimum(np.maximum(self.distributor[sector] - ahead, 0.0), wanted)
+        _fill_first_come(self.open_orders, self.order_time, self.sector, self.distributor, delivered)
         return delivered
 
     # --- results --------------------------------------------------------------------------
@@ -240,3 +249,183 @@ class Industry:
         auto = self.first_halt_day[self.sector == SECTORS.index("auto")]
         out["auto_halt_before_june"] = float(((auto >= 0) & (auto < june)).any())
         return out
+
+
+# --- kernels ------------------------------------------------------------------------------
+
+
+@kernel
+def _fill_first_come(
+    open_orders: np.ndarray,
+    order_time: np.ndarray,
+    sector: np.ndarray,
+    distributor: np.ndarray,
+    delivered: np.ndarray,
+) -> None:
+    """Fill whole orders oldest first within each sector, from each sector's ``distributor`` stock.
+
+    The queue is every open order by sector, then by order time (ties by plant
+    index); an order gets what its sector's stock holds beyond the tonnes wanted
+    by older orders, at most all it wants. ``delivered`` (zeros) receives each
+    plant's delivery. The tonnes ahead are a running total over the whole queue
+    minus the total before the sector, as the numpy this replaced computed them.
+    """
+    n = open_orders.size
+    members = np.empty(n, dtype=np.int64)
+    total = 0.0  # tonnes wanted by the queue so far, all sectors
+    for s in range(distributor.size):
+        k = 0
+        for i in range(n):
+            if sector[i] == s and open_orders[i] > 0.0:
+                members[k] = i
+                k += 1
+        if k == 0:
+            continue
+        waiting = members[:k]
+        queue = waiting[np.argsort(order_time[waiting], kind="mergesort")]  # stable: ties by index
+        before = total
+        for i in queue:
+            wanted = open_orders[i]
+            total += wanted
+            ahead = total - wanted - before
+            delivered[i] = min(max(distributor[s] - ahead, 0.0), wanted)
+
+
+@kernel
+def _plants_day(
+    day: int,
+    arrivals: np.ndarray,
+    arrivals_by_plant: np.ndarray,
+    unconstrained: bool,
+    first_come: bool,
+    tied: bool,
+    plants: np.ndarray,
+    plant_ints: np.ndarray,
+    running: np.ndarray,
+    per_sector: np.ndarray,
+    by_day: np.ndarray,
+    halted: np.ndarray,
+    totals: np.ndarray,
+) -> None:
+    """One day of every plant (the steps of the module docstring), writing the day's rows.
+
+    The packed arrays are ``Industry``'s (rows named by the module's row
+    constants), updated in place. ``landed`` gets ``arrivals`` or, with
+    unconstrained supply, a day of full use plus whatever open orders need
+    beyond the distributors' stock. Per-sector figures are summed in plant
+    order from zero, as ``np.bincount`` sums them, and the all-sector totals in
+    sector order, as ``ndarray.sum`` sums fewer than 8 numbers.
+    """
+    stock, open_orders, order_time, supplier = (
+        plants[_STOCK],
+        plants[_OPEN],
+        plants[_ORDER_TIME],
+        plants[_SUPPLIER],
+    )
+    sector, first_halt_day = plant_ints[_SECTOR], plant_ints[_FIRST_HALT]
+    distributor, sector_demand = per_sector[_DISTRIBUTOR], per_sector[_DEMAND]
+    n = stock.size
+    n_sectors = distributor.size
+
+    # 2. reorder: below the reorder point, order up to the order-up-to level
+    open_by_sector = np.zeros(n_sectors)
+    for i in range(n):
+        if stock[i] + open_orders[i] < plants[_REORDER, i]:
+            if open_orders[i] <= 0.0:
+                order_time[i] = day + plants[_TIEBREAK, i]
+            open_orders[i] = plants[_UP_TO, i] - stock[i]
+        open_by_sector[sector[i]] += open_orders[i]
+
+    # 1. what lands today
+    landed = by_day[_LANDED, day]
+    for s in range(n_sectors):
+        if unconstrained:  # a day of full use lands every day, and more if open orders need it
+            landed[s] = sector_demand[s] + max(open_by_sector[s] - distributor[s] - sector_demand[s], 0.0)
+        else:
+            landed[s] = arrivals[s]
+
+    # 3. deliveries
+    delivered = np.zeros(n)
+    delivered_by_sector = np.zeros(n_sectors)
+    if tied:  # each plant's supplier fills that plant's order from what it holds, and nothing else
+        for i in range(n):
+            supplier[i] += arrivals_by_plant[i]
+            delivered[i] = min(open_orders[i], supplier[i])
+            supplier[i] -= delivered[i]
+        distributor[:] = 0.0
+        for i in range(n):
+            delivered_by_sector[sector[i]] += delivered[i]
+            distributor[sector[i]] += supplier[i]
+    else:
+        short = False
+        for s in range(n_sectors):
+            distributor[s] += landed[s]
+            short |= distributor[s] < open_by_sector[s]
+        if first_come and short:
+            _fill_first_come(open_orders, order_time, sector, distributor, delivered)
+        else:  # every open order gets the same share, at most all of it
+            fill = np.zeros(n_sectors)
+            for s in range(n_sectors):
+                if open_by_sector[s] > 0:
+                    fill[s] = min(distributor[s] / open_by_sector[s], 1.0)
+            for i in range(n):
+                delivered[i] = open_orders[i] * fill[sector[i]]
+        for i in range(n):
+            delivered_by_sector[sector[i]] += delivered[i]
+        for s in range(n_sectors):
+            distributor[s] = max(distributor[s] - delivered_by_sector[s], 0.0)
+
+    # 4. and 5. restart, run or halt, use; and the day's rows
+    used, plant_stock, lost = by_day[_USED, day], by_day[_PLANT_STOCK, day], by_day[_LOST, day]
+    halted_today = halted[day]
+    used[:] = 0.0
+    plant_stock[:] = 0.0
+    lost[:] = 0.0
+    halted_today[:] = 0
+    for i in range(n):
+        stock[i] += delivered[i]
+        open_orders[i] -= delivered[i]
+        if stock[i] >= plants[_RESTART, i]:  # a halted plant with enough stock restarts
+            running[i] = True
+        if running[i] and not stock[i] >= plants[_DAY_OF_USE, i]:
+            running[i] = False
+            if first_halt_day[i] < 0:
+                first_halt_day[i] = day
+        s = sector[i]
+        if running[i]:
+            use = min(plants[_USE, i], stock[i])
+            stock[i] -= use
+            used[s] += use
+        else:
+            halted_today[s] += 1
+            lost[s] += plants[_WEIGHT, i]
+        plant_stock[s] += stock[i]
+    ordered_open, delivered_total = 0.0, 0.0
+    for s in range(n_sectors):
+        by_day[_DISTRIBUTOR_STOCK, day, s] = distributor[s]
+        ordered_open += open_by_sector[s]
+        delivered_total += delivered_by_sector[s]
+    totals[_ORDERED_OPEN, day] = ordered_open
+    totals[_DELIVERED, day] = delivered_total
+
+
+@on_warm_up("industry")
+def _warm_up() -> None:
+    """Compile (or load) the kernels: a day of two plants, tied and first come, with the model's types."""
+    for tied, first_come in ((True, False), (False, True)):
+        plant_ints = np.array([[0, 1], [-1, -1]], dtype=np.int64)
+        _plants_day(
+            0,
+            np.ones(N_SECTORS),
+            np.ones(2) if tied else _NO_PLANTS,
+            False,
+            first_come,
+            tied,
+            np.ones((11, 2)),
+            plant_ints,
+            np.ones(2, dtype=bool),
+            np.ones((2, N_SECTORS)),
+            np.zeros((5, 1, N_SECTORS)),
+            np.zeros((1, N_SECTORS), dtype=np.int64),
+            np.zeros((2, 1)),
+        )

@@ -13,14 +13,20 @@ every machine. ``cache=True`` keeps the compiled code on disk (next to the
 module, or in numba's user cache when the package folder is read-only), so only
 the first process on a machine pays the compile time; ``warm_up`` compiles (or
 loads) every kernel, which a parent process calls before starting its workers.
+
+Calling a kernel costs a fixed fraction of a microsecond per array argument
+(numba checks and wraps each one), which adds up for a kernel that takes a
+subsystem's whole state. A subsystem may therefore keep arrays of one shape in
+one packed array and pass that; ``PackedRow`` keeps each row's name.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 import numba
+import numpy as np
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,3 +69,28 @@ def warm_up() -> None:
 
     for func in _WARM_UPS.values():
         func()
+
+
+class PackedRow:
+    """An attribute that is one row of a packed array attribute: ``stock = PackedRow("_plants", 0)``.
+
+    Reading gives a view of row ``row`` of ``obj.<table>``; assigning copies into
+    that row. Only the packed array is stored on the instance, so ``copy.deepcopy``
+    (``Replication.fork``) copies it once and the copy's rows are views of the copy.
+    """
+
+    def __init__(self, table: str, row: int):
+        self.table = table
+        self.row = row
+
+    @overload
+    def __get__(self, obj: None, objtype: type | None = None) -> PackedRow: ...
+    @overload
+    def __get__(self, obj: object, objtype: type | None = None) -> np.ndarray: ...
+    def __get__(self, obj: object | None, objtype: type | None = None) -> np.ndarray | PackedRow:
+        if obj is None:
+            return self
+        return getattr(obj, self.table)[self.row]
+
+    def __set__(self, obj: object, value: np.ndarray | float) -> None:
+        getattr(obj, self.table)[self.row] = value

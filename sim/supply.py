@@ -31,6 +31,21 @@ magnet use, and only that plant's supplier receives its lots. Shipments that
 need no licence (the pre-controls pipeline, supply from outside China) are a
 steady flow that every plant shares by its use. A sector's arrivals are the
 same either way; only who gets them differs.
+
+Mechanics: a day's shipping and landing is one compiled kernel call (see
+``sim.jit``), because written as numpy it was dozens of calls on arrays of a
+few hundred lots, and their fixed per-call cost was the whole cost. Lead times
+and buyers still come from their own named streams (``supply.lead_times``,
+``supply.buyers``), one number per lot and per contract in the order they are
+booked, but are drawn in blocks of ``DRAW_BLOCK`` numbers that the kernel
+consumes from a position; a block that runs short is refilled from Python,
+keeping its unused numbers first. So the numbers used are the streams' numbers
+in order, whatever the block size, and how many are drawn depends only on what
+was booked so far: a replication is reproducible, and a fork (which copies the
+blocks and positions with the rest of the state) continues exactly as the
+original would. A day's lots are summed per table cell before being added to
+the table, the rounding of the ``np.bincount`` the tables were first built
+with, so the kernels give the numbers the numpy code gave.
 """
 
 from __future__ import annotations
@@ -42,20 +57,39 @@ import numpy as np
 
 from sim.clock import Clock
 from sim.domain import DESTINATIONS, ELEMENTS, SECTORS
+from sim.jit import PackedRow, kernel, on_warm_up
 from sim.sampling import ParamTree
 from sim.streams import Streams
 
 N_SECTORS = len(SECTORS)
-_SECTOR_INDEX = np.arange(N_SECTORS)
 US = DESTINATIONS.index("us")
 #: Lots per sector per day for the unlicensed flow before the controls: only
 #: how smoothly normal shipments arrive, not how much.
 NORMAL_LOTS_PER_DAY = 8
+#: Lead times or buyer uniforms drawn at a time: weeks of a baseline's lots, so that
+#: refilling from Python is rare, and little for a fork to copy.
+DRAW_BLOCK = 4096
+
+# Rows of the packed arrays the kernels take (see ``sim.jit.PackedRow``).
+#: ``Supply._per_sector``: demand, tonnes of a licensed lot, of an unlicensed lot, in transit on day 0
+_DEMAND, _LICENSED_LOT, _NORMAL_LOT, _IN_TRANSIT = range(4)
+#: ``Supply._by_day``: tables by day and sector
+_SHIPPED, _ARRIVING, _OUTSIDE = range(3)
+#: ``Supply._draw_pos``: the next unused number of each block
+_LEAD, _BUYER = range(2)
+#: Stand-ins for the tied-allocation arrays when allocation is not tied (same types, no plants).
+_NO_PLANTS_BY_DAY = np.zeros((0, 0))
+_NO_INTS = np.zeros(0, dtype=np.int64)
+_NO_FLOATS = np.zeros(0)
 
 
 @dataclass
 class SupplyState:
-    """What the rest of the model sees of supply, day by day."""
+    """What the rest of the model sees of supply, day by day.
+
+    ``arrivals_today`` and ``arrivals_by_plant`` are the supply kernel's output
+    buffers, overwritten in place every day: copy them to keep a day.
+    """
 
     #: tonnes reaching US distributors today, by sector (from China and elsewhere)
     arrivals_today: np.ndarray = field(default_factory=lambda: np.zeros(N_SECTORS))
@@ -83,6 +117,17 @@ def sector_outside_china_share(
 class Supply:
     """Shipments of one replication: a schedule of lots by shipping and arrival day."""
 
+    #: tonnes needed per day by sector
+    demand_per_day = PackedRow("_per_sector", _DEMAND)
+    #: tonnes at sea on day 0 (shipped before it), by sector
+    initial_in_transit = PackedRow("_per_sector", _IN_TRANSIT)
+    #: from China, by shipping day and sector (row n: after the horizon)
+    shipped = PackedRow("_by_day", _SHIPPED)
+    #: from China, by arrival day and sector (row n: after the horizon)
+    arriving = PackedRow("_by_day", _ARRIVING)
+    #: from elsewhere, by day and sector: ships and lands the same day
+    outside = PackedRow("_by_day", _OUTSIDE)
+
     def __init__(self, clock: Clock, params: ParamTree, streams: Streams, state: SupplyState):
         p = params.supply
         self.clock = clock
@@ -103,6 +148,7 @@ class Supply:
         self.lead_mean = float(p.lead_time_mean_days)
         self.lead_cv = cv
 
+        self._per_sector = np.zeros((4, N_SECTORS))
         industry = params.industry.sectors
         self.demand_per_day = np.array([industry[s].demand_tonnes_per_year / 365.0 for s in SECTORS])
         self.samarium_share = np.array([float(params.licensing.military_share[s]) for s in SECTORS])
@@ -115,6 +161,7 @@ class Supply:
         self.target_element_share = np.array([float(ramp.target_outside_china_share[e]) for e in ELEMENTS])
 
         self._base_outside: np.ndarray | None = None
+        self._ramped_outside: np.ndarray | None = None  # once a ramp is complete
         base_outside = self.outside_share(0)
         #: what China normally ships to each US sector, tonnes per day
         self.normal_china_flow = self.demand_per_day * (1.0 - base_outside)
@@ -122,26 +169,34 @@ class Supply:
         contracts = contracts_per_day(params.licensing)
         with np.errstate(divide="ignore", invalid="ignore"):
             self.tonnes_per_licence = np.where(contracts > 0, self.normal_china_flow / contracts, 0.0)
-
-        size = n + 1  # index n collects whatever ships or lands after the horizon
-        self.shipped = np.zeros((size, N_SECTORS))  # from China, by shipping day
-        self.arriving = np.zeros((size, N_SECTORS))  # from China, by arrival day
-        self.outside = np.zeros((size, N_SECTORS))  # from elsewhere: ships and lands the same day
-        self.initial_in_transit = np.zeros(N_SECTORS)
+        self._per_sector[_LICENSED_LOT] = self.tonnes_per_licence / self.lots_per_licence
+        self._per_sector[_NORMAL_LOT] = self.normal_china_flow * self.pre_controls_flow / NORMAL_LOTS_PER_DAY
+        #: whether there are unlicensed lots to ship (none, and no lead times drawn, when they weigh 0)
+        self._normal_lots = bool(self._per_sector[_NORMAL_LOT].any())
         self._lot_offsets = np.floor(
             np.arange(self.lots_per_licence) * self.term_days / self.lots_per_licence
         ).astype(np.int64)
+
+        self._by_day = np.zeros((3, n + 1, N_SECTORS))  # index n: shipped or landing after the horizon
+        #: block-drawn lead times (days, lognormal) and buyer uniforms, and the next unused of each
+        self._leads = np.zeros(0)
+        self._buyer_u = np.zeros(0)
+        self._draw_pos = np.zeros(2, dtype=np.int64)
+        #: the kernel's output buffers, published in ``state``
+        self._arrivals_today = np.zeros(N_SECTORS)
+        self._arrivals_by_plant = np.zeros(0)
+
         #: tied allocation: which plant each licensed contract supplies (see ``tie_to_plants``)
         self.tied = params.industry.allocation == "tied" and not self.unconstrained
         self.buyers = streams.generator("supply.buyers") if self.tied else None
         self.plant_sector: np.ndarray | None = None
         self.plant_share: np.ndarray | None = None  # a plant's share of its sector's use
         self.arriving_tied: np.ndarray | None = None  # licensed lots by arrival day and plant
-        self._sector_plants: list[np.ndarray] = []
-        self._sector_cdf: list[np.ndarray] = []
-        #: the lot offsets repeated licence after licence, grown on demand and sliced each day
-        self._offsets_of_licences = self._lot_offsets.copy()
-        self._tonnes_per_lot = self.tonnes_per_licence / self.lots_per_licence
+        # sector i's plants are _sector_plants[_sector_start[i]:_sector_start[i + 1]], and
+        # _sector_cdf holds the cumulative shares a contract's buyer is drawn from
+        self._sector_start = np.zeros(N_SECTORS + 1, dtype=np.int64)
+        self._sector_plants = _NO_INTS
+        self._sector_cdf = _NO_FLOATS
         if not self.unconstrained:
             self._ship_pipeline()
 
@@ -155,10 +210,15 @@ class Supply:
                     self.base_element_share, self.samarium_share, self.dysprosium_share
                 )
             return self._base_outside
+        if self._ramped_outside is not None:
+            return self._ramped_outside
         share = self.base_element_share
         progress = min(1.0, (day - self.ramp_start + 1) / self.ramp_days)
         share = share + progress * (self.target_element_share - share)
-        return sector_outside_china_share(share, self.samarium_share, self.dysprosium_share)
+        outside = sector_outside_china_share(share, self.samarium_share, self.dysprosium_share)
+        if progress >= 1.0:  # the ramp is complete: the share stays
+            self._ramped_outside = outside
+        return outside
 
     def tie_to_plants(self, plant_sector: np.ndarray, plant_use: np.ndarray) -> None:
         """Know the plants that licensed contracts are bought for (tied allocation only).
@@ -171,86 +231,46 @@ class Supply:
         if not self.tied:
             return
         total = np.bincount(plant_sector, weights=plant_use, minlength=N_SECTORS)
-        self.plant_sector = plant_sector.copy()
+        self.plant_sector = plant_sector.astype(np.int64)
         with np.errstate(divide="ignore", invalid="ignore"):
             self.plant_share = np.where(total[plant_sector] > 0, plant_use / total[plant_sector], 0.0)
         self.arriving_tied = np.zeros((self.n + 1, plant_sector.size))
+        self._arrivals_by_plant = np.zeros(plant_sector.size)
         # per sector: its plants and the cumulative shares a contract's buyer is drawn from
         # (a sector whose plants use nothing draws any of them; one with no plants draws none)
-        self._sector_plants = [np.flatnonzero(plant_sector == i) for i in range(N_SECTORS)]
-        self._sector_cdf = []
-        for plants in self._sector_plants:
+        plants_of = [np.flatnonzero(plant_sector == i) for i in range(N_SECTORS)]
+        cdfs = []
+        for plants in plants_of:
             w = self.plant_share[plants] if self.plant_share[plants].sum() > 0 else np.ones(plants.size)
-            self._sector_cdf.append(np.cumsum(w) / w.sum() if plants.size else w)
+            cdfs.append(np.cumsum(w) / w.sum() if plants.size else np.zeros(0))
+        self._sector_start = np.cumsum([0] + [plants.size for plants in plants_of], dtype=np.int64)
+        self._sector_plants = np.concatenate(plants_of).astype(np.int64)
+        self._sector_cdf = np.concatenate(cdfs)
 
     def _ship_pipeline(self) -> None:
         """Normal shipments of the weeks before day 0 that are still at sea on day 0."""
+        if not self._normal_lots:
+            return
         back = int(math.ceil(self.lead_mean * (1.0 + 5.0 * self.lead_cv))) + 1
-        days = np.arange(-back, 0)
-        self._ship_normal(days)
+        while short := _ship_normal(-back, -1, self._per_sector, self._leads, self._draw_pos, self._by_day):
+            self._draw_more(short, 0)
 
-    def _ship_normal(self, days: np.ndarray) -> None:
-        """Unlicensed shipments (before the controls) on the given days, in small lots."""
-        tonnes = self.normal_china_flow * self.pre_controls_flow / NORMAL_LOTS_PER_DAY
-        if not tonnes.any():
-            return
-        lots = NORMAL_LOTS_PER_DAY * N_SECTORS
-        ship_day = np.repeat(days, lots)
-        sector = np.tile(np.repeat(np.arange(N_SECTORS), NORMAL_LOTS_PER_DAY), days.size)
-        self._ship(ship_day, sector, tonnes[sector], (int(days[0]), int(days[-1])))
+    def _draw_more(self, leads: int, buyers: int) -> None:
+        """Refill the blocks that are ``leads`` lead times and ``buyers`` uniforms short.
 
-    def _ship_licensed(self, day: int, licences: np.ndarray) -> None:
-        """Book the lots of the US licences approved today (``licences`` per sector)."""
-        total = int(licences.sum())
-        if total == 0:
-            return
-        lots = self.lots_per_licence
-        sector = np.repeat(_SECTOR_INDEX, licences * lots)  # each licence's lots one after another
-        if self._offsets_of_licences.size < total * lots:
-            self._offsets_of_licences = np.tile(self._lot_offsets, 2 * total)
-        ship_day = day + self._offsets_of_licences[: total * lots]
-        tonnes = self._tonnes_per_lot[sector]
-        arrive = self._ship(ship_day, sector, tonnes, (day, day + int(self._lot_offsets[-1])))
-        if self.arriving_tied is not None:
-            plant = np.repeat(self._buyers(licences), lots)
-            _add(self.arriving_tied, np.minimum(arrive, self.n), plant, tonnes)
-
-    def _buyers(self, licences: np.ndarray) -> np.ndarray:
-        """The plant each of today's licences supplies, by the plants' shares of their sector's use."""
-        assert self.buyers is not None
-        out = []
-        for i in np.flatnonzero(licences):
-            plants, cdf = self._sector_plants[i], self._sector_cdf[i]
-            if plants.size == 0:
-                raise ValueError(f"licences for sector {SECTORS[i]}, which has no plants to supply")
-            u = self.buyers.random(int(licences[i]))
-            out.append(plants[np.minimum(np.searchsorted(cdf, u, side="right"), plants.size - 1)])
-        return np.concatenate(out)
-
-    def _ship(
-        self, ship_day: np.ndarray, sector: np.ndarray, tonnes: np.ndarray, ship_days: tuple[int, int]
-    ) -> np.ndarray:
-        """Schedule lots: each leaves on its day and lands after its own lead time; returns arrival days.
-
-        ``ship_days`` is the first and last shipping day, known to the callers.
+        A block's unused numbers stay first, so lots and contracts use the
+        streams' numbers in the order the streams give them.
         """
-        lead = self.rng.lognormal(self.lead_mu, self.lead_sigma, ship_day.size)
-        arrive = ship_day + lead.astype(np.int64)
-        n = self.n
-        first, last = ship_days
-        if first < 0:  # some shipped before day 0: in transit at the start, or already landed
-            before = ship_day < 0
-            at_sea = before & (arrive >= 0)
-            self.initial_in_transit += np.bincount(
-                sector[at_sea], weights=tonnes[at_sea], minlength=N_SECTORS
-            )
-            _add(self.arriving, np.minimum(arrive[at_sea], n), sector[at_sea], tonnes[at_sea])
-            keep = ~before
-            ship_day, sector, tonnes, arrive = ship_day[keep], sector[keep], tonnes[keep], arrive[keep]
-            first = 0
-        _add(self.shipped, np.minimum(ship_day, n), sector, tonnes, (first, min(last, n)))
-        _add(self.arriving, np.minimum(arrive, n), sector, tonnes)
-        return arrive
+        pos = self._draw_pos
+        if leads > 0:
+            more = self.rng.lognormal(self.lead_mu, self.lead_sigma, max(DRAW_BLOCK, leads))
+            self._leads = np.concatenate((self._leads[pos[_LEAD] :], more))
+            pos[_LEAD] = 0
+        if buyers > 0:
+            assert self.buyers is not None
+            more = self.buyers.random(max(DRAW_BLOCK, buyers))
+            self._buyer_u = np.concatenate((self._buyer_u[pos[_BUYER] :], more))
+            pos[_BUYER] = 0
 
     # --- one day --------------------------------------------------------------------------
 
@@ -258,31 +278,54 @@ class Supply:
         """Ship today's lots and publish what lands today.
 
         ``approved_today`` is the licensing model's approvals of the day by
-        sector and destination; only US-bound licences feed US plants.
+        sector and destination; only US-bound licences feed US plants. Before
+        the controls, today's unlicensed lots ship instead.
         """
         outside = self.outside_share(day)
-        self.state.outside_china_share = outside
+        state = self.state
+        state.outside_china_share = outside
         if self.unconstrained:
-            self.state.arrivals_today = np.zeros(N_SECTORS)
+            state.arrivals_today = np.zeros(N_SECTORS)
             return
-        if day < self.controls_day:
-            self._ship_normal(np.array([day]))
-        else:
-            self._ship_licensed(day, approved_today[:, US])
-        self.outside[day] = outside * self.demand_per_day
-        self.state.arrivals_today = self.arriving[day] + self.outside[day]
-        if self.arriving_tied is not None:
-            self.state.arrivals_by_plant = self._arrivals_by_plant(day)
+        tied = self.arriving_tied is not None
+        while True:
+            leads, buyers = _supply_day(
+                day,
+                self.controls_day,
+                US,
+                self._normal_lots,
+                tied,
+                approved_today,
+                self._lot_offsets,
+                self._per_sector,
+                outside,
+                self._leads,
+                self._buyer_u,
+                self._draw_pos,
+                self._sector_start,
+                self._sector_plants,
+                self._sector_cdf,
+                self._by_day,
+                self.arriving_tied if tied else _NO_PLANTS_BY_DAY,
+                self.plant_sector if tied else _NO_INTS,
+                self.plant_share if tied else _NO_FLOATS,
+                self._arrivals_today,
+                self._arrivals_by_plant,
+            )
+            if leads == 0 and buyers == 0:
+                break
+            if buyers < 0:
+                self._no_plants_to_supply(approved_today[:, US])
+            self._draw_more(leads, buyers)
+        state.arrivals_today = self._arrivals_today
+        if tied:
+            state.arrivals_by_plant = self._arrivals_by_plant
 
-    def _arrivals_by_plant(self, day: int) -> np.ndarray:
-        """Today's landings at each plant's supplier: its own licensed lots and its share of the rest."""
-        assert self.arriving_tied is not None and self.plant_sector is not None
-        assert self.plant_share is not None
-        tied = self.arriving_tied[day]
-        licensed = np.bincount(self.plant_sector, weights=tied, minlength=N_SECTORS)
-        # unlicensed flow: pre-controls lots still landing and supply from outside China
-        pooled = np.maximum(self.arriving[day] - licensed, 0.0) + self.outside[day]
-        return tied + self.plant_share * pooled[self.plant_sector]
+    def _no_plants_to_supply(self, licences: np.ndarray) -> None:
+        """Raise for licences of a sector that has no plant to buy them (tied allocation)."""
+        plants = np.diff(self._sector_start)
+        bad = [SECTORS[i] for i in range(N_SECTORS) if licences[i] > 0 and plants[i] == 0]
+        raise ValueError(f"licences for sector {', '.join(bad)}, which has no plants to supply")
 
     def record_unconstrained(self, day: int, tonnes: np.ndarray) -> None:
         """With unconstrained supply, what plants ordered today shipped and landed today."""
@@ -313,24 +356,298 @@ def contracts_per_day(licensing: ParamTree) -> np.ndarray:
     return float(licensing.arrivals_per_day) * sector / sector.sum() * destination[US] / destination.sum()
 
 
-def _add(
-    table: np.ndarray,
-    day: np.ndarray,
-    column: np.ndarray,
-    tonnes: np.ndarray,
-    days: tuple[int, int] | None = None,
-) -> None:
-    """``table[day, column] += tonnes`` for every lot (a column is a sector or a plant), touching
-    only the days involved.
+# --- kernels ------------------------------------------------------------------------------
+#
+# Tables have a row per day and a last row (index n) for whatever ships or lands after the
+# horizon. A lot's lead time is the whole days of its lognormal draw.
 
-    ``days`` bounds the days (first, last) when the caller knows them, saving a pass over ``day``.
+
+@kernel
+def _add_lots(
+    table: np.ndarray, rows: np.ndarray, cols: np.ndarray, tonnes: np.ndarray, chosen: np.ndarray
+) -> None:
+    """``table[rows[j], cols[j]] += tonnes[j]`` for each chosen lot ``j``.
+
+    Each cell's lots are first summed from zero, in lot order, and the sum is
+    then added to the cell: the rounding of ``np.bincount`` then ``+=``, with
+    which the tables were built before the kernels, so results did not move when
+    the kernels came. The sums are kept in a small hash table of the cells the
+    lots touch (open addressing, at most half full).
     """
-    if day.size == 0:
+    width = table.shape[1]
+    size = 16
+    while size < 2 * rows.size:
+        size *= 2
+    cells = np.full(size, -1, dtype=np.int64)  # -1: free slot
+    sums = np.zeros(size)
+    slot_of = np.empty(rows.size, dtype=np.int64)
+    for j in range(rows.size):
+        if chosen[j]:
+            cell = rows[j] * width + cols[j]
+            slot = cell & (size - 1)
+            while cells[slot] != cell and cells[slot] != -1:
+                slot = (slot + 1) & (size - 1)
+            cells[slot] = cell
+            sums[slot] += tonnes[j]
+            slot_of[j] = slot
+    for j in range(rows.size):
+        if chosen[j] and cells[slot_of[j]] != -2:
+            table[rows[j], cols[j]] += sums[slot_of[j]]
+            cells[slot_of[j]] = -2  # added
+
+
+@kernel
+def _ship_normal(
+    first: int,
+    last: int,
+    per_sector: np.ndarray,
+    leads: np.ndarray,
+    pos: np.ndarray,
+    by_day: np.ndarray,
+) -> int:
+    """Book the unlicensed lots shipped on days ``first`` to ``last``, ``NORMAL_LOTS_PER_DAY`` per sector.
+
+    A lot shipped before day 0 counts as in transit on day 0 if it lands on day
+    0 or later, and is forgotten if it landed before. Returns how many lead
+    times the block is short of (booking nothing), or 0.
+    """
+    n = by_day.shape[1] - 1
+    n_sectors = per_sector.shape[1]
+    count = (last - first + 1) * n_sectors * NORMAL_LOTS_PER_DAY
+    at = pos[_LEAD]
+    if at + count > leads.size:
+        return at + count - leads.size
+    ship_row = np.empty(count, dtype=np.int64)
+    arrive_row = np.empty(count, dtype=np.int64)
+    sector = np.empty(count, dtype=np.int64)
+    tonnes = np.empty(count)
+    at_sea = np.empty(count, dtype=np.bool_)  # shipped before day 0, landing on day 0 or later
+    kept = np.empty(count, dtype=np.bool_)  # shipped on day 0 or later
+    j = 0
+    for ship_day in range(first, last + 1):
+        for s in range(n_sectors):
+            for _ in range(NORMAL_LOTS_PER_DAY):
+                arrive = ship_day + np.int64(leads[at + j])
+                ship_row[j], arrive_row[j] = min(ship_day, n), min(arrive, n)
+                sector[j], tonnes[j] = s, per_sector[_NORMAL_LOT, s]
+                at_sea[j] = ship_day < 0 and arrive >= 0
+                kept[j] = ship_day >= 0
+                j += 1
+    pos[_LEAD] = at + count
+    in_transit = per_sector[_IN_TRANSIT : _IN_TRANSIT + 1]
+    _add_lots(in_transit, np.zeros(count, dtype=np.int64), sector, tonnes, at_sea)
+    _add_lots(by_day[_ARRIVING], arrive_row, sector, tonnes, at_sea)
+    _add_lots(by_day[_SHIPPED], ship_row, sector, tonnes, kept)
+    _add_lots(by_day[_ARRIVING], arrive_row, sector, tonnes, kept)
+    return 0
+
+
+@kernel
+def _ship_licensed(
+    day: int,
+    approved: np.ndarray,
+    us: int,
+    tied: bool,
+    lot_offsets: np.ndarray,
+    per_sector: np.ndarray,
+    leads: np.ndarray,
+    buyer_u: np.ndarray,
+    pos: np.ndarray,
+    sector_start: np.ndarray,
+    sector_plants: np.ndarray,
+    sector_cdf: np.ndarray,
+    by_day: np.ndarray,
+    arriving_tied: np.ndarray,
+) -> tuple[int, int]:
+    """Book the lots of the US licences approved today (``approved[:, us]`` per sector).
+
+    Licences are booked sector by sector, each licence's lots one after another
+    (one per offset of ``lot_offsets``), each lot taking the next lead time. With
+    tied allocation each licence also takes the next uniform, and its buyer is
+    the first plant of its sector whose cumulative share exceeds it. Returns how
+    many lead times and uniforms the blocks are short of, booking nothing unless
+    both are 0 (uniforms -1: a sector with licences has no plants).
+    """
+    n = by_day.shape[1] - 1
+    n_sectors = per_sector.shape[1]
+    lots = lot_offsets.size
+    licences = 0
+    for s in range(n_sectors):
+        licences += approved[s, us]
+        if tied and approved[s, us] > 0 and sector_start[s + 1] == sector_start[s]:
+            return 0, -1
+    at, buyer_at = pos[_LEAD], pos[_BUYER]
+    short_leads = max(at + licences * lots - leads.size, 0)
+    short_buyers = max(buyer_at + licences - buyer_u.size, 0) if tied else 0
+    if short_leads > 0 or short_buyers > 0:
+        return short_leads, short_buyers
+    count = licences * lots
+    ship_row = np.empty(count, dtype=np.int64)
+    arrive_row = np.empty(count, dtype=np.int64)
+    sector = np.empty(count, dtype=np.int64)
+    plant = np.zeros(count, dtype=np.int64)
+    tonnes = np.empty(count)
+    j = 0
+    for s in range(n_sectors):
+        first, end = sector_start[s], sector_start[s + 1]
+        cdf = sector_cdf[first:end]
+        for _ in range(approved[s, us]):
+            buyer = -1
+            if tied:
+                k = np.searchsorted(cdf, buyer_u[buyer_at], side="right")
+                buyer = sector_plants[first + min(k, end - first - 1)]
+                buyer_at += 1
+            for lot in range(lots):
+                ship_day = day + lot_offsets[lot]
+                ship_row[j] = min(ship_day, n)
+                arrive_row[j] = min(ship_day + np.int64(leads[at]), n)
+                sector[j], plant[j], tonnes[j] = s, buyer, per_sector[_LICENSED_LOT, s]
+                at += 1
+                j += 1
+    pos[_LEAD], pos[_BUYER] = at, buyer_at
+    every = np.ones(count, dtype=np.bool_)
+    _add_lots(by_day[_SHIPPED], ship_row, sector, tonnes, every)
+    _add_lots(by_day[_ARRIVING], arrive_row, sector, tonnes, every)
+    if tied:
+        _add_lots(arriving_tied, arrive_row, plant, tonnes, every)
+    return 0, 0
+
+
+@kernel
+def _land(
+    day: int,
+    by_day: np.ndarray,
+    per_sector: np.ndarray,
+    outside_share: np.ndarray,
+    tied: bool,
+    arriving_tied: np.ndarray,
+    plant_sector: np.ndarray,
+    plant_share: np.ndarray,
+    arrivals_today: np.ndarray,
+    arrivals_by_plant: np.ndarray,
+) -> None:
+    """Supply from elsewhere ships and lands today; write today's landings by sector (and by plant).
+
+    With tied allocation a plant's supplier gets its own licensed lots and its
+    share (``plant_share``) of the sector's unlicensed landings: pre-controls
+    lots still arriving and supply from outside China.
+    """
+    arriving, outside = by_day[_ARRIVING], by_day[_OUTSIDE]
+    n_sectors = outside_share.size
+    for s in range(n_sectors):
+        outside[day, s] = outside_share[s] * per_sector[_DEMAND, s]
+        arrivals_today[s] = arriving[day, s] + outside[day, s]
+    if not tied:
         return
-    first, last = days if days is not None else (int(day.min()), int(day.max()))
-    width = last - first + 1
-    cols = table.shape[1]
-    key = (day - first) * cols + column
-    table[first : first + width] += np.bincount(key, weights=tonnes, minlength=width * cols).reshape(
-        width, cols
+    licensed = np.zeros(n_sectors)
+    for i in range(plant_sector.size):  # summed in plant order, as np.bincount does
+        licensed[plant_sector[i]] += arriving_tied[day, i]
+    pooled = np.empty(n_sectors)  # unlicensed landings
+    for s in range(n_sectors):
+        pooled[s] = max(arriving[day, s] - licensed[s], 0.0) + outside[day, s]
+    for i in range(plant_sector.size):
+        arrivals_by_plant[i] = arriving_tied[day, i] + plant_share[i] * pooled[plant_sector[i]]
+
+
+@kernel
+def _supply_day(
+    day: int,
+    controls_day: int,
+    us: int,
+    normal_lots: bool,
+    tied: bool,
+    approved: np.ndarray,
+    lot_offsets: np.ndarray,
+    per_sector: np.ndarray,
+    outside_share: np.ndarray,
+    leads: np.ndarray,
+    buyer_u: np.ndarray,
+    pos: np.ndarray,
+    sector_start: np.ndarray,
+    sector_plants: np.ndarray,
+    sector_cdf: np.ndarray,
+    by_day: np.ndarray,
+    arriving_tied: np.ndarray,
+    plant_sector: np.ndarray,
+    plant_share: np.ndarray,
+    arrivals_today: np.ndarray,
+    arrivals_by_plant: np.ndarray,
+) -> tuple[int, int]:
+    """One day of supply: book today's lots, then land today's arrivals in the output buffers.
+
+    Returns ``(0, 0)`` when done. Otherwise it changed nothing and returns how
+    many lead times and buyer uniforms the blocks are short of (uniforms -1: a
+    sector with licences has no plants); the caller refills and calls again.
+    """
+    if day < controls_day:
+        if normal_lots:
+            short = _ship_normal(day, day, per_sector, leads, pos, by_day)
+            if short > 0:
+                return short, 0
+    else:
+        short_leads, short_buyers = _ship_licensed(
+            day,
+            approved,
+            us,
+            tied,
+            lot_offsets,
+            per_sector,
+            leads,
+            buyer_u,
+            pos,
+            sector_start,
+            sector_plants,
+            sector_cdf,
+            by_day,
+            arriving_tied,
+        )
+        if short_leads != 0 or short_buyers != 0:
+            return short_leads, short_buyers
+    _land(
+        day,
+        by_day,
+        per_sector,
+        outside_share,
+        tied,
+        arriving_tied,
+        plant_sector,
+        plant_share,
+        arrivals_today,
+        arrivals_by_plant,
+    )
+    return 0, 0
+
+
+@on_warm_up("supply")
+def _warm_up() -> None:
+    """Compile (or load) the kernels: a pipeline and a tied licensed day, two days and two plants,
+    with the argument types the model passes (untied allocation passes the same types, no plants)."""
+    per_sector, by_day = np.ones((4, N_SECTORS)), np.zeros((3, 3, N_SECTORS))
+    leads, buyer_u, pos = np.ones(64), np.full(64, 0.5), np.zeros(2, dtype=np.int64)
+    _ship_normal(-1, -1, per_sector, leads, pos, by_day)
+    approved = np.zeros((N_SECTORS, len(DESTINATIONS)), dtype=np.int64)
+    approved[:2, US] = 1  # sectors 0 and 1 have a plant each
+    plants = np.array([0, 1], dtype=np.int64)
+    _supply_day(
+        0,
+        0,
+        US,
+        True,
+        True,
+        approved,
+        np.zeros(1, dtype=np.int64),
+        per_sector,
+        np.ones(N_SECTORS),
+        leads,
+        buyer_u,
+        pos,
+        np.array([0, 1, 2, 2, 2], dtype=np.int64),
+        plants,
+        np.ones(2),
+        by_day,
+        np.zeros((3, 2)),
+        plants,
+        np.ones(2),
+        np.zeros(N_SECTORS),
+        np.zeros(2),
     )

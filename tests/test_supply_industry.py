@@ -356,6 +356,21 @@ def test_a_forked_tied_replication_continues_exactly_as_the_original(baseline):
         np.testing.assert_equal(run.outcomes(), straight.outcomes())  # NaN (no halt) equals NaN
 
 
+def test_lead_times_and_buyers_do_not_depend_on_the_draw_block_size(baseline, monkeypatch):
+    # lots and contracts use their streams' numbers in order, whatever the size of the blocks
+    # they are drawn in: blocks far smaller than a day's lots (several refills a day) change nothing
+    import sim.supply
+
+    runs = []
+    for block in (sim.supply.DRAW_BLOCK, 7):
+        monkeypatch.setattr(sim.supply, "DRAW_BLOCK", block)
+        runs.append(_replication(baseline, seed=14, end=dt.date(2025, 7, 31), supply__lots_per_licence=6))
+    default, small = runs
+    for name in ("shipped", "arriving", "arriving_tied", "initial_in_transit"):
+        np.testing.assert_array_equal(getattr(small.supply, name), getattr(default.supply, name), name)
+    np.testing.assert_array_equal(small.industry.first_halt_day, default.industry.first_halt_day)
+
+
 def test_gdp_loss_adds_idle_sector_days_and_tariff_days(baseline):
     model = _replication(baseline, seed=6, end=dt.date(2025, 12, 31))
     p = model.params.macro
