@@ -201,8 +201,8 @@ class LicensingReview:
         self.queue = ReviewQueue(len(LANES), streams.generator("licensing.review"))
         #: future filings (renewals, re-applications), booked as decisions are issued
         self.booked = _Booked(n)
-        #: running counts that the compiled day keeps (slots APPS, BOOKED, UNIFORM_POS, BACKLOG, IN_FORCE)
-        self.counters = np.zeros(5, dtype=np.int64)
+        #: running counts that the compiled day keeps (slots APPS, BOOKED, UNIFORM_POS, ...)
+        self.counters = np.zeros(7, dtype=np.int64)
         #: the first day not yet reviewed: the review may run ahead of the rest of the model
         self.done = 0
 
@@ -308,25 +308,29 @@ class LicensingReview:
                 self._make_room(self.done)
 
     def _make_room(self, day: int) -> None:
-        """Room for everything the days from ``day`` could file, start, decide and book (see ``_advance``).
+        """Room for what the compiled run stopped for (see ``_advance``), and then some.
 
-        Room is made for a few weeks of files at once, so the compiled run seldom stops.
+        Table rows and lane slots for a few weeks of files, so the run seldom
+        stops; review times, decision uniforms and booking entries a block at a
+        time, so no more is drawn than a block beyond what is used.
         """
-        end = min(day + ROOM_DAYS, self.n_days)
-        bounds = self.fresh[4]
-        files = int(bounds[end] - bounds[day]) + int(self.booked.count[day:end].sum())
-        if day <= self.controls_day < end:
-            files += self.backlog_files[0].size
-        could_start = self.queue.waiting + files
-        self.apps.reserve(self.apps.size + files)
-        self.queue.make_room(files)
-        self.booked.reserve(could_start)
+        if not self.counters[SERVING]:
+            end = min(day + ROOM_DAYS, self.n_days)
+            bounds = self.fresh[4]
+            files = int(bounds[end] - bounds[day]) + int(self.booked.count[day:end].sum())
+            if day <= self.controls_day < end:
+                files += self.backlog_files[0].size
+            self.apps.reserve(self.apps.size + files)
+            self.queue.make_room(files)
+        queue = self.queue
+        if queue.draws.size - int(queue.counters[DRAW_POS]) < 1:
+            queue.draw_more()
         pos = int(self.counters[UNIFORM_POS])
-        need = self._per_decision * could_start
-        if self.uniforms.size - pos < need:
-            fresh = self.rng_decisions.random(max(UNIFORM_BLOCK, 2 * need))
+        if self.uniforms.size - pos < self._per_decision:
+            fresh = self.rng_decisions.random(UNIFORM_BLOCK)
             self.uniforms = np.concatenate([self.uniforms[pos:], fresh])
             self.counters[UNIFORM_POS] = 0
+        self.booked.reserve(UNIFORM_BLOCK)
 
     # --- draws up front --------------------------------------------------------------------
 
@@ -430,8 +434,8 @@ class LicensingReview:
         return out
 
 
-#: slots of ``LicensingReview.counters``
-APPS, BOOKED, UNIFORM_POS, BACKLOG, IN_FORCE = range(5)
+#: slots of ``LicensingReview.counters``; SERVING: today's files are filed, its review under way
+APPS, BOOKED, UNIFORM_POS, BACKLOG, IN_FORCE, SERVING, FILED_TODAY = range(7)
 #: decision uniforms drawn at a time
 UNIFORM_BLOCK = 8192
 #: days of files that room is made for when the compiled run stops for room
@@ -515,8 +519,10 @@ def _advance(
     Each day: file (the initial backlog at the opening of the controls day, then
     new and booked files merged by filing time, new first on a tie), serve the
     queue until midnight, decide every file a reviewer takes up, close the day.
-    Stops early, before a day, when the arrays might not hold what that day could
-    add; the caller makes room and calls again.
+    Stops early, before a day when the table or the lanes might not hold its
+    files, or within a day's review when review times, decision uniforms or
+    booking entries run out (``counters[SERVING]`` says which); the caller makes
+    room and calls again, and the run resumes where it stopped.
     """
     (
         filed_of,
@@ -542,52 +548,53 @@ def _advance(
         backlog_end,
         in_force_end,
     ) = tallies
-    heap, _, lane_filed, _, _, tail, draws, _, queue_counters = queue
+    heap, _, lane_filed, _, _, tail, _, _, queue_counters = queue
     term_days, renewal_probability, reapply_probability, renewal_delay, reapply_delay = follow_up
     whole_day_term = term_days == math.floor(term_days)
     last_slot = decided_per_day.shape[0] - 1  # decisions and expiries after the horizon
     n_sectors = decided_per_day.shape[2]
     horizon = day_first.size
     for day in range(first_day, last_day + 1):
-        filed_today = 0
         if day >= controls_day:
-            files = _files_on(day, controls_day, fresh_bounds, backlog_sector.size, day_count)
-            could_start = queue_counters[WAITING] + files
-            if (
-                counters[APPS] + files > filed_of.size
-                or tail.max() + files > lane_filed.shape[1]
-                or draws.size - queue_counters[DRAW_POS] < could_start
-                or uniforms.size - counters[UNIFORM_POS] < per_decision * could_start
-                or counters[BOOKED] + could_start > booked_times.size
-            ):
-                return day
-            row = counters[APPS]
-            # --- file
-            if day == controls_day:
-                for i in range(backlog_sector.size):
-                    _file_one(apps, row, float(day), backlog_sector[i], backlog_destination[i],
-                              backlog_lane[i], KIND_BACKLOG, filed_per_day[day], queue)  # fmt: skip
+            if not counters[SERVING]:
+                files = _files_on(day, controls_day, fresh_bounds, backlog_sector.size, day_count)
+                if counters[APPS] + files > filed_of.size or tail.max() + files > lane_filed.shape[1]:
+                    return day  # no room to file today
+                row = counters[APPS]
+                # --- file
+                if day == controls_day:
+                    for i in range(backlog_sector.size):
+                        _file_one(apps, row, float(day), backlog_sector[i], backlog_destination[i],
+                                  backlog_lane[i], KIND_BACKLOG, filed_per_day[day], queue)  # fmt: skip
+                        row += 1
+                entries = _sorted_entries(day_first[day], day_count[day], booked_times, booked_next)
+                a, b = fresh_bounds[day], 0
+                a_end, b_end = fresh_bounds[day + 1], entries.size
+                while a < a_end or b < b_end:
+                    if b == b_end or (a < a_end and fresh_times[a] <= booked_times[entries[b]]):
+                        _file_one(apps, row, fresh_times[a], fresh_sector[a], fresh_destination[a],
+                                  fresh_lane[a], KIND_NEW, filed_per_day[day], queue)  # fmt: skip
+                        a += 1
+                    else:
+                        e = entries[b]
+                        source = booked_source[e]
+                        _file_one(apps, row, booked_times[e], sector_of[source], destination_of[source],
+                                  lane_of[source], booked_kind[e], filed_per_day[day], queue)  # fmt: skip
+                        b += 1
                     row += 1
-            entries = _sorted_entries(day_first[day], day_count[day], booked_times, booked_next)
-            a, b = fresh_bounds[day], 0
-            a_end, b_end = fresh_bounds[day + 1], entries.size
-            while a < a_end or b < b_end:
-                if b == b_end or (a < a_end and fresh_times[a] <= booked_times[entries[b]]):
-                    _file_one(apps, row, fresh_times[a], fresh_sector[a], fresh_destination[a],
-                              fresh_lane[a], KIND_NEW, filed_per_day[day], queue)  # fmt: skip
-                    a += 1
-                else:
-                    e = entries[b]
-                    source = booked_source[e]
-                    _file_one(apps, row, booked_times[e], sector_of[source], destination_of[source],
-                              lane_of[source], booked_kind[e], filed_per_day[day], queue)  # fmt: skip
-                    b += 1
-                row += 1
-            filed_today = row - counters[APPS]
-            counters[APPS] = row
+                counters[FILED_TODAY] = row - counters[APPS]
+                counters[APPS] = row
+                counters[SERVING] = 1
             # --- serve until midnight and decide each file taken up
             while True:
+                if (
+                    uniforms.size - counters[UNIFORM_POS] < per_decision
+                    or counters[BOOKED] >= booked_times.size
+                ):
+                    return day  # out of uniforms or booking room: resumes here
                 r, start, finish = next_start(queue, float(day), float(day + 1))
+                if r == -2:
+                    return day  # out of review times: resumes here
                 if r < 0:
                     break
                 lane = lane_of[r]
@@ -624,6 +631,9 @@ def _advance(
                         _book(booked, counters, t, r, kind)
         # --- close the day: every decision dated today exists by now (decisions come from
         # reviews started on or before their date), so today's tallies are final
+        counters[SERVING] = 0
+        filed_today = counters[FILED_TODAY]
+        counters[FILED_TODAY] = 0
         n_rejected, n_approved = decisions_per_day[day, 0], decisions_per_day[day, 1]
         if whole_day_term:
             expiring_per_day[min(day + int(term_days), last_slot)] += n_approved

@@ -127,38 +127,34 @@ class ReviewQueue:
     # --- room for compiled code ------------------------------------------------------------
 
     def has_room(self, files: int) -> bool:
-        """Whether ``files`` more files can be pushed and served without growing anything.
-
-        Every waiting file and every new one might start: each needs a review time.
-        """
-        slots = self.lane_filed.shape[1]
-        waiting, pos = int(self.counters[WAITING]), int(self.counters[DRAW_POS])
-        return int(self.tail.max()) + files <= slots and self.draws.size - pos >= waiting + files
+        """Whether ``files`` more files fit in their lanes without moving anything."""
+        return int(self.tail.max()) + files <= self.lane_filed.shape[1]
 
     def make_room(self, files: int) -> None:
-        """Room for ``files`` more files in any lane and review times for all that could start."""
+        """Room for ``files`` more files in any lane: drop served slots, and grow if still short."""
+        if self.has_room(files):
+            return
         head, tail = self.head, self.tail
         waiting = tail - head
         slots = self.lane_filed.shape[1]
-        if int(tail.max()) + files > slots:
-            need = int(waiting.max()) + files
-            if 2 * need > slots:  # keep room for as many again, so that this is seldom needed
-                slots = max(2 * need, 2 * slots)
-            filed = np.empty((self.n_lanes, slots))
-            rows = np.empty((self.n_lanes, slots), dtype=np.int64)
-            for lane in range(self.n_lanes):  # drop the served slots at the front
-                k = int(waiting[lane])
-                filed[lane, :k] = self.lane_filed[lane, head[lane] : tail[lane]]
-                rows[lane, :k] = self.lane_rows[lane, head[lane] : tail[lane]]
-            self.lane_filed, self.lane_rows = filed, rows
-            self.head = np.zeros(self.n_lanes, dtype=np.int64)
-            self.tail = waiting.astype(np.int64)
+        need = int(waiting.max()) + files
+        if 2 * need > slots:  # keep room for as many again, so that this is seldom needed
+            slots = max(2 * need, 2 * slots)
+        filed = np.empty((self.n_lanes, slots))
+        rows = np.empty((self.n_lanes, slots), dtype=np.int64)
+        for lane in range(self.n_lanes):  # drop the served slots at the front
+            k = int(waiting[lane])
+            filed[lane, :k] = self.lane_filed[lane, head[lane] : tail[lane]]
+            rows[lane, :k] = self.lane_rows[lane, head[lane] : tail[lane]]
+        self.lane_filed, self.lane_rows = filed, rows
+        self.head = np.zeros(self.n_lanes, dtype=np.int64)
+        self.tail = waiting.astype(np.int64)
+
+    def draw_more(self) -> None:
+        """A fresh block of review times after the unused ones (``next_start`` ran out)."""
         pos = int(self.counters[DRAW_POS])
-        need = int(self.counters[WAITING]) + files
-        if self.draws.size - pos < need:
-            fresh = self.rng.standard_exponential(max(DRAW_BLOCK, 2 * need))
-            self.draws = np.concatenate([self.draws[pos:], fresh])
-            self.counters[DRAW_POS] = 0
+        self.draws = np.concatenate([self.draws[pos:], self.rng.standard_exponential(DRAW_BLOCK)])
+        self.counters[DRAW_POS] = 0
 
     # --- serving on its own ----------------------------------------------------------------
 
@@ -167,8 +163,7 @@ class ReviewQueue:
 
         Files must come in filing order across calls too (each day's files after the last day's).
         """
-        if not self.has_room(filed.size):
-            self.make_room(filed.size)
+        self.make_room(filed.size)
         _push_all(self.arrays(), filed, first_row, lanes)
 
     def serve(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -176,12 +171,14 @@ class ReviewQueue:
 
         Reviewers idle since an earlier day are free from ``t0``.
         """
-        if not self.has_room(0):
-            self.make_room(0)
         n = self.waiting
         rows, starts, finishes = np.empty(n, dtype=np.int64), np.empty(n), np.empty(n)
-        k = _serve_all(self.arrays(), t0, t1, rows, starts, finishes)
-        return rows[:k], starts[:k], finishes[:k]
+        k = 0
+        while True:
+            k, done = _serve_all(self.arrays(), t0, t1, rows, starts, finishes, k)
+            if done:
+                return rows[:k], starts[:k], finishes[:k]
+            self.draw_more()
 
 
 # --- compiled ------------------------------------------------------------------------------
@@ -202,12 +199,16 @@ def push(queue, filed, row, lane):  # pragma: no cover - compiled
 def next_start(queue, t0, t1):  # pragma: no cover - compiled
     """One step of the recursion: the next file a reviewer takes up in [t0, t1).
 
-    Returns (row, start, finish), or row -1 when no file starts before ``t1``.
+    Returns (row, start, finish); row -1 when no file starts before ``t1``, and
+    -2, taking nothing, when the review times drawn so far are used up (the caller
+    draws more, ``ReviewQueue.draw_more``, and calls again).
     """
     heap, tier_lanes, lane_filed, lane_rows, head, tail, draws, mean, counters = queue
     c = heap.size
     if c == 0:
         return -1, 0.0, 0.0
+    if counters[DRAW_POS] >= draws.size:
+        return -2, 0.0, 0.0
     s = max(heap[0], t0)
     n_tiers, width = tier_lanes.shape
     chosen = -1
@@ -273,12 +274,12 @@ def _push_all(queue, filed, first_row, lanes):  # pragma: no cover - compiled
 
 
 @kernel
-def _serve_all(queue, t0, t1, rows, starts, finishes):  # pragma: no cover - compiled
-    k = 0
+def _serve_all(queue, t0, t1, rows, starts, finishes, k):  # pragma: no cover - compiled
+    """Serve from output slot ``k``; returns the next slot and whether the day is done (else: draw more)."""
     while True:
         row, start, finish = next_start(queue, t0, t1)
         if row < 0:
-            return k
+            return k, row == -1
         rows[k], starts[k], finishes[k] = row, start, finish
         k += 1
 

@@ -6,11 +6,13 @@ import gc
 import weakref
 
 import numpy as np
+import pytest
 
 from sim.applications import KIND_RENEWAL
 from sim.domain import LANE_INDEX
 from sim.loader import load_scenario
 from sim.model import Replication, run_replication, simulate
+from sim.sampling import ParamTree
 
 
 def _model(spec, seed=3, rep=0) -> Replication:
@@ -112,3 +114,46 @@ def test_a_finished_replication_is_freed_without_the_cycle_collector(baseline):
         assert review() is None
     finally:
         gc.enable()
+
+
+def _review_tables(model: Replication) -> dict[str, np.ndarray]:
+    lic = model.licensing
+    out = {name: lic.apps.column(name).copy() for name in ("filed", "lane", "kind", "started", "decided")}
+    out["decided_per_day"] = lic.decided_per_day.copy()
+    out["queued"] = lic.queued_end_of_day.copy()
+    return out
+
+
+def test_review_results_do_not_depend_on_blocks_room_or_how_days_are_grouped(baseline, monkeypatch):
+    # The compiled review runs ahead over many days and stops to draw numbers or grow its arrays;
+    # none of that may change a single number: same draws, in the same order, for the same files.
+    import sim.licensing as licensing
+    import sim.review_queue as review_queue
+
+    reference = _review_tables(_model(baseline.spec, rep=2))
+    monkeypatch.setattr(review_queue, "DRAW_BLOCK", 7)  # refills within every day
+    monkeypatch.setattr(licensing, "UNIFORM_BLOCK", 5)
+    monkeypatch.setattr(licensing, "ROOM_DAYS", 1)
+    small_blocks = _review_tables(_model(baseline.spec, rep=2))
+    monkeypatch.setattr(Replication, "_review_limit", lambda self, day: day)  # one day per call
+    day_by_day = _review_tables(_model(baseline.spec, rep=2))
+    for other in (small_blocks, day_by_day):
+        assert other.keys() == reference.keys()
+        for name, values in reference.items():
+            np.testing.assert_array_equal(other[name], values, err_msg=name)
+
+
+def test_the_review_refuses_a_policy_change_for_a_day_it_already_ran(baseline):
+    model = Replication(baseline.spec, *_drawn(baseline.spec))
+    model.licensing.advance_day(0, limit=60)  # ran ahead through day 60
+    with pytest.raises(RuntimeError, match="already ran"):
+        model.licensing.apply_policy(ParamTree(review_capacity_per_day=1.0), 30.0)
+
+
+def _drawn(spec):
+    from sim.sampling import draw_parameters
+    from sim.streams import Streams
+
+    streams = Streams(3, 0)
+    params, _ = draw_parameters(spec, streams)
+    return params, streams
