@@ -130,16 +130,37 @@ class Replication:
         self.env.process(self._timeline("licensing", params.licensing.timeline, self._licensing_event, today))
 
     def _days(self, first: int) -> Iterator[Event]:
-        s = self.state
-        for day in range(first, self.clock.n_days):
-            yield _Midnight(self.env, 1.0)  # at `day + 1`: close `day`
-            s.day = day
-            self.licensing.advance_day(day, self._review_limit(day))
-            if self.us_side:
-                self._us_side_day(day)
+        """Close each day at its midnight, in order, from day ``first``.
+
+        Most midnights have nothing else around them: when no other event is due
+        before the next midnight (``env.peek``), the next day is closed at once,
+        without a round trip through SimPy's event queue. Events due exactly at
+        that midnight have normal priority, so they come after the close either
+        way; a pause (``run_until``) always gets its own midnight.
+        """
+        env = self.env
+        n_days = self.clock.n_days
+        day = first
+        while day < n_days:
+            yield _Midnight(env, day + 1 - env.now)  # at `day + 1`: close `day`
+            self._close_day(day)
             if day + 1 == self._pause_day and self._paused is not None:
                 # ahead of the dated events of `day + 1`, which have normal priority
-                self.env.schedule(self._paused, URGENT, 0)
+                env.schedule(self._paused, URGENT, 0)
+            day += 1
+            while (
+                day < n_days
+                and env.peek() >= day + 1
+                and (self._pause_day is None or day + 1 < self._pause_day)
+            ):
+                self._close_day(day)
+                day += 1
+
+    def _close_day(self, day: int) -> None:
+        self.state.day = day
+        self.licensing.advance_day(day, self._review_limit(day))
+        if self.us_side:
+            self._us_side_day(day)
 
     def _review_limit(self, day: int) -> int:
         """The last day the licence review may run through when closing ``day``.
