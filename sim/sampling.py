@@ -65,8 +65,8 @@ def _nest(flat: Mapping[str, Any], sections: Mapping[str, Any]) -> ParamTree:
                 node = node.setdefault(part, ParamTree())
             if overwrite:
                 node[leaf] = value
-            else:
-                node.setdefault(leaf, value)
+            else:  # an empty table gets its own ParamTree in every replication
+                node.setdefault(leaf, ParamTree() if isinstance(value, ParamTree) else value)
     return tree
 
 
@@ -100,7 +100,7 @@ def draw_flat(
     experiments: Latin hypercube, Sobol); the others come from the replication's
     own parameter stream.
     """
-    dists = dict(iter_parameters(spec))
+    dists = dict(_layout(spec)[0])
     values: dict[str, Any] = {path: d.value for path, d in dists.items() if isinstance(d, Fixed)}
     drawn = [path for path, d in dists.items() if not isinstance(d, Fixed)]
     own = [path for path in drawn if not (overrides and path in overrides)]
@@ -146,4 +146,25 @@ def draw_parameters(
 ) -> tuple[ParamTree, dict[str, Any]]:
     """Drawn values as a tree for the model, and flat (dotted paths) for the results table."""
     flat = draw_flat(spec, streams, overrides)
-    return _nest(flat, _settings(spec)), flat
+    return _nest(flat, _layout(spec)[1]), flat
+
+
+#: scenario id -> (scenario, its parameters, its settings); see ``_layout``
+_LAYOUTS: dict[int, tuple[BaseModel, list[tuple[str, Dist]], dict[str, Any]]] = {}
+
+
+def _layout(spec: BaseModel) -> tuple[list[tuple[str, Dist]], dict[str, Any]]:
+    """A scenario's parameters and settings, worked out once per scenario object.
+
+    Walking the validated scenario takes about a millisecond, as long as the
+    rest of drawing a replication's parameters; scenarios are frozen, so what the
+    walk finds cannot change. A few scenarios are kept, the oldest dropped first.
+    """
+    hit = _LAYOUTS.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1], hit[2]
+    layout = (spec, list(iter_parameters(spec)), _settings(spec))
+    if len(_LAYOUTS) >= 16:
+        _LAYOUTS.pop(next(iter(_LAYOUTS)))
+    _LAYOUTS[id(spec)] = layout
+    return layout[1], layout[2]
