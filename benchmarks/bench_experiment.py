@@ -104,6 +104,19 @@ def target_run(scenario: str, reps: int, workers: int) -> tuple[float, float, fl
     return wall, cpu, applications, float(plants)
 
 
+def speed_gauge() -> float:
+    """CPU seconds of a fixed pure-Python loop: this machine's speed right now.
+
+    Shared virtual machines slow down and speed up by a factor of two within the
+    hour; printing this beside the timings says which state they were taken in.
+    """
+    c0 = time.process_time()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.process_time() - c0
+
+
 def _cpu_with_children() -> float:
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
@@ -214,7 +227,8 @@ def main() -> None:
     print(f"   {s_per_rep:.3f} s wall (median of 5) = {1 / s_per_rep:.1f} replications/s")
     print(f"   {cpu_per_rep:.3f} s CPU (min of 5) = {1 / cpu_per_rep:.1f} replications/s on a free core")
     print(f"   1,000 reps on 2 free cores at that CPU rate ≈ {1000 * cpu_per_rep / 2:.0f} s (target 20 s)")
-    print(f"   load average now: {', '.join(f'{x:.1f}' for x in os.getloadavg())}\n")
+    print(f"   load average now: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"   speed gauge: a 10-million-step Python loop takes {speed_gauge():.2f} s CPU now\n")
 
     print(f"2. run_experiment, baseline, {reps} replications, all daily series written (wall, CPU)")
     rows = {}
@@ -255,12 +269,14 @@ def main() -> None:
     print("   20 s on 2 cores")
     workloads = (("baseline scaled to ~50k apps", "benchmarks/baseline_50k.toml"), ("baseline", "baseline"))
     for label, scenario in workloads:
+        gauge = speed_gauge()
         wall, cpu, applications, plants = target_run(scenario, args.target_reps, args.target_workers)
         per_1000 = 1000 * wall / args.target_reps
         verdict = "met" if per_1000 < 20 else "NOT met"
         print(
             f"   {label:<29} {applications:>8,.0f} apps · {plants:.0f} plants: {wall:6.1f} s wall · "
-            f"{cpu:6.1f} s CPU · {1e3 * cpu / args.target_reps:5.1f} ms CPU/rep · target {verdict}"
+            f"{cpu:6.1f} s CPU · {1e3 * cpu / args.target_reps:5.1f} ms CPU/rep · target {verdict} "
+            f"(speed gauge before: {gauge:.2f} s)"
         )
 
 

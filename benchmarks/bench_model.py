@@ -141,6 +141,14 @@ def main() -> None:
         f"minimum over {args.rounds} rounds\n"
         "a replication = draw parameters + simulate + outcomes() + series()\n"
     )
+    c0 = time.process_time()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    print(
+        f"speed gauge: a 10-million-step Python loop takes {time.process_time() - c0:.2f} s CPU now "
+        "(shared machines vary by 2x within the hour; compare rows of one run, not runs)\n"
+    )
     base_apps = mean_applications(full, args.reps)
     half = 50_000 / base_apps
 
