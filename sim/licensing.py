@@ -49,7 +49,7 @@ from sim.applications import (
 from sim.clock import Clock
 from sim.domain import DESTINATIONS, LANE_INDEX, LANES, SECTORS
 from sim.jit import inline, kernel, on_warm_up
-from sim.review_queue import DRAW_POS, WAITING, ReviewQueue, next_start, push
+from sim.review_queue import DONE, DRAW_POS, NO_DRAWS, WAITING, ReviewQueue, serve_day
 from sim.sampling import ParamTree
 from sim.streams import Streams
 
@@ -205,6 +205,8 @@ class LicensingReview:
         self.counters = np.zeros(7, dtype=np.int64)
         #: the first day not yet reviewed: the review may run ahead of the rest of the model
         self.done = 0
+        #: where the queue writes the files it starts, a block at a time: rows, starts, finishes
+        self._served = (np.empty(SERVE_BLOCK, dtype=np.int64), np.empty(SERVE_BLOCK), np.empty(SERVE_BLOCK))
 
         size = n + 1  # index n collects whatever falls after the horizon
         self.filed_per_day = np.zeros((size, len(KINDS)), dtype=np.int64)
@@ -281,6 +283,7 @@ class LicensingReview:
                 last,
                 self.controls_day,
                 queue.arrays(),
+                self._served,
                 apps.columns(_APP_COLUMNS),
                 booked.arrays(),
                 self.fresh,
@@ -438,6 +441,8 @@ class LicensingReview:
 APPS, BOOKED, UNIFORM_POS, BACKLOG, IN_FORCE, SERVING, FILED_TODAY = range(7)
 #: decision uniforms drawn at a time
 UNIFORM_BLOCK = 8192
+#: files the queue starts per call before their decisions are issued (the size of its output buffers)
+SERVE_BLOCK = 4096
 #: days of files that room is made for when the compiled run stops for room
 ROOM_DAYS = 16
 #: the application columns the compiled day reads and writes, in this order
@@ -502,6 +507,7 @@ def _advance(
     last_day,
     controls_day,
     queue,
+    served,
     apps,
     booked,
     fresh,
@@ -529,13 +535,13 @@ def _advance(
         sector_of,
         destination_of,
         lane_of,
-        _kind_of,
+        kind_of,
         started_of,
         finished_of,
         decided_of,
         approved_of,
     ) = apps
-    booked_times, booked_source, booked_kind, booked_next, day_first, _day_last, day_count = booked
+    booked_times, booked_source, booked_kind, booked_next, day_first, day_last, day_count = booked
     fresh_times, fresh_sector, fresh_destination, fresh_lane, fresh_bounds = fresh
     backlog_sector, backlog_destination, backlog_lane = backlog_files
     (
@@ -548,7 +554,8 @@ def _advance(
         backlog_end,
         in_force_end,
     ) = tallies
-    heap, _, lane_filed, _, _, tail, _, _, queue_counters = queue
+    heap, _, lane_filed, lane_rows, _, tail, _, _, queue_counters = queue
+    out_rows, out_starts, out_finishes = served
     term_days, renewal_probability, reapply_probability, renewal_delay, reapply_delay = follow_up
     whole_day_term = term_days == math.floor(term_days)
     last_slot = decided_per_day.shape[0] - 1  # decisions and expiries after the horizon
@@ -560,75 +567,120 @@ def _advance(
                 files = _files_on(day, controls_day, fresh_bounds, backlog_sector.size, day_count)
                 if counters[APPS] + files > filed_of.size or tail.max() + files > lane_filed.shape[1]:
                     return day  # no room to file today
-                row = counters[APPS]
-                # --- file
-                if day == controls_day:
-                    for i in range(backlog_sector.size):
-                        _file_one(apps, row, float(day), backlog_sector[i], backlog_destination[i],
-                                  backlog_lane[i], KIND_BACKLOG, filed_per_day[day], queue)  # fmt: skip
-                        row += 1
+                # --- file: the backlog at the opening of the controls day, then new and booked
+                # files merged by filing time (new first on a tie); each is written to the table
+                # and appended to its lane's queue (the queue's `push`, written out: a call per
+                # file costs as much again in reference counting)
+                first_row = counters[APPS]
+                n_backlog = backlog_sector.size if day == controls_day else 0
                 entries = _sorted_entries(day_first[day], day_count[day], booked_times, booked_next)
                 a, b = fresh_bounds[day], 0
                 a_end, b_end = fresh_bounds[day + 1], entries.size
-                while a < a_end or b < b_end:
-                    if b == b_end or (a < a_end and fresh_times[a] <= booked_times[entries[b]]):
-                        _file_one(apps, row, fresh_times[a], fresh_sector[a], fresh_destination[a],
-                                  fresh_lane[a], KIND_NEW, filed_per_day[day], queue)  # fmt: skip
+                for j in range(files):
+                    if j < n_backlog:
+                        t, sector, destination, lane, kind = (
+                            float(day),
+                            backlog_sector[j],
+                            backlog_destination[j],
+                            backlog_lane[j],
+                            KIND_BACKLOG,
+                        )
+                    elif b == b_end or (a < a_end and fresh_times[a] <= booked_times[entries[b]]):
+                        t, sector, destination, lane, kind = (
+                            fresh_times[a],
+                            fresh_sector[a],
+                            fresh_destination[a],
+                            fresh_lane[a],
+                            KIND_NEW,
+                        )
                         a += 1
                     else:
                         e = entries[b]
                         source = booked_source[e]
-                        _file_one(apps, row, booked_times[e], sector_of[source], destination_of[source],
-                                  lane_of[source], booked_kind[e], filed_per_day[day], queue)  # fmt: skip
+                        t, sector, destination, lane, kind = (
+                            booked_times[e], sector_of[source], destination_of[source], lane_of[source],
+                            booked_kind[e],
+                        )  # fmt: skip
                         b += 1
-                    row += 1
+                    row = first_row + j
+                    filed_of[row] = t
+                    sector_of[row] = sector
+                    destination_of[row] = destination
+                    lane_of[row] = lane
+                    kind_of[row] = kind
+                    started_of[row] = np.nan
+                    finished_of[row] = np.nan
+                    decided_of[row] = np.nan
+                    approved_of[row] = -1  # not decided yet
+                    filed_per_day[day, kind] += 1
+                    slot = tail[lane]
+                    lane_filed[lane, slot] = t
+                    lane_rows[lane, slot] = row
+                    tail[lane] = slot + 1
+                queue_counters[WAITING] += files
+                row = first_row + files
                 counters[FILED_TODAY] = row - counters[APPS]
                 counters[APPS] = row
                 counters[SERVING] = 1
-            # --- serve until midnight and decide each file taken up
+            # --- serve until midnight, a block of files at a time, and decide each file taken up
             while True:
-                if (
-                    uniforms.size - counters[UNIFORM_POS] < per_decision
-                    or counters[BOOKED] >= booked_times.size
-                ):
+                room = min(
+                    (uniforms.size - counters[UNIFORM_POS]) // per_decision,
+                    booked_times.size - counters[BOOKED],
+                    out_rows.size,
+                )
+                if room == 0:
                     return day  # out of uniforms or booking room: resumes here
-                r, start, finish = next_start(queue, float(day), float(day + 1))
-                if r == -2:
-                    return day  # out of review times: resumes here
-                if r < 0:
-                    break
-                lane = lane_of[r]
-                sector = sector_of[r]
-                decided = max(finish, filed_of[r] + min_review[lane])
-                u = counters[UNIFORM_POS]
-                counters[UNIFORM_POS] = u + per_decision
-                approved = 1 if uniforms[u] < p_approve[lane * n_sectors + sector] else 0
-                started_of[r] = start
-                finished_of[r] = finish
-                decided_of[r] = decided
-                approved_of[r] = approved
-                on = min(int(decided), last_slot)
-                decided_per_day[on, approved, sector, destination_of[r]] += 1
-                decisions_per_day[on, approved] += 1
-                if approved and not whole_day_term:  # else counted from the day's approvals below
-                    expiring_per_day[min(int(decided + term_days), last_slot)] += 1
-                if per_decision == 2:
+                served, status = serve_day(
+                    queue, float(day), float(day + 1), room, out_rows, out_starts, out_finishes
+                )
+                for i in range(served):
+                    r = out_rows[i]
+                    finish = out_finishes[i]
+                    lane = lane_of[r]
+                    sector = sector_of[r]
+                    decided = max(finish, filed_of[r] + min_review[lane])
+                    u = counters[UNIFORM_POS]
+                    counters[UNIFORM_POS] = u + per_decision
+                    approved = 1 if uniforms[u] < p_approve[lane * n_sectors + sector] else 0
+                    started_of[r] = out_starts[i]
+                    finished_of[r] = finish
+                    decided_of[r] = decided
+                    approved_of[r] = approved
+                    on = min(int(decided), last_slot)
+                    decided_per_day[on, approved, sector, destination_of[r]] += 1
+                    decisions_per_day[on, approved] += 1
+                    if approved and not whole_day_term:  # else counted from the day's approvals below
+                        expiring_per_day[min(int(decided + term_days), last_slot)] += 1
+                    if per_decision == 1:
+                        continue
                     # renew after an approval, re-apply after a refusal: one uniform serves either
                     if approved:
-                        follows, delay, kind = (
-                            uniforms[u + 1] < renewal_probability,
-                            renewal_delay,
-                            KIND_RENEWAL,
-                        )
+                        follows, t = uniforms[u + 1] < renewal_probability, decided + renewal_delay
+                        kind = KIND_RENEWAL
                     else:
-                        follows, delay, kind = (
-                            uniforms[u + 1] < reapply_probability,
-                            reapply_delay,
-                            KIND_REAPPLICATION,
-                        )
-                    t = decided + delay
-                    if follows and int(t) < horizon:  # filed after the horizon: not simulated
-                        _book(booked, counters, t, r, kind)
+                        follows, t = uniforms[u + 1] < reapply_probability, decided + reapply_delay
+                        kind = KIND_REAPPLICATION
+                    on = int(t)
+                    if not follows or on >= horizon:  # none, or filed after the horizon: not simulated
+                        continue
+                    # book it: append to the list of day `on`, in booking order
+                    e = counters[BOOKED]
+                    counters[BOOKED] = e + 1
+                    booked_times[e] = t
+                    booked_source[e] = r
+                    booked_kind[e] = kind
+                    booked_next[e] = -1
+                    if day_last[on] < 0:
+                        day_first[on] = e
+                    else:
+                        booked_next[day_last[on]] = e
+                    day_last[on] = e
+                    day_count[on] += 1
+                if status == DONE:
+                    break
+                if status == NO_DRAWS:
+                    return day  # out of review times: resumes here
         # --- close the day: every decision dated today exists by now (decisions come from
         # reviews started on or before their date), so today's tallies are final
         counters[SERVING] = 0
@@ -647,22 +699,6 @@ def _advance(
 
 
 @inline
-def _file_one(apps, row, filed, sector, destination, lane, kind, counts, queue):  # pragma: no cover
-    """Write one file into row ``row`` (undecided) and queue it in its lane."""
-    apps[0][row] = filed
-    apps[1][row] = sector
-    apps[2][row] = destination
-    apps[3][row] = lane
-    apps[4][row] = kind
-    apps[5][row] = np.nan  # started
-    apps[6][row] = np.nan  # finished
-    apps[7][row] = np.nan  # decided
-    apps[8][row] = -1  # approved: not decided yet
-    counts[kind] += 1
-    push(queue, filed, row, lane)
-
-
-@inline
 def _sorted_entries(first, count, times, next_entry):  # pragma: no cover - compiled
     """A day's booked entries by filing time, stably (ties in booking order).
 
@@ -678,25 +714,6 @@ def _sorted_entries(first, count, times, next_entry):  # pragma: no cover - comp
         at[j] = times[e]
         e = next_entry[e]
     return entries[np.argsort(at, kind="mergesort")]
-
-
-@inline
-def _book(booked, counters, t, row, kind):  # pragma: no cover - compiled
-    """Append a future filing to the list of its day, in booking order."""
-    times, source, kinds, next_entry, day_first, day_last, day_count = booked
-    e = counters[BOOKED]
-    counters[BOOKED] = e + 1
-    on = int(t)
-    times[e] = t
-    source[e] = row
-    kinds[e] = kind
-    next_entry[e] = -1
-    if day_last[on] < 0:
-        day_first[on] = e
-    else:
-        next_entry[day_last[on]] = e
-    day_last[on] = e
-    day_count[on] += 1
 
 
 @kernel

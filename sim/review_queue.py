@@ -28,9 +28,9 @@ min-heap. Reviewers are interchangeable, so results depend on the set of free
 times, never on their order in the array.
 
 The compiled functions take the queue as the tuple ``ReviewQueue.arrays()``,
-so that :mod:`sim.licensing` can serve and decide a day in one compiled call
-(``push`` and ``next_start`` below); ``ReviewQueue.serve`` serves a day on its
-own, for tests and validation.
+so that :mod:`sim.licensing` can file, serve and decide days in one compiled
+call (``push`` and ``serve_day`` below); ``ReviewQueue.serve`` serves a day on
+its own, for tests and validation.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ DRAW_BLOCK = 8192
 HEAP_ARITY = 4
 #: slots of ``ReviewQueue.counters``
 DRAW_POS, WAITING = 0, 1
+#: how a call of ``serve_day`` ended
+DONE, FULL, NO_DRAWS = 0, 1, 2
 
 
 class ReviewQueue:
@@ -175,8 +177,9 @@ class ReviewQueue:
         rows, starts, finishes = np.empty(n, dtype=np.int64), np.empty(n), np.empty(n)
         k = 0
         while True:
-            k, done = _serve_all(self.arrays(), t0, t1, rows, starts, finishes, k)
-            if done:
+            served, status = serve_day(self.arrays(), t0, t1, n - k, rows[k:], starts[k:], finishes[k:])
+            k += served
+            if status != NO_DRAWS:
                 return rows[:k], starts[:k], finishes[:k]
             self.draw_more()
 
@@ -195,93 +198,93 @@ def push(queue, filed, row, lane):  # pragma: no cover - compiled
     counters[WAITING] += 1
 
 
-@inline
-def next_start(queue, t0, t1):  # pragma: no cover - compiled
-    """One step of the recursion: the next file a reviewer takes up in [t0, t1).
+@kernel
+def serve_day(queue, t0, t1, limit, out_rows, out_starts, out_finishes):  # pragma: no cover - compiled
+    """The recursion from ``t0`` until no file starts before ``t1``, at most ``limit`` files.
 
-    Returns (row, start, finish); row -1 when no file starts before ``t1``, and
-    -2, taking nothing, when the review times drawn so far are used up (the caller
-    draws more, ``ReviewQueue.draw_more``, and calls again).
+    Each step: the reviewer free soonest (free from ``t0`` at the earliest) takes
+    the oldest arrived file of the highest tier, or else the next file to arrive
+    (ties to the higher tier), and is busy one review time from its start. Writes
+    the files started to ``out_*`` and returns (how many, status): DONE, FULL
+    (``limit`` reached: call again) or NO_DRAWS (review times used up: draw more,
+    ``ReviewQueue.draw_more``, and call again). One flat loop: a helper called
+    per file, even inlined, costs as much again in reference counting.
     """
     heap, tier_lanes, lane_filed, lane_rows, head, tail, draws, mean, counters = queue
     c = heap.size
-    if c == 0:
-        return -1, 0.0, 0.0
-    if counters[DRAW_POS] >= draws.size:
-        return -2, 0.0, 0.0
-    s = max(heap[0], t0)
     n_tiers, width = tier_lanes.shape
-    chosen = -1
-    start = 0.0
-    first_a = math.inf
-    first_lane = -1
-    for t in range(n_tiers):
-        # the tier's oldest file: the oldest of its lanes' heads (ties by row: filing order)
-        best = -1
-        best_a = math.inf
-        best_row = 0
-        for j in range(width):
-            lane = tier_lanes[t, j]
-            if lane < 0:
-                break
-            h = head[lane]
-            if h < tail[lane]:
-                a = lane_filed[lane, h]
-                r = lane_rows[lane, h]
-                if best < 0 or a < best_a or (a == best_a and r < best_row):
-                    best, best_a, best_row = lane, a, r
-        if best < 0:
-            continue
-        if best_a <= s:
-            chosen, start = best, s
-            break
-        if best_a < first_a:
-            first_a, first_lane = best_a, best
-    if chosen < 0:
-        if first_lane < 0:
-            return -1, 0.0, 0.0  # nothing left to serve
-        chosen, start = first_lane, first_a  # nobody waiting: the next file to arrive
-    if start >= t1:
-        return -1, 0.0, 0.0
-    pos = counters[DRAW_POS]
-    finish = start + draws[pos] * mean[0]
-    counters[DRAW_POS] = pos + 1
-    # the reviewer at the top of the heap is busy until `finish`: sift it down
-    i = 0
+    k = 0
     while True:
-        first = HEAP_ARITY * i + 1
-        if first >= c:
-            break
-        best, best_free = first, heap[first]
-        for j in range(first + 1, min(first + HEAP_ARITY, c)):
-            if heap[j] < best_free:
-                best, best_free = j, heap[j]
-        if best_free >= finish:
-            break
-        heap[i] = best_free
-        i = best
-    heap[i] = finish
-    h = head[chosen]
-    head[chosen] = h + 1
-    counters[WAITING] -= 1
-    return lane_rows[chosen, h], start, finish
+        if c == 0:
+            return k, DONE
+        if k == limit:
+            return k, FULL
+        if counters[DRAW_POS] >= draws.size:
+            return k, NO_DRAWS
+        s = max(heap[0], t0)
+        chosen = -1
+        start = 0.0
+        first_a = math.inf
+        first_lane = -1
+        for t in range(n_tiers):
+            # the tier's oldest file: the oldest of its lanes' heads (ties by row: filing order)
+            best = -1
+            best_a = math.inf
+            best_row = 0
+            for j in range(width):
+                lane = tier_lanes[t, j]
+                if lane < 0:
+                    break
+                h = head[lane]
+                if h < tail[lane]:
+                    a = lane_filed[lane, h]
+                    r = lane_rows[lane, h]
+                    if best < 0 or a < best_a or (a == best_a and r < best_row):
+                        best, best_a, best_row = lane, a, r
+            if best < 0:
+                continue
+            if best_a <= s:
+                chosen, start = best, s
+                break
+            if best_a < first_a:
+                first_a, first_lane = best_a, best
+        if chosen < 0:
+            if first_lane < 0:
+                return k, DONE  # nothing left to serve
+            chosen, start = first_lane, first_a  # nobody waiting: the next file to arrive
+        if start >= t1:
+            return k, DONE
+        pos = counters[DRAW_POS]
+        finish = start + draws[pos] * mean[0]
+        counters[DRAW_POS] = pos + 1
+        # the reviewer at the top of the heap is busy until `finish`: sift it down
+        i = 0
+        while True:
+            first = HEAP_ARITY * i + 1
+            if first >= c:
+                break
+            best_child, best_free = first, heap[first]
+            for j in range(first + 1, min(first + HEAP_ARITY, c)):
+                if heap[j] < best_free:
+                    best_child, best_free = j, heap[j]
+            if best_free >= finish:
+                break
+            heap[i] = best_free
+            i = best_child
+        heap[i] = finish
+        h = head[chosen]
+        head[chosen] = h + 1
+        counters[WAITING] -= 1
+        out_rows[k] = lane_rows[chosen, h]
+        out_starts[k] = start
+        out_finishes[k] = finish
+        k += 1
 
 
 @kernel
 def _push_all(queue, filed, first_row, lanes):  # pragma: no cover - compiled
     for i in range(filed.size):
         push(queue, filed[i], first_row + i, lanes[i])
-
-
-@kernel
-def _serve_all(queue, t0, t1, rows, starts, finishes, k):  # pragma: no cover - compiled
-    """Serve from output slot ``k``; returns the next slot and whether the day is done (else: draw more)."""
-    while True:
-        row, start, finish = next_start(queue, t0, t1)
-        if row < 0:
-            return k, row == -1
-        rows[k], starts[k], finishes[k] = row, start, finish
-        k += 1
 
 
 @on_warm_up("review_queue")
