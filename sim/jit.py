@@ -42,9 +42,11 @@ def kernel(func: F) -> F:
 def inline(func: F) -> F:
     """Compile ``func`` for calls from kernels only, inlined into each caller.
 
-    Kernels pass a subsystem's arrays around as tuples; a call that is not
-    inlined copies the tuple on every call, which for a per-file helper costs
-    more than the helper's work.
+    For small helpers. Inlining saves the call, not the reference counting of
+    the arrays a helper receives: in a loop over tens of thousands of files a
+    helper that takes arrays cost as much again as its work (measured), so the
+    hottest loops (``sim.review_queue.serve_day``, the filing and deciding in
+    ``sim.licensing._advance``) are written out instead.
     """
     return numba.njit(inline="always", nogil=True, fastmath=False)(func)  # type: ignore[return-value]
 

@@ -155,7 +155,7 @@ class LicensingState:
 
 
 class LicensingReview:
-    """The licence review of one replication, advanced one day at a time."""
+    """The licence review of one replication: days closed in order, reviewed ahead where policy allows."""
 
     def __init__(self, clock: Clock, params: ParamTree, streams: Streams, state: LicensingState):
         self.clock = clock
