@@ -185,7 +185,7 @@ class Replication:
     def _us_side_day(self, day: int) -> None:
         """Shipments, plants, tariffs and prices of one day, after licensing has decided."""
         s = self.state
-        self.supply.advance_day(day, s.licensing.approved_today)
+        self.supply.advance_day(day, self.licensing.decided_per_day, self.licensing.done - 1)
         landed = self.industry.advance_day(
             day, s.supply.arrivals_today, self.supply.unconstrained, s.supply.arrivals_by_plant
         )

@@ -87,8 +87,8 @@ _NO_FLOATS = np.zeros(0)
 class SupplyState:
     """What the rest of the model sees of supply, day by day.
 
-    ``arrivals_today`` and ``arrivals_by_plant`` are the supply kernel's output
-    buffers, overwritten in place every day: copy them to keep a day.
+    ``arrivals_today`` and ``arrivals_by_plant`` are the day's rows of supply's
+    own tables (views): copy them to keep them.
     """
 
     #: tonnes reaching US distributors today, by sector (from China and elsewhere)
@@ -163,6 +163,8 @@ class Supply:
         self._base_outside: np.ndarray | None = None
         self._ramped_outside: np.ndarray | None = None  # once a ramp is complete
         base_outside = self.outside_share(0)
+        #: share of each sector's needs met outside China, day by day
+        self._outside_share = np.array([self.outside_share(day) for day in range(n)]).reshape(n, N_SECTORS)
         #: what China normally ships to each US sector, tonnes per day
         self.normal_china_flow = self.demand_per_day * (1.0 - base_outside)
         #: one licence = one contract: the sector's normal imports over its normal contract rate
@@ -182,9 +184,11 @@ class Supply:
         self._leads = np.zeros(0)
         self._buyer_u = np.zeros(0)
         self._draw_pos = np.zeros(2, dtype=np.int64)
-        #: the kernel's output buffers, published in ``state``
-        self._arrivals_today = np.zeros(N_SECTORS)
-        self._arrivals_by_plant = np.zeros(0)
+        #: what lands each day, by sector and (tied allocation) by plant, published in ``state``
+        self._arrivals = np.zeros((n, N_SECTORS))
+        self._arrivals_by_plant = np.zeros((n, 0))
+        #: the first day not yet shipped and landed: supply may run ahead of the plants
+        self.done = 0
 
         #: tied allocation: which plant each licensed contract supplies (see ``tie_to_plants``)
         self.tied = params.industry.allocation == "tied" and not self.unconstrained
@@ -235,7 +239,7 @@ class Supply:
         with np.errstate(divide="ignore", invalid="ignore"):
             self.plant_share = np.where(total[plant_sector] > 0, plant_use / total[plant_sector], 0.0)
         self.arriving_tied = np.zeros((self.n + 1, plant_sector.size))
-        self._arrivals_by_plant = np.zeros(plant_sector.size)
+        self._arrivals_by_plant = np.zeros((self.n, plant_sector.size))
         # per sector: its plants and the cumulative shares a contract's buyer is drawn from
         # (a sector whose plants use nothing draws any of them; one with no plants draws none)
         plants_of = [np.flatnonzero(plant_sector == i) for i in range(N_SECTORS)]
@@ -274,31 +278,43 @@ class Supply:
 
     # --- one day --------------------------------------------------------------------------
 
-    def advance_day(self, day: int, approved_today: np.ndarray) -> None:
-        """Ship today's lots and publish what lands today.
+    def advance_day(self, day: int, decided_per_day: np.ndarray, limit: int | None = None) -> None:
+        """Ship the day's lots and publish what lands on ``day``.
 
-        ``approved_today`` is the licensing model's approvals of the day by
-        sector and destination; only US-bound licences feed US plants. Before
-        the controls, today's unlicensed lots ship instead.
+        ``decided_per_day`` is the licence review's decisions by day, outcome,
+        sector and destination; only approved US-bound licences feed US plants.
+        Before the controls, the day's unlicensed lots ship instead. Nothing the
+        plants do changes what ships, so supply runs ahead, in one compiled call,
+        through ``limit``: the last day whose approvals are final. Results are the
+        same however the days are grouped (lead times and buyers are used in order).
         """
-        outside = self.outside_share(day)
         state = self.state
-        state.outside_china_share = outside
         if self.unconstrained:
+            state.outside_china_share = self.outside_share(day)
             state.arrivals_today = np.zeros(N_SECTORS)
             return
+        if day >= self.done:
+            self._run_through(day if limit is None else max(day, min(limit, self.n - 1)), decided_per_day)
+        state.outside_china_share = self._outside_share[day]
+        state.arrivals_today = self._arrivals[day]
+        if self.arriving_tied is not None:
+            state.arrivals_by_plant = self._arrivals_by_plant[day]
+
+    def _run_through(self, last: int, decided_per_day: np.ndarray) -> None:
+        """Ship and land every day from ``done`` through ``last``, drawing more numbers when short."""
         tied = self.arriving_tied is not None
-        while True:
-            leads, buyers = _supply_day(
-                day,
+        while self.done <= last:
+            self.done, leads, buyers = _supply_days(
+                self.done,
+                last,
                 self.controls_day,
                 US,
                 self._normal_lots,
                 tied,
-                approved_today,
+                decided_per_day,
                 self._lot_offsets,
                 self._per_sector,
-                outside,
+                self._outside_share,
                 self._leads,
                 self._buyer_u,
                 self._draw_pos,
@@ -309,17 +325,13 @@ class Supply:
                 self.arriving_tied if tied else _NO_PLANTS_BY_DAY,
                 self.plant_sector if tied else _NO_INTS,
                 self.plant_share if tied else _NO_FLOATS,
-                self._arrivals_today,
+                self._arrivals,
                 self._arrivals_by_plant,
             )
-            if leads == 0 and buyers == 0:
-                break
             if buyers < 0:
-                self._no_plants_to_supply(approved_today[:, US])
-            self._draw_more(leads, buyers)
-        state.arrivals_today = self._arrivals_today
-        if tied:
-            state.arrivals_by_plant = self._arrivals_by_plant
+                self._no_plants_to_supply(decided_per_day[self.done, 1, :, US])
+            if leads or buyers:
+                self._draw_more(leads, buyers)
 
     def _no_plants_to_supply(self, licences: np.ndarray) -> None:
         """Raise for licences of a sector that has no plant to buy them (tied allocation)."""
@@ -550,13 +562,14 @@ def _land(
 
 
 @kernel
-def _supply_day(
-    day: int,
+def _supply_days(
+    first_day: int,
+    last_day: int,
     controls_day: int,
     us: int,
     normal_lots: bool,
     tied: bool,
-    approved: np.ndarray,
+    decided_per_day: np.ndarray,
     lot_offsets: np.ndarray,
     per_sector: np.ndarray,
     outside_share: np.ndarray,
@@ -570,52 +583,53 @@ def _supply_day(
     arriving_tied: np.ndarray,
     plant_sector: np.ndarray,
     plant_share: np.ndarray,
-    arrivals_today: np.ndarray,
+    arrivals: np.ndarray,
     arrivals_by_plant: np.ndarray,
-) -> tuple[int, int]:
-    """One day of supply: book today's lots, then land today's arrivals in the output buffers.
+) -> tuple[int, int, int]:
+    """Days ``first_day..last_day`` of supply: each books its lots, then lands its arrivals.
 
-    Returns ``(0, 0)`` when done. Otherwise it changed nothing and returns how
-    many lead times and buyer uniforms the blocks are short of (uniforms -1: a
-    sector with licences has no plants); the caller refills and calls again.
+    Returns (the first day not done, lead times short, buyer uniforms short).
+    When a day is short of numbers it is left undone (uniforms -1: a sector with
+    licences has no plants); the caller refills and calls again from that day.
     """
-    if day < controls_day:
-        if normal_lots:
-            short = _ship_normal(day, day, per_sector, leads, pos, by_day)
-            if short > 0:
-                return short, 0
-    else:
-        short_leads, short_buyers = _ship_licensed(
+    for day in range(first_day, last_day + 1):
+        if day < controls_day:
+            if normal_lots:
+                short = _ship_normal(day, day, per_sector, leads, pos, by_day)
+                if short > 0:
+                    return day, short, 0
+        else:
+            short_leads, short_buyers = _ship_licensed(
+                day,
+                decided_per_day[day, 1],
+                us,
+                tied,
+                lot_offsets,
+                per_sector,
+                leads,
+                buyer_u,
+                pos,
+                sector_start,
+                sector_plants,
+                sector_cdf,
+                by_day,
+                arriving_tied,
+            )
+            if short_leads != 0 or short_buyers != 0:
+                return day, short_leads, short_buyers
+        _land(
             day,
-            approved,
-            us,
-            tied,
-            lot_offsets,
-            per_sector,
-            leads,
-            buyer_u,
-            pos,
-            sector_start,
-            sector_plants,
-            sector_cdf,
             by_day,
+            per_sector,
+            outside_share[day],
+            tied,
             arriving_tied,
+            plant_sector,
+            plant_share,
+            arrivals[day],
+            arrivals_by_plant[day],
         )
-        if short_leads != 0 or short_buyers != 0:
-            return short_leads, short_buyers
-    _land(
-        day,
-        by_day,
-        per_sector,
-        outside_share,
-        tied,
-        arriving_tied,
-        plant_sector,
-        plant_share,
-        arrivals_today,
-        arrivals_by_plant,
-    )
-    return 0, 0
+    return last_day + 1, 0, 0
 
 
 @on_warm_up("supply")
@@ -625,19 +639,20 @@ def _warm_up() -> None:
     per_sector, by_day = np.ones((4, N_SECTORS)), np.zeros((3, 3, N_SECTORS))
     leads, buyer_u, pos = np.ones(64), np.full(64, 0.5), np.zeros(2, dtype=np.int64)
     _ship_normal(-1, -1, per_sector, leads, pos, by_day)
-    approved = np.zeros((N_SECTORS, len(DESTINATIONS)), dtype=np.int64)
-    approved[:2, US] = 1  # sectors 0 and 1 have a plant each
+    decided = np.zeros((3, 2, N_SECTORS, len(DESTINATIONS)), dtype=np.int64)
+    decided[0, 1, :2, US] = 1  # approvals on day 0 in sectors 0 and 1, which have a plant each
     plants = np.array([0, 1], dtype=np.int64)
-    _supply_day(
+    _supply_days(
+        0,
         0,
         0,
         US,
         True,
         True,
-        approved,
+        decided,
         np.zeros(1, dtype=np.int64),
         per_sector,
-        np.ones(N_SECTORS),
+        np.ones((2, N_SECTORS)),
         leads,
         buyer_u,
         pos,
@@ -648,6 +663,6 @@ def _warm_up() -> None:
         np.zeros((3, 2)),
         plants,
         np.ones(2),
-        np.zeros(N_SECTORS),
-        np.zeros(2),
+        np.zeros((2, N_SECTORS)),
+        np.zeros((2, 2)),
     )
