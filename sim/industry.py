@@ -136,6 +136,8 @@ class Industry:
         self._per_sector = np.zeros((2, N_SECTORS))
         self._by_day = np.zeros((5, n, N_SECTORS))
         self._totals = np.zeros((2, n))
+        #: the first day the plants have not run yet (they may run ahead of the rest of the model)
+        self.done = 0
         self.sector = np.repeat(np.arange(N_SECTORS), counts)
         z = rng.standard_normal((2, n_plants))
         self.tiebreak = rng.random(n_plants)
@@ -207,6 +209,40 @@ class Industry:
             self.halted,
             self._totals,
         )
+        self.done = day + 1
+        return self.publish(day)
+
+    def run_through(self, last: int, arrivals: np.ndarray, arrivals_by_plant: np.ndarray) -> None:
+        """Run the plants from ``done`` through day ``last``, in one compiled call.
+
+        ``arrivals`` and ``arrivals_by_plant`` are supply's landings by day (and
+        plant). Nothing downstream (prices, tariffs, the negotiation) feeds back
+        into the plants, so once supply's landings are known the plants can run
+        ahead of the rest of the model, with the same results as day by day.
+        """
+        if last < self.done:
+            return
+        if self.tied and arrivals_by_plant.shape[1] != self.sector.size:
+            raise ValueError("tied allocation needs each plant's arrivals")
+        _plants_days(
+            self.done,
+            last,
+            arrivals,
+            arrivals_by_plant,
+            self.first_come,
+            self.tied,
+            self._plants,
+            self._plant_ints,
+            self.running,
+            self._per_sector,
+            self._by_day,
+            self.halted,
+            self._totals,
+        )
+        self.done = last + 1
+
+    def publish(self, day: int) -> np.ndarray:
+        """Publish day ``day`` (already run) in ``state``; returns its row of ``landed``."""
         s = self.state
         s.plants_halted = self.halted[day]
         s.lost_output_share = self.lost_output[day]
@@ -409,6 +445,41 @@ def _plants_day(
     totals[_DELIVERED, day] = delivered_total
 
 
+@kernel
+def _plants_days(
+    first_day: int,
+    last_day: int,
+    arrivals: np.ndarray,
+    arrivals_by_plant: np.ndarray,
+    first_come: bool,
+    tied: bool,
+    plants: np.ndarray,
+    plant_ints: np.ndarray,
+    running: np.ndarray,
+    per_sector: np.ndarray,
+    by_day: np.ndarray,
+    halted: np.ndarray,
+    totals: np.ndarray,
+) -> None:
+    """``_plants_day`` for days ``first_day..last_day``, landings read from the day's rows."""
+    for day in range(first_day, last_day + 1):
+        _plants_day(
+            day,
+            arrivals[day],
+            arrivals_by_plant[day],
+            False,
+            first_come,
+            tied,
+            plants,
+            plant_ints,
+            running,
+            per_sector,
+            by_day,
+            halted,
+            totals,
+        )
+
+
 @on_warm_up("industry")
 def _warm_up() -> None:
     """Compile (or load) the kernels: a day of two plants, tied and first come, with the model's types."""
@@ -419,6 +490,21 @@ def _warm_up() -> None:
             np.ones(N_SECTORS),
             np.ones(2) if tied else _NO_PLANTS,
             False,
+            first_come,
+            tied,
+            np.ones((11, 2)),
+            plant_ints,
+            np.ones(2, dtype=bool),
+            np.ones((2, N_SECTORS)),
+            np.zeros((5, 1, N_SECTORS)),
+            np.zeros((1, N_SECTORS), dtype=np.int64),
+            np.zeros((2, 1)),
+        )
+        _plants_days(
+            0,
+            0,
+            np.ones((1, N_SECTORS)),
+            np.ones((1, 2)) if tied else np.zeros((1, 0)),
             first_come,
             tied,
             np.ones((11, 2)),

@@ -185,12 +185,14 @@ class Replication:
     def _us_side_day(self, day: int) -> None:
         """Shipments, plants, tariffs and prices of one day, after licensing has decided."""
         s = self.state
-        self.supply.advance_day(day, self.licensing.decided_per_day, self.licensing.done - 1)
-        landed = self.industry.advance_day(
-            day, s.supply.arrivals_today, self.supply.unconstrained, s.supply.arrivals_by_plant
-        )
-        if self.supply.unconstrained:
-            self.supply.record_unconstrained(day, landed)
+        supply, industry = self.supply, self.industry
+        supply.advance_day(day, self.licensing.decided_per_day, self.licensing.done - 1)
+        if supply.unconstrained:  # what lands depends on what the plants order: day by day
+            landed = industry.advance_day(day, s.supply.arrivals_today, True, s.supply.arrivals_by_plant)
+            supply.record_unconstrained(day, landed)
+        else:  # the plants run as far ahead as supply's landings are known
+            industry.run_through(supply.done - 1, *supply.landings)
+            landed = industry.publish(day)
         self.tariffs.close_day(day)
         self.market.advance_day(day, float(landed.sum()), s.tariffs.us_on_china_pct)
         self.macro.advance_day(

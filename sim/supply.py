@@ -333,6 +333,11 @@ class Supply:
             if leads or buyers:
                 self._draw_more(leads, buyers)
 
+    @property
+    def landings(self) -> tuple[np.ndarray, np.ndarray]:
+        """What lands each day (the days run so far): by sector, and by plant (no columns if untied)."""
+        return self._arrivals, self._arrivals_by_plant
+
     def _no_plants_to_supply(self, licences: np.ndarray) -> None:
         """Raise for licences of a sector that has no plant to buy them (tied allocation)."""
         plants = np.diff(self._sector_start)
