@@ -158,7 +158,8 @@ class Replication:
 
     def _close_day(self, day: int) -> None:
         self.state.day = day
-        self.licensing.advance_day(day, self._review_limit(day))
+        licensing = self.licensing
+        licensing.advance_day(day, self._review_limit(day) if day >= licensing.done else None)
         if self.us_side:
             self._us_side_day(day)
 
