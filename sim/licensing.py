@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -148,10 +148,6 @@ class LicensingState:
     #: controls) apply on top of the regime; 1.0 means no effect.
     capacity_multiplier: float = 1.0
     approval_multiplier: float = 1.0
-    #: Approvals decided today, by sector and destination (what supply ships).
-    approved_today: np.ndarray = field(
-        default_factory=lambda: np.zeros((len(SECTORS), len(DESTINATIONS)), dtype=np.int64)
-    )
 
 
 class LicensingReview:
@@ -272,7 +268,6 @@ class LicensingReview:
         s.backlog = int(self.backlog_end_of_day[day])
         s.licences_in_force = int(self.in_force_end_of_day[day])
         s.queued = int(self.queued_end_of_day[day])
-        s.approved_today = self.decided_per_day[day, 1]
 
     def _run_through(self, last: int) -> None:
         """Review every day from ``done`` through ``last``, making room whenever the compiled day asks."""

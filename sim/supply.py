@@ -289,13 +289,12 @@ class Supply:
         same however the days are grouped (lead times and buyers are used in order).
         """
         state = self.state
+        state.outside_china_share = self._outside_share[day]
         if self.unconstrained:
-            state.outside_china_share = self.outside_share(day)
             state.arrivals_today = np.zeros(N_SECTORS)
             return
         if day >= self.done:
             self._run_through(day if limit is None else max(day, min(limit, self.n - 1)), decided_per_day)
-        state.outside_china_share = self._outside_share[day]
         state.arrivals_today = self._arrivals[day]
         if self.arriving_tied is not None:
             state.arrivals_by_plant = self._arrivals_by_plant[day]
