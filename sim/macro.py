@@ -27,6 +27,7 @@ import numpy as np
 
 from sim.clock import Clock
 from sim.domain import SECTORS
+from sim.jit import kernel, on_warm_up
 from sim.sampling import ParamTree
 
 #: Dates at which GDP loss is reported (fig hsbc_us_gdp_loss_by_q3_2025 and
@@ -56,14 +57,22 @@ class Macro:
         n = clock.n_days
         self.output_loss = np.zeros(n)  # % of annual GDP lost that day to halted plants
         self.tariff_loss = np.zeros(n)  # % of annual GDP lost that day to tariffs
+        self.cumulative = np.zeros(n)  # % of annual GDP lost so far, at the end of each day
 
-    def advance_day(
-        self, day: int, lost_output_share: np.ndarray, us_tariff: float, china_tariff: float
+    def run_through(
+        self, first: int, last: int, lost_output_share: np.ndarray, us_tariff: float, china_tariff: float
     ) -> None:
-        """Book today's losses from halted plants (share of each sector idle) and tariffs (percent)."""
-        self.output_loss[day] = float(self.value_added @ lost_output_share) * self.multiplier / 365.0
-        self.tariff_loss[day] = (self.us_drag * us_tariff + self.china_drag * china_tariff) / 365.0
-        self.state.gdp_loss_pct += self.output_loss[day] + self.tariff_loss[day]
+        """Book the losses of days ``first..last`` and publish day ``last``.
+
+        ``lost_output_share`` is each sector's idle share by day; the tariffs
+        (percent) hold over the days, which end before the next event.
+        """
+        _macro_days(
+            first, last, lost_output_share, us_tariff, china_tariff, self.value_added, self.multiplier,
+            self.us_drag, self.china_drag, self.state.gdp_loss_pct, self.output_loss, self.tariff_loss,
+            self.cumulative,
+        )  # fmt: skip
+        self.state.gdp_loss_pct = float(self.cumulative[last])
 
     def series(self) -> dict[str, np.ndarray]:
         output = np.cumsum(self.output_loss)
@@ -83,3 +92,40 @@ class Macro:
             out[f"gdp_loss_{name}_pct"] = float(s["gdp_loss"][d]) if inside else math.nan
             out[f"gdp_loss_{name}_output_pct"] = float(s["gdp_loss_output"][d]) if inside else math.nan
         return out
+
+
+@kernel
+def _macro_days(
+    first: int,
+    last: int,
+    lost_output_share: np.ndarray,
+    us_tariff: float,
+    china_tariff: float,
+    value_added: np.ndarray,
+    multiplier: float,
+    us_drag: float,
+    china_drag: float,
+    so_far: float,
+    output_loss: np.ndarray,
+    tariff_loss: np.ndarray,
+    cumulative: np.ndarray,
+) -> None:
+    """Each day's loss from idle plants and from tariffs, and the running total."""
+    tariff = (us_drag * us_tariff + china_drag * china_tariff) / 365.0
+    for day in range(first, last + 1):
+        idle = 0.0
+        for s in range(value_added.size):
+            idle += value_added[s] * lost_output_share[day, s]
+        output_loss[day] = idle * multiplier / 365.0
+        tariff_loss[day] = tariff
+        so_far += output_loss[day] + tariff
+        cumulative[day] = so_far
+
+
+@on_warm_up("macro")
+def _warm_up() -> None:
+    """Compile (or load) the kernel with the model's types: two days of two sectors."""
+    out = np.zeros(2)
+    _macro_days(
+        0, 1, np.ones((2, 2)), 10.0, 5.0, np.ones(2), 1.5, 0.01, 0.01, 0.0, out, out.copy(), out.copy()
+    )

@@ -26,7 +26,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sim.jit import kernel, on_warm_up
 from sim.sampling import ParamTree
+
+#: slots of ``Market._carry``: what one day hands the next
+_RECENT, _LOG_PRICE = range(2)
 
 
 @dataclass
@@ -47,24 +51,26 @@ class Market:
         self.easing = float(params.market.price_easing_per_day)
         self.smoothing = 1.0 / max(1.0, float(params.market.price_memory_days))
         self.full_use = full_use_per_day
-        self.recent_arrivals = full_use_per_day  # before the crisis supply met use
-        self.log_price = 0.0  # log of index / 100
+        #: recent arrivals (before the crisis supply met use) and the log of index / 100
+        self._carry = np.array([full_use_per_day, 0.0])
         self.price = np.full(n_days, 100.0)
         self.landed = np.full(n_days, 100.0)
         self.gap = np.zeros(n_days)
 
-    def advance_day(self, day: int, arrivals: float, us_tariff_pct: float) -> None:
-        """Move the index by the gap between full use and recent ``arrivals`` (tonnes a day)."""
-        self.recent_arrivals += self.smoothing * (arrivals - self.recent_arrivals)
-        gap = max(0.0, 1.0 - self.recent_arrivals / self.full_use) if self.full_use > 0 else 0.0
-        self.log_price = max(0.0, self.log_price + self.pressure * gap - self.easing * self.log_price)
-        price = 100.0 * math.exp(self.log_price)
-        landed = price * (1.0 + us_tariff_pct / 100.0)
-        self.price[day] = price
-        self.landed[day] = landed
-        self.gap[day] = gap
+    def run_through(self, first: int, last: int, landed: np.ndarray, us_tariff_pct: float) -> None:
+        """Move the index through days ``first..last`` and publish day ``last``.
+
+        ``landed`` is tonnes landed by day and sector; the US tariff holds over the
+        days (tariffs change only at the start of a day, at an event, and the
+        model runs a stretch of days only up to the next event). One compiled
+        loop, the same arithmetic whether the days come one at a time or together.
+        """
+        _market_days(
+            first, last, landed, us_tariff_pct, self.pressure, self.easing, self.smoothing,
+            self.full_use, self._carry, self.price, self.landed, self.gap,
+        )  # fmt: skip
         s = self.state
-        s.price_index, s.landed_cost_index, s.supply_gap = price, landed, gap
+        s.price_index, s.landed_cost_index, s.supply_gap = self.price[last], self.landed[last], self.gap[last]
 
     def series(self) -> dict[str, np.ndarray]:
         return {
@@ -87,3 +93,42 @@ class Market:
             "price_rise_may_2025_pct": float(may),
             "price_index_at_end": float(self.price[-1]),
         }
+
+
+@kernel
+def _market_days(
+    first: int,
+    last: int,
+    landed: np.ndarray,
+    us_tariff_pct: float,
+    pressure: float,
+    easing: float,
+    smoothing: float,
+    full_use: float,
+    carry: np.ndarray,
+    price_out: np.ndarray,
+    landed_out: np.ndarray,
+    gap_out: np.ndarray,
+) -> None:
+    """The index day by day: the gap against recent arrivals, pressure up, easing back to 100."""
+    recent, log_price = carry[_RECENT], carry[_LOG_PRICE]
+    for day in range(first, last + 1):
+        arrivals = 0.0
+        for s in range(landed.shape[1]):
+            arrivals += landed[day, s]
+        recent += smoothing * (arrivals - recent)
+        gap = max(0.0, 1.0 - recent / full_use) if full_use > 0 else 0.0
+        log_price = max(0.0, log_price + pressure * gap - easing * log_price)
+        price = 100.0 * math.exp(log_price)
+        price_out[day] = price
+        landed_out[day] = price * (1.0 + us_tariff_pct / 100.0)
+        gap_out[day] = gap
+    carry[_RECENT], carry[_LOG_PRICE] = recent, log_price
+
+
+@on_warm_up("market")
+def _warm_up() -> None:
+    """Compile (or load) the kernel with the model's types: two days of two sectors."""
+    out = np.zeros(2)
+    carry = np.array([1.0, 0.0])
+    _market_days(0, 1, np.ones((2, 2)), 10.0, 0.1, 0.01, 0.1, 1.0, carry, out, out.copy(), out.copy())

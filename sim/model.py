@@ -12,6 +12,11 @@ reading what the ones before it published that day:
 6. macro: book the day's GDP loss from idle plants and tariffs;
 7. negotiation: update each side's pain.
 
+Between events nothing can change any subsystem's rules, so a run of quiet
+days is closed in one go: each subsystem does the whole stretch in one
+compiled call, in the order above, and publishes the stretch's last day. The
+numbers are the same as closing the days one at a time.
+
 Decision points of the negotiation (talks, deadlines) and a court ruling on
 the tariffs are SimPy processes too, firing at the start of their day. Dated events (the
 licensing policy timeline, the tariff schedule) are SimPy processes that fire
@@ -23,6 +28,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import math
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -132,36 +138,39 @@ class Replication:
     def _days(self, first: int) -> Iterator[Event]:
         """Close each day at its midnight, in order, from day ``first``.
 
-        Most midnights have nothing else around them: when no other event is due
-        before the next midnight (``env.peek``), the next day is closed at once,
-        without a round trip through SimPy's event queue. Events due exactly at
-        that midnight have normal priority, so they come after the close either
-        way; a pause (``run_until``) always gets its own midnight.
+        Most midnights have nothing else around them. When no other event is due
+        before a later midnight (``env.peek``), every day up to that one is closed
+        at once: each subsystem runs through the stretch in one call, with the
+        same arithmetic as day by day, and publishes the stretch's last day, which
+        is all an event or a pause can read. Events due exactly at a midnight have
+        normal priority, so they come after the close either way; a pause
+        (``run_until``) always gets its own midnight.
         """
         env = self.env
         n_days = self.clock.n_days
         day = first
         while day < n_days:
             yield _Midnight(env, day + 1 - env.now)  # at `day + 1`: close `day`
-            self._close_day(day)
-            if day + 1 == self._pause_day and self._paused is not None:
-                # ahead of the dated events of `day + 1`, which have normal priority
+            last = n_days - 1
+            upcoming = env.peek()  # the next event: days before it can be closed now
+            if upcoming < last + 1:
+                last = int(math.floor(upcoming)) - 1
+            if self._pause_day is not None:
+                last = min(last, self._pause_day - 2)  # the day before a pause closes at its own midnight
+            last = max(day, last)
+            self._close_days(day, last)
+            if last + 1 == self._pause_day and self._paused is not None:
+                # ahead of the dated events of `last + 1`, which have normal priority
                 env.schedule(self._paused, URGENT, 0)
-            day += 1
-            while (
-                day < n_days
-                and env.peek() >= day + 1
-                and (self._pause_day is None or day + 1 < self._pause_day)
-            ):
-                self._close_day(day)
-                day += 1
+            day = last + 1
 
-    def _close_day(self, day: int) -> None:
-        self.state.day = day
+    def _close_days(self, first: int, last: int) -> None:
+        """Close days ``first..last`` (no event falls between them) and publish day ``last``."""
+        self.state.day = last
         licensing = self.licensing
-        licensing.advance_day(day, self._review_limit(day) if day >= licensing.done else None)
+        licensing.advance_day(last, self._review_limit(last) if last >= licensing.done else None)
         if self.us_side:
-            self._us_side_day(day)
+            self._us_side_days(first, last)
 
     def _review_limit(self, day: int) -> int:
         """The last day the licence review may run through when closing ``day``.
@@ -183,23 +192,38 @@ class Replication:
             upcoming = min(upcoming, self._pause_day)
         return upcoming - 1
 
-    def _us_side_day(self, day: int) -> None:
-        """Shipments, plants, tariffs and prices of one day, after licensing has decided."""
+    def _us_side_days(self, first: int, last: int) -> None:
+        """Shipments, plants, tariffs, prices, GDP and pain of days ``first..last``, after licensing.
+
+        Tariffs, chip controls and the negotiation's state change only at events,
+        which fall outside the stretch, so they hold over it.
+        """
         s = self.state
         supply, industry = self.supply, self.industry
-        supply.advance_day(day, self.licensing.decided_per_day, self.licensing.done - 1)
         if supply.unconstrained:  # what lands depends on what the plants order: day by day
-            landed = industry.advance_day(day, s.supply.arrivals_today, True, s.supply.arrivals_by_plant)
-            supply.record_unconstrained(day, landed)
+            for day in range(first, last + 1):
+                supply.advance_day(day, self.licensing.decided_per_day)
+                landed = industry.advance_day(day, s.supply.arrivals_today, True, s.supply.arrivals_by_plant)
+                supply.record_unconstrained(day, landed)
         else:  # the plants run as far ahead as supply's landings are known
+            supply.advance_day(last, self.licensing.decided_per_day, self.licensing.done - 1)
             industry.run_through(supply.done - 1, *supply.landings)
-            landed = industry.publish(day)
-        self.tariffs.close_day(day)
-        self.market.advance_day(day, float(landed.sum()), s.tariffs.us_on_china_pct)
-        self.macro.advance_day(
-            day, s.industry.lost_output_share, s.tariffs.us_on_china_pct, s.tariffs.china_on_us_pct
+            industry.publish(last)
+        tariffs = s.tariffs
+        self.tariffs.record_through(first, last)
+        self.market.run_through(first, last, industry.landed, tariffs.us_on_china_pct)
+        self.macro.run_through(
+            first, last, industry.lost_output, tariffs.us_on_china_pct, tariffs.china_on_us_pct
         )
-        self.negotiation.close_day(day, s)
+        self.negotiation.run_through(
+            first,
+            last,
+            industry.lost_output,
+            self.market.price,
+            self.macro.cumulative,
+            self.licensing.in_force_end_of_day,
+            tariffs.us_on_china_pct,
+        )
 
     def _negotiation(self) -> Iterator[Event]:
         """Decision points in date order; an extension adds a new deadline while this runs."""

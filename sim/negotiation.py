@@ -42,6 +42,7 @@ import numpy as np
 
 from sim.clock import Clock
 from sim.domain import DEADLINE_OUTCOMES, DECISIONS, SECTORS
+from sim.jit import kernel, on_warm_up
 from sim.sampling import ParamTree
 from sim.streams import Streams
 
@@ -122,15 +123,17 @@ class Negotiation:
         )
         self.smoothing = 1.0 / max(1.0, float(p.pain_window_days))
         #: pain weights, read once: US halted output, price rise, GDP loss; China lost exports, US tariff
-        self._weights = tuple(
-            float(w)
-            for w in (
-                p.us.weight_halted_output,
-                p.us.weight_price_rise,
-                p.us.weight_gdp_loss,
-                p.china.weight_lost_exports,
-                p.china.weight_us_tariff,
-            )
+        self._weights = np.array(
+            [
+                float(w)
+                for w in (
+                    p.us.weight_halted_output,
+                    p.us.weight_price_rise,
+                    p.us.weight_gdp_loss,
+                    p.china.weight_lost_exports,
+                    p.china.weight_us_tariff,
+                )
+            ]
         )
         self.halted_recent = 0.0
         self.base_capacity = 1.0
@@ -158,32 +161,32 @@ class Negotiation:
 
     # --- every day ------------------------------------------------------------------------
 
-    def close_day(self, day: int, model_state) -> None:
-        """Update both sides' pain from the state the other subsystems published today."""
+    def run_through(
+        self,
+        first: int,
+        last: int,
+        lost_output_share: np.ndarray,
+        price_index: np.ndarray,
+        gdp_loss_pct: np.ndarray,
+        licences_in_force: np.ndarray,
+        us_tariff_pct: float,
+    ) -> None:
+        """Update both sides' pain through days ``first..last`` and publish day ``last``.
+
+        Reads what the other subsystems recorded for those days: each sector's
+        idle share, the price index, the GDP lost so far and the licences in
+        force, by day. Chip controls, the negotiation's status and the US tariff
+        change only at decision points and events, which the model never runs
+        past, so they hold over the days.
+        """
         s = self.state
-        w_halted, w_price, w_gdp, w_exports, w_tariff = self._weights
-        market = model_state.market
-        if self._value_added_total > 0:
-            idle = float(self.value_added @ model_state.industry.lost_output_share) / self._value_added_total
-        else:
-            idle = 0.0
-        self.halted_recent += self.smoothing * (idle - self.halted_recent)
-        price_rise = market.price_index / 100.0 - 1.0
-        s.us_pain = us_pain = (
-            w_halted * self.halted_recent + w_price * price_rise + w_gdp * model_state.macro.gdp_loss_pct
-        )
-        if self.normal_in_force > 0:
-            volume = min(1.0, model_state.licensing.licences_in_force / self.normal_in_force)
-        else:
-            volume = 1.0
-        lost_revenue = max(0.0, 1.0 - volume * market.price_index / 100.0)
-        s.china_pain = china_pain = (
-            w_exports * lost_revenue + w_tariff * model_state.tariffs.us_on_china_pct / 100.0
-        )
-        self.us_pain[day] = us_pain
-        self.china_pain[day] = china_pain
-        self.chip[day] = s.chip_controls
-        self.status[day] = s.status
+        s.us_pain, s.china_pain, self.halted_recent = _pain_days(
+            first, last, lost_output_share, price_index, gdp_loss_pct, licences_in_force, us_tariff_pct,
+            self.value_added, self._value_added_total, self.normal_in_force, self.smoothing,
+            self._weights, self.halted_recent, self.us_pain, self.china_pain,
+        )  # fmt: skip
+        self.chip[first : last + 1] = s.chip_controls
+        self.status[first : last + 1] = s.status
 
     # --- decision points ------------------------------------------------------------------
 
@@ -338,3 +341,51 @@ class Negotiation:
             float(self.china_pain[deadlines[0].day - 1]) if deadlines else math.nan
         )
         return out
+
+
+@kernel
+def _pain_days(
+    first: int,
+    last: int,
+    lost_output_share: np.ndarray,
+    price_index: np.ndarray,
+    gdp_loss_pct: np.ndarray,
+    licences_in_force: np.ndarray,
+    us_tariff_pct: float,
+    value_added: np.ndarray,
+    value_added_total: float,
+    normal_in_force: float,
+    smoothing: float,
+    weights: np.ndarray,
+    halted_recent: float,
+    us_pain_out: np.ndarray,
+    china_pain_out: np.ndarray,
+) -> tuple[float, float, float]:
+    """Both sides' pain day by day; returns the last day's (US, China) pain and the idle average."""
+    w_halted, w_price, w_gdp, w_exports, w_tariff = weights[0], weights[1], weights[2], weights[3], weights[4]
+    us_pain = china_pain = 0.0
+    for day in range(first, last + 1):
+        idle = 0.0
+        if value_added_total > 0:
+            for s in range(value_added.size):
+                idle += value_added[s] * lost_output_share[day, s]
+            idle /= value_added_total
+        halted_recent += smoothing * (idle - halted_recent)
+        price_rise = price_index[day] / 100.0 - 1.0
+        us_pain = w_halted * halted_recent + w_price * price_rise + w_gdp * gdp_loss_pct[day]
+        volume = min(1.0, licences_in_force[day] / normal_in_force) if normal_in_force > 0 else 1.0
+        lost_revenue = max(0.0, 1.0 - volume * price_index[day] / 100.0)
+        china_pain = w_exports * lost_revenue + w_tariff * us_tariff_pct / 100.0
+        us_pain_out[day] = us_pain
+        china_pain_out[day] = china_pain
+    return us_pain, china_pain, halted_recent
+
+
+@on_warm_up("negotiation")
+def _warm_up() -> None:
+    """Compile (or load) the kernel with the model's types: two days of two sectors."""
+    ones = np.ones(2)
+    _pain_days(
+        0, 1, np.ones((2, 2)), 100.0 * ones, ones, np.ones(2, dtype=np.int64), 55.0, ones, 2.0, 10.0, 0.1,
+        np.ones(5), 0.0, np.zeros(2), np.zeros(2),
+    )  # fmt: skip

@@ -60,9 +60,10 @@ class Tariffs:
         self.set_levels(us=self.state.us_on_china_pct)
         return True
 
-    def close_day(self, day: int) -> None:
-        self.us[day] = self.state.us_on_china_pct
-        self.china[day] = self.state.china_on_us_pct
+    def record_through(self, first: int, last: int) -> None:
+        """Record the levels in force over days ``first..last`` (they change only between days)."""
+        self.us[first : last + 1] = self.state.us_on_china_pct
+        self.china[first : last + 1] = self.state.china_on_us_pct
 
     def series(self) -> dict[str, np.ndarray]:
         return {"us_tariff_on_china": self.us.copy(), "china_tariff_on_us": self.china.copy()}
