@@ -49,6 +49,7 @@ from sim.applications import (
 from sim.clock import Clock
 from sim.domain import DESTINATIONS, LANE_INDEX, LANES, SECTORS
 from sim.jit import inline, kernel, on_warm_up
+from sim.quantiles import quantiles
 from sim.review_queue import DONE, DRAW_POS, NO_DRAWS, WAITING, ReviewQueue, serve_day
 from sim.sampling import ParamTree
 from sim.streams import Streams
@@ -400,14 +401,15 @@ class LicensingReview:
         series = self.series()
         backlog = series["backlog"]
         apps = self.apps
-        decided = apps.column("decided")
-        done = ~np.isnan(decided)
-        wait = decided[done] - apps.column("filed")[done]
-        lane = apps.column("lane")
-        approved = apps.column("approved") == 1
-        in_horizon = done & (decided < self.clock.n_days)
+        wait, military_approvals = _waits(
+            apps.column("filed"),
+            apps.column("decided"),
+            apps.column("lane"),
+            apps.column("approved"),
+            float(self.clock.n_days),
+        )
         d = min(max(deadline_day, 0), self.clock.n_days - 1)
-        median_wait, p90_wait = np.quantile(wait, [0.5, 0.9]).tolist() if wait.size else (math.nan, math.nan)
+        median_wait, p90_wait = quantiles(wait, (0.5, 0.9))
         out: dict[str, float] = {
             "applications_total": float(series["applications_filed"].sum()),
             "backlog_at_deadline": float(backlog[d]),
@@ -422,7 +424,7 @@ class LicensingReview:
             "renewal_wave_peak_date": float(np.argmax(series["renewals_filed"]))
             if series["renewals_filed"].any()
             else math.nan,
-            "military_approvals": float((approved & (lane == MILITARY) & in_horizon).sum()),
+            "military_approvals": float(military_approvals),
             "wait_days_median": median_wait,
             "wait_days_p90": p90_wait,
             "wait_days_mean": float(wait.mean()) if wait.size else math.nan,
@@ -712,6 +714,21 @@ def _sorted_entries(first, count, times, next_entry):  # pragma: no cover - comp
 
 
 @kernel
+def _waits(
+    filed: np.ndarray, decided: np.ndarray, lane: np.ndarray, approved: np.ndarray, horizon: float
+) -> tuple[np.ndarray, int]:
+    """Each decided file's wait (in table order), and the military files approved within the horizon."""
+    wait = np.empty(filed.size)
+    n = military = 0
+    for i in range(filed.size):
+        if not math.isnan(decided[i]):
+            wait[n] = decided[i] - filed[i]
+            n += 1
+            military += approved[i] == 1 and lane[i] == MILITARY and decided[i] < horizon
+    return wait[:n], military
+
+
+@kernel
 def _attributes(
     u, sector_cdf, destination_cdf, military_share, trusted_share, sector, destination, lane
 ):  # pragma: no cover - compiled
@@ -784,3 +801,4 @@ def _warm_up() -> None:
     review = LicensingReview(clock, params, Streams(0, 0), LicensingState())
     for day in range(clock.n_days):
         review.advance_day(day)
+    review.outcomes(2)
