@@ -55,6 +55,10 @@ from sim.sampling import ParamTree
 from sim.streams import Streams
 
 GREEN, US_CIVIL, EU_CIVIL, OTHER_CIVIL, MILITARY = (LANE_INDEX[name] for name in LANES)
+#: the lane of a civil file by destination (a US file's may become the trusted-firm lane)
+_CIVIL_LANE = np.array(
+    [{"us": US_CIVIL, "eu": EU_CIVIL}.get(d, OTHER_CIVIL) for d in DESTINATIONS], dtype=np.int8
+)
 _WARM_UP_START = dt.date(2025, 1, 1)
 _REGIME_FIELDS = (
     "review_capacity_per_day",
@@ -336,7 +340,7 @@ class LicensingReview:
     def _draw_backlog(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Sector, destination and lane of the contracts caught by the rule (filed the day it starts)."""
         n = int(round(self.p.initial_backlog)) if 0 <= self.controls_day < self.n_days else 0
-        return self._new_attributes(self.rng_attributes.random((4, n)))
+        return self._new_attributes(n)
 
     def _draw_new_filings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Times and attributes of every new filing (a Poisson stream from the controls on).
@@ -351,21 +355,20 @@ class LicensingReview:
         times = np.repeat(np.arange(first, first + days, dtype=np.float64), counts)
         times += self.rng_arrivals.random(total)
         times.sort()  # in order within each day; the days are already in order
-        sector, destination, lane = self._new_attributes(self.rng_attributes.random((4, total)))
+        sector, destination, lane = self._new_attributes(total)
         bounds = np.zeros(self.n_days + 1, dtype=np.int64)
         bounds[first + 1 :] = np.cumsum(counts)
         return times, sector, destination, lane, bounds
 
-    def _new_attributes(self, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Sector, destination and lane of new files, from four rows of uniform numbers."""
-        n = u.shape[1]
+    def _new_attributes(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sector, destination and lane of ``n`` new files, drawn from the attributes stream."""
         sector = np.empty(n, dtype=np.int8)
         destination = np.empty(n, dtype=np.int8)
         lane = np.empty(n, dtype=np.int8)
         _attributes(
-            u,
-            np.cumsum(self.sector_share),
-            np.cumsum(self.destination_share),
+            self.rng_attributes,
+            _edges(self.sector_share),
+            _edges(self.destination_share),
             self.military_share,
             float(self.p.trusted_firm_share),
             sector,
@@ -730,31 +733,50 @@ def _waits(
 
 @kernel
 def _attributes(
-    u, sector_cdf, destination_cdf, military_share, trusted_share, sector, destination, lane
+    rng, sector_edges, destination_edges, military_share, trusted_share, sector, destination, lane
 ):  # pragma: no cover - compiled
-    """Sector and destination by cumulative shares, then the lane: military-use material,
-    else trusted or other civil US files, Europe, or elsewhere."""
-    for i in range(u.shape[1]):
-        s = _category(u[0, i], sector_cdf)
-        d = _category(u[1, i], destination_cdf)
-        if u[2, i] < military_share[s]:
+    """Sector, destination and lane of new files, from two uniform numbers each, drawn here.
+
+    The first number picks the sector: the last whose lower edge (cumulative
+    share, ``sector_edges`` runs from 0 to 1) it reaches. Where it falls within
+    the sector's share is itself uniform, and picks the destination the same
+    way. The second number says military-use material (below the sector's
+    military share); where it falls above that share is uniform again, and
+    says trusted firm or not for a civil US file. Civil files go to the US
+    lanes (trusted or not), Europe, or elsewhere.
+
+    Why so: drawing four numbers a file was the largest cost of setting up a
+    replication, and choosing by branches mispredicted half the time; the
+    choices here are counted, not branched on (a uniform keeps 50-odd bits
+    after a split).
+    """
+    just_below_one = 1.0 - 2.0**-53
+    n_sectors, n_destinations = sector_edges.size - 1, destination_edges.size - 1
+    for i in range(sector.size):
+        u = rng.random()
+        s = 0
+        for k in range(1, n_sectors):
+            s += u >= sector_edges[k]
+        within = (u - sector_edges[s]) / (sector_edges[s + 1] - sector_edges[s])
+        v = min(within, just_below_one)
+        d = 0
+        for k in range(1, n_destinations):
+            d += v >= destination_edges[k]
+        w = rng.random()
+        m = military_share[s]
+        lane_i = _CIVIL_LANE[d]
+        if d == 0:
+            lane_i = GREEN if w - m < trusted_share * (1.0 - m) else US_CIVIL
+        if w < m:
             lane_i = MILITARY
-        elif d == 0:
-            lane_i = GREEN if u[3, i] < trusted_share else US_CIVIL
-        elif d == 1:
-            lane_i = EU_CIVIL
-        else:
-            lane_i = OTHER_CIVIL
         sector[i], destination[i], lane[i] = s, d, lane_i
 
 
-@inline
-def _category(u, cdf):  # pragma: no cover - compiled
-    """The first category whose cumulative share exceeds ``u`` (the last one if rounding leaves none)."""
-    for k in range(cdf.size - 1):
-        if u < cdf[k]:
-            return k
-    return cdf.size - 1
+def _edges(shares: np.ndarray) -> np.ndarray:
+    """Category edges from shares that sum to one: 0, the cumulative shares, and exactly 1 at the end."""
+    edges = np.concatenate([[0.0], np.cumsum(shares)])
+    edges[-1] = 1.0
+    return edges
 
 
 def _normalised(weights: ParamTree, names: tuple[str, ...]) -> np.ndarray:

@@ -164,7 +164,7 @@ class Supply:
         self._ramped_outside: np.ndarray | None = None  # once a ramp is complete
         base_outside = self.outside_share(0)
         #: share of each sector's needs met outside China, day by day
-        self._outside_share = np.array([self.outside_share(day) for day in range(n)]).reshape(n, N_SECTORS)
+        self._outside_share = self._outside_share_by_day()
         #: what China normally ships to each US sector, tonnes per day
         self.normal_china_flow = self.demand_per_day * (1.0 - base_outside)
         #: one licence = one contract: the sector's normal imports over its normal contract rate
@@ -223,6 +223,25 @@ class Supply:
         if progress >= 1.0:  # the ramp is complete: the share stays
             self._ramped_outside = outside
         return outside
+
+    def _outside_share_by_day(self) -> np.ndarray:
+        """``outside_share(day)`` for every day of the horizon, (days, sectors), in one go.
+
+        The same arithmetic as day by day, element for element: the base share
+        before the ramp, then the ramp's progress capped at complete.
+        """
+        n = self.n
+        out = np.empty((n, N_SECTORS))
+        out[:] = self.outside_share(0) if not (self.ramp_enabled and self.ramp_start <= 0) else 0.0
+        if not self.ramp_enabled or self.ramp_start >= n:
+            return out
+        first = max(self.ramp_start, 0)
+        days = np.arange(first, n)
+        progress = np.minimum(1.0, (days - self.ramp_start + 1) / self.ramp_days)[:, None]
+        base, target = self.base_element_share, self.target_element_share
+        share = (base + progress * (target - base)).T[:, :, None]  # (elements, days, 1)
+        out[first:] = sector_outside_china_share(share, self.samarium_share, self.dysprosium_share)
+        return out
 
     def tie_to_plants(self, plant_sector: np.ndarray, plant_use: np.ndarray) -> None:
         """Know the plants that licensed contracts are bought for (tied allocation only).

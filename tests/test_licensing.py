@@ -157,3 +157,37 @@ def _drawn(spec):
     streams = Streams(3, 0)
     params, _ = draw_parameters(spec, streams)
     return params, streams
+
+
+def test_file_attributes_follow_the_shares_and_each_choice_is_independent_of_the_last():
+    """Two uniforms a file, each split (sim.licensing._attributes): the sector, then the destination
+    from where the first fell within its sector's share; military, then trusted firm, from the second."""
+    from sim.licensing import _CIVIL_LANE, _attributes, _edges
+
+    n = 400_000
+    sectors = np.array([0.5, 0.3, 0.0, 0.2])  # a sector with no files: never drawn
+    destinations = np.array([0.25, 0.35, 0.40])
+    military = np.array([0.0, 0.1, 0.5, 0.6])
+    trusted = 0.3
+    sector, destination, lane = (np.empty(n, dtype=np.int8) for _ in range(3))
+    _attributes(np.random.default_rng(5), _edges(sectors), _edges(destinations), military, trusted,
+                sector, destination, lane)  # fmt: skip
+    se = lambda p, m: 5 * np.sqrt(p * (1 - p) / m) + 1e-12  # noqa: E731 - five standard errors
+    share = np.bincount(sector, minlength=4) / n
+    assert np.all(np.abs(share - sectors) < se(sectors, n))
+    assert share[2] == 0
+    mil_lane, green = LANE_INDEX["military"], LANE_INDEX["green"]
+    for s in (0, 1, 3):  # destination and military shares within each sector: independent of it
+        mine = sector == s
+        m = int(mine.sum())
+        got = np.bincount(destination[mine], minlength=3) / m
+        assert np.all(np.abs(got - destinations) < se(destinations, m)), s
+        assert abs((lane[mine] == mil_lane).mean() - military[s]) < se(military[s], m), s
+        # and the military draw is independent of the destination
+        for d in range(3):
+            both = mine & (destination == d)
+            assert abs((lane[both] == mil_lane).mean() - military[s]) < se(military[s], int(both.sum()))
+    civil_us = (destination == 0) & (lane != mil_lane)
+    assert abs((lane[civil_us] == green).mean() - trusted) < se(trusted, int(civil_us.sum()))
+    civil = lane != mil_lane
+    assert np.all(lane[civil & (destination > 0)] == _CIVIL_LANE[destination[civil & (destination > 0)]])

@@ -402,3 +402,21 @@ def test_no_halts_and_no_tariffs_cost_no_gdp(baseline):
         **_every_sector("order_up_to_days", 30.0),
     )
     assert model.series()["gdp_loss"].max() == 0.0
+
+
+def test_outside_share_table_equals_the_share_worked_out_day_by_day():
+    """The per-day table of supply from outside China is built in one go (ramp-ups included)."""
+    from sim.clock import Clock
+    from sim.supply import Supply, SupplyState
+
+    spec = load_scenario("industrial_policy").spec  # a ramp-up of non-Chinese supply
+    clock = Clock(spec.calendar.start, spec.calendar.end)
+    ramps = 0
+    for rep in range(4):
+        streams = Streams(1, rep)
+        params, _ = draw_parameters(spec, streams)
+        supply = Supply(clock, params, streams, SupplyState())
+        ramps += supply.ramp_enabled and 0 < supply.ramp_start < clock.n_days
+        by_day = np.array([supply.outside_share(day) for day in range(clock.n_days)])
+        assert np.array_equal(supply._outside_share, by_day)
+    assert ramps > 0
