@@ -172,3 +172,16 @@ def test_daily_quantiles_equal_numpys_nanquantile():
             want = np.nanquantile(values.astype(np.float64), QUANTILE_LEVELS, axis=0)
         got = daily_quantiles(values, QUANTILE_LEVELS, block_days=16)
         np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize(("reps", "workers"), [(1000, 2), (20, 2), (1, 4), (7, 3), (5000, 16)])
+def test_chunks_cover_every_replication_once_and_shrink_towards_the_end(reps, workers):
+    from sim.experiment import _chunks
+
+    chunks = _chunks(list(range(reps)), workers)
+    assert [rep for chunk in chunks for rep in chunk] == list(range(reps))
+    sizes = [len(chunk) for chunk in chunks]
+    assert max(sizes) <= 25
+    assert sizes == sorted(sizes, reverse=True)
+    if reps >= 1000:  # the last chunk is small: a worker waits at most a few replications for the other
+        assert sizes[0] == 25 and sizes[-1] <= 2
