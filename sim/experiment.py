@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import datetime as dt
+import gc
 import json
 import logging
 import os
@@ -70,9 +71,29 @@ def run_chunk(
 
 
 def _start_worker() -> None:
-    """A local worker ignores Ctrl-C (the main process stops the run) and keeps freed memory."""
+    """A local worker ignores Ctrl-C (the main process stops the run), keeps freed memory, and
+    leaves what it inherited out of garbage collection (``gc.freeze``, see ``heap_frozen``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     keep_freed_memory()
+    gc.freeze()
+
+
+@contextmanager
+def heap_frozen() -> Iterator[None]:
+    """Leave every object alive now out of Python's garbage collection while the block runs.
+
+    The compiled kernels bring ~150,000 long-lived Python objects (numba's type
+    registries, the validated scenario, imported modules). Every full collection,
+    triggered by the dicts and lists each replication makes, walked all of them:
+    ~90 ms a time, 8% of a replication's cost (``perf``, benchmarks/README.md).
+    Frozen, they are skipped; the replications' own garbage is collected as
+    before. Thawed on the way out, so a notebook's objects are collected as usual.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def keep_freed_memory() -> None:
@@ -211,14 +232,15 @@ def _run(
     chunks = _chunks(todo, workers)
     interrupted = False
     try:
-        if workers == 1 and not dask:
-            _run_serial(spec, master_seed, chunks, writer, keep_series, progress)
-        elif chunks:
-            # Local processes send each result back as soon as it is done; a Dask cluster keeps
-            # results on its workers until asked, so it can be given every chunk at once.
-            in_flight = len(chunks) if dask else 2 * workers
-            with executor(workers, dask) as pool:
-                _run_parallel(spec, master_seed, chunks, writer, keep_series, progress, pool, in_flight)
+        with heap_frozen():  # here or in forked workers, replications run with the heap frozen
+            if workers == 1 and not dask:
+                _run_serial(spec, master_seed, chunks, writer, keep_series, progress)
+            elif chunks:
+                # Local processes send each result back as soon as it is done; a Dask cluster keeps
+                # results on its workers until asked, so it can be given every chunk at once.
+                in_flight = len(chunks) if dask else 2 * workers
+                with executor(workers, dask) as pool:
+                    _run_parallel(spec, master_seed, chunks, writer, keep_series, progress, pool, in_flight)
     except KeyboardInterrupt:
         interrupted = True
     finally:
@@ -348,6 +370,8 @@ def _dask_executor(address: str, workers: int) -> Iterator[Executor]:
         cluster, client = None, Client(address)
     try:
         client.run(warm_up)  # each worker compiles the kernels, or loads them from its disk cache
+        if cluster is not None:  # workers of our own: their inherited objects need no collecting
+            client.run(gc.freeze)
         yield client.get_executor()
     finally:
         client.close()
