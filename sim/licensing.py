@@ -189,8 +189,7 @@ class LicensingReview:
                 float(params.reapply_delay_days),
             ]
         )
-        #: uniforms per decision: approval, then (if any) renew-or-reapply
-        self._per_decision = 2 if renewal_probability > 0 or reapply_probability > 0 else 1
+        #: decision uniforms, one per decision (see ``_advance``), drawn a block at a time
         self.uniforms = np.empty(0)
 
         # What does not depend on the queue is drawn up front: the initial backlog's
@@ -289,7 +288,6 @@ class LicensingReview:
                 self.fresh,
                 self.backlog_files,
                 self.uniforms,
-                self._per_decision,
                 self.counters,
                 (
                     self.filed_per_day,
@@ -329,7 +327,7 @@ class LicensingReview:
         if queue.draws.size - int(queue.counters[DRAW_POS]) < 1:
             queue.draw_more()
         pos = int(self.counters[UNIFORM_POS])
-        if self.uniforms.size - pos < self._per_decision:
+        if self.uniforms.size - pos < 1:
             fresh = self.rng_decisions.random(UNIFORM_BLOCK)
             self.uniforms = np.concatenate([self.uniforms[pos:], fresh])
             self.counters[UNIFORM_POS] = 0
@@ -513,7 +511,6 @@ def _advance(
     fresh,
     backlog_files,
     uniforms,
-    per_decision,
     counters,
     tallies,
     min_review,
@@ -625,7 +622,7 @@ def _advance(
             # --- serve until midnight, a block of files at a time, and decide each file taken up
             while True:
                 room = min(
-                    (uniforms.size - counters[UNIFORM_POS]) // per_decision,
+                    uniforms.size - counters[UNIFORM_POS],
                     booked_times.size - counters[BOOKED],
                     out_rows.size,
                 )
@@ -641,8 +638,9 @@ def _advance(
                     sector = sector_of[r]
                     decided = max(finish, filed_of[r] + min_review[lane])
                     u = counters[UNIFORM_POS]
-                    counters[UNIFORM_POS] = u + per_decision
-                    approved = 1 if uniforms[u] < p_approve[lane * n_sectors + sector] else 0
+                    counters[UNIFORM_POS] = u + 1
+                    x, p = uniforms[u], p_approve[lane * n_sectors + sector]
+                    approved = 1 if x < p else 0
                     started_of[r] = out_starts[i]
                     finished_of[r] = finish
                     decided_of[r] = decided
@@ -652,14 +650,14 @@ def _advance(
                     decisions_per_day[on, approved] += 1
                     if approved and not whole_day_term:  # else counted from the day's approvals below
                         expiring_per_day[min(int(decided + term_days), last_slot)] += 1
-                    if per_decision == 1:
-                        continue
-                    # renew after an approval, re-apply after a refusal: one uniform serves either
+                    # renew after an approval, re-apply after a refusal, decided by where the
+                    # decision's uniform fell within its outcome's share (x / p below p, (x - p) /
+                    # (1 - p) above it: uniform again), so one number a decision serves both
                     if approved:
-                        follows, t = uniforms[u + 1] < renewal_probability, decided + renewal_delay
+                        follows, t = x < p * renewal_probability, decided + renewal_delay
                         kind = KIND_RENEWAL
                     else:
-                        follows, t = uniforms[u + 1] < reapply_probability, decided + reapply_delay
+                        follows, t = x - p < (1.0 - p) * reapply_probability, decided + reapply_delay
                         kind = KIND_REAPPLICATION
                     on = int(t)
                     if not follows or on >= horizon:  # none, or filed after the horizon: not simulated

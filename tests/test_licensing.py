@@ -191,3 +191,33 @@ def test_file_attributes_follow_the_shares_and_each_choice_is_independent_of_the
     assert abs((lane[civil_us] == green).mean() - trusted) < se(trusted, int(civil_us.sum()))
     civil = lane != mil_lane
     assert np.all(lane[civil & (destination > 0)] == _CIVIL_LANE[destination[civil & (destination > 0)]])
+
+
+def test_renewal_and_reapplication_shares_do_not_depend_on_the_approval_probability(baseline):
+    """One uniform decides approval and then, split where it fell, renewal or re-application
+    (sim.licensing._advance): each follow-up share must hold whatever the approval chance."""
+    from sim.applications import KIND_REAPPLICATION
+
+    model = simulate(
+        baseline.spec, 5, 1,
+        changes={"licensing.renewal_probability": 0.6, "licensing.reapply_probability": 0.4,
+                 "licensing.reapply_delay_days": 3.0},
+    )[0]  # fmt: skip
+    apps, p, n = model.licensing.apps, model.params.licensing, model.clock.n_days
+    kind, decided, approved = apps.column("kind"), apps.column("decided"), apps.column("approved")
+    renewal_at = decided + (p.licence_term_days - p.renewal_lead_days)
+    reapply_at = decided + p.reapply_delay_days
+    filed = apps.column("filed")
+    follow_times = set(filed[(kind == KIND_RENEWAL) | (kind == KIND_REAPPLICATION)].tolist())
+    for outcome, at, share in ((1, renewal_at, 0.6), (0, reapply_at, 0.4)):
+        eligible = (approved == outcome) & (at < n)
+        followed = np.array([t in follow_times for t in at[eligible]])
+        lanes = apps.column("lane")[eligible]
+        assert followed.size > 2000
+        for lane in np.unique(lanes):  # lanes differ in their approval chance
+            mine = followed[lanes == lane]
+            if mine.size > 300:
+                assert abs(mine.mean() - share) < 5 * np.sqrt(share * (1 - share) / mine.size), (
+                    outcome,
+                    lane,
+                )
