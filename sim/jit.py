@@ -14,6 +14,12 @@ module, or in numba's user cache when the package folder is read-only), so only
 the first process on a machine pays the compile time; ``warm_up`` compiles (or
 loads) every kernel, which a parent process calls before starting its workers.
 
+Numba checks a cached kernel against its own source file only. A kernel that
+calls one from another module (``sim.licensing._advance`` calls
+``sim.review_queue.serve_day``) keeps the old callee after an edit of that
+module alone: touch the caller's file too, or delete ``sim/__pycache__/*.nb*``,
+after editing a kernel that others call. (A fresh install has fresh files.)
+
 Calling a kernel costs a fixed fraction of a microsecond per array argument
 (numba checks and wraps each one), which adds up for a kernel that takes a
 subsystem's whole state. A subsystem may therefore keep arrays of one shape in
