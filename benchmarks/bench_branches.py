@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 import time
 
-from sim.branches import branch_scenario, fork_point, run_forked
-from sim.loader import load_scenario
-from sim.model import Replication, simulate
-from sim.sampling import draw_parameters
-from sim.streams import Streams
+from sim.core.streams import Streams
+from sim.experiments.branches import branch_scenario, fork_point, run_forked
+from sim.model.replication import Replication, simulate
+from sim.scenario.loader import load_scenario
+from sim.scenario.sampling import draw_parameters
 
 
 def _timed(fn, repeats: int = 3) -> tuple[float, float]:

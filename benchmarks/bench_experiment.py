@@ -45,10 +45,10 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402 - after the path set-up, so the checkout's package is used
 
 import sim  # noqa: E402
-import sim.experiment as experiment  # noqa: E402
-from sim.domain import SECTORS  # noqa: E402
-from sim.loader import load_scenario  # noqa: E402
-from sim.model import ReplicationResult, run_replication  # noqa: E402
+import sim.experiments.run as experiment  # noqa: E402
+from sim.core.domain import SECTORS  # noqa: E402
+from sim.model.replication import ReplicationResult, run_replication  # noqa: E402
+from sim.scenario.loader import load_scenario  # noqa: E402
 
 
 def workload(reps: int = 5) -> tuple[float, int, float, float]:

@@ -6,7 +6,7 @@ reviewer clears 10 files a day), ``c`` reviewers, first come first served,
 utilisation 0.9, about 50,000 applications per replication, time in days.
 
 * tradesim's licensing model, configured as that queue through the real
-  scenario schema and the real model (``sim.validation``). Files are rows of a
+  scenario schema and the real model (``sim.experiments.queueing``). Files are rows of a
   table and each day is served in vectorised steps, so the model's cost has a
   per-application part and a per-simulated-day part. It is measured at two
   volumes with the same utilisation: 90 filings a day with 10 reviewers over
@@ -52,10 +52,10 @@ import numpy as np
 import simpy
 
 import sim
-from sim.experiment import run_experiment
-from sim.loader import load_scenario
-from sim.model import run_replication
-from sim.validation import erlang_c_wait, mmc_scenario, simulate_queue_waits
+from sim.experiments.queueing import erlang_c_wait, mmc_scenario, simulate_queue_waits
+from sim.experiments.run import run_experiment
+from sim.model.replication import run_replication
+from sim.scenario.loader import load_scenario
 
 MASTER_SEED = 20250404
 MEAN_REVIEW_DAYS = 0.1  # each reviewer clears 10 files a day

@@ -49,11 +49,11 @@ import numpy as np
 import simpy
 
 import sim
-from sim.loader import load_scenario
-from sim.model import Replication
-from sim.sampling import draw_parameters
-from sim.scenario import US_SIDE, Scenario
-from sim.streams import Streams
+from sim.core.streams import Streams
+from sim.model.replication import Replication
+from sim.scenario.loader import load_scenario
+from sim.scenario.sampling import draw_parameters
+from sim.scenario.schema import US_SIDE, Scenario
 
 MASTER_SEED = 20250404
 SIZES = (10_000, 50_000, 200_000)  # applications per replication for the growth exponent

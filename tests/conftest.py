@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.loader import LoadedScenario, load_scenario
+from sim.scenario.loader import LoadedScenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from sim.branches import (
+from sim.cli import app
+from sim.experiments.branches import (
     branch_scenario,
     fork_point,
     parse_weights,
@@ -17,9 +18,8 @@ from sim.branches import (
     select_branches,
     weighted_quantiles,
 )
-from sim.cli import app
-from sim.loader import load_scenario
-from sim.model import simulate
+from sim.model.replication import simulate
+from sim.scenario.loader import load_scenario
 
 SEED = 11
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from sim.calibration import DERIVED, evaluate, failures, load_targets
 from sim.cli import app
-from sim.experiment import run_experiment
-from sim.figures import load_registry
-from sim.loader import load_scenario
-from sim.results import read_results
-from sim.sampling import iter_parameters
+from sim.experiments.calibration import DERIVED, evaluate, failures, load_targets
+from sim.experiments.run import run_experiment
+from sim.results.folder import read_results
+from sim.scenario.loader import load_scenario
+from sim.scenario.sampling import iter_parameters
+from sim.scenario.sources import load_registry
 
 from .conftest import SCENARIOS
 

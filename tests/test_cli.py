@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.results import read_results
+from sim.results.folder import read_results
 
 from .conftest import SCENARIOS
 

@@ -14,8 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.compare import compare
-from sim.results import read_results
+from sim.experiments.compare import compare
+from sim.results.folder import read_results
 
 runner = CliRunner()
 PNG = b"\x89PNG\r\n\x1a\n"

@@ -6,9 +6,9 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.domain import LANE_INDEX
-from sim.model import Replication, simulate
-from sim.scenario import Scenario
+from sim.core.domain import LANE_INDEX
+from sim.model.replication import Replication, simulate
+from sim.scenario.schema import Scenario
 
 
 def _scenario(baseline, **changes) -> Scenario:

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from scipy.stats import spearmanr
 
-from sim.loader import ScenarioError, load_scenario
-from sim.sampling import draw_flat
-from sim.streams import Streams
+from sim.core.streams import Streams
+from sim.scenario.loader import ScenarioError, load_scenario
+from sim.scenario.sampling import draw_flat
 
 A = "licensing.review.review_capacity_per_day"
 B = "market.price_pressure_per_day"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from sim.figures import figure_usage, load_registry
-from sim.loader import load_scenario
+from sim.scenario.loader import load_scenario
+from sim.scenario.sources import figure_usage, load_registry
 
 from .conftest import SCENARIOS
 

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.forecast import ForecastError, append_forecast, read_forecasts, score_forecasts
-from sim.scoring import brier_score, crps_floor, crps_quantiles
+from sim.workshop.forecast import ForecastError, append_forecast, read_forecasts, score_forecasts
+from sim.workshop.scoring import brier_score, crps_floor, crps_quantiles
 
 runner = CliRunner()
 LEVELS = (0.05, 0.5, 0.95)

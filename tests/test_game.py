@@ -13,8 +13,10 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.game import Game, play
-from sim.game_record import (
+from sim.model.replication import run_replication
+from sim.workshop.game import Game, play
+from sim.workshop.moves import MoveError, parse_change, parse_moves
+from sim.workshop.records import (
     GameFileError,
     changed_record,
     first_divergence,
@@ -23,10 +25,8 @@ from sim.game_record import (
     replay_game,
     save_game,
 )
-from sim.model import run_replication
-from sim.moves import MoveError, parse_change, parse_moves
-from sim.strategies import make_strategy
-from sim.tournament import RANKED_ON, run_tournament
+from sim.workshop.strategies import make_strategy
+from sim.workshop.tournament import RANKED_ON, run_tournament
 
 from .conftest import ROOT
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import sim.experiment as experiment
-from sim.results import read_results
+import sim.experiments.run as experiment
+from sim.results.folder import read_results
 
 
 def _interrupt_after(monkeypatch, n: int) -> None:

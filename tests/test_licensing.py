@@ -8,11 +8,11 @@ import weakref
 import numpy as np
 import pytest
 
-from sim.applications import KIND_RENEWAL
-from sim.domain import LANE_INDEX
-from sim.loader import load_scenario
-from sim.model import Replication, run_replication, simulate
-from sim.sampling import ParamTree
+from sim.core.domain import LANE_INDEX
+from sim.model.licensing.applications import KIND_RENEWAL
+from sim.model.replication import Replication, run_replication, simulate
+from sim.scenario.loader import load_scenario
+from sim.scenario.sampling import ParamTree
 
 
 def _model(spec, seed=3, rep=0) -> Replication:
@@ -92,7 +92,7 @@ def test_no_capacity_means_no_decisions(baseline):
     lic = dict(raw["licensing"])
     lic["review"] = {**lic["review"], "review_capacity_per_day": 0}
     lic["timeline"] = {}
-    from sim.scenario import Scenario
+    from sim.scenario.schema import Scenario
 
     spec = Scenario.model_validate({**raw, "licensing": lic})
     out = run_replication(spec, 1, 0).outcomes
@@ -127,8 +127,8 @@ def _review_tables(model: Replication) -> dict[str, np.ndarray]:
 def test_review_results_do_not_depend_on_blocks_room_or_how_days_are_grouped(baseline, monkeypatch):
     # The compiled review runs ahead over many days and stops to draw numbers or grow its arrays;
     # none of that may change a single number: same draws, in the same order, for the same files.
-    import sim.licensing as licensing
-    import sim.review_queue as review_queue
+    import sim.model.licensing.queue as review_queue
+    import sim.model.licensing.review as licensing
 
     reference = _review_tables(_model(baseline.spec, rep=2))
     monkeypatch.setattr(review_queue, "DRAW_BLOCK", 7)  # refills within every day
@@ -151,8 +151,8 @@ def test_the_review_refuses_a_policy_change_for_a_day_it_already_ran(baseline):
 
 
 def _drawn(spec):
-    from sim.sampling import draw_parameters
-    from sim.streams import Streams
+    from sim.core.streams import Streams
+    from sim.scenario.sampling import draw_parameters
 
     streams = Streams(3, 0)
     params, _ = draw_parameters(spec, streams)
@@ -160,9 +160,10 @@ def _drawn(spec):
 
 
 def test_file_attributes_follow_the_shares_and_each_choice_is_independent_of_the_last():
-    """Two uniforms a file, each split (sim.licensing._attributes): the sector, then the destination
-    from where the first fell within its sector's share; military, then trusted firm, from the second."""
-    from sim.licensing import _CIVIL_LANE, _attributes, _edges
+    """Two uniforms a file, each split (sim.model.licensing.review._attributes): the sector, then the
+    destination from where the first fell within its sector's share; military, then trusted firm, from the
+    second."""
+    from sim.model.licensing.review import _CIVIL_LANE, _attributes, _edges
 
     n = 400_000
     sectors = np.array([0.5, 0.3, 0.0, 0.2])  # a sector with no files: never drawn
@@ -195,8 +196,8 @@ def test_file_attributes_follow_the_shares_and_each_choice_is_independent_of_the
 
 def test_renewal_and_reapplication_shares_do_not_depend_on_the_approval_probability(baseline):
     """One uniform decides approval and then, split where it fell, renewal or re-application
-    (sim.licensing._advance): each follow-up share must hold whatever the approval chance."""
-    from sim.applications import KIND_REAPPLICATION
+    (sim.model.licensing.review._advance): each follow-up share must hold whatever the approval chance."""
+    from sim.model.licensing.applications import KIND_REAPPLICATION
 
     model = simulate(
         baseline.spec, 5, 1,

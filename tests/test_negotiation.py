@@ -10,11 +10,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.domain import DEADLINE_OUTCOMES
-from sim.loader import load_scenario
-from sim.model import Replication, simulate
-from sim.negotiation import concede_probability, deadline_outcome
-from sim.sampling import ParamTree
+from sim.core.domain import DEADLINE_OUTCOMES
+from sim.model.negotiation import concede_probability, deadline_outcome
+from sim.model.replication import Replication, simulate
+from sim.scenario.loader import load_scenario
+from sim.scenario.sampling import ParamTree
 
 from .conftest import SCENARIOS
 
@@ -44,7 +44,7 @@ def test_more_pain_never_lowers_the_chance_of_conceding(pain, more, base, per_pa
 
 
 def test_a_negative_pain_slope_is_refused(write_scenario):
-    from sim.loader import ScenarioError
+    from sim.scenario.loader import ScenarioError
 
     path = write_scenario(
         "bad",

@@ -1,11 +1,11 @@
-"""Exact quantiles by counting (sim.quantiles) against numpy's, to the bit."""
+"""Exact quantiles by counting (sim.core.quantiles) against numpy's, to the bit."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sim.quantiles import quantiles
+from sim.core.quantiles import quantiles
 
 LEVELS = (0.0, 0.01, 0.1, 0.5, 0.9, 0.99, 1.0, 1 / 3)
 

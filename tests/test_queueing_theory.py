@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.validation import erlang_c_wait, mmc_scenario, simulate_queue_waits
+from sim.experiments.queueing import erlang_c_wait, mmc_scenario, simulate_queue_waits
 
 
 def test_erlang_c_formula_matches_known_values():

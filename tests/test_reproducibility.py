@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.experiment import run_experiment
-from sim.model import Replication, run_replication
-from sim.results import read_results
-from sim.sampling import draw_parameters
-from sim.streams import Streams, replication_seed
+from sim.core.streams import Streams, replication_seed
+from sim.experiments.run import run_experiment
+from sim.model.replication import Replication, run_replication
+from sim.results.folder import read_results
+from sim.scenario.sampling import draw_parameters
 
 
 def test_replication_seed_equals_spawned_child():
@@ -58,7 +58,7 @@ def test_results_identical_serial_two_processes_and_a_local_dask_cluster(baselin
 
 def test_scenarios_share_parameter_draws(baseline):
     """Common random numbers: a parameter two scenarios share gets the same draw."""
-    from sim.loader import load_scenario
+    from sim.scenario.loader import load_scenario
 
     other = load_scenario("green_channel")
     a = run_replication(baseline.spec, 5, 2).parameters
@@ -71,7 +71,7 @@ def test_scenarios_share_parameter_draws(baseline):
 @pytest.mark.parametrize("master_seed", [0, 1, 20250404, 2**40 + 7, 2**64 + 3])
 def test_compiled_parameter_uniforms_equal_numpys_seed_sequence(master_seed):
     # the compiled hashing must give exactly what SeedSequence(master, spawn_key=...) gives
-    from sim.streams import Streams, stream_key
+    from sim.core.streams import Streams, stream_key
 
     paths = ["licensing.arrivals_per_day", "supply.lots_per_licence", "x", "a.b.c.d.e"]
     for rep in (0, 1, 999, 2**33):
@@ -86,7 +86,7 @@ def test_compiled_parameter_uniforms_equal_numpys_seed_sequence(master_seed):
 
 @pytest.mark.parametrize("unconstrained", [False, True])
 def test_days_closed_in_stretches_or_one_at_a_time_give_the_same_replication(baseline, unconstrained):
-    """The model closes quiet days in stretches (sim.model); pausing at every midnight forces one
+    """The model closes quiet days in stretches (sim.model.replication); pausing at every midnight forces one
     day at a time, which must give the same numbers, bit for bit, and publish each day's state."""
     spec = baseline.spec
     changes = {"supply.unconstrained": True} if unconstrained else {}

@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import series_store
-from sim.clock import Clock
-from sim.experiment import run_experiment
-from sim.results import ResultsError, read_results
-from sim.results_writer import FinishedChunk, ResultsWriter
+from sim.core.clock import Clock
+from sim.experiments.run import run_experiment
+from sim.results import series_store
+from sim.results.folder import ResultsError, read_results
+from sim.results.writer import FinishedChunk, ResultsWriter
 
 START, END = dt.date(2025, 1, 1), dt.date(2025, 1, 10)
 DAYS = 10
@@ -81,7 +81,7 @@ def test_quantiles_replace_paths_when_the_run_completes(tmp_path):
 
 
 def test_series_kept_choices_and_their_plots(baseline, tmp_path):
-    from sim.plots import draw_default_plots
+    from sim.plots.charts import draw_default_plots
 
     assert series_store.resolve_kept("auto", 1000) == "all"
     assert series_store.resolve_kept("auto", 1001) == "quantiles"
@@ -119,7 +119,7 @@ class _ManualPool:
 
 
 def test_ctrl_c_keeps_the_chunks_still_running_in_workers(tmp_path):
-    from sim.experiment import _run_parallel
+    from sim.experiments.run import _run_parallel
 
     pool = _ManualPool()
     writer = _writer(tmp_path)
@@ -136,7 +136,7 @@ def test_ctrl_c_keeps_the_chunks_still_running_in_workers(tmp_path):
 
 
 def test_no_more_chunks_are_out_than_the_window_so_finished_ones_cannot_pile_up(tmp_path):
-    from sim.experiment import _run_parallel
+    from sim.experiments.run import _run_parallel
 
     written, out_at_submit = [], []
 
@@ -156,7 +156,7 @@ def test_daily_quantiles_equal_numpys_nanquantile():
     # the one-sort implementation must give numpy's numbers exactly, with gaps, ties and empty days
     import warnings
 
-    from sim.series_store import QUANTILE_LEVELS, daily_quantiles
+    from sim.results.series_store import QUANTILE_LEVELS, daily_quantiles
 
     rng = np.random.default_rng(0)
     for trial in range(30):
@@ -176,7 +176,7 @@ def test_daily_quantiles_equal_numpys_nanquantile():
 
 @pytest.mark.parametrize(("reps", "workers"), [(1000, 2), (20, 2), (1, 4), (7, 3), (5000, 16)])
 def test_chunks_cover_every_replication_once_and_shrink_towards_the_end(reps, workers):
-    from sim.experiment import _chunks
+    from sim.experiments.run import _chunks
 
     chunks = _chunks(list(range(reps)), workers)
     assert [rep for chunk in chunks for rep in chunk] == list(range(reps))

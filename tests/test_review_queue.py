@@ -8,7 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
-from sim.review_queue import ReviewQueue
+from sim.model.licensing.queue import ReviewQueue
 
 
 def test_reviewers_added_at_a_whole_day_keep_fractional_times():

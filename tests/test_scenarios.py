@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sim.distributions import Fixed, Uniform
-from sim.loader import ScenarioError, list_scenarios, load_scenario
-from sim.sampling import iter_parameters
+from sim.scenario.distributions import Fixed, Uniform
+from sim.scenario.loader import ScenarioError, list_scenarios, load_scenario
+from sim.scenario.sampling import iter_parameters
 
 from .conftest import SCENARIOS
 

@@ -8,9 +8,9 @@ import numpy as np
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.scenario import Scenario
-from sim.sensitivity import run_sensitivity
-from sim.validation import mmc_scenario
+from sim.experiments.queueing import mmc_scenario
+from sim.experiments.sensitivity import run_sensitivity
+from sim.scenario.schema import Scenario
 
 
 def _toy() -> Scenario:
@@ -195,8 +195,8 @@ def test_sweep_latin_hypercube_and_clear_errors(tmp_path):
 
 
 def test_discover_finds_the_parameter_behind_an_outcome(tmp_path):
-    from sim.experiment import run_experiment
-    from sim.loader import load_scenario
+    from sim.experiments.run import run_experiment
+    from sim.scenario.loader import load_scenario
 
     toy = tmp_path / "toy.toml"
     toy.write_text(TOY_TOML)
@@ -252,8 +252,8 @@ def test_sweep_gives_the_same_table_serial_in_processes_and_on_dask(tmp_path):
 def test_an_interrupted_sweep_resumes_to_the_same_table(tmp_path):
     import json
 
-    from sim.loader import load_scenario
-    from sim.sweep import Vary, design_points, run_sweep
+    from sim.experiments.sweep import Vary, design_points, run_sweep
+    from sim.scenario.loader import load_scenario
 
     toy = tmp_path / "toy.toml"
     toy.write_text(TOY_TOML)
@@ -331,7 +331,7 @@ def test_an_unknown_parameter_is_refused_by_name():
 def test_an_interrupted_sensitivity_analysis_resumes_to_the_same_indices(tmp_path):
     import pytest
 
-    from sim.sensitivity import SensitivityInterrupted
+    from sim.experiments.sensitivity import SensitivityInterrupted
 
     whole = run_sensitivity(_toy(), "applications_total", "morris", samples=4, seed=3, folder=tmp_path / "w")
     calls = []
@@ -375,7 +375,7 @@ def test_an_interrupted_sensitivity_analysis_resumes_to_the_same_indices(tmp_pat
 
 
 def test_sensitivity_resume_from_the_command_line(tmp_path, monkeypatch):
-    import sim.sensitivity as sensitivity
+    import sim.experiments.sensitivity as sensitivity
 
     toy = tmp_path / "toy.toml"
     toy.write_text(TOY_TOML)

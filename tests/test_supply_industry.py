@@ -9,11 +9,11 @@ import numpy as np
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from sim.domain import SECTORS
-from sim.loader import load_scenario
-from sim.model import Replication, simulate
-from sim.sampling import ParamTree, draw_parameters
-from sim.streams import Streams
+from sim.core.domain import SECTORS
+from sim.core.streams import Streams
+from sim.model.replication import Replication, simulate
+from sim.scenario.loader import load_scenario
+from sim.scenario.sampling import ParamTree, draw_parameters
 
 TOL = 1e-6  # tonnes; sums of thousands of floats
 #: Loaded once here, not as a fixture, so that hypothesis does not print it with every example.
@@ -361,11 +361,11 @@ def test_a_forked_tied_replication_continues_exactly_as_the_original(baseline):
 def test_lead_times_and_buyers_do_not_depend_on_the_draw_block_size(baseline, monkeypatch):
     # lots and contracts use their streams' numbers in order, whatever the size of the blocks
     # they are drawn in: blocks far smaller than a day's lots (several refills a day) change nothing
-    import sim.supply
+    import sim.model.supply
 
     runs = []
-    for block in (sim.supply.DRAW_BLOCK, 7):
-        monkeypatch.setattr(sim.supply, "DRAW_BLOCK", block)
+    for block in (sim.model.supply.DRAW_BLOCK, 7):
+        monkeypatch.setattr(sim.model.supply, "DRAW_BLOCK", block)
         runs.append(_replication(baseline, seed=14, end=dt.date(2025, 7, 31), supply__lots_per_licence=6))
     default, small = runs
     for name in ("shipped", "arriving", "arriving_tied", "initial_in_transit"):
@@ -408,8 +408,8 @@ def test_no_halts_and_no_tariffs_cost_no_gdp(baseline):
 
 def test_outside_share_table_equals_the_share_worked_out_day_by_day():
     """The per-day table of supply from outside China is built in one go (ramp-ups included)."""
-    from sim.clock import Clock
-    from sim.supply import Supply, SupplyState
+    from sim.core.clock import Clock
+    from sim.model.supply import Supply, SupplyState
 
     spec = load_scenario("industrial_policy").spec  # a ramp-up of non-Chinese supply
     clock = Clock(spec.calendar.start, spec.calendar.end)

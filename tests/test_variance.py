@@ -7,9 +7,9 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.clock import Clock
-from sim.loader import load_scenario
-from sim.variance import nested_outcomes, outcome_table, parameter_set, split_variance
+from sim.core.clock import Clock
+from sim.experiments.variance import nested_outcomes, outcome_table, parameter_set, split_variance
+from sim.scenario.loader import load_scenario
 from tests.test_sensitivity import TOY_TOML
 
 #: The licence queue alone, every application new: the number filed over T days is

@@ -1,0 +1,189 @@
+"""Comparing scenarios on common random numbers.
+
+Replication *i* of every scenario run with the same master seed shares its
+random streams and the drawn value of every parameter the scenarios have in
+common (:mod:`sim.core.streams`), so the difference between two scenarios can be
+taken replication by replication. A paired difference has far less noise than
+the difference of two independent medians: it shows what the scenario change
+does, not luck.
+
+A comparison folder holds one results folder per scenario (each one a normal
+results folder that ``tradesim plot`` can redraw, with its daily series) and,
+at the top, the outcome and parameter tables with a ``scenario`` column, plus
+``comparison.csv``: one row per
+outcome and scenario with its median, 90% interval and the paired difference
+against the first scenario.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sim.results.catalogue import OUTCOMES
+from sim.results.folder import Results, write_json_atomic
+from sim.results.summary import decimals_for, format_number, wilson_interval
+
+
+@dataclass
+class ComparisonRow:
+    """One outcome of one scenario, and its paired shift against the reference scenario."""
+
+    outcome: str
+    unit: str
+    kind: str
+    scenario: str
+    n: int
+    median: float  # share (0-1) for yes/no outcomes; days since the epoch for dates
+    low: float
+    high: float
+    diff_median: float  # paired difference against the reference; nan for the reference itself
+    diff_low: float
+    diff_high: float
+
+
+def outcome_numbers(values: np.ndarray) -> np.ndarray:
+    """Outcome values as floats: dates become day numbers, missing values NaN."""
+    if values.dtype.kind == "M":
+        days = values.astype("datetime64[D]").astype("int64").astype(float)
+        days[np.isnat(values)] = math.nan
+        return days
+    return values.astype(float)
+
+
+def _quantiles(x: np.ndarray) -> tuple[float, float, float]:
+    x = x[~np.isnan(x)]
+    if not x.size:
+        return math.nan, math.nan, math.nan
+    q = np.quantile(x, [0.5, 0.05, 0.95])
+    return float(q[0]), float(q[1]), float(q[2])
+
+
+def compare(results: dict[str, Results]) -> list[ComparisonRow]:
+    """Median, 90% interval and paired difference against the first scenario, per outcome.
+
+    Replications are paired by their ``rep`` number. For yes/no outcomes the
+    "median" is the share of replications (with a Wilson interval) and the
+    difference is the paired difference in share (with a normal interval).
+    """
+    names = list(results)
+    reference = results[names[0]]
+    ref_reps = reference.outcomes["rep"].astype(int)
+    rows: list[ComparisonRow] = []
+    for outcome in reference.outcomes:
+        if outcome == "rep" or any(outcome not in r.outcomes for r in results.values()):
+            continue
+        measure = OUTCOMES.get(outcome)
+        kind = measure.kind if measure else "count"
+        ref = outcome_numbers(reference.outcomes[outcome])
+        for name in names:
+            r = results[name]
+            x = outcome_numbers(r.outcomes[outcome])
+            reps = r.outcomes["rep"].astype(int)
+            common, i_ref, i_x = np.intersect1d(ref_reps, reps, return_indices=True)
+            paired = x[i_x] - ref[i_ref]
+            if kind == "flag":
+                ok = x[~np.isnan(x)]
+                share, low, high = wilson_interval(int((ok > 0).sum()), ok.size)
+                d = paired[~np.isnan(paired)]
+                if name == names[0] or not d.size:
+                    dm = dl = dh = math.nan
+                else:
+                    dm = float(d.mean())
+                    half = (
+                        1.6448536269514722 * float(d.std(ddof=1)) / math.sqrt(d.size) if d.size > 1 else 0.0
+                    )
+                    dl, dh = dm - half, dm + half
+                med = share
+            else:
+                med, low, high = _quantiles(x)
+                if name == names[0]:
+                    dm = dl = dh = math.nan
+                else:
+                    dm, dl, dh = _quantiles(paired)
+            rows.append(
+                ComparisonRow(
+                    outcome=outcome,
+                    unit=measure.unit if measure else "",
+                    kind=kind,
+                    scenario=name,
+                    n=int(common.size),
+                    median=med,
+                    low=low,
+                    high=high,
+                    diff_median=dm,
+                    diff_low=dl,
+                    diff_high=dh,
+                )
+            )
+    return rows
+
+
+def write_combined_tables(
+    folder: Path, results: dict[str, Results], rows: list[ComparisonRow], column: str = "scenario"
+) -> None:
+    """Top-level tidy tables with a ``scenario`` (or ``column``) column, and ``comparison.csv``; atomic.
+
+    Daily series stay in each scenario's folder (``Results.series_frame`` gives them as a table).
+    """
+    for table in ("outcomes", "parameters"):
+        tmp = folder / f"{table}.csv.part"
+        with tmp.open("w", newline="") as out:
+            writer = csv.writer(out)
+            header_written = False
+            for name, r in results.items():
+                with (r.folder / f"{table}.csv").open(newline="") as fh:
+                    reader = csv.reader(fh)
+                    header = next(reader)
+                    if not header_written:
+                        writer.writerow([column, *header])
+                        first_header = header
+                        header_written = True
+                    if header != first_header:  # scenarios with different parameters: align by name
+                        index = {h: i for i, h in enumerate(header)}
+                        for row in reader:
+                            writer.writerow(
+                                [name, *(row[index[h]] if h in index else "" for h in first_header)]
+                            )
+                        continue
+                    for row in reader:
+                        writer.writerow([name, *row])
+        os.replace(tmp, folder / f"{table}.csv")
+    tmp = folder / "comparison.csv.part"
+    with tmp.open("w", newline="") as out:
+        writer = csv.DictWriter(out, fieldnames=list(asdict(rows[0])) if rows else ["outcome"])
+        writer.writeheader()
+        for row in rows:
+            writer.writerow(
+                {k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(row).items()}
+            )
+    os.replace(tmp, folder / "comparison.csv")
+    first = next(iter(results.values()))
+    manifest = {
+        "comparison": list(results),
+        "reference": next(iter(results)),
+        "master_seed": first.manifest.get("master_seed"),
+        "folders": {name: str(r.folder) for name, r in results.items()},
+        "tradesim_version": first.manifest.get("tradesim_version"),
+    }
+    write_json_atomic(folder / "manifest.json", manifest)
+
+
+def format_value(value: float, kind: str, diff: bool = False) -> str:
+    """A cell of the comparison table: a value, or (``diff``) a paired shift with its sign."""
+    if math.isnan(value):
+        return "-"
+    if kind == "flag":
+        return f"{100 * value:+.0f} pts" if diff else f"{100 * value:.0f}%"
+    if kind == "date":
+        return f"{value:+.0f} d" if diff else str(np.datetime64(int(round(value)), "D"))
+    return format_number(value, decimals_for(value, kind), signed=diff)
+
+
+def format_diff(value: float, kind: str) -> str:
+    return format_value(value, kind, diff=True)

@@ -1,0 +1,198 @@
+"""Parameter sweeps: a grid or a Latin hypercube over named parameters, in their own units.
+
+At each design point the varied parameters are fixed (the scenario is
+re-validated with those values, so a probability of 1.2 is refused like in a
+file) and every other uncertain parameter keeps its distribution. Each point
+runs the same replications (0 to reps-1 of the master seed): common random
+numbers, so differences between points come from the design, not from luck.
+
+The results folder holds ``outcomes.csv`` (one row per design point and
+replication: ``point``, the varied parameters, ``rep``, then every scalar
+outcome), ``manifest.json`` and plots of outcomes against each varied parameter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.experiments.run import executor
+from sim.model.replication import run_replication
+from sim.results.checkpoint import ResumableTable
+from sim.results.writer import outcome_cell, write_json_atomic
+from sim.scenario.loader import LoadedScenario
+from sim.scenario.sampling import iter_parameters
+from sim.scenario.schema import Scenario
+
+
+@dataclass(frozen=True)
+class Vary:
+    """One varied parameter: its dotted path and range (and grid steps)."""
+
+    path: str
+    low: float
+    high: float
+    steps: int = 5
+
+
+def parse_vary(text: str, spec: Scenario) -> Vary:
+    """``PATH=LOW:HIGH[:STEPS]``, checked against the scenario's parameters."""
+    if "=" not in text:
+        raise ValueError(f"--vary {text!r}: expected PATH=LOW:HIGH[:STEPS]")
+    path, _, rng = text.partition("=")
+    known = {p for p, _ in iter_parameters(spec)}
+    if path not in known:
+        close = sorted(p for p in known if path.split(".")[-1] in p)[:5]
+        hint = f" (did you mean {', '.join(close)}?)" if close else " (see `tradesim show SCENARIO`)"
+        raise ValueError(f"--vary: {path!r} is not a parameter of this scenario{hint}")
+    parts = rng.split(":")
+    try:
+        low, high = float(parts[0]), float(parts[1])
+        steps = int(parts[2]) if len(parts) > 2 else 5
+    except (IndexError, ValueError):
+        raise ValueError(f"--vary {text!r}: expected PATH=LOW:HIGH[:STEPS] with numbers") from None
+    if high < low or steps < 2:
+        raise ValueError(f"--vary {text!r}: needs LOW <= HIGH and at least 2 steps")
+    return Vary(path, low, high, steps)
+
+
+def design_points(varies: list[Vary], lhs: int | None = None, seed: int = 1) -> np.ndarray:
+    """The design: a full grid, or ``lhs`` Latin-hypercube points (rows) over the varied ranges."""
+    lows = np.array([v.low for v in varies])
+    highs = np.array([v.high for v in varies])
+    if lhs:
+        from scipy.stats import qmc
+
+        unit = qmc.LatinHypercube(d=len(varies), seed=seed).random(lhs)
+        return lows + unit * (highs - lows)
+    axes = [np.linspace(v.low, v.high, v.steps) for v in varies]
+    return np.array(list(itertools.product(*axes)))
+
+
+def with_values(spec: Scenario, values: dict[str, float]) -> Scenario:
+    """The scenario with some parameters fixed to given values (validated again)."""
+    raw = spec.model_dump(exclude_none=True)
+    for path, value in values.items():
+        *parents, leaf = path.split(".")
+        node = raw
+        for part in parents:
+            node = node[part]
+        node[leaf] = {"value": value, "source": "what-if: parameter sweep"}
+    return Scenario.model_validate(raw)
+
+
+def _run_point(spec: Scenario, seed: int, reps: int) -> list[dict[str, float]]:
+    return [run_replication(spec, seed, rep).outcomes for rep in range(reps)]
+
+
+@dataclass
+class SweepReport:
+    table: Path
+    points_done: int
+    points: int
+    interrupted: bool
+
+
+def _points_done(table: ResumableTable, reps: int) -> int:
+    """Design points already complete in a sweep table (rows come whole points at a time)."""
+    if not table.kept:
+        return 0
+    points = [int(r[0]) for r in table.kept]
+    done = max(points) + 1
+    if len(points) != done * reps:
+        raise ValueError(
+            f"{table.path}: {len(points)} rows for {done} points of {reps} replications; not resumable"
+        )
+    return done
+
+
+def run_sweep(
+    loaded: LoadedScenario,
+    varies: list[Vary],
+    points: np.ndarray,
+    reps: int,
+    seed: int,
+    folder: Path,
+    workers: int = 1,
+    progress: Callable[[int], None] | None = None,
+    design: str = "grid",
+    dask: str | None = None,
+    resume: bool = False,
+) -> SweepReport:
+    """Run the design points and write the sweep's results folder.
+
+    Rows are written a whole design point at a time, in design order. Ctrl-C
+    keeps every finished point (the manifest says the sweep is incomplete);
+    ``resume=True`` runs only the points not yet in the table, so a resumed sweep
+    ends with the same table as an uninterrupted one.
+    """
+    specs = [
+        with_values(loaded.spec, dict(zip([v.path for v in varies], row, strict=True))) for row in points
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    from sim.core.clock import Clock
+
+    clock = Clock(loaded.spec.calendar.start, loaded.spec.calendar.end)
+    table = ResumableTable(folder / "outcomes.csv", resume)
+    try:
+        done = _points_done(table, reps)
+    except ValueError:
+        table.close()
+        raise
+    manifest: dict[str, Any] = {
+        "sweep": {
+            "scenario": loaded.name,
+            "scenario_file": str(loaded.path),
+            "varied": [vars(v) for v in varies],
+            "points": len(points),
+            "design": design,
+            "design_points": points.tolist(),
+        },
+        "master_seed": seed,
+        "reps_per_point": reps,
+        "complete": False,
+    }
+    names: list[str] | None = table.header[len(varies) + 2 :] if table.header else None
+    finished = done
+    interrupted = False
+
+    def write(point: int, rows: list[dict[str, float]]) -> None:
+        nonlocal names, finished
+        names = names or list(rows[0])
+        table.append(
+            ["point", *[v.path for v in varies], "rep", *names],
+            (
+                [point, *points[point].tolist(), rep, *(outcome_cell(n, row[n], clock) for n in names)]
+                for rep, row in enumerate(rows)
+            ),
+        )
+        finished = point + 1
+        if progress:
+            progress(len(rows))
+
+    todo = list(range(done, len(specs)))
+    with table:
+        try:
+            if workers > 1 or dask:
+                with executor(workers, dask) as pool:
+                    futures = {i: pool.submit(_run_point, specs[i], seed, reps) for i in todo}
+                    for i in todo:  # in design order: the table is the same for any worker count
+                        write(i, futures[i].result())
+            else:
+                for i in todo:
+                    write(i, _run_point(specs[i], seed, reps))
+        except KeyboardInterrupt:
+            interrupted = True
+    manifest.update(
+        complete=finished == len(points),
+        points_done=finished,
+        finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    )
+    write_json_atomic(folder / "manifest.json", manifest)
+    return SweepReport(table.path, finished, len(points), interrupted)

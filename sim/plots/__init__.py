@@ -1,0 +1,1 @@
+"""Figures and reports drawn from results folders. Plotting never simulates."""

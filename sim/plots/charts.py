@@ -1,0 +1,651 @@
+"""Figures drawn from a saved results folder (plotting never simulates).
+
+Every figure is for a room: large type, a title that says what and for which
+scenario, units on the axes, the key dates of the standoff marked, and a
+colour-blind-safe palette (Okabe-Ito).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+
+from sim.core.domain import SECTORS
+from sim.results.catalogue import OUTCOMES, SERIES
+from sim.results.folder import Results, ResultsError
+
+#: Okabe-Ito colours, safe for the common forms of colour blindness.
+BLUE, ORANGE, GREEN, VERMILLION, PURPLE, GREY = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#D55E00",
+    "#CC79A7",
+    "#555555",
+)
+
+_STYLE = {
+    "font.size": 15,
+    "axes.titlesize": 19,
+    "axes.labelsize": 16,
+    "xtick.labelsize": 14,
+    "ytick.labelsize": 14,
+    "legend.fontsize": 13,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+#: Negotiation and tariff series drawn after a run of a scenario with a US side.
+US_SIDE_FANS: dict[str, str] = {
+    "us_tariff_on_china": "US tariff on Chinese goods",
+    "china_tariff_on_us": "China's tariff on US goods",
+    "us_pain": "US pain index (idle output, prices, GDP lost)",
+    "china_pain": "China's pain index (lost magnet exports, US tariff)",
+}
+
+#: Series drawn per sector (2 x 2 panels) after a run, with their titles.
+DEFAULT_SECTOR_PANELS: dict[str, str] = {
+    "stock": "Magnet stock at US plants, by sector",
+    "plants_halted": "US plants halted for want of magnets, by sector",
+}
+
+SECTOR_LABELS: dict[str, str] = {
+    "auto": "Auto",
+    "electronics_industrial": "Electronics and industrial",
+    "aerospace": "Aerospace",
+    "defence": "Defence",
+}
+SECTOR_COLOURS: dict[str, str] = {
+    "auto": BLUE,
+    "electronics_industrial": GREEN,
+    "aerospace": ORANGE,
+    "defence": VERMILLION,
+}
+
+#: Series drawn by default after a run, with their titles.
+DEFAULT_FANS: dict[str, str] = {
+    "backlog": "Export-licence applications pending in China",
+    "licences_in_force": "Export licences in force",
+    "approvals": "Export licences approved per day",
+}
+
+
+def mark_key_dates(ax: plt.Axes, key_dates: list[dict], labels: bool = True, fontsize: int = 12) -> None:
+    """Dashed vertical lines at the key dates, labelled along the top of the plot."""
+    ymax = ax.get_ylim()[1]
+    for i, mark in enumerate(key_dates):
+        x = np.datetime64(mark["date"])
+        ax.axvline(x, color=GREY, linestyle="--", linewidth=1.2, zorder=1)
+        if not labels:
+            continue
+        label = mark["label"] + (" (approx.)" if mark.get("uncertain") else "")
+        ax.text(
+            x,
+            ymax * (0.985 - 0.065 * (i % 4)),
+            f" {label}",
+            fontsize=fontsize,
+            color="#333333",
+            va="top",
+            ha="left",
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.5},
+        )
+
+
+#: Daily quantiles a fan chart draws: the 90% band, the 50% band, the median.
+FAN_LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def _draw_fan(ax: plt.Axes, dates: np.ndarray, quantiles: np.ndarray, colour: str, legend: bool) -> float:
+    """Median, 50% and 90% bands (daily quantiles at FAN_LEVELS); returns the top of the 90% band."""
+    q05, q25, q50, q75, q95 = quantiles
+    ax.fill_between(
+        dates, q05, q95, color=colour, alpha=0.18, label="90% of replications" if legend else None
+    )
+    ax.fill_between(
+        dates, q25, q75, color=colour, alpha=0.38, label="50% of replications" if legend else None
+    )
+    ax.plot(dates, q50, color=colour, linewidth=2.6, label="median" if legend else None)
+    return float(np.nanmax(q95)) if np.isfinite(q95).any() else 0.0
+
+
+def _date_axis(ax: plt.Axes, label: bool = True) -> None:
+    if label:
+        ax.set_xlabel("Date (2025)")
+    ax.xaxis.set_major_locator(mdates.MonthLocator())
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b"))
+    ax.grid(axis="y", alpha=0.3)
+
+
+def fan_chart(
+    results: Results,
+    series: str,
+    path: Path,
+    title: str | None = None,
+    floor: float | None = 0.0,
+    sample_paths: int = 0,
+) -> Path:
+    """Median with 50% and 90% bands of a daily series over calendar dates.
+
+    ``sample_paths`` > 0 also draws that many single replications (the first
+    ones) as thin lines: a "spaghetti" view of what individual paths look like.
+    """
+    quantiles = results.series_quantiles(series, FAN_LEVELS)
+    values = results.series(series) if sample_paths else None  # single paths need `--series all`
+    measure = SERIES.get(series)
+    scenario = results.manifest["scenario"]["name"]
+    n = results.series_replications()
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(13, 7), layout="constrained")
+        top = _draw_fan(ax, results.dates, quantiles, BLUE, legend=True)
+        for k in range(min(sample_paths, n) if values is not None else 0):
+            reps = results.outcomes.get("rep")
+            label = f"replication {int(reps[k])}" if reps is not None else None
+            ax.plot(
+                results.dates, values[k], color=_cycle(k + 2)[k + 1], linewidth=1.3, alpha=0.9, label=label
+            )
+            top = max(top, float(np.nanmax(values[k])))
+        if floor is None:
+            low = float(np.nanmin(quantiles[0]))
+            ax.set_ylim(bottom=low - 0.05 * (top - low), top=top + 0.3 * (top - low) + 1e-9)
+        else:
+            ax.set_ylim(bottom=floor, top=max(floor + 1.0, top * 1.25))
+        mark_key_dates(ax, results.manifest.get("key_dates", []))
+        ax.set_title(
+            f"{title or _sentence(measure.description if measure else series.replace('_', ' '))}\n"
+            f"scenario: {scenario}, {n} replications"
+        )
+        ax.set_ylabel(_unit_label(measure.unit if measure else series))
+        _date_axis(ax)
+        decimals = 0 if top >= 10 else 1 if top >= 1 else 2
+        ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter(f"{{x:,.{decimals}f}}"))
+        ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.72), frameon=False)
+        _save(fig, path)
+    return path
+
+
+def sector_fan_panels(results: Results, prefix: str, path: Path, title: str) -> Path:
+    """One fan chart per US sector (``{prefix}_{sector}``), in a 2 x 2 grid with shared dates."""
+    scenario = results.manifest["scenario"]["name"]
+    key_dates = results.manifest.get("key_dates", [])
+    with plt.rc_context(_STYLE):
+        fig, axes = plt.subplots(2, 2, figsize=(15, 10), layout="constrained", sharex=True)
+        n = 0
+        for i, (ax, sector) in enumerate(zip(axes.flat, SECTORS, strict=True)):
+            name = f"{prefix}_{sector}"
+            n = results.series_replications()
+            top = _draw_fan(
+                ax, results.dates, results.series_quantiles(name, FAN_LEVELS), SECTOR_COLOURS[sector], i == 0
+            )
+            ax.set_ylim(bottom=0, top=max(1.0, top) * 1.3)
+            mark_key_dates(ax, key_dates, labels=i == 0, fontsize=10)
+            ax.set_title(SECTOR_LABELS[sector], fontsize=17)
+            measure = SERIES.get(name)
+            if i % 2 == 0:
+                ax.set_ylabel(_unit_label(measure.unit if measure else name))
+            _date_axis(ax, label=i >= 2)
+            ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+            if i == 0:
+                ax.legend(loc="lower left", frameon=True, framealpha=0.9, fontsize=11)
+        fig.suptitle(f"{title}\nscenario: {scenario}, {n} replications", fontsize=19)
+        _save(fig, path)
+    return path
+
+
+def negotiation_state_shares(results: Results, path: Path) -> Path:
+    """Share of replications in each negotiation state, day by day, as stacked areas."""
+    from sim.core.domain import DEADLINE_OUTCOMES
+
+    names = ["truce (before the deadline)", *(n.replace("_", "-") for n in DEADLINE_OUTCOMES)]
+    colours = ["#CCCCCC", GREEN, BLUE, ORANGE, VERMILLION]
+    shares = list(100.0 * results.series_shares("negotiation_state", len(names)))
+    scenario = results.manifest["scenario"]["name"]
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(13, 7), layout="constrained")
+        ax.stackplot(results.dates, shares, labels=names, colors=colours, alpha=0.85)
+        ax.set_ylim(0, 100)
+        mark_key_dates(ax, results.manifest.get("key_dates", []))
+        ax.set_title(
+            f"Where the negotiation stands: latest deadline outcome\n"
+            f"scenario: {scenario}, {results.series_replications()} replications"
+        )
+        ax.set_ylabel("% of replications")
+        _date_axis(ax)
+        ax.legend(loc="lower left", frameon=True, framealpha=0.9)
+        _save(fig, path)
+    return path
+
+
+def _outcome_numbers(results: Results, name: str) -> tuple[np.ndarray, bool]:
+    """An outcome's values as floats (dates as matplotlib date numbers) and whether it is a date."""
+    if name not in results.outcomes:
+        available = ", ".join(n for n in results.outcomes if n != "rep")
+        raise ResultsError(f"{results.folder}: no outcome {name!r} (available: {available})")
+    values = results.outcomes[name]
+    if values.dtype.kind == "M":
+        ok = values[~np.isnat(values)]
+        return mdates.date2num(ok.astype("datetime64[D]").astype("O")), True
+    return values[~np.isnan(values)].astype(float), False
+
+
+def outcome_histogram(results: Results, name: str, path: Path) -> Path:
+    """Histogram of one scalar outcome across replications, median marked."""
+    values, is_date = _outcome_numbers(results, name)
+    measure = OUTCOMES.get(name)
+    scenario = results.manifest["scenario"]["name"]
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(12, 7), layout="constrained")
+        if values.size:
+            ax.hist(values, bins=min(40, max(8, values.size // 8)), color=BLUE, alpha=0.8, edgecolor="white")
+            median = float(np.median(values))
+            ax.axvline(median, color=VERMILLION, linewidth=2.5, label="median")
+            ax.legend(frameon=False)
+        if is_date:
+            ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+        ax.set_title(
+            f"{_sentence(measure.description if measure else name)}\n"
+            f"scenario: {scenario}, {values.size} replications"
+        )
+        ax.set_xlabel(_unit_label(measure.unit) if measure and not is_date else "Date (2025)")
+        ax.set_ylabel("Replications")
+        ax.grid(axis="y", alpha=0.3)
+        _save(fig, path)
+    return path
+
+
+def outcome_violins(results: dict[str, Results], name: str, path: Path) -> Path:
+    """One outcome, scenarios side by side: violins with the median and 90% interval marked."""
+    measure = OUTCOMES.get(name)
+    data, labels = [], []
+    is_date = False
+    for scenario, r in results.items():
+        values, is_date = _outcome_numbers(r, name)
+        data.append(values if values.size else np.array([np.nan]))
+        labels.append(_wrap_name(scenario))
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(max(13, 2.6 * len(data)), 7.5), layout="constrained")
+        positions = np.arange(1, len(data) + 1)
+        spread = [d for d in data if np.ptp(d[~np.isnan(d)]) > 0] if data else []
+        if spread:
+            parts = ax.violinplot(data, positions=positions, showextrema=False, widths=0.8)
+            for body, colour in zip(parts["bodies"], _cycle(len(data)), strict=True):
+                body.set_facecolor(colour)
+                body.set_alpha(0.45)
+        for x, values, colour in zip(positions, data, _cycle(len(data)), strict=True):
+            q05, q50, q95 = np.nanquantile(values, [0.05, 0.5, 0.95])
+            ax.vlines(x, q05, q95, color=colour, linewidth=4)
+            ax.scatter([x], [q50], color="white", edgecolor=colour, s=110, zorder=3, linewidths=2.5)
+        ax.set_xticks(positions, labels)
+        if is_date:
+            ax.yaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+        ax.set_ylabel(
+            _unit_label(measure.unit) if measure and not is_date else ("Date (2025)" if is_date else name)
+        )
+        n = min(d.size for d in data)
+        ax.set_title(
+            f"{_sentence(measure.description if measure else name)}\n"
+            f"median (dot) and 90% interval (bar), {n} replications per scenario"
+        )
+        ax.grid(axis="y", alpha=0.3)
+        _save(fig, path)
+    return path
+
+
+def deadline_outcome_bars(results: dict[str, Results], path: Path) -> Path:
+    """Stacked bars: share of replications ending the truce deadline each way, per scenario."""
+    from sim.core.domain import DEADLINE_OUTCOMES
+
+    colours = [GREEN, BLUE, ORANGE, VERMILLION]
+    names = list(results)
+    shares = np.zeros((len(DEADLINE_OUTCOMES), len(names)))
+    for j, name in enumerate(names):
+        for i, outcome in enumerate(DEADLINE_OUTCOMES):
+            values = results[name].outcomes.get(f"deadline_{outcome}")
+            if values is not None and values.size:
+                shares[i, j] = 100.0 * np.nanmean(values)
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(max(13, 2.4 * len(names)), 7.5), layout="constrained")
+        bottom = np.zeros(len(names))
+        x = np.arange(len(names))
+        for i, outcome in enumerate(DEADLINE_OUTCOMES):
+            ax.bar(x, shares[i], bottom=bottom, color=colours[i], label=outcome.replace("_", "-"), width=0.65)
+            for j in range(len(names)):
+                if shares[i, j] >= 6:
+                    ax.text(
+                        x[j],
+                        bottom[j] + shares[i, j] / 2,
+                        f"{shares[i, j]:.0f}%",
+                        ha="center",
+                        va="center",
+                        color="white",
+                        fontsize=13,
+                        fontweight="bold",
+                    )
+            bottom += shares[i]
+        ax.set_xticks(x, [_wrap_name(n) for n in names])
+        ax.set_ylim(0, 100)
+        ax.set_ylabel("% of replications")
+        n = min(len(r.outcomes["rep"]) for r in results.values())
+        ax.set_title(f"How the 10 August 2025 truce deadline ends, by scenario\n{n} replications each")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+        _save(fig, path)
+    return path
+
+
+def tornado(result, path: Path, scenario: str, top: int = 15) -> Path:
+    """Horizontal bars of sensitivity indices, most influential at the top, with 95% intervals."""
+    order = result.ranked()[:top]
+    names = [result.names[i] for i in order][::-1]
+    index = result.index[order][::-1]
+    conf = result.conf[order][::-1]
+    measure = OUTCOMES.get(result.outcome)
+    label = (
+        "mu* (mean absolute elementary effect)" if result.method == "morris" else "total-order Sobol index"
+    )
+    unit = f", {measure.unit}" if measure and result.method == "morris" else ""
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(14, max(6, 0.55 * len(names) + 2)), layout="constrained")
+        ax.barh(np.arange(len(names)), index, xerr=conf, color=BLUE, alpha=0.85, capsize=4, ecolor=GREY)
+        ax.set_yticks(np.arange(len(names)), names, fontsize=12)
+        ax.set_xlabel(label + unit)
+        ax.set_xlim(left=0)
+        ax.grid(axis="x", alpha=0.3)
+        fig.suptitle(
+            f"What drives: {measure.description if measure else result.outcome}?\n"
+            f"scenario: {scenario} · {result.method}, {len(result.values)} model runs · lines: 95% intervals",
+            fontsize=18,
+        )
+        _save(fig, path)
+    return path
+
+
+def sweep_panels(table: Path, varied: list[str], outcome: str, path: Path, scenario: str) -> Path:
+    """An outcome against each varied parameter: every replication as a dot, the median as a line."""
+    import csv
+
+    with table.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    if not rows or outcome not in rows[0]:
+        raise ResultsError(f"{table}: no outcome {outcome!r}")
+    measure = OUTCOMES.get(outcome)
+    is_date = measure is not None and measure.kind == "date"
+
+    def value(cell: str) -> float:
+        if not cell:
+            return np.nan
+        if is_date:
+            return float(mdates.date2num(np.datetime64(cell).astype("O")))
+        return float(cell)
+
+    y = np.array([value(r[outcome]) for r in rows])
+    n_panels = len(varied)
+    with plt.rc_context(_STYLE):
+        fig, axes = plt.subplots(
+            1, n_panels, figsize=(7 * n_panels + 1, 7), layout="constrained", squeeze=False
+        )
+        for ax, name in zip(axes[0], varied, strict=True):
+            x = np.array([float(r[name]) for r in rows])
+            ax.scatter(x, y, s=14, color=GREY, alpha=0.45, label="one replication")
+            levels = np.unique(x)
+            if levels.size > 12:  # a Latin hypercube: medians within ten bins of the parameter
+                edges = np.quantile(x, np.linspace(0, 1, 11))
+                idx = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, 9)
+                centres = np.array([x[idx == b].mean() for b in range(10)])
+                medians = np.array([np.nanmedian(y[idx == b]) for b in range(10)])
+            else:
+                centres = levels
+                medians = np.array([np.nanmedian(y[x == v]) for v in levels])
+            ax.plot(centres, medians, color=BLUE, linewidth=3, marker="o", label="median")
+            ax.set_xlabel(name, fontsize=13)
+            if is_date:
+                ax.yaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+            ax.grid(alpha=0.3)
+        axes[0][0].set_ylabel("Date (2025)" if is_date else _unit_label(measure.unit) if measure else outcome)
+        axes[0][0].legend(frameon=False)
+        fig.suptitle(
+            f"{_sentence(measure.description) if measure else outcome}, against the varied parameters\n"
+            f"sweep of scenario {scenario}, {len(rows)} runs",
+            fontsize=18,
+        )
+        _save(fig, path)
+    return path
+
+
+def discovery_tradeoff(found, path: Path, scenario: str) -> Path:
+    """Coverage against density of every candidate box, the chosen one marked and described."""
+    import textwrap
+
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(13, 7.5), layout="constrained")
+        cov = [100 * b.coverage for b in found.boxes]
+        den = [100 * b.density for b in found.boxes]
+        ax.scatter(cov, den, s=90, color=BLUE, alpha=0.6, label="candidate boxes (tree leaves)")
+        if found.chosen is not None:
+            ax.scatter(
+                [100 * found.chosen.coverage],
+                [100 * found.chosen.density],
+                s=260,
+                facecolor="none",
+                edgecolor=VERMILLION,
+                linewidths=3,
+                label="chosen box",
+            )
+            rules = "\n".join(textwrap.shorten(r, 70) for r in found.chosen.rules) or "(everything)"
+            ax.text(
+                0.02,
+                0.03,
+                rules,
+                transform=ax.transAxes,
+                fontsize=12,
+                va="bottom",
+                bbox={"facecolor": "white", "edgecolor": GREY, "alpha": 0.9},
+            )
+        base = 100 * found.cases / found.total
+        ax.axhline(base, color=GREY, linestyle="--", linewidth=1.2)
+        ax.text(100, base + 1, "share in all runs", va="bottom", ha="right", fontsize=11, color=GREY)
+        ax.set_xlim(0, 115)
+        ax.set_ylim(0, 105)
+        ax.set_xlabel("Coverage: % of all cases of interest inside the box")
+        ax.set_ylabel("Density: % of the box's runs that are cases")
+        ax.set_title(
+            f"Where does it happen? {found.condition}\nscenario: {scenario}, "
+            f"{found.cases} cases in {found.total} replications"
+        )
+        ax.legend(loc="upper right", frameon=False)
+        ax.grid(alpha=0.3)
+        _save(fig, path)
+    return path
+
+
+def _sentence(text: str) -> str:
+    """First letter upper case, the rest as written (keeps "US" and "GDP")."""
+    return text[:1].upper() + text[1:]
+
+
+def _wrap_name(name: str) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(name.replace("_", " "), 14))
+
+
+def _cycle(n: int) -> list[str]:
+    palette = [BLUE, ORANGE, GREEN, VERMILLION, PURPLE, GREY]
+    return [palette[i % len(palette)] for i in range(n)]
+
+
+def _unit_label(unit: str) -> str:
+    return unit[:1].upper() + unit[1:]
+
+
+def _save(fig: plt.Figure, path: Path) -> None:
+    """Write the figure (PNG or SVG, by the file's suffix)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def draw_default_plots(results: Results, fmt: str = "png") -> list[Path]:
+    """The figures written after every run (``fmt``: png or svg)."""
+    folder = results.folder / "plots"
+    if not results.series_names():  # a run with `--series none`: outcomes only, nothing over time
+        return []
+    paths = [
+        fan_chart(results, name, folder / f"{name}_fan.{fmt}", title) for name, title in DEFAULT_FANS.items()
+    ]
+    if "price_index" not in results.series_names():  # the licence review alone
+        return paths
+    for prefix, title in DEFAULT_SECTOR_PANELS.items():
+        paths.append(sector_fan_panels(results, prefix, folder / f"{prefix}_by_sector.{fmt}", title))
+    paths.append(
+        fan_chart(
+            results, "price_index", folder / f"price_index_fan.{fmt}", "Rare-earth magnet price index", None
+        )
+    )
+    paths.append(
+        fan_chart(
+            results,
+            "gdp_loss",
+            folder / f"gdp_loss_fan.{fmt}",
+            "US GDP lost to plant halts and tariffs, cumulative",
+        )
+    )
+    for name, title in US_SIDE_FANS.items():
+        paths.append(fan_chart(results, name, folder / f"{name}_fan.{fmt}", title))
+    paths.append(negotiation_state_shares(results, folder / f"negotiation_state.{fmt}"))
+    return paths
+
+
+#: Outcomes drawn side by side after a comparison.
+COMPARISON_OUTCOMES = (
+    "gdp_loss_year_end_pct",
+    "gdp_loss_q3_pct",
+    "halted_plant_days_auto",
+    "price_rise_peak_pct",
+    "backlog_at_deadline",
+)
+
+
+def draw_comparison_plots(results: dict[str, Results], folder: Path, fmt: str = "png") -> list[Path]:
+    """The figures written after a comparison: deadline outcome shares, key outcomes side by side."""
+    folder = folder / "plots"
+    paths = []
+    first = next(iter(results.values()))
+    if "deadline_deal" in first.outcomes:
+        paths.append(deadline_outcome_bars(results, folder / f"deadline_outcomes.{fmt}"))
+    for name in COMPARISON_OUTCOMES:
+        if all(name in r.outcomes for r in results.values()):
+            paths.append(outcome_violins(results, name, folder / f"{name}_by_scenario.{fmt}"))
+    return paths
+
+
+#: Series drawn after forking, with their panel titles.
+BRANCH_SERIES: dict[str, str] = {
+    "gdp_loss": "US GDP lost, cumulative",
+    "price_index": "Magnet price index",
+    "plants_halted_auto": "Auto plants halted",
+    "us_tariff_on_china": "US tariff on Chinese goods",
+}
+
+
+def branch_fans(branches, path: Path, series: tuple[str, ...] | None = None) -> Path:
+    """One shared history, then one fan per branch from the fork on (median and middle 50%).
+
+    The history before the fork is the same in every branch, so it is drawn once,
+    in grey, from the first branch; each branch's colour starts at the fork.
+    """
+    first = next(iter(branches.results.values()))
+    available = first.series_names()
+    names = [s for s in (series or tuple(BRANCH_SERIES)) if s in available]
+    if not names:
+        names = [s for s in ("backlog", "licences_in_force") if s in available]
+    dates = first.dates
+    fork = np.datetime64(str(np.sort(branches.fork_dates)[len(branches.fork_dates) // 2]), "D")
+    before = dates <= fork
+    colours = dict(zip(branches.results, _cycle(len(branches.results)), strict=True))
+    point = branches.manifest["fork_point"]
+    with plt.rc_context(_STYLE):
+        cols = 2 if len(names) > 1 else 1
+        rows = (len(names) + cols - 1) // cols
+        fig, axes = plt.subplots(
+            rows, cols, figsize=(16, 5.2 * rows + 1), layout="constrained", squeeze=False
+        )
+        for ax, name in zip(axes.flat, names, strict=False):
+            history = first.series(name)
+            q25, q50, q75 = np.nanquantile(history, [0.25, 0.5, 0.75], axis=0)
+            ax.fill_between(dates[before], q25[before], q75[before], color=GREY, alpha=0.3)
+            ax.plot(dates[before], q50[before], color="#333333", linewidth=2.6, label="shared history")
+            for branch, r in branches.results.items():
+                values = r.series(name)
+                q25, q50, q75 = np.nanquantile(values, [0.25, 0.5, 0.75], axis=0)
+                after = ~before | (dates == fork)
+                ax.fill_between(dates[after], q25[after], q75[after], color=colours[branch], alpha=0.2)
+                ax.plot(dates[after], q50[after], color=colours[branch], linewidth=2.4, label=branch)
+            ax.axvline(fork, color="#333333", linestyle="--", linewidth=1.4)
+            measure = SERIES.get(name)
+            ax.set_title(BRANCH_SERIES.get(name) or _sentence(measure.description if measure else name))
+            ax.set_ylabel(_unit_label(measure.unit if measure else name))
+            _date_axis(ax)
+        for ax in list(axes.flat)[len(names) :]:
+            ax.axis("off")
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), frameon=False)
+        n = branches.reps.size
+        fig.suptitle(
+            f"One history, forked at {point['label']}: branches split on {fork}\n"
+            f"scenario: {branches.manifest['base_scenario']}, {n} replications, "
+            "each continued once per branch; median and middle 50%"
+        )
+        _save(fig, path)
+    return path
+
+
+def variance_strips(y: np.ndarray, split, path: Path, scenario: str) -> Path:
+    """Each parameter set's replications as a column of dots, sets ordered by their mean.
+
+    The spread between columns is what the parameters do; the spread within a
+    column is chance. The title gives the split and which dominates.
+    """
+    y = np.asarray(y, dtype=float)
+    y = y[~np.isnan(y).any(axis=1)]
+    order = np.argsort(y.mean(axis=1), kind="stable")
+    measure = OUTCOMES.get(split.outcome)
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(13, 7), layout="constrained")
+        x = np.arange(1, y.shape[0] + 1)
+        for rank, i in enumerate(order):
+            ax.scatter(np.full(y.shape[1], x[rank]), y[i], s=45, color=BLUE, alpha=0.6, linewidths=0)
+        ax.plot(
+            x,
+            y[order].mean(axis=1),
+            color=VERMILLION,
+            linestyle="none",
+            marker="_",
+            markersize=28,
+            markeredgewidth=3,
+            label="mean of the parameter set",
+        )
+        share = 100 * split.parameter_share
+        ax.set_title(
+            f"{_sentence(measure.description if measure else split.outcome)}\n"
+            f"{share:.0f}% of the variance from uncertain parameters "
+            f"(90% interval {100 * split.parameter_share_low:.0f}-{100 * split.parameter_share_high:.0f}%), "
+            f"the rest chance\nscenario: {scenario}; "
+            f"{split.param_sets} parameter sets x {split.seeds} seeds; "
+            + (
+                "neither part dominates clearly at this sample size"
+                if split.dominant == "neither"
+                else f"{split.dominant} dominate"
+            ),
+            fontsize=15,
+        )
+        ax.set_xlabel("Parameter set, ordered by its mean (each dot: one seed)")
+        ax.set_ylabel(_unit_label(measure.unit if measure else split.outcome))
+        ax.grid(axis="y", alpha=0.3)
+        ax.legend(loc="upper left", frameon=False)
+        _save(fig, path)
+    return path

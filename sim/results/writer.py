@@ -1,0 +1,249 @@
+"""Writing a results folder as a run goes: rows in replication order, daily series a chunk at a time.
+
+The layout is described in :mod:`sim.results.folder`, which reads it back. Everything
+here is about streaming: a worker packs its finished replications into a
+:class:`FinishedChunk`; :class:`ResultsWriter` puts each chunk on disk as soon
+as it arrives, so the main process never holds the daily series of a run.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import math
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.results import series_store
+from sim.core.version import __version__
+from sim.core.clock import Clock
+from sim.core.replication_result import ReplicationResult
+from sim.results.catalogue import OUTCOMES, SERIES
+from sim.results.series_store import SERIES_KEPT, SeriesKept
+
+#: Tables written as CSV, one row per replication (daily series: :mod:`sim.results.series_store`).
+SCALAR_TABLES = ("outcomes", "parameters")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot write {type(value).__name__} to the manifest")
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    """Write JSON next to its final name, then rename: readers never see half a file."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=_json_default) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+@dataclass
+class FinishedChunk:
+    """Replications a worker finished together: their scalar rows and their packed daily series.
+
+    Small by design: the daily series travel as one compressed ``.npz`` blob
+    (made in the worker), so the main process only writes bytes to disk.
+    """
+
+    reps: list[int]
+    outcomes: list[dict[str, float]]
+    parameters: list[dict[str, float]]
+    series: bytes | None  # series_store.pack_chunk(...), None when no daily series are kept
+
+
+def finish_chunk(results: list[ReplicationResult], keep_series: bool = True) -> FinishedChunk:
+    """Pack replications (in replication order) for the trip back to the main process."""
+    reps = [r.rep for r in results]
+    series = series_store.pack_chunk(reps, [r.series for r in results]) if keep_series and results else None
+    return FinishedChunk(reps, [r.outcomes for r in results], [r.parameters for r in results], series)
+
+
+def outcome_cell(name: str, value: float, clock: Clock) -> Any:
+    """How an outcome is written: dates as ISO dates, the rest as numbers."""
+    if OUTCOMES.get(name) is not None and OUTCOMES[name].kind == "date":
+        return "" if math.isnan(value) else clock.date(value).isoformat()
+    return _cell(value)
+
+
+class ResultsWriter:
+    """Streams finished chunks of replications into a results folder.
+
+    Each chunk's daily series go to their own file at once (in any order); its
+    outcome and parameter rows are appended in replication order, so rows that
+    arrive early wait here (scalars only). Memory in the main process is thus
+    the scalar-outcome table at most, plus the one chunk being written.
+    ``resume=True`` keeps the replications a folder already holds (see
+    :meth:`finished_reps`) and rewrites their rows in order with the new ones.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        clock: Clock,
+        manifest: dict[str, Any],
+        series_kept: SeriesKept = "all",
+        resume: bool = False,
+    ):
+        if series_kept not in series_store.SERIES_KEPT:
+            raise ValueError(f"series_kept (={series_kept!r}) must be one of {', '.join(SERIES_KEPT)}")
+        self.folder = folder
+        self.clock = clock
+        self.manifest = manifest
+        self.series_kept = series_kept
+        folder.mkdir(parents=True, exist_ok=True)
+        self._waiting: dict[int, tuple[list, list]] = {}  # rep -> (outcome row, parameter row)
+        self._headers: tuple[list[str], list[str]] | None = None
+        self._next_rep = 0
+        self.completed: list[int] = []
+        if resume:
+            self._keep_finished()
+        self._files = {name: (folder / f"{name}.csv.part").open("w", newline="") for name in SCALAR_TABLES}
+        self._writers = {name: csv.writer(fh) for name, fh in self._files.items()}
+        if self._headers:
+            self._write_headers()
+        self._flush_in_order()
+
+    def finished_reps(self) -> set[int]:
+        """Replications already on disk (complete rows, and series when series are kept)."""
+        return set(self.completed) | set(self._waiting)
+
+    def _keep_finished(self) -> None:
+        """Read back the rows of a folder being resumed; drop anything half there."""
+        tables = {}
+        for name in SCALAR_TABLES:
+            path = self.folder / f"{name}.csv"
+            if not path.is_file():
+                return
+            with path.open(newline="") as fh:
+                rows = list(csv.reader(fh))
+            if not rows:
+                return
+            tables[name] = rows
+        outcomes, parameters = tables["outcomes"], tables["parameters"]
+        by_rep = {int(r[0]): r for r in parameters[1:]}
+        done = {int(r[0]) for r in outcomes[1:]} & set(by_rep)
+        if (
+            self.series_kept != "none"
+            and not (self.folder / series_store.SUBFOLDER / series_store.QUANTILES_FILE).exists()
+        ):
+            done &= series_store.stored_reps(self.folder)
+            for path in series_store.chunk_files(self.folder):  # a chunk with rows missing is redone
+                if not set(series_store.chunk_reps(path).tolist()) <= done:
+                    path.unlink()
+        self._headers = (outcomes[0][1:], parameters[0][1:])
+        for row in outcomes[1:]:
+            rep = int(row[0])
+            if rep in done:
+                self._waiting[rep] = (row, by_rep[rep])
+
+    def _write_headers(self) -> None:
+        assert self._headers is not None
+        self._writers["outcomes"].writerow(["rep", *self._headers[0]])
+        self._writers["parameters"].writerow(["rep", *self._headers[1]])
+
+    def write_chunk(self, chunk: FinishedChunk) -> None:
+        """Store a finished chunk: its series file now, its rows as soon as every earlier rep is in."""
+        if not chunk.reps:
+            return
+        if chunk.series is not None and self.series_kept != "none":
+            series_store.write_bytes_atomic(series_store.chunk_path(self.folder, chunk.reps), chunk.series)
+        if self._headers is None:
+            self._headers = (list(chunk.outcomes[0]), list(chunk.parameters[0]))
+            self._write_headers()
+        outcome_names, param_names = self._headers
+        dates = [(i, n) for i, n in enumerate(outcome_names) if n in OUTCOMES and OUTCOMES[n].kind == "date"]
+        for rep, outcomes, parameters in zip(chunk.reps, chunk.outcomes, chunk.parameters, strict=True):
+            # what ``outcome_cell`` and ``_cell`` write, without a call per cell (a thousand replications
+            # have a quarter of a million cells): NaN (the one value unequal to itself) as an empty
+            # cell, dates as ISO dates (``str`` of a date, as the csv module writes it)
+            outcome_row = [outcomes[n] for n in outcome_names]
+            for i, n in dates:
+                outcome_row[i] = outcome_cell(n, outcomes[n], self.clock)
+            self._waiting[rep] = (
+                [rep, *("" if v != v else v for v in outcome_row)],
+                [rep, *("" if v != v else v for v in (parameters[n] for n in param_names))],
+            )
+        self._flush_in_order()
+
+    def write(self, results: Iterable[ReplicationResult]) -> None:
+        """Store finished replications (one chunk)."""
+        self.write_chunk(finish_chunk(list(results), self.series_kept != "none"))
+
+    def _flush_in_order(self, everything: bool = False) -> None:
+        """Append waiting rows in replication order (``everything``: gaps allowed, at the end)."""
+        order = sorted(self._waiting) if everything else []
+        while not everything and self._next_rep in self._waiting:
+            order.append(self._next_rep)
+            self._next_rep += 1
+        for rep in order:
+            outcome_row, param_row = self._waiting.pop(rep)
+            self._writers["outcomes"].writerow(outcome_row)
+            self._writers["parameters"].writerow(param_row)
+            self.completed.append(rep)
+        for fh in self._files.values():
+            fh.flush()
+
+    def close(self, complete: bool) -> None:
+        """Move the tables into place, reduce series to quantiles if asked, write the manifest last."""
+        self._flush_in_order(everything=True)
+        for name, fh in self._files.items():
+            fh.close()
+            os.replace(self.folder / f"{name}.csv.part", self.folder / f"{name}.csv")
+        if complete and self.series_kept == "quantiles":
+            series_store.reduce_to_quantiles(self.folder)
+        self.manifest.update(
+            complete=complete,
+            reps_completed=len(self.completed),
+            reps_done=sorted(self.completed),
+            series={
+                "kept": self.series_kept,
+                "folder": series_store.SUBFOLDER,
+                "quantile_levels": list(series_store.QUANTILE_LEVELS),
+            },
+            finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        )
+        write_json_atomic(self.folder / "manifest.json", self.manifest)
+
+
+def base_manifest(
+    scenario: Any, master_seed: int, reps: int, workers: int, key_dates: list[dict[str, str]]
+) -> dict[str, Any]:
+    """The manifest of a run before it starts: enough to re-run any replication."""
+    return {
+        "tradesim_version": __version__,
+        "scenario": {
+            "name": scenario.name,
+            "description": scenario.spec.description,
+            "file": str(scenario.path),
+            "extends_chain": [str(p) for p in scenario.chain],
+            "resolved": scenario.raw,
+        },
+        "master_seed": master_seed,
+        "reps_requested": reps,
+        "workers": workers,
+        "calendar": {"start": scenario.spec.calendar.start, "end": scenario.spec.calendar.end},
+        "key_dates": key_dates,
+        "units": {
+            "outcomes": {name: m.unit for name, m in OUTCOMES.items()},
+            "series": {name: m.unit for name, m in SERIES.items()},
+        },
+        "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "complete": False,
+    }

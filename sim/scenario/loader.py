@@ -1,0 +1,301 @@
+"""Finding, reading, merging and validating scenario files.
+
+A scenario names its parent with ``extends`` and states only what differs.
+Tables merge key by key; a parameter (a value or a ``{dist = ...}`` table) is
+replaced whole. The loader remembers which file set each key, so an error
+names the file where the offending key was written, not just the child that
+was asked for.
+
+Every problem becomes a :class:`ScenarioError` carrying the file, the dotted
+key and what is allowed; the CLI prints those and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from sim.core.paths import data_dir
+from sim.scenario.schema import Scenario, is_param_table
+from sim.scenario.sources import figure_id, load_registry
+
+SCENARIO_DIR_ENV = "TRADESIM_SCENARIO_DIR"
+SOURCE_PREFIXES = ("fig:", "assumption:", "what-if:")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario file."""
+
+    file: str
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.key}" if self.key else self.file
+        return f"{where}: {self.message}"
+
+
+class ScenarioError(Exception):
+    """A scenario could not be loaded; holds every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario with where it came from."""
+
+    spec: Scenario
+    path: Path
+    chain: tuple[Path, ...]  # the file itself first, then its ancestors
+    raw: dict[str, Any] = field(repr=False)
+    origins: dict[str, str] = field(repr=False)  # dotted key -> file that set it
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+def scenario_dirs() -> list[Path]:
+    """Folders searched for scenarios named without a path, in order."""
+    dirs: list[Path] = []
+    if os.environ.get(SCENARIO_DIR_ENV):
+        dirs.append(Path(os.environ[SCENARIO_DIR_ENV]))
+    shipped = data_dir("scenarios")  # a source checkout (editable install) or an installed wheel
+    if shipped is not None:
+        dirs.append(shipped)
+    return [d for d in dirs if d.is_dir()]
+
+
+def list_scenarios() -> list[Path]:
+    """Every scenario file in the first scenario folder that exists."""
+    dirs = scenario_dirs()
+    return sorted(dirs[0].glob("*.toml")) if dirs else []
+
+
+def resolve_scenario_path(ref: str | Path, relative_to: Path | None = None) -> Path:
+    """Find a scenario given a path or a bare name such as ``baseline``."""
+    ref_path = Path(ref)
+    candidates: list[Path] = []
+    if relative_to is not None:
+        candidates += [relative_to / ref_path, relative_to / f"{ref}.toml"]
+    candidates += [ref_path]
+    if ref_path.suffix != ".toml":
+        candidates += [d / f"{ref}.toml" for d in scenario_dirs()]
+    for c in candidates:
+        if c.is_file():
+            return c.resolve()
+    names = ", ".join(p.stem for p in list_scenarios()) or "(none found)"
+    raise ScenarioError(
+        [Problem(str(ref), "", f"no such scenario file or name (scenarios available: {names})")]
+    )
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([Problem(str(path), "", f"not valid TOML: {exc}")]) from None
+    except OSError as exc:
+        raise ScenarioError([Problem(str(path), "", f"cannot be read: {exc.strerror}")]) from None
+
+
+def _merge(base: dict, over: dict, origins: dict[str, str], file: str, prefix: str = "") -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        path = f"{prefix}{key}"
+        if (
+            isinstance(value, dict)
+            and not is_param_table(value)
+            and isinstance(out.get(key), dict)
+            and not is_param_table(out[key])
+        ):
+            out[key] = _merge(out[key], value, origins, file, f"{path}.")
+        else:
+            out[key] = value
+            _record_origin(value, origins, file, path)
+    return out
+
+
+def _record_origin(value: Any, origins: dict[str, str], file: str, path: str) -> None:
+    origins[path] = file
+    if isinstance(value, dict) and not is_param_table(value):
+        for k, v in value.items():
+            _record_origin(v, origins, file, f"{path}.{k}")
+
+
+def _load_raw(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[str, str], tuple[Path, ...]]:
+    if path in seen:
+        cycle = " -> ".join(str(p) for p in (*seen, path))
+        raise ScenarioError(
+            [Problem(str(path), "extends", f"scenarios extend each other in a cycle: {cycle}")]
+        )
+    data = _read_toml(path)
+    parent_ref = data.get("extends")
+    origins: dict[str, str] = {}
+    if parent_ref is None:
+        merged = _merge({}, data, origins, str(path))
+        return merged, origins, (path,)
+    if not isinstance(parent_ref, str):
+        raise ScenarioError([Problem(str(path), "extends", "must be a scenario name or a path, as text")])
+    try:
+        parent_path = resolve_scenario_path(parent_ref, relative_to=path.parent)
+    except ScenarioError:
+        names = ", ".join(p.stem for p in list_scenarios()) or "(none found)"
+        raise ScenarioError(
+            [
+                Problem(
+                    str(path),
+                    "extends",
+                    f"parent scenario {parent_ref!r} not found (available: {names})",
+                )
+            ]
+        ) from None
+    parent, origins, chain = _load_raw(parent_path, (*seen, path))
+    parent = {k: v for k, v in parent.items() if k not in ("name", "description", "extends")}
+    merged = _merge(parent, data, origins, str(path))
+    return merged, origins, (path, *chain)
+
+
+def load_scenario(ref: str | Path) -> LoadedScenario:
+    """Load, merge and validate a scenario by name or path; raise :class:`ScenarioError`."""
+    path = resolve_scenario_path(ref)
+    raw, origins, chain = _load_raw(path, ())
+    raw.setdefault("name", path.stem)
+    try:
+        spec = Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise ScenarioError(_problems_from(exc, origins, str(path))) from None
+    problems = _source_problems(raw, origins, str(path))
+    if problems:
+        raise ScenarioError(problems)
+    return LoadedScenario(spec=spec, path=path, chain=chain, raw=raw, origins=origins)
+
+
+# --- turning pydantic's errors into messages people can act on -------------------------------
+
+
+def _clean_loc(loc: tuple) -> list[str]:
+    """Drop pydantic's internal markers (union members, validator names) from a location."""
+    return [str(p) for p in loc if not any(ch in str(p) for ch in "[](")]
+
+
+def _model_at(model: type[BaseModel], parts: list[str]) -> type[BaseModel] | None:
+    """The section model that a dotted location points into, for listing allowed keys."""
+    current: Any = model
+    i = 0
+    while i < len(parts):
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return None
+        info = current.model_fields.get(parts[i])
+        if info is None:
+            return None
+        current, skip = _unwrap(info.annotation)
+        i += 1 + skip
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> tuple[Any, int]:
+    """Peel Optional[...] and dict[str, X]; report how many key parts a dict consumes."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        models = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        return (models[0] if models else args[0]), 0
+    if origin is dict:
+        inner, skip = _unwrap(typing.get_args(annotation)[1])
+        return inner, skip + 1
+    return annotation, 0
+
+
+def _origin_of(key: str, origins: dict[str, str], default: str) -> str:
+    """The file that wrote ``key``: the scenario asked for, if it set anything under it."""
+    below = {f for k, f in origins.items() if k == key or k.startswith(f"{key}.")}
+    if default in below:
+        return default
+    parts = key.split(".")
+    for n in range(len(parts), 0, -1):
+        hit = origins.get(".".join(parts[:n]))
+        if hit:
+            return hit
+    return default
+
+
+def _problems_from(exc: ValidationError, origins: dict[str, str], default_file: str) -> list[Problem]:
+    problems: list[Problem] = []
+    for err in exc.errors():
+        parts = _clean_loc(err["loc"])
+        key = ".".join(parts) or "(top level)"
+        file = _origin_of(key, origins, default_file)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            parent = _model_at(Scenario, parts[:-1])
+            allowed = ", ".join(parent.model_fields) if parent else "see the baseline scenario"
+            message = f"unknown key (allowed here: {allowed})"
+        elif kind == "missing":
+            message = "required key is missing"
+        else:
+            message = str(err["msg"]).removeprefix("Value error, ")
+            given = err.get("input")
+            if kind not in ("value_error",) and not isinstance(given, dict):
+                message += f" (got {given!r})"
+        problems.append(Problem(file, key, message))
+    # pydantic reports a bad union member once per alternative; keep one of each
+    unique: dict[tuple[str, str], Problem] = {}
+    for p in problems:
+        unique.setdefault((p.file, p.key), p)
+    return list(unique.values())
+
+
+def _source_problems(raw: dict, origins: dict[str, str], default_file: str) -> list[Problem]:
+    """Sources must be a known figure id, an assumption or a what-if, each with its reason."""
+
+    known = set(load_registry().figures)
+    problems: list[Problem] = []
+
+    def walk(node: Any, prefix: str) -> None:
+        if is_param_table(node):
+            source = node.get("source")
+            if source is None:
+                return
+            file = _origin_of(prefix, origins, default_file)
+            if not isinstance(source, str) or not source.startswith(SOURCE_PREFIXES):
+                problems.append(
+                    Problem(
+                        file,
+                        f"{prefix}.source",
+                        "must start with 'fig:', 'assumption:' or 'what-if:'",
+                    )
+                )
+            elif source.startswith("fig:"):
+                fig = figure_id(source)
+                if fig not in known:
+                    problems.append(
+                        Problem(
+                            file,
+                            f"{prefix}.source",
+                            f"unknown figure id {fig!r} (see `tradesim sources`)",
+                        )
+                    )
+            elif not source.split(":", 1)[1].strip():
+                problems.append(
+                    Problem(file, f"{prefix}.source", "an assumption or what-if needs its reason")
+                )
+            return
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, f"{prefix}.{k}" if prefix else k)
+
+    walk(raw, "")
+    return problems
