@@ -199,7 +199,7 @@ def _load_raw(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[str, str],
             ]
         ) from None
     parent, origins, chain = _load_raw(parent_path, (*seen, path))
-    parent = {k: v for k, v in parent.items() if k not in ("name", "description", "extends")}
+    parent = {k: v for k, v in parent.items() if k not in ("name", "description", "extends", "draft")}
     merged = _merge(parent, data, origins, str(path))
     return merged, origins, (path, *chain)
 
@@ -338,19 +338,20 @@ def _source_problems(raw: dict, origins: dict[str, str], default_file: str) -> l
 
 
 def _domain_problems(spec: Scenario, origins: dict[str, str], default_file: str) -> list[Problem]:
-    """What the schema's types cannot see: every parameter has a source, dates lie inside the
-    simulated period, and no pair of parameters is correlated twice."""
+    """What the schema's types cannot see: every parameter has a source (unless the file is a
+    ``draft``), dates lie inside the simulated period, and no pair is correlated twice."""
     problems: list[Problem] = []
     start, end = spec.calendar.start, spec.calendar.end
     for path, param in iter_parameters(spec):
         file = _origin_of(path, origins, default_file)
-        if not param.source:
+        if not param.source and not spec.draft:
             problems.append(
                 Problem(
                     file,
                     path,
                     'has no source: add source = "fig:ID" (see `tradesim sources`), '
-                    '"assumption: why" or "what-if: why"',
+                    '"assumption: why" or "what-if: why" (or mark the file draft = true '
+                    "while you experiment)",
                 )
             )
         low, high = param.support()

@@ -540,6 +540,8 @@ class Scenario(Section):
     name: str
     description: str
     extends: str | None = None
+    #: A draft (a quick experiment, a test's toy) may leave parameters without a source; never inherited.
+    draft: bool = False
     calendar: CalendarSpec
     licensing: LicensingSpec
     # The US side (subsystems 2-5) comes as a whole or not at all: without it a
