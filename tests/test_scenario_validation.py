@@ -216,7 +216,9 @@ def test_no_scenario_file_gives_a_traceback(tmp_path, kind, value):
 
 
 def test_a_draft_may_leave_sources_out_and_its_children_may_not(tmp_path):
-    draft = _child(tmp_path, "draft = true\n[licensing]\nrenewal_probability = { value = 0.8 }\n", name="draft")
+    draft = _child(
+        tmp_path, "draft = true\n[licensing]\nrenewal_probability = { value = 0.8 }\n", name="draft"
+    )
     assert load_scenario(draft).spec.draft
     child = tmp_path / "grandchild.toml"
     child.write_text(f'extends = "{draft}"\ndescription = "built on a draft"\n', encoding="utf-8")
