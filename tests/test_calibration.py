@@ -46,7 +46,7 @@ def test_calibration_rows_come_from_the_results_tables(small_runs):
     assert rows["licences_issued_by_june_7"].status == "shown only"
     assert "unverified" in rows["licences_issued_by_june_7"].reason
     # the GDP row's median is the median of the outcome column the run wrote
-    gdp = small_runs["baseline"].outcomes["gdp_loss_q3_magnet_pct"]  # HSBC: the magnet channel
+    gdp = small_runs["baseline"].outcomes["gdp_level_loss_q3_magnet_pct"]  # HSBC: the magnet channel
     assert rows["gdp_loss_q3"].median == f"{np.quantile(gdp, 0.5, method='inverted_cdf'):,.2f}"
     assert failures(list(rows.values())) == [r for r in rows.values() if r.status == "outside"]
 
@@ -172,17 +172,17 @@ def test_a_ceiling_is_met_by_the_median_and_reports_the_share_above(small_runs):
     target = Target(
         figure="oxford_economics_us_gdp_loss_year_end_no_deal",
         scenario="no_deal",
-        quantity="gdp_loss_year_end_pct",
+        quantity="gdp_level_loss_year_end_pct",
         check="ceiling",
     )
-    n = results.outcomes["gdp_loss_year_end_pct"].size
+    n = results.outcomes["gdp_level_loss_year_end_pct"].size
     for values, inside, share in (
         (np.where(np.arange(n) < n // 2, 0.5, 1.2), True, 50),  # half above 0.9, median on the lower half
         (np.full(n, 1.0), False, 100),
         (np.full(n, 0.9), True, 0),  # on the ceiling is not above it
     ):
         edited = _Edited(results)
-        edited.outcomes = dict(results.outcomes, gdp_loss_year_end_pct=values)
+        edited.outcomes = dict(results.outcomes, gdp_level_loss_year_end_pct=values)
         (row,) = evaluate({"oxford": target}, {"no_deal": edited})
         assert (row.status == "inside") == inside, values
         assert f"{share}% of replications above 0.9" in row.reason
@@ -238,9 +238,12 @@ def test_ranges_set_after_seeing_a_target_name_real_parameters():
 
 def test_gdp_by_channel_adds_up_and_uses_the_matching_channel(small_runs):
     rows = gdp_by_channel(small_runs)
-    assert {(g.scenario, g.measure) for g in rows} >= {("baseline", "q3"), ("no_deal", "year_end")}
+    assert {(g.scenario, g.measure) for g in rows} >= {
+        ("baseline", "gdp_level_loss_q3"),
+        ("no_deal", "gdp_level_loss_year_end"),
+    }
     targets = load_targets()
-    assert targets["gdp_loss_q3"].quantity == "gdp_loss_q3_magnet_pct"  # HSBC: the rare-earth shock
+    assert targets["gdp_loss_q3"].quantity == "gdp_level_loss_q3_magnet_pct"  # HSBC: the rare-earth shock
     assert targets["gdp_loss_year_end_no_deal"].check == "ceiling"  # Oxford: "up to"
     for g in rows:
         assert set(g.cells) == {"magnet", "tariff", "total"}

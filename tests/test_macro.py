@@ -17,7 +17,7 @@ from sim.results.folder import read_results
 from sim.scenario.sampling import ParamTree
 
 #: The GDP outcome stems: two quarterly levels and two cumulative losses.
-STEMS = ("q3", "year_end", "cumulative_q3", "cumulative_year_end")
+STEMS = ("gdp_level_loss_q3", "gdp_level_loss_year_end", "gdp_loss_q3", "gdp_loss_year_end")
 
 
 def _macro_params(**changes: float) -> ParamTree:
@@ -52,14 +52,14 @@ def test_magnet_channel_is_lost_share_times_value_added_times_multiplier():
     macro.run_through(0, clock.n_days - 1, lost, 0.0, 0.0)
     # by hand: 2.0 x (1.5 x 0.2 + 1.0 x 0.1 + 0.5 x 0 + 0.4 x 0.5) = 2.0 x 0.6 = 1.2% of GDP a day
     o = macro.outcomes()
-    assert o["gdp_loss_q3_magnet_pct"] == pytest.approx(1.2)
-    assert o["gdp_loss_q3_pct"] == pytest.approx(1.2)
-    assert o["gdp_loss_year_end_magnet_pct"] == 0.0  # a level: back on its path once plants run
+    assert o["gdp_level_loss_q3_magnet_pct"] == pytest.approx(1.2)
+    assert o["gdp_level_loss_q3_pct"] == pytest.approx(1.2)
+    assert o["gdp_level_loss_year_end_magnet_pct"] == 0.0  # a level: back on its path once plants run
     # cumulative: 92 days of Q3 at 1.2% of GDP are 1.2 x 92 / 365 % of a year's GDP, and stay lost
-    assert o["gdp_loss_cumulative_q3_magnet_pct"] == pytest.approx(1.2 * 92 / 365)
-    assert o["gdp_loss_cumulative_year_end_magnet_pct"] == pytest.approx(1.2 * 92 / 365)
+    assert o["gdp_loss_q3_magnet_pct"] == pytest.approx(1.2 * 92 / 365)
+    assert o["gdp_loss_year_end_magnet_pct"] == pytest.approx(1.2 * 92 / 365)
     assert macro.state.gdp_loss_pct == pytest.approx(1.2 * 92 / 365)
-    assert o["gdp_loss_q3_tariff_pct"] == o["gdp_loss_cumulative_year_end_tariff_pct"] == 0.0
+    assert o["gdp_level_loss_q3_tariff_pct"] == o["gdp_loss_year_end_tariff_pct"] == 0.0
 
 
 def test_quarter_outside_the_horizon_is_not_a_number():
@@ -103,7 +103,7 @@ def test_both_sides_tariffs_drag_and_add_up():
     for us, china in ((55.0, 0.0), (0.0, 10.0), (55.0, 10.0)):
         macro = Macro(clock, _macro_params(), MacroState())
         macro.run_through(0, clock.n_days - 1, no_loss, us, china)
-        levels[us, china] = macro.outcomes()["gdp_loss_q3_tariff_pct"]
+        levels[us, china] = macro.outcomes()["gdp_level_loss_q3_tariff_pct"]
     assert levels[55.0, 0.0] > 0 and levels[0.0, 10.0] > 0
     assert levels[55.0, 10.0] == pytest.approx(levels[55.0, 0.0] + levels[0.0, 10.0])
     assert levels[55.0, 0.0] == pytest.approx(tariff_drag_pct(55.0, 1.5, 3.0, 0.5))
@@ -165,11 +165,11 @@ def test_gdp_channels_sum_to_the_total_in_every_replication(baseline, tmp_path):
     run_experiment(baseline, 6, 3, tmp_path / "run", workers=1)
     results = read_results(tmp_path / "run")
     for stem in STEMS:
-        total = results.outcomes[f"gdp_loss_{stem}_pct"]
-        parts = sum(results.outcomes[f"gdp_loss_{stem}_{c}_pct"] for c in CHANNELS)
+        total = results.outcomes[f"{stem}_pct"]
+        parts = sum(results.outcomes[f"{stem}_{c}_pct"] for c in CHANNELS)
         assert np.isfinite(total).all() and total.size == 6
         np.testing.assert_allclose(total, parts, rtol=1e-9, atol=1e-12, err_msg=stem)
-        assert (results.outcomes[f"gdp_loss_{stem}_tariff_pct"] > 0).all()  # tariffs hold all year
+        assert (results.outcomes[f"{stem}_tariff_pct"] > 0).all()  # tariffs hold all year
     for kind in ("gdp_loss", "gdp_level_loss"):
         total = results.series(kind)
         parts = sum(results.series(f"{kind}_{c}") for c in CHANNELS)
@@ -179,9 +179,10 @@ def test_gdp_channels_sum_to_the_total_in_every_replication(baseline, tmp_path):
 
 
 def test_every_gdp_outcome_says_whether_it_is_a_level_or_cumulative():
+    """In its unit, which the manifest and the summary print, and in its meaning."""
     gdp = {name: m for name, m in OUTCOMES.items() if name.startswith("gdp_")}
     assert len(gdp) == len(STEMS) * (len(CHANNELS) + 1)
     for name, m in gdp.items():
-        kind = "CUMULATIVE" if "cumulative" in name else "LEVEL"
+        kind = "LEVEL" if name.startswith("gdp_level") else "CUMULATIVE"
         assert m.description.startswith(f"{kind}:"), name
-        assert ("annual" in m.unit) == (kind == "CUMULATIVE"), name
+        assert m.unit.endswith(kind.lower()) and ("annual" in m.unit) == (kind == "CUMULATIVE"), name

@@ -328,13 +328,13 @@ def failures(rows: list[CalibrationRow]) -> list[CalibrationRow]:
 
 # --- GDP by channel -----------------------------------------------------------------------------
 
-#: GDP measures shown by channel: (outcome stem, what it is). Outcome names are
-#: ``gdp_loss_{stem}{_channel}_pct``; the catalogue says which is a level and which cumulative.
+#: GDP measures shown by channel: outcome prefix -> what it is. Outcome names are
+#: ``{prefix}{_channel}_pct`` (the catalogue says which is a level and which cumulative).
 GDP_MEASURES = {
-    "q3": "LEVEL, Q3 2025: % of the quarter's GDP",
-    "year_end": "LEVEL, Q4 2025: % of the quarter's GDP",
-    "cumulative_q3": "CUMULATIVE to 30 Sep: % of annual GDP",
-    "cumulative_year_end": "CUMULATIVE to 31 Dec: % of annual GDP",
+    "gdp_level_loss_q3": "LEVEL, Q3 2025: % of the quarter's GDP",
+    "gdp_level_loss_year_end": "LEVEL, Q4 2025: % of the quarter's GDP",
+    "gdp_loss_q3": "CUMULATIVE to 30 Sep: % of annual GDP",
+    "gdp_loss_year_end": "CUMULATIVE to 31 Dec: % of annual GDP",
 }
 GDP_CHANNELS = ("magnet", "tariff", "total")
 
@@ -356,7 +356,7 @@ def gdp_by_channel(results: dict[str, Results]) -> list[GdpChannelRow]:
         for stem, meaning in GDP_MEASURES.items():
             cells = {}
             for channel in GDP_CHANNELS:
-                name = f"gdp_loss_{stem}_pct" if channel == "total" else f"gdp_loss_{stem}_{channel}_pct"
+                name = f"{stem}_pct" if channel == "total" else f"{stem}_{channel}_pct"
                 if name not in r.outcomes:
                     break
                 median, low, high = _quantiles(name, scenario, r.outcomes[name])

@@ -32,13 +32,15 @@ channels, reported apart and summed:
 From the daily levels the model reports two kinds of measure, and every GDP
 outcome says which it is (``sim.results.catalogue``):
 
-* LEVEL, as a forecaster means "0.6% off GDP by Q3": the mean daily level over
-  a calendar quarter, i.e. that quarter's GDP below its no-shock path, in % of
-  the quarter's GDP (Q3 = July to September, year-end = Q4, October to
-  December). The HSBC and Oxford Economics figures are compared with these.
-* CUMULATIVE: output lost summed over days since the start, in % of one year's
-  GDP (a day at a level of 1% adds 1/365 %): the total bill, in the same unit
-  as a cost in dollars over a year's GDP.
+* LEVEL (``gdp_level_loss_*``), as a forecaster means "0.6% off GDP by Q3":
+  the mean daily level over a calendar quarter, i.e. that quarter's GDP below
+  its no-shock path, in % of the quarter's GDP (Q3 = July to September,
+  year-end = Q4, October to December). The HSBC and Oxford Economics figures
+  are compared with these.
+* CUMULATIVE (``gdp_loss_*``): output lost summed over days since the start,
+  to 30 September or 31 December, in % of one year's GDP (a day at a level of
+  1% adds 1/365 %): the total bill, in the same unit as a cost in dollars over
+  a year's GDP.
 
 ``MacroState.gdp_loss_pct`` stays the cumulative total (the negotiation's US
 pain reads it); the channels and today's level are published beside it.
@@ -171,7 +173,12 @@ class Macro:
         return out
 
     def outcomes(self) -> dict[str, float]:
-        """Quarterly levels and cumulative losses, total and by channel; NaN outside the horizon."""
+        """Quarterly levels and cumulative losses, total and by channel; NaN outside the horizon.
+
+        ``gdp_loss_{q3,year_end}[_channel]_pct`` are CUMULATIVE (to 30 September and
+        31 December); ``gdp_level_loss_{q3,year_end}[_channel]_pct`` are the LEVELS of
+        Q3 and Q4, the measure forecasters quote.
+        """
         out: dict[str, float] = {}
         n = self.clock.n_days
         for name, (first_date, last_date) in QUARTERS.items():
@@ -179,11 +186,11 @@ class Macro:
             inside = first >= 0 and last < n
             level = self.level[:, first : last + 1].mean(axis=1) if inside else np.full(2, math.nan)
             so_far = self.cumulative_by_channel[:, last] if inside else np.full(2, math.nan)
-            out[f"gdp_loss_{name}_pct"] = float(level.sum())
-            out[f"gdp_loss_cumulative_{name}_pct"] = float(self.cumulative[last]) if inside else math.nan
+            out[f"gdp_loss_{name}_pct"] = float(self.cumulative[last]) if inside else math.nan
+            out[f"gdp_level_loss_{name}_pct"] = float(level.sum())
             for i, channel in enumerate(CHANNELS):
-                out[f"gdp_loss_{name}_{channel}_pct"] = float(level[i])
-                out[f"gdp_loss_cumulative_{name}_{channel}_pct"] = float(so_far[i])
+                out[f"gdp_loss_{name}_{channel}_pct"] = float(so_far[i])
+                out[f"gdp_level_loss_{name}_{channel}_pct"] = float(level[i])
         return out
 
 

@@ -71,20 +71,24 @@ SERIES: dict[str, Measure] = {
     ),
     # GDP (subsystem 7): LEVEL = that day's output below its no-shock path; CUMULATIVE = summed over days
     "gdp_loss": Measure(
-        "% of annual US GDP", "CUMULATIVE: US output lost since the start, summed over days, both channels", "pct"
+        "% of annual US GDP, cumulative",
+        "CUMULATIVE: US output lost since the start, summed over days, both channels",
+        "pct",
     ),
     **{
         f"gdp_loss_{channel}": Measure(
-            "% of annual US GDP", f"CUMULATIVE: US output lost since the start, summed over days, {what}", "pct"
+            "% of annual US GDP, cumulative",
+            f"CUMULATIVE: US output lost since the start, summed over days, {what}",
+            "pct",
         )
         for channel, what in _GDP_CHANNELS.items()
     },
     "gdp_level_loss": Measure(
-        "% of US GDP", "LEVEL: that day's US output below its no-shock path, both channels", "pct"
+        "% of US GDP, level", "LEVEL: that day's US output below its no-shock path, both channels", "pct"
     ),
     **{
         f"gdp_level_loss_{channel}": Measure(
-            "% of US GDP", f"LEVEL: that day's US output below its no-shock path, {what}", "pct"
+            "% of US GDP, level", f"LEVEL: that day's US output below its no-shock path, {what}", "pct"
         )
         for channel, what in _GDP_CHANNELS.items()
     },
@@ -167,8 +171,8 @@ _MACRO_OUTCOMES: dict[str, Measure] = {
             (
                 f"gdp_loss_{when}{suffix}_pct",
                 Measure(
-                    "% of quarterly US GDP",
-                    f"LEVEL: US GDP in {quarter} below its no-shock path (mean of the quarter's days), {what}",
+                    "% of annual US GDP, cumulative",
+                    f"CUMULATIVE: US output lost from the start to {by}, summed over days, {what}",
                     "pct",
                 ),
             )
@@ -176,10 +180,10 @@ _MACRO_OUTCOMES: dict[str, Measure] = {
         ),
         *(
             (
-                f"gdp_loss_cumulative_{when}{suffix}_pct",
+                f"gdp_level_loss_{when}{suffix}_pct",
                 Measure(
-                    "% of annual US GDP",
-                    f"CUMULATIVE: US output lost from the start to {by}, summed over days, {what}",
+                    f"% of {quarter[:2]} US GDP, level",
+                    f"LEVEL: US GDP in {quarter} below its no-shock path (mean over the quarter), {what}",
                     "pct",
                 ),
             )
