@@ -44,6 +44,12 @@ outcome says which it is (``sim.results.catalogue``):
 
 ``MacroState.gdp_loss_pct`` stays the cumulative total (the negotiation's US
 pain reads it); the channels and today's level are published beside it.
+
+Known limits: the tariffs are the scenario's 2025 levels, read as additions to
+a no-shock path that already carries the older tariffs; trade answers a tariff
+at once, with the elasticity of buyers switching supplier (the short-run
+elasticity of total trade is lower); and nothing is made up later (a halted
+plant's lost output is not recovered by overtime after it restarts).
 """
 
 from __future__ import annotations
