@@ -63,10 +63,14 @@ def main() -> None:
     args = ap.parse_args()
     name = "baseline" if args.scenario == "frictionless" else args.scenario
     spec = load_scenario(name).spec
-    changes = frictionless_changes(args.lots, args.statutory_days) if args.scenario == "frictionless" else (
-        {"supply.lots_per_licence": args.lots} if args.lots else None
+    changes = (
+        frictionless_changes(args.lots, args.statutory_days)
+        if args.scenario == "frictionless"
+        else ({"supply.lots_per_licence": args.lots} if args.lots else None)
     )
-    shares = np.array([monthly_share(simulate(spec, args.seed, r, changes=changes)[0]) for r in range(args.reps)])
+    shares = np.array(
+        [monthly_share(simulate(spec, args.seed, r, changes=changes)[0]) for r in range(args.reps)]
+    )
     lo, med, hi = np.quantile(shares, [0.05, 0.5, 0.95], axis=0)
     print(f"{args.scenario} lots={args.lots} reps={args.reps} seed={args.seed}: departures / normal")
     for m, a, b, c in zip(MONTHS, lo, med, hi, strict=True):

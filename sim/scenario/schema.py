@@ -184,7 +184,10 @@ class LicensingSpec(Section):
     controls_start: DateParam
     controls_label: str | None = "Export controls"
     initial_backlog: NonNegative
-    arrivals_per_day: NonNegative
+    #: new contracts a day; unset: the rate that keeps the contract stock steady (see review.py)
+    arrivals_per_day: NonNegative | None = None
+    #: contracts caught by the rule stay cleared for export up to this many days (0: none)
+    cleared_days_max: NonNegative | None = None
     licence_term_days: Positive
     renewal_probability: Probability
     renewal_lead_days: NonNegative

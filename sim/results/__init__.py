@@ -1,0 +1,1 @@
+"""Results of runs: the catalogue of outcomes and series, the results folder, summaries. Never simulates."""
