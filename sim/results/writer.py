@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from sim.results import series_store
-from sim.core.version import __version__
 from sim.core.clock import Clock
 from sim.core.replication_result import ReplicationResult
+from sim.core.version import __version__
+from sim.results import series_store
 from sim.results.catalogue import OUTCOMES, SERIES
 from sim.results.series_store import SERIES_KEPT, SeriesKept
 
@@ -244,7 +244,8 @@ def _normal_flow(outcomes_csv: Path) -> dict[str, Any] | None:
     return {
         "china_us_tonnes_per_day": {"median": float(median), "p05": float(low), "p95": float(high)},
         "meaning": "magnet tonnes a day China shipped to US users before the controls, all sectors "
-        f"(departures); the base of the china_us_shipments_* outcomes; per replication: {NORMAL_FLOW_OUTCOME}",
+        "(departures); the base of the china_us_shipments_* outcomes; per replication: "
+        f"{NORMAL_FLOW_OUTCOME}",
     }
 
 
