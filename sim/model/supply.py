@@ -202,6 +202,8 @@ class Supply:
         #: the US contracts running when the rule starts, by sector: they carry the normal flow
         self._backlog = _us_contracts(backlog, clock.day(params.licensing.controls_start))
         self.contracts_at_start = np.bincount(self._backlog[0], minlength=N_SECTORS).astype(float)
+        if not self.contracts_at_start.any():  # no backlog: the steady stock its new contracts make
+            self.contracts_at_start = _steady_contracts(params.licensing)
         with np.errstate(divide="ignore", invalid="ignore"):
             #: tonnes a day one contract ships on average (its lots spread over its term)
             self.tonnes_per_contract_day = np.where(
@@ -486,6 +488,18 @@ def _us_contracts(backlog: tuple[np.ndarray, ...] | None, controls_day: int) -> 
     sector, destination, _, cleared_until, term_end = backlog
     us = destination == US
     return sector[us].astype(np.int64), cleared_until[us] - controls_day, term_end[us] - controls_day
+
+
+def _steady_contracts(licensing: ParamTree) -> np.ndarray:
+    """US contracts by sector that a set rate of new ones keeps running (none if it is unset):
+    each lasts a term per renewal, ``term / (1 - renewal_probability)`` on average."""
+    rate = licensing.get("arrivals_per_day")
+    sector = np.array([float(licensing.sector_share[s]) for s in SECTORS])
+    destination = np.array([float(licensing.destination_share[d]) for d in DESTINATIONS])
+    if rate is None or sector.sum() <= 0 or destination.sum() <= 0:
+        return np.zeros(N_SECTORS)
+    lasts = float(licensing.licence_term_days) / max(1.0 - float(licensing.renewal_probability), 1e-9)
+    return float(rate) * lasts * sector / sector.sum() * destination[US] / destination.sum()
 
 
 def _licences_of_day(licences: tuple, day: int) -> np.ndarray:
