@@ -977,7 +977,7 @@ def sensitivity(
 
 
 @app.command(
-    epilog="Examples: `tradesim sweep baseline --vary licensing.arrivals_per_day=150:350:5 --reps 20` · "
+    epilog="Examples: `tradesim sweep baseline --vary licensing.initial_backlog=5000:15000:5 --reps 20` · "
     "`tradesim sweep baseline --vary market.price_pressure_per_day=0.004:0.016 "
     "--vary industry.distributor_stock_days=0:30 --lhs 40 --reps 10 --outcome price_rise_may_2025_pct`"
 )

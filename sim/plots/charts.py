@@ -156,6 +156,56 @@ def fan_chart(
     return path
 
 
+#: days of the trailing mean that the shipments fan smooths departures over (lots leave in lumps)
+SHIPMENTS_SMOOTHING_DAYS = 7
+
+
+def shipments_fan(results: Results, path: Path) -> Path:
+    """China-to-US departures as a % of each replication's normal flow, 7-day trailing mean.
+
+    Needs single replications (``--series all`` or ``csv``) to divide each by its own
+    normal flow; a run that kept only daily quantiles gets them in tonnes a day, with
+    the median normal flow as a line.
+    """
+    scenario = results.manifest["scenario"]["name"]
+    normal = np.asarray(results.outcomes.get("china_us_normal_flow", []), dtype=float)
+    share = results.series_kept in ("all", "csv")
+    if share:
+        paths = results.series("china_us_departures")
+        share = paths.shape[0] == normal.size and bool((normal > 0).all())
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(13, 7), layout="constrained")
+        if share:
+            w = SHIPMENTS_SMOOTHING_DAYS
+            csum = np.cumsum(paths, axis=1)
+            mean = csum.copy()
+            mean[:, w:] = csum[:, w:] - csum[:, :-w]
+            mean /= np.minimum(np.arange(1, paths.shape[1] + 1), w)
+            quantiles = np.quantile(100.0 * mean / normal[:, None], FAN_LEVELS, axis=0)
+            level, unit = 100.0, f"% of the normal flow ({w}-day mean of departures)"
+            what = f"as a % of normal, {w}-day mean"
+        else:
+            quantiles = results.series_quantiles("china_us_departures", FAN_LEVELS)
+            level = float(np.median(normal)) if normal.size else float("nan")
+            unit, what = "tonnes/day", "tonnes a day"
+        top = _draw_fan(ax, results.dates, quantiles, BLUE, legend=True)
+        if np.isfinite(level):
+            ax.axhline(level, color="#333333", linewidth=1.5, linestyle=":", label="normal flow", zorder=2)
+            top = max(top, level)
+        ax.set_ylim(bottom=0, top=top * 1.3)
+        mark_key_dates(ax, results.manifest.get("key_dates", []))
+        ax.set_title(
+            f"Magnet shipments leaving China for the US (departures), {what}\n"
+            f"scenario: {scenario}, {results.series_replications()} replications"
+        )
+        ax.set_ylabel(unit)
+        _date_axis(ax)
+        ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+        ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.72), frameon=False)
+        _save(fig, path)
+    return path
+
+
 def sector_fan_panels(results: Results, prefix: str, path: Path, title: str) -> Path:
     """One fan chart per US sector (``{prefix}_{sector}``), in a 2 x 2 grid with shared dates."""
     scenario = results.manifest["scenario"]["name"]
@@ -486,6 +536,8 @@ def draw_default_plots(results: Results, fmt: str = "png") -> list[Path]:
     ]
     if "price_index" not in results.series_names():  # the licence review alone
         return paths
+    if "china_us_departures" in results.series_names():
+        paths.append(shipments_fan(results, folder / f"china_us_shipments_fan.{fmt}"))
     for prefix, title in DEFAULT_SECTOR_PANELS.items():
         paths.append(sector_fan_panels(results, prefix, folder / f"{prefix}_by_sector.{fmt}", title))
     paths.append(

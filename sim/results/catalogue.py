@@ -62,6 +62,12 @@ SERIES: dict[str, Measure] = {
             f"lost_output_{s}": Measure("% of sector output", f"{s} output lost to halted plants", "pct"),
         }.items()
     },
+    "china_us_departures": Measure(
+        "tonnes/day", "magnet tonnes leaving China for US users that day (departures), all sectors", "tonnes"
+    ),
+    "china_us_arrivals": Measure(
+        "tonnes/day", "magnet tonnes from China landing in the US that day (arrivals), all sectors", "tonnes"
+    ),
     "price_index": Measure("index, pre-crisis = 100", "rare-earth magnet price index", "level"),
     "landed_cost_index": Measure(
         "index, pre-crisis tariff-free = 100", "magnet price paid in the US, tariff included", "level"
@@ -126,6 +132,25 @@ _LICENSING_OUTCOMES: dict[str, Measure] = {
     "wait_days_median": Measure("days", "median days from filing to decision (decided files)", "days"),
     "wait_days_p90": Measure("days", "90th percentile of days from filing to decision", "days"),
     "wait_days_mean": Measure("days", "mean days from filing to decision (decided files)", "days"),
+}
+
+#: month names of the shipments outcomes (sim.model.supply.SHIPMENT_MONTHS; results and model
+#: do not import each other)
+_MONTHS = {"apr": "April", "may": "May", "jun": "June", "jul": "July", "aug": "August",
+           "sep": "September", "oct": "October", "nov": "November", "dec": "December"}  # fmt: skip
+
+_SUPPLY_OUTCOMES: dict[str, Measure] = {
+    **{
+        f"china_us_shipments_{m}": Measure(
+            "share of normal",
+            f"China-to-US departures in {name} 2025 over the normal flow for the same days",
+            "share",
+        )
+        for m, name in _MONTHS.items()
+    },
+    "china_us_normal_flow": Measure(
+        "tonnes/day", "normal China-to-US flow before the controls, all sectors (the shares' base)", "tonnes"
+    ),
 }
 
 _INDUSTRY_OUTCOMES: dict[str, Measure] = {
@@ -206,6 +231,7 @@ _NEGOTIATION_OUTCOMES: dict[str, Measure] = {
 #: Scalar outcomes by subsystem, in the order tables show them.
 OUTCOME_GROUPS: dict[str, dict[str, Measure]] = {
     "licensing": _LICENSING_OUTCOMES,
+    "supply": _SUPPLY_OUTCOMES,
     "industry": _INDUSTRY_OUTCOMES,
     "market": _MARKET_OUTCOMES,
     "negotiation": _NEGOTIATION_OUTCOMES,

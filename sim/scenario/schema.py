@@ -184,7 +184,10 @@ class LicensingSpec(Section):
     controls_start: DateParam
     controls_label: str | None = "Export controls"
     initial_backlog: NonNegative
-    arrivals_per_day: NonNegative
+    #: new contracts a day; unset: the rate that keeps the contract stock steady (see review.py)
+    arrivals_per_day: NonNegative | None = None
+    #: contracts caught by the rule stay cleared for export up to this many days (0: none)
+    cleared_days_max: NonNegative | None = None
     licence_term_days: Positive
     renewal_probability: Probability
     renewal_lead_days: NonNegative
@@ -221,10 +224,11 @@ class SupplyRamp(Section):
 class SupplySpec(Section):
     """Magnets shipped from China under licence, and supply from elsewhere (subsystem 2).
 
-    Each approved US licence is one contract: the tonnage that the normal flow
-    of contracts implies (the sector's imports from China divided by its
-    contracts per day), shipped in ``lots_per_licence`` equal lots spread over
-    the licence term. Every lot crosses the ocean or the air in its own lead
+    A US contract ships ``lots_per_licence`` equal lots per licence term, one
+    every term / lots days; a licence ships the lots of the days it covers. A
+    contract's tonnage is its share of the sector's imports from China, shared
+    among the US contracts running when the rule started (see
+    ``sim.model.supply``). Every lot crosses the ocean or the air in its own lead
     time, lognormal with mean ``lead_time_mean_days`` and coefficient of
     variation ``lead_time_cv``. Supply outside China is a share of each
     sector's needs set by its limiting element.
