@@ -67,6 +67,8 @@ _KINDS = {
     "_by_scenario": "{what}, scenarios side by side: median and 90% interval",
 }
 _NAMED = {
+    "china_us_shipments_fan": "Rare-earth shipments leaving China for the US, as % of the normal flow: "
+    "median, middle 50% and 90% of replications",
     "negotiation_state": "Where the negotiation stands: share of replications before the deadline and "
     "after each way of ending it",
     "deadline_outcomes": "How the truce deadline ends: share of replications, by scenario",
@@ -74,7 +76,11 @@ _NAMED = {
 
 
 def caption(stem: str) -> str | None:
-    """A sentence saying what a figure the product drew shows, or None for a file it did not draw."""
+    """A sentence saying what a figure the product drew shows, or None for a file it did not draw.
+
+    The product names every figure ``<series or outcome>_<kind>.png`` (or one of a few fixed names);
+    a file named otherwise is not one of ours.
+    """
     if stem in _NAMED:
         return _NAMED[stem]
     for suffix, template in _KINDS.items():
@@ -84,7 +90,7 @@ def caption(stem: str) -> str | None:
             if measure is None and suffix == "_by_sector":
                 what = DEFAULT_SECTOR_PANELS.get(name, "").removesuffix(", by sector") or None
             else:
-                what = measure.description if measure else None
+                what = measure.description if measure else name.replace("_", " ")
             if what:
                 unit = f" ({measure.unit})" if measure and measure.unit not in ("flag", "date") else ""
                 return template.format(what=what[:1].upper() + what[1:] + unit)
