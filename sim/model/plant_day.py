@@ -8,10 +8,13 @@ the constants below, and sum per sector in plant order from zero, as
 How a plant short of magnets degrades (DESIGN.md subsystem 3), in days of its
 magnet *need* (its full use less what substitutes replace):
 
-* Triage: a plant whose supplier could not fill its open order, and whose stock
-  covers fewer than ``T`` days of need, stretches its stock over ``T`` days: it
+* Triage: a plant whose stock covers fewer than ``T`` days of need stretches
+  its stock over ``T`` days: it
   runs the share ``x = cover / T`` of its lines' magnet need, cutting the lines
   worth least per magnet first, but never below its priority lines (``x >= p``).
+  ``T`` is at most the plant's reorder point (the scenario schema checks it), so
+  only a plant whose order went unfilled triages, and a plant whose orders are
+  all filled never slows.
 * Output: lines are protected in order of value, so output falls by less than
   magnets do. Priority lines use ``p`` of the magnets and make ``v >= p`` of the
   output; the other lines make the rest in proportion to their magnets:
@@ -219,7 +222,7 @@ def plants_day(
         if running[i]:
             x = 1.0
             triage = plants[TRIAGE_DAYS, i]
-            if open_orders[i] > 0.0 and cover < triage:  # no delivery coming: stretch the stock
+            if cover < triage:  # its order went unfilled (triage <= reorder point): stretch the stock
                 x = max(cover / triage, priority)
             if cover * (1.0 + ROUNDING) < x:
                 x = cover

@@ -252,9 +252,9 @@ class SectorPlants(Section):
     in days of its own use is lognormal with median ``initial_cover_median_days``
     and spread ``initial_cover_sigma``. Reorder rule (s, S) in days of use: when
     stock plus open orders falls below ``reorder_point_days`` the plant orders
-    up to ``order_up_to_days``. A plant whose order its supplier cannot fill
-    triages once its stock covers less than ``triage_cover_days`` of its magnet
-    need; from its first slowdown, substitutes replace up to
+    up to ``order_up_to_days``. A plant triages once its stock covers less than
+    ``triage_cover_days`` of its magnet need (at most its reorder point, so only
+    a plant whose order went unfilled triages); from its first slowdown, substitutes replace up to
     ``substitution_share`` of its magnet need, ramping up over
     ``substitution_ramp_days``. A halted plant restarts once its stock covers
     ``restart_cover_days``.
@@ -280,6 +280,12 @@ class SectorPlants(Section):
             raise ValueError(
                 f"reorder_point_days (up to {top_reorder:g}) must not exceed "
                 f"order_up_to_days (from {least_target:g}) in any replication"
+            )
+        top_triage, least_reorder = _upper(self.triage_cover_days), _lower(self.reorder_point_days)
+        if top_triage > least_reorder:
+            raise ValueError(
+                f"triage_cover_days (up to {top_triage:g}) must not exceed reorder_point_days "
+                f"(from {least_reorder:g}) in any replication: a plant whose orders are filled never triages"
             )
         return self
 
