@@ -214,36 +214,41 @@ def plants_day(
             substituted = plants[SUBSTITUTION_MAX, i] * ramped
         plants[SUBSTITUTED, i] = substituted
         need = plants[USE, i] * (1.0 - substituted)  # tonnes for a day of full output
-        cover = stock[i] / need  # days of full output
-        priority = plants[PRIORITY_MAGNETS, i]
-        if not running[i] and cover * (1.0 + ROUNDING) >= plants[RESTART_DAYS, i]:
-            running[i] = True  # a halted plant with enough stock restarts
-        x = 0.0  # share of the lines' magnet need run today
-        if running[i]:
-            x = 1.0
-            triage = plants[TRIAGE_DAYS, i]
-            if cover < triage:  # its order went unfilled (triage <= reorder point): stretch the stock
-                x = max(cover / triage, priority)
-            if cover * (1.0 + ROUNDING) < x:
-                x = cover
-            if cover * (1.0 + ROUNDING) < priority:  # not a day of the priority lines left: halt
-                running[i] = False
-                x = 0.0
-                if first_halt_day[i] < 0:
-                    first_halt_day[i] = day
         s = sector[i]
-        output = output_of_lines_run(x, priority, plants[PRIORITY_OUTPUT, i]) if running[i] else 0.0
-        plants[OUTPUT, i] = output
-        if output < 1.0 and first_slowdown_day[i] < 0:
-            first_slowdown_day[i] = day
-        if running[i]:
-            use = min(x * need, stock[i])
-            stock[i] -= use
-            used[s] += use
-            if output < 1.0:
-                slowed[s] += 1.0
+        triage = plants[TRIAGE_DAYS, i]
+        if running[i] and stock[i] >= triage * need:  # the common case: a full day (triage >= 1)
+            output = 1.0
+            stock[i] -= need
+            used[s] += need
         else:
-            halted_today[s] += 1
+            cover = stock[i] / need  # days of full output
+            priority = plants[PRIORITY_MAGNETS, i]
+            if not running[i] and cover * (1.0 + ROUNDING) >= plants[RESTART_DAYS, i]:
+                running[i] = True  # a halted plant with enough stock restarts
+            x = 0.0  # share of the lines' magnet need run today
+            if running[i]:
+                x = 1.0
+                if cover < triage:  # its order went unfilled (triage <= reorder point): stretch the stock
+                    x = max(cover / triage, priority)
+                if cover * (1.0 + ROUNDING) < x:
+                    x = cover
+                if cover * (1.0 + ROUNDING) < priority:  # not a day of the priority lines left: halt
+                    running[i] = False
+                    x = 0.0
+                    if first_halt_day[i] < 0:
+                        first_halt_day[i] = day
+            output = output_of_lines_run(x, priority, plants[PRIORITY_OUTPUT, i]) if running[i] else 0.0
+            if running[i]:
+                use = min(x * need, stock[i])
+                stock[i] -= use
+                used[s] += use
+                if output < 1.0:
+                    slowed[s] += 1.0
+            else:
+                halted_today[s] += 1
+            if output < 1.0 and first_slowdown_day[i] < 0:
+                first_slowdown_day[i] = day
+        plants[OUTPUT, i] = output
         lost[s] += plants[WEIGHT, i] * (1.0 - output)
         plant_stock[s] += stock[i]
     ordered_open, delivered_total = 0.0, 0.0
