@@ -238,3 +238,13 @@ def test_sector_days_lost_are_the_sum_of_daily_lost_shares():
     va = np.array([p.value_added_share_pct[sec] for sec in SECTORS])
     expected = float(va @ ind.lost_output.sum(axis=0)) * p.output_multiplier / 365
     assert s["gdp_loss_output"][-1] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("lots", [1, 6])
+def test_with_normal_shipments_all_year_no_plant_slows(lots):
+    # no export controls before the horizon: each plant's own supplier gets its normal flow, in whole
+    # lots, and its buffer absorbs the lumps; triage (at most the reorder point) never starts
+    model = _run(7, **{"licensing.controls_start": dt.date(2026, 6, 1), "supply.lots_per_licence": lots})
+    ind = model.industry
+    assert (ind.first_slowdown_day == -1).all()
+    assert ind.lost_output.sum() == 0.0 and ind.slowed.sum() == 0
