@@ -6,7 +6,7 @@ reading what the ones before it published that day:
 
 1. licensing: file, review and decide export applications (China);
 2. supply: ship the lots of today's US licences, land what arrives;
-3. industry: plants order, distributors deliver, plants run or halt;
+3. industry: plants order, distributors deliver, plants run, slow (triage) or halt;
 4. tariffs: record the levels in force;
 5. market: the price index moves with the supply gap;
 6. macro: book the day's GDP loss from idle plants and tariffs;

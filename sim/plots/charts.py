@@ -54,6 +54,7 @@ US_SIDE_FANS: dict[str, str] = {
 DEFAULT_SECTOR_PANELS: dict[str, str] = {
     "stock": "Magnet stock at US plants, by sector",
     "plants_halted": "US plants halted for want of magnets, by sector",
+    "output_share": "Output of US plants, % of full capacity, by sector (slowed and halted plants)",
 }
 
 #: Series drawn by default after a run, with their titles.

@@ -58,8 +58,16 @@ SERIES: dict[str, Measure] = {
                 "days", f"{s} plant stock in days of the sector's full use, end of day", "days"
             ),
             f"plants_running_{s}": Measure("plants", f"{s} plants running that day"),
-            f"plants_halted_{s}": Measure("plants", f"{s} plants halted for want of magnets that day"),
-            f"lost_output_{s}": Measure("% of sector output", f"{s} output lost to halted plants", "pct"),
+            f"plants_halted_{s}": Measure("plants", f"{s} plants fully stopped for want of magnets that day"),
+            f"plants_slowed_{s}": Measure(
+                "plants", f"{s} plants running below capacity for want of magnets that day (not halted)"
+            ),
+            f"lost_output_{s}": Measure(
+                "% of sector output", f"{s} output lost that day to slowed and halted plants", "pct"
+            ),
+            f"output_share_{s}": Measure(
+                "% of sector output", f"{s} output made that day, share of full capacity", "pct"
+            ),
         }.items()
     },
     "china_us_departures": Measure(
@@ -159,12 +167,23 @@ _INDUSTRY_OUTCOMES: dict[str, Measure] = {
         for s in SECTORS
         for name, measure in {
             f"halted_plant_days_{s}": Measure(
-                "plant-days", f"days {s} plants stood idle, summed over plants"
+                "plant-days", f"days {s} plants stood fully idle, summed over plants"
             ),
             f"lost_output_days_{s}": Measure(
-                "sector-days", f"{s} output lost, in days of the whole sector's output", "days"
+                "sector-days",
+                f"{s} output lost to slowed and halted plants, in days of the whole sector's output",
+                "days",
+            ),
+            f"output_lost_pct_of_year_{s}": Measure(
+                "% of a normal year",
+                f"{s} output lost to slowed and halted plants, % of a year's output",
+                "pct",
+            ),
+            f"first_slowdown_{s}": Measure(
+                "date", f"first day any {s} plant ran below capacity for want of magnets", "date"
             ),
             f"first_stoppage_{s}": Measure("date", f"first day any {s} plant halted", "date"),
+            f"plants_ever_slowed_{s}": Measure("plants", f"{s} plants that slowed or halted at least once"),
             f"plants_ever_halted_{s}": Measure("plants", f"{s} plants that halted at least once"),
         }.items()
     },

@@ -256,7 +256,11 @@ class SectorPlants(Section):
     in days of its own use is lognormal with median ``initial_cover_median_days``
     and spread ``initial_cover_sigma``. Reorder rule (s, S) in days of use: when
     stock plus open orders falls below ``reorder_point_days`` the plant orders
-    up to ``order_up_to_days``. A halted plant restarts once its stock covers
+    up to ``order_up_to_days``. A plant triages once its stock covers less than
+    ``triage_cover_days`` of its magnet need (at most its reorder point, so only
+    a plant whose order went unfilled triages); from its first slowdown, substitutes replace up to
+    ``substitution_share`` of its magnet need, ramping up over
+    ``substitution_ramp_days``. A halted plant restarts once its stock covers
     ``restart_cover_days``.
     """
 
@@ -268,6 +272,9 @@ class SectorPlants(Section):
     reorder_point_days: NonNegative
     order_up_to_days: Positive
     restart_cover_days: number(1, None)
+    triage_cover_days: number(1, None)
+    substitution_share: number(0.0, 0.95)
+    substitution_ramp_days: NonNegative
 
     @model_validator(mode="after")
     def _reorder_below_order_up_to(self) -> SectorPlants:
@@ -277,6 +284,12 @@ class SectorPlants(Section):
             raise ValueError(
                 f"reorder_point_days (up to {top_reorder:g}) must not exceed "
                 f"order_up_to_days (from {least_target:g}) in any replication"
+            )
+        top_triage, least_reorder = _upper(self.triage_cover_days), _lower(self.reorder_point_days)
+        if top_triage > least_reorder:
+            raise ValueError(
+                f"triage_cover_days (up to {top_triage:g}) must not exceed reorder_point_days "
+                f"(from {least_reorder:g}) in any replication: a plant whose orders are filled never triages"
             )
         return self
 
@@ -297,15 +310,32 @@ class IndustrySpec(Section):
     every open order: ``first_come`` (whole orders, oldest first),
     ``proportional`` (every open order gets the same share) or ``tied`` (each
     plant is supplied only by its own contracts: no sector-wide pool).
+    A plant that triages protects its priority lines, which use
+    ``priority_magnet_share`` of its magnets and make ``priority_output_share``
+    of its output (at least as much: they are protected for their value).
     """
 
     distributor_stock_days: NonNegative
     allocation: TextParam
+    priority_magnet_share: number(0.01, 0.99)
+    priority_output_share: Probability
     sectors: SectorPlantTables
 
     @model_validator(mode="after")
     def _allocation(self) -> IndustrySpec:
         _check_choice("allocation", self.allocation, ALLOCATION_RULES)
+        return self
+
+    @model_validator(mode="after")
+    def _priority_lines_carry_their_share_of_output(self) -> IndustrySpec:
+        top_magnets = _upper(self.priority_magnet_share)
+        least_output = _lower(self.priority_output_share)
+        if top_magnets > least_output:
+            raise ValueError(
+                f"priority_output_share (from {least_output:g}) must not be below "
+                f"priority_magnet_share (up to {top_magnets:g}) in any replication: "
+                "the lines a plant protects make at least their share of its output"
+            )
         return self
 
 
