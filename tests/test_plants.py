@@ -237,7 +237,7 @@ def test_sector_days_lost_are_the_sum_of_daily_lost_shares():
     p = model.params.macro
     va = np.array([p.value_added_share_pct[sec] for sec in SECTORS])
     expected = float(va @ ind.lost_output.sum(axis=0)) * p.output_multiplier / 365
-    assert s["gdp_loss_output"][-1] == pytest.approx(expected)
+    assert s["gdp_loss_magnet"][-1] == pytest.approx(expected)
 
 
 @pytest.mark.parametrize("lots", [1, 6])
