@@ -45,8 +45,8 @@ _STYLE = {
 US_SIDE_FANS: dict[str, str] = {
     "us_tariff_on_china": "US tariff on Chinese goods",
     "china_tariff_on_us": "China's tariff on US goods",
-    "us_pain": "US pain index (idle output, prices, GDP lost)",
-    "china_pain": "China's pain index (lost magnet exports, US tariff)",
+    "us_pain": "US pain, $bn a month at risk (idle output, magnet prices, exports, own tariff)",
+    "china_pain": "China's pain, $bn a month at risk (exports, US tech controls, magnets)",
 }
 
 #: Series drawn per sector (2 x 2 panels) after a run, with their titles.

@@ -65,7 +65,8 @@ def status_lines(status: TurnStatus, history: Sequence[TurnStatus]) -> list[str]
         f"US chip controls {'ON' if status.chip_controls else 'off'}"
     )
     lines.append(
-        f"  pain: US {status.us_pain:.2f}, China {status.china_pain:.2f} (higher pain, likelier concessions)"
+        f"  pain ($bn a month at risk): US {status.us_pain:.1f}, China {status.china_pain:.1f} "
+        "(higher pain, likelier concessions)"
     )
     if len(history) > 1:
         rows = {
