@@ -400,6 +400,9 @@ def test_no_halts_and_no_tariffs_cost_no_gdp(baseline):
         tariffs__us_on_china_pct=0.0,
         tariffs__china_on_us_pct=0.0,
         tariffs__timeline=ParamTree(),
+        # an extension keeps the tariffs where they are (a lapse would bring them back)
+        negotiation__decision_points__truce_deadline__force_us="concede",
+        negotiation__decision_points__truce_deadline__force_china="hold",
         **_every_sector("reorder_point_days", 5.0),
         **_every_sector("order_up_to_days", 30.0),
     )

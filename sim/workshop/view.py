@@ -46,6 +46,7 @@ def status_lines(status: TurnStatus, history: Sequence[TurnStatus]) -> list[str]
     lines.append(
         f"  China's licence backlog: {status.backlog:,} applications; review capacity "
         f"{status.review_capacity_per_day:,.0f}/day; "
+        f"US fast track {'open' if status.fast_track else 'closed'}; "
         f"green channel {'on' if status.green_channel else 'off'}; "
         f"military files {status.military_handling}"
     )
