@@ -148,7 +148,7 @@ def test_a_deadline_point_with_its_own_date_is_refused_naming_the_calendar(write
         load_scenario(path)
     problem = info.value.problems[0]
     assert problem.key.startswith("negotiation.decision_points.truce_deadline")
-    assert "[calendar] truce_deadline" in problem.message
+    assert "calendar.truce_deadline" in problem.message and "remove `date`" in problem.message
 
 
 FORCED_LATER = """
@@ -193,3 +193,8 @@ def test_an_extended_deadline_cannot_name_a_deadline_that_does_not_exist(write_s
     )
     with pytest.raises(ScenarioError, match="no_such_deadline"):
         load_scenario(path)
+
+
+def test_forking_at_a_deadline_only_an_extension_reaches_is_refused_with_the_reason(baseline):
+    with pytest.raises(ValueError, match="reached only after an extension of truce_deadline"):
+        fork_point(baseline.spec, "extended_deadline")

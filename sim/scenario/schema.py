@@ -90,7 +90,9 @@ class CalendarSpec(Section):
     """Simulated period and the truce deadline. Dates are calendar dates.
 
     ``start`` and ``end`` are run settings, not model parameters; the truce
-    deadline is a figure from the sources (a parameter with its ``source``).
+    deadline is a figure from the sources (a parameter with its ``source``),
+    and this is the only place its date is set: the deadline decision point,
+    the measures taken at the deadline, plot marks and forks all read it here.
     """
 
     start: dt.date = dt.date(2025, 4, 2)
@@ -463,10 +465,9 @@ class DecisionPoint(Section):
                 _check_choice(name, value, DECISIONS)
         if self.kind == "deadline" and self.date is not None:
             raise ValueError(
-                "date: a deadline's date is set in one place only: [calendar] truce_deadline for "
+                "date: a deadline's date is set in one place only: calendar.truce_deadline for "
                 "the truce deadline, and negotiation.extension_days after it for a deadline that an "
-                "extension creates (`after`); remove `date` here and move the date to "
-                "[calendar] truce_deadline"
+                "extension creates (`after`); remove `date` here and set calendar.truce_deadline instead"
             )
         if self.kind == "talks" and self.date is None:
             raise ValueError("date: talks need a date")
@@ -542,7 +543,7 @@ class NegotiationSpec(Section):
         first = [n for n, p in deadlines.items() if p.after is None]
         if len(first) > 1:
             raise ValueError(
-                f"decision_points: one truce deadline (dated by [calendar] truce_deadline), got "
+                f"decision_points: one truce deadline (dated by calendar.truce_deadline), got "
                 f"{', '.join(first)}; a later deadline names the one it extends with `after`"
             )
         followers: dict[str, str] = {}
