@@ -4,6 +4,7 @@ deadline an extension creates, which a scenario file can force (issue 17, points
 from __future__ import annotations
 
 import datetime as dt
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ from sim.core.domain import DESTINATIONS
 from sim.experiments.branches import branch_scenario, fork_point, run_forked, select_branches
 from sim.experiments.run import key_dates
 from sim.model.replication import simulate
+from sim.plots.charts import _deadline_words
 from sim.scenario.loader import ScenarioError, load_scenario
 from sim.workshop.game import Game
 
@@ -124,6 +126,8 @@ def test_moving_the_deadline_moves_every_measure_and_mark_that_depends_on_it(wri
     # plot marks, branches and the game read the same date
     marks = {m["label"]: m["date"] for m in key_dates(loaded)}
     assert marks["Truce deadline"] == "2025-09-10" and "2025-08-10" not in marks.values()
+    folder = SimpleNamespace(manifest={"key_dates": key_dates(loaded)})  # what a chart reads
+    assert _deadline_words({"moved": folder}) == "10 September 2025 truce deadline"
     assert fork_point(spec, "2025-09-10").name == "truce_deadline"
     point = select_branches(fork_point(spec, "truce_deadline"), ["deal"])
     forked = run_forked(spec, {"deal": branch_scenario(loaded, point, "deal").spec}, point, 4, 0)

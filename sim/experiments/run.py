@@ -152,6 +152,8 @@ def key_dates(scenario: LoadedScenario) -> list[dict[str, str]]:
     for label, dist in marks:
         if label and label not in out:
             out[label] = {"label": label, "date": dist.ppf(0.5).isoformat(), "uncertain": dist.is_uncertain}
+            if dist is spec.calendar.truce_deadline:
+                out[label]["truce_deadline"] = True  # the one deadline fact, for titles that name it
     return sorted(out.values(), key=lambda m: m["date"])
 
 
