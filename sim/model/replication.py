@@ -209,13 +209,7 @@ class Replication:
             first, last, industry.lost_output, tariffs.us_on_china_pct, tariffs.china_on_us_pct
         )
         self.negotiation.run_through(
-            first,
-            last,
-            industry.lost_output,
-            self.market.price,
-            self.macro.cumulative,
-            self.licensing.in_force_end_of_day,
-            tariffs.us_on_china_pct,
+            first, last, industry.lost_output, self.market.price, self.licensing.in_force_end_of_day
         )
 
     def _negotiation(self) -> Iterator[Event]:

@@ -106,9 +106,17 @@ SERIES: dict[str, Measure] = {
         )
         for channel, what in _GDP_CHANNELS.items()
     },
-    "us_pain": Measure("pain index", "US pain: idle value added + price rise + GDP lost, weighted", "level"),
+    "us_pain": Measure(
+        "$bn a month",
+        "US pain: idle magnet-dependent value added, magnet prices, exports stopped by China's tariff "
+        "and its own tariff's cost, at the month's rate",
+        "level",
+    ),
     "china_pain": Measure(
-        "pain index", "China's pain: lost magnet export revenue + US tariff, weighted", "level"
+        "$bn a month",
+        "China's pain: exports stopped by the US tariff, US technology controls, magnet export revenue "
+        "lost and its own tariff's cost, at the month's rate",
+        "level",
     ),
     "chip_controls": Measure("0 or 1", "US chip-export controls in force", "level"),
     "negotiation_state": Measure(
@@ -243,8 +251,8 @@ _NEGOTIATION_OUTCOMES: dict[str, Measure] = {
     "deadline_escalation": Measure("% of replications", "the truce deadline ends in escalation", "flag"),
     "deadline_date": Measure("date", "the truce deadline that was decided", "date"),
     "extensions": Measure("extensions", "deadlines that ended in an extension over the horizon"),
-    "us_pain_at_deadline": Measure("pain index", "US pain on the truce deadline", "level"),
-    "china_pain_at_deadline": Measure("pain index", "China's pain on the truce deadline", "level"),
+    "us_pain_at_deadline": Measure("$bn a month", "US pain on the truce deadline", "level"),
+    "china_pain_at_deadline": Measure("$bn a month", "China's pain on the truce deadline", "level"),
 }
 
 #: Scalar outcomes by subsystem, in the order tables show them.
