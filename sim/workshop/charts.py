@@ -10,9 +10,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -160,3 +157,12 @@ def tournament_chart(
         fig.tight_layout()
         _save(fig, path)
     return path
+
+
+def tournament_figure(games: list[dict], path: Path | None, title: str, strategies: list[str] | None = None):
+    """The tournament's heat maps from its games table (``strategies``: their order; default: as played)."""
+    from sim.workshop.tournament import pairing_means
+
+    order = strategies or list(dict.fromkeys(g["us_strategy"] for g in games))
+    means = {m: pairing_means(games, order, m) for m in ("gdp_loss_year_end_pct", "china_pain_mean")}
+    return tournament_chart(means, order, order, path, title)
