@@ -87,21 +87,32 @@ def _read_table(path: Path) -> pd.DataFrame:
     return frame
 
 
-def _rows_frame(rows: Sequence[Any], value_columns: Sequence[str]) -> pd.DataFrame:
+def _rows_frame(
+    rows: Sequence[Any], value_columns: Sequence[str], outcome: str | None = None
+) -> pd.DataFrame:
     """Dataclass rows (comparison, mixture) as a table; a date outcome's values back to dates.
 
-    Columns that mix dates with numbers hold pandas Timestamps in the date outcomes' rows.
+    ``outcome`` keeps one outcome's rows: its value columns are then ``datetime64`` for a date
+    outcome and floats otherwise. With every outcome, a date outcome's rows hold pandas
+    Timestamps in columns that are otherwise numbers (object columns).
     """
     import pandas as pd
 
+    if outcome is not None:
+        rows = [r for r in rows if r.outcome == outcome]
+        if not rows:
+            raise ValueError(f"no outcome {outcome!r} in these results")
     frame = pd.DataFrame([asdict(r) for r in rows])
     if frame.empty:
         return frame
-    dates = frame["kind"] == "date"
-    if dates.any():
-        for column in value_columns:
+    dates = (frame["kind"] == "date").to_numpy()
+    for column in value_columns:
+        if dates.all():
+            frame[column] = _as_dates(frame[column].to_numpy(dtype=float)).to_numpy()
+        elif dates.any():
+            converted = _as_dates(frame.loc[dates, column].to_numpy(dtype=float))
             frame[column] = frame[column].astype(object)
-            frame.loc[dates, column] = list(_as_dates(frame.loc[dates, column].to_numpy(dtype=float)))
+            frame.loc[dates, column] = pd.Series(list(converted), index=frame.index[dates], dtype=object)
     return frame
 
 
@@ -130,17 +141,17 @@ def _stacked_dataset(parts: dict[str, Results], dim: str, names: Sequence[str] |
     return xr.concat(sets, dim=dim, join="inner", combine_attrs="drop").assign_coords({dim: list(parts)})
 
 
-def _plot_results(results: Results, name: str, paths: int = 0) -> Figure:
-    """One run's chart of ``name``: a series' fan chart, a sector prefix's panels or an outcome's histogram."""
+def _plot_results(results: Results, name: str, paths: int = 0, title: str | None = None) -> Figure:
+    """One run's chart of ``name``: fan chart of a series, panels of a sector prefix, or histogram."""
     from sim.plots import charts
 
     if name in SERIES:
-        return _figure(lambda: charts.fan_chart(results, name, None, sample_paths=paths))
+        return _figure(lambda: charts.fan_chart(results, name, None, title, sample_paths=paths))
     if name in OUTCOMES:
         return _figure(lambda: charts.outcome_histogram(results, name, None))
     if any(s.startswith(f"{name}_") for s in SERIES):
-        title = name.replace("_", " ").capitalize()
-        return _figure(lambda: charts.sector_fan_panels(results, name, None, title))
+        label = title or name.replace("_", " ").capitalize()
+        return _figure(lambda: charts.sector_fan_panels(results, name, None, label))
     raise ValueError(f"{name!r} is neither a daily series, a sector series prefix nor an outcome")
 
 
@@ -201,10 +212,11 @@ class RunResult:
         """Daily series (default: all) with dimensions ``replication`` x ``date``, units as attributes."""
         return _series_dataset(self.results, names)
 
-    def plot(self, name: str = "backlog", paths: int = 0) -> Figure:
+    def plot(self, name: str = "backlog", paths: int = 0, title: str | None = None) -> Figure:
         """A chart of ``name``: a daily series (fan chart, ``paths`` single replications drawn too),
-        a sector prefix such as ``plants_halted`` (one panel per sector), or a scalar outcome (histogram)."""
-        return _plot_results(self.results, name, paths)
+        a sector prefix such as ``plants_halted`` (one panel per sector), or a scalar outcome (histogram).
+        ``title`` replaces the series' description in a fan chart's title."""
+        return _plot_results(self.results, name, paths, title)
 
 
 class ComparisonResult:
@@ -232,12 +244,12 @@ class ComparisonResult:
 
         return pd.concat({name: run.to_frame() for name, run in self.runs.items()}, names=["scenario", "rep"])
 
-    def summary(self) -> pd.DataFrame:
-        """Per outcome and scenario: median and 90% interval, and the paired shift against the reference.
+    def summary(self, outcome: str | None = None) -> pd.DataFrame:
+        """Per outcome (or ``outcome``) and scenario: median, 90% interval, paired shift against the first.
 
         Yes/no outcomes: shares (0-1); a date outcome's median and interval are dates, its shifts days.
         """
-        return _rows_frame(self.rows, ["median", "low", "high"])
+        return _rows_frame(self.rows, ["median", "low", "high"], outcome)
 
     def to_xarray(self, names: Sequence[str] | None = None) -> xr.Dataset:
         """Daily series with dimensions ``scenario`` x ``replication`` x ``date``."""
@@ -314,11 +326,11 @@ class SensitivityAnalysis:
     def summary(self) -> pd.DataFrame:
         return self.to_frame()
 
-    def plot(self, top: int = 15) -> Figure:
-        """A tornado chart of the ``top`` most influential parameters."""
+    def plot(self, top: int = 15, label: str | None = None) -> Figure:
+        """A tornado chart of the ``top`` most influential parameters (``label``: names the scenario)."""
         from sim.plots import charts
 
-        return _figure(lambda: charts.tornado(self.result, None, self.scenario, top))
+        return _figure(lambda: charts.tornado(self.result, None, label or self.scenario, top))
 
 
 class VarianceResult:
@@ -393,11 +405,11 @@ class BranchesResult:
         frame.insert(0, "fork_date", self.branches.fork_dates)
         return frame
 
-    def summary(self) -> pd.DataFrame:
-        """Per outcome and branch: median, 90% interval and the paired shift against the first branch."""
+    def summary(self, outcome: str | None = None) -> pd.DataFrame:
+        """Per outcome (or ``outcome``) and branch: median, 90% interval, paired shift against the first."""
         from sim.experiments.compare import compare
 
-        return _rows_frame(compare(self.branches.results), ["median", "low", "high"])
+        return _rows_frame(compare(self.branches.results), ["median", "low", "high"], outcome)
 
     def reweight(self, weights: dict[str, float] | str | None = None) -> pd.DataFrame:
         """The branches recombined into one distribution per outcome, without re-running the model.
@@ -411,9 +423,8 @@ class BranchesResult:
             weights = parse_weights(weights, self.names)
         elif weights is not None:
             weights = parse_weights(",".join(f"{k}={v}" for k, v in weights.items()), self.names)
-        return _rows_frame(reweight(self.branches, weights), ["mean", "median", "low", "high"]).set_index(
-            "outcome"
-        )
+        rows = reweight(self.branches, weights)
+        return _rows_frame(rows, ["mean", "median", "low", "high"]).set_index("outcome")
 
     def to_xarray(self, names: Sequence[str] | None = None) -> xr.Dataset:
         """Daily series with dimensions ``branch`` x ``replication`` x ``date``."""
@@ -444,7 +455,7 @@ class Replication:
         """Scalar outcomes by name; a date outcome as a ``numpy.datetime64`` day (NaT if never)."""
         start = self.dates[0]
         return {
-            name: (np.datetime64("NaT") if math.isnan(v) else start + np.timedelta64(int(v), "D"))
+            name: (np.datetime64("NaT") if math.isnan(v) else start + np.timedelta64(int(np.floor(v)), "D"))
             if _is_date(name)
             else v
             for name, v in self.result.outcomes.items()
