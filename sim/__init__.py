@@ -64,9 +64,9 @@ _EXPORTS: dict[str, str] = {
     # the result objects
     "RunResult": "sim.api.results",
     "ComparisonResult": "sim.api.results",
-    "SweepResult": "sim.api.results",
-    "SensitivityAnalysis": "sim.api.results",
-    "VarianceResult": "sim.api.results",
+    "SweepResult": "sim.api.analyses",
+    "SensitivityAnalysis": "sim.api.analyses",
+    "VarianceResult": "sim.api.analyses",
     "BranchesResult": "sim.api.results",
     "Replication": "sim.api.results",
     # the negotiation game
@@ -109,6 +109,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # editors and type checkers see the names without importing them at run time
+    from sim.api.analyses import SensitivityAnalysis, SweepResult, VarianceResult
     from sim.api.experiments import (
         branches,
         compare,
@@ -123,15 +124,7 @@ if TYPE_CHECKING:  # editors and type checkers see the names without importing t
         uncertain_parameters,
         variance,
     )
-    from sim.api.results import (
-        BranchesResult,
-        ComparisonResult,
-        Replication,
-        RunResult,
-        SensitivityAnalysis,
-        SweepResult,
-        VarianceResult,
-    )
+    from sim.api.results import BranchesResult, ComparisonResult, Replication, RunResult
     from sim.experiments.run import key_dates
     from sim.scenario.loader import ScenarioError
     from sim.workshop.charts import game_history_chart, tournament_figure

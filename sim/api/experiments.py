@@ -14,15 +14,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from sim.api.results import (
-    BranchesResult,
-    ComparisonResult,
-    Replication,
-    RunResult,
-    SensitivityAnalysis,
-    SweepResult,
-    VarianceResult,
-)
+from sim.api.analyses import SensitivityAnalysis, SweepResult, VarianceResult
+from sim.api.results import BranchesResult, ComparisonResult, Replication, RunResult
 from sim.scenario.loader import LoadedScenario, load_scenario
 
 if TYPE_CHECKING:

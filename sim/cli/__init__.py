@@ -8,10 +8,12 @@ functions (``import sim``, see the notebooks). One module per group of commands:
     run.py         run (and --resume)
     compare.py     compare
     branches.py    branches, reweight
-    explore.py     sweep, sensitivity, variance, discover
+    explore.py     sensitivity, sweep
+    uncertainty.py variance, discover
     inspect.py     list, validate, show, sources, diff, calibrate
     output.py      plot, report, replay
-    workshop.py    play (and its replays), tournament
+    workshop.py    play (and its replays)
+    tournament.py  tournament
     forecast.py    forecast add, forecast score
 
 ``tradesim --help`` must stay quick: no module here imports numba, scipy,
@@ -29,8 +31,10 @@ import sim.cli.run
 import sim.cli.compare
 import sim.cli.branches
 import sim.cli.explore
+import sim.cli.uncertainty
 import sim.cli.output
 import sim.cli.workshop
+import sim.cli.tournament
 import sim.cli.forecast  # noqa: F401
 
 # isort: on
