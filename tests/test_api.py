@@ -169,7 +169,7 @@ def toy(tmp_path_factory) -> Path:
 
 
 def test_sensitivity_frame_ranks_the_dominant_parameter_first(toy):
-    analysis = sim.sensitivity(toy, "applications_total", samples=4, seed=1)
+    analysis = sim.sensitivity(toy, "applications_total", samples=4, seed=1, workers=1)
     frame = analysis.to_frame()
     assert list(frame.columns) == ["mu_star", "mu_star_conf", "sigma"]
     assert frame.index[0] == "licensing.arrivals_per_day"
@@ -179,7 +179,9 @@ def test_sensitivity_frame_ranks_the_dominant_parameter_first(toy):
 
 
 def test_sweep_frame_has_the_design_columns_and_rises_with_the_filing_rate(toy, tmp_path):
-    swept = sim.sweep(toy, {"licensing.arrivals_per_day": (50, 150, 3)}, reps=2, folder=tmp_path / "sw")
+    swept = sim.sweep(
+        toy, {"licensing.arrivals_per_day": (50, 150, 3)}, reps=2, folder=tmp_path / "sw", workers=1
+    )
     frame = swept.to_frame()
     assert {"point", "licensing.arrivals_per_day", "rep", "applications_total"} <= set(frame.columns)
     medians = swept.summary()["applications_total"].to_numpy()

@@ -3,8 +3,8 @@
 Each function takes a scenario by name, by path or already loaded, runs the
 library's experiment into a results folder (a temporary one unless ``folder`` is
 given: the command line's folders are the same) and returns a result object of
-:mod:`sim.api.results`. ``workers=None`` uses every core, as ``tradesim`` does;
-results are bit-identical for any number of workers.
+:mod:`sim.api.results` or :mod:`sim.api.analyses`. ``workers=None`` uses every core,
+as ``tradesim`` does; results are bit-identical for any number of workers.
 """
 
 from __future__ import annotations
@@ -65,6 +65,8 @@ def run(
 
     ``seed`` None draws a fresh master seed (see ``result.manifest["master_seed"]``);
     ``series`` which daily series are kept; ``folder`` where the results folder goes.
+    Interrupted (Ctrl-C, or the notebook's stop button), it returns the replications that
+    finished, its manifest marked incomplete: :func:`resume` completes it.
     """
     from sim.experiments.run import run_experiment
     from sim.results.folder import read_results
@@ -167,7 +169,7 @@ def sweep(
     lhs: int | None = None,
     seed: int = 1,
     folder: str | Path | None = None,
-    workers: int | None = 1,
+    workers: int | None = None,
     dask: str | None = None,
     progress: Progress | None = None,
 ) -> SweepResult:
@@ -176,6 +178,7 @@ def sweep(
     ``vary``: ``{"licensing.arrivals_per_day": (150, 350, 5)}`` (low, high[, grid steps]), in the
     parameter's own units, or the command line's ``["PATH=LOW:HIGH:STEPS", ...]``.
     """
+    from sim.experiments.run import default_workers
     from sim.experiments.sweep import design_points, parse_vary, run_sweep
 
     loaded = load(scenario)
@@ -188,7 +191,8 @@ def sweep(
     out = _folder(folder, f"{loaded.name}-sweep")
     points = design_points(varies, lhs, seed)
     design = "latin hypercube" if lhs else "grid"
-    report = run_sweep(loaded, varies, points, reps, seed, out, workers or 1, progress, design, dask)
+    workers = workers or default_workers()
+    report = run_sweep(loaded, varies, points, reps, seed, out, workers, progress, design, dask)
     return SweepResult(out, loaded.name, [v.path for v in varies], report.table)
 
 
@@ -202,7 +206,7 @@ def sensitivity(
     parameters: Sequence[str] | None = None,
     groups: Mapping[str, str] | None = None,
     folder: str | Path | None = None,
-    workers: int | None = 1,
+    workers: int | None = None,
     dask: str | None = None,
     progress: Progress | None = None,
 ) -> SensitivityAnalysis:
@@ -211,6 +215,7 @@ def sensitivity(
     ``parameters``: study only these (the others at their medians); ``groups``: parameter -> group,
     one index per group. ``folder`` keeps every model run (resumable); the indices are returned.
     """
+    from sim.experiments.run import default_workers
     from sim.experiments.sensitivity import check_request, run_sensitivity
 
     loaded = load(scenario)
@@ -221,7 +226,7 @@ def sensitivity(
         method,
         samples,
         seed,
-        workers or 1,
+        workers or default_workers(),
         progress=progress,
         dask=dask,
         folder=Path(folder) if folder is not None else None,
