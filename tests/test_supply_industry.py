@@ -375,39 +375,6 @@ def test_lead_times_and_buyers_do_not_depend_on_the_draw_block_size(baseline, mo
     np.testing.assert_array_equal(small.industry.first_halt_day, default.industry.first_halt_day)
 
 
-def test_gdp_loss_adds_idle_sector_days_and_tariff_days(baseline):
-    model = _replication(baseline, seed=6, end=dt.date(2025, 12, 31))
-    p = model.params.macro
-    lost_days = model.industry.lost_output.sum(axis=0)  # sector-days of output lost
-    va = np.array([p.value_added_share_pct[s] for s in SECTORS])
-    expected_output = float(va @ lost_days) * p.output_multiplier / 365
-    tariff_days = model.tariffs.us.sum(), model.tariffs.china.sum()  # percent x days
-    expected_tariffs = (
-        p.us_tariff_drag_per_point * tariff_days[0] + p.china_tariff_drag_per_point * tariff_days[1]
-    ) / 365
-    s = model.series()
-    assert np.isclose(s["gdp_loss_output"][-1], expected_output)
-    assert np.isclose(s["gdp_loss_tariffs"][-1], expected_tariffs)
-    assert (np.diff(s["gdp_loss"]) >= 0).all()
-    o = model.outcomes()
-    assert np.isclose(o["gdp_loss_year_end_pct"], s["gdp_loss"][-1])
-    assert 0 < o["gdp_loss_q3_pct"] <= o["gdp_loss_year_end_pct"]
-
-
-def test_no_halts_and_no_tariffs_cost_no_gdp(baseline):
-    model = _replication(
-        baseline,
-        seed=6,
-        supply__unconstrained=True,
-        tariffs__us_on_china_pct=0.0,
-        tariffs__china_on_us_pct=0.0,
-        tariffs__timeline=ParamTree(),
-        **_every_sector("reorder_point_days", 5.0),
-        **_every_sector("order_up_to_days", 30.0),
-    )
-    assert model.series()["gdp_loss"].max() == 0.0
-
-
 def test_outside_share_table_equals_the_share_worked_out_day_by_day():
     """The per-day table of supply from outside China is built in one go (ramp-ups included)."""
     from sim.core.clock import Clock

@@ -115,6 +115,13 @@ def open_results(folder: str | Path) -> RunResult | ComparisonResult | BranchesR
 
         raise ResultsError(f"{folder}: not a results folder (no manifest.json)")
     manifest = json.loads(path.read_text(encoding="utf-8"))
+    if "sensitivity" in manifest:
+        from sim.results.folder import ResultsError
+
+        raise ResultsError(
+            f"{folder}: the runs of a sensitivity analysis "
+            "(`sim.sensitivity(..., folder=..., resume=True)` finishes it)"
+        )
     if "comparison" in manifest:
         from sim.experiments.compare import compare
         from sim.results.folder import read_results
@@ -206,6 +213,7 @@ def sensitivity(
     parameters: Sequence[str] | None = None,
     groups: Mapping[str, str] | None = None,
     folder: str | Path | None = None,
+    resume: bool = False,
     workers: int | None = None,
     dask: str | None = None,
     progress: Progress | None = None,
@@ -213,7 +221,8 @@ def sensitivity(
     """Rank the uncertain parameters by their influence on ``outcome`` (Morris or Sobol, with SALib).
 
     ``parameters``: study only these (the others at their medians); ``groups``: parameter -> group,
-    one index per group. ``folder`` keeps every model run (resumable); the indices are returned.
+    one index per group. ``folder`` keeps every model run as it finishes; ``resume=True`` runs only
+    those not yet in it (same arguments), so an interrupted analysis ends as an uninterrupted one.
     """
     from sim.experiments.run import default_workers
     from sim.experiments.sensitivity import check_request, run_sensitivity
@@ -230,6 +239,7 @@ def sensitivity(
         progress=progress,
         dask=dask,
         folder=Path(folder) if folder is not None else None,
+        resume=resume,
         scenario_name=loaded.name,
         parameters=parameters,
         groups=groups,

@@ -10,7 +10,8 @@ functions (``import sim``, see the notebooks). One module per group of commands:
     branches.py    branches, reweight
     explore.py     sensitivity, sweep
     uncertainty.py variance, discover
-    inspect.py     list, validate, show, sources, diff, calibrate
+    inspect.py     list, validate, show, sources, diff
+    calibrate.py   calibrate
     output.py      plot, report, replay
     workshop.py    play (and its replays)
     tournament.py  tournament
@@ -27,6 +28,7 @@ import sys
 # Importing a command module registers its commands, in this order in `tradesim --help`.
 # isort: off
 import sim.cli.inspect
+import sim.cli.calibrate
 import sim.cli.run
 import sim.cli.compare
 import sim.cli.branches

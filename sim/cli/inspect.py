@@ -1,5 +1,4 @@
-"""Commands that read scenarios and sources: ``list``, ``validate``, ``show``, ``sources``, ``diff``,
-``calibrate``."""
+"""Commands that read scenarios and sources: ``list``, ``validate``, ``show``, ``sources``, ``diff``."""
 
 from __future__ import annotations
 
@@ -10,7 +9,7 @@ import typer
 from rich.table import Table
 
 import sim.cli.ui as ui
-from sim.cli.ui import DaskOption, ScenarioArgument, WorkersOption, app
+from sim.cli.ui import ScenarioArgument, app
 
 PANEL = "Scenarios and sources"
 
@@ -186,86 +185,3 @@ def diff(
             f"  ({format_diff(r.diff_low, r.kind)} to {format_diff(r.diff_high, r.kind)})"
             f"   now {format_value(r.median, r.kind)} {r.unit}"
         )
-
-
-@app.command(
-    rich_help_panel=PANEL,
-    epilog="Examples: `tradesim calibrate` · `tradesim calibrate baseline --reps 400 --workers 2`",
-)
-def calibrate(
-    scenarios: Annotated[
-        list[str] | None, typer.Argument(help="Only the targets of these scenarios (default: all).")
-    ] = None,
-    reps: Annotated[int, typer.Option("--reps", "-n", min=2, help="Replications per scenario.")] = 100,
-    seed: Annotated[int, typer.Option(min=0, help="Master seed (fixed, so CI runs are stable).")] = 1,
-    workers: WorkersOption = None,
-    out_dir: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Keep the results folders here (default: discarded).")
-    ] = None,
-    dask: DaskOption = None,
-) -> None:
-    """Compare the model with the figures reported in the sources.
-
-    For each calibration target (`seeds/calibration.toml`) it runs the target's
-    scenario, computes the same quantity from the results tables, and prints the
-    figure beside the model's median and 90% interval, with whether the figure is
-    inside. Unverified and contradicted figures are shown, never checked. Exits 1
-    when a reliable target falls outside, so CI can run it.
-    """
-    from sim.experiments.calibration import failures
-    from sim.experiments.calibration_run import calibration_scenarios, run_calibration
-    from sim.scenario.loader import ScenarioError
-
-    try:
-        wanted = calibration_scenarios(scenarios)
-    except ValueError as exc:
-        ui.fail(str(exc))
-    if out_dir is not None:
-        for name in wanted:
-            ui.empty_folder(out_dir / name)
-    with ui.named_progress() as bars:
-        try:
-            rows = run_calibration(
-                wanted, reps, seed, out_dir, ui.workers_or_default(workers), ui.NamedBars(bars, reps), dask
-            )
-        except ScenarioError as exc:
-            ui.fail(exc)
-    _print_calibration(rows, reps, seed)
-    missed = failures(rows)
-    if missed:
-        ui.err.print(
-            f"[red]{len(missed)} reliable target(s) outside:[/] {', '.join(r.target for r in missed)}"
-        )
-        raise typer.Exit(1)
-
-
-def _print_calibration(rows, reps: int, seed: int) -> None:
-    table = Table(
-        title=f"Calibration: figures from the sources beside the model ({reps} replications, seed {seed})",
-        title_justify="left",
-        caption="Figures: `tradesim sources --figure ID`. Quantities are computed from the results tables.",
-        caption_justify="left",
-    )
-    table.add_column("target\n[dim]scenario: model quantity[/]", overflow="fold", min_width=28)
-    table.add_column("figure\n[dim]reliability[/]", overflow="fold", min_width=11, max_width=13)
-    for column in ("median", "5%", "95%"):
-        table.add_column(column, justify="right", no_wrap=True)
-    table.add_column("check", overflow="fold", min_width=12, max_width=16)
-    table.add_column("result", no_wrap=True, min_width=10)
-    colour = {"inside": "green", "outside": "red", "shown only": "yellow"}
-    notes = []
-    for r in rows:
-        table.add_row(
-            f"[bold]{r.target}[/]\n[dim]{r.scenario}: {r.quantity}[/]",
-            f"{r.figure_value}\n[dim]{r.reliability}[/]",
-            r.median,
-            r.low,
-            r.high,
-            r.check,
-            f"[{colour[r.status]}]{r.status}[/]",
-        )
-        if r.reason:
-            notes.append(f"  {r.target}: {r.reason}")
-    ui.out.print(table)
-    if notes:
-        ui.say("Notes:\n" + "\n".join(notes))

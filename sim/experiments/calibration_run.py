@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from sim.experiments.calibration import evaluate, load_targets
+from sim.experiments.calibration import CalibrationRow, GdpChannelRow, evaluate, gdp_by_channel, load_targets
 from sim.experiments.run import run_experiment
 from sim.results.folder import read_results
 from sim.scenario.loader import load_scenario
@@ -30,6 +31,14 @@ def calibration_scenarios(only: Sequence[str] | None = None) -> list[str]:
     return wanted
 
 
+@dataclass
+class Calibration:
+    """The calibration table's rows (one per target) and the GDP-by-channel table's rows."""
+
+    targets: list[CalibrationRow]
+    gdp_channels: list[GdpChannelRow]
+
+
 def run_calibration(
     scenarios: Sequence[str],
     reps: int,
@@ -38,10 +47,11 @@ def run_calibration(
     workers: int | None = None,
     progress: Callable[[str, int], None] | None = None,
     dask: str | None = None,
-) -> list:
+) -> Calibration:
     """Run each scenario (into ``folder/NAME``, or a temporary folder) and evaluate every target.
 
-    Returns the rows of :func:`sim.experiments.calibration.evaluate`. Raises
+    Returns the rows of :func:`sim.experiments.calibration.evaluate` and of
+    :func:`sim.experiments.calibration.gdp_by_channel`. Raises
     :class:`sim.scenario.loader.ScenarioError` for a scenario that does not load.
     """
     targets = load_targets()
@@ -52,4 +62,4 @@ def run_calibration(
             tick = (lambda k, n=name: progress(n, k)) if progress else None
             run_experiment(load_scenario(name), reps, seed, base / name, workers, tick, dask=dask)
             results[name] = read_results(base / name)
-        return evaluate(targets, results)
+        return Calibration(evaluate(targets, results), gdp_by_channel(results))

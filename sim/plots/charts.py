@@ -21,29 +21,30 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sim.core.domain import SECTORS
+from sim.plots.style import (
+    BLUE,
+    GREY,
+    ORANGE,
+    PURPLE,
+    SECTOR_COLOURS,
+    SECTOR_LABELS,
+    TRUCE_COLOUR,
+    TRUCE_LABEL,
+    VERMILLION,
+    outcome_colour,
+    outcome_label,
+    scenario_colour,
+    value_axis,
+)
+from sim.plots.style import RC as _STYLE
+from sim.plots.style import cycle as _cycle
 from sim.results.catalogue import OUTCOMES, SERIES
 from sim.results.folder import Results, ResultsError
 
-#: Okabe-Ito colours, safe for the common forms of colour blindness.
-BLUE, ORANGE, GREEN, VERMILLION, PURPLE, GREY = (
-    "#0072B2",
-    "#E69F00",
-    "#009E73",
-    "#D55E00",
-    "#CC79A7",
-    "#555555",
-)
+__all__ = ["BLUE", "GREY", "ORANGE", "PURPLE", "SECTOR_COLOURS", "SECTOR_LABELS", "VERMILLION"]
 
-_STYLE = {
-    "font.size": 15,
-    "axes.titlesize": 19,
-    "axes.labelsize": 16,
-    "xtick.labelsize": 14,
-    "ytick.labelsize": 14,
-    "legend.fontsize": 13,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-}
+#: Units that count whole things: their axes tick on whole numbers.
+COUNT_UNITS = frozenset({"plants", "applications", "licences", "extensions", "reviewers", "replications"})
 
 #: Negotiation and tariff series drawn after a run of a scenario with a US side.
 US_SIDE_FANS: dict[str, str] = {
@@ -57,19 +58,6 @@ US_SIDE_FANS: dict[str, str] = {
 DEFAULT_SECTOR_PANELS: dict[str, str] = {
     "stock": "Magnet stock at US plants, by sector",
     "plants_halted": "US plants halted for want of magnets, by sector",
-}
-
-SECTOR_LABELS: dict[str, str] = {
-    "auto": "Auto",
-    "electronics_industrial": "Electronics and industrial",
-    "aerospace": "Aerospace",
-    "defence": "Defence",
-}
-SECTOR_COLOURS: dict[str, str] = {
-    "auto": BLUE,
-    "electronics_industrial": GREEN,
-    "aerospace": ORANGE,
-    "defence": VERMILLION,
 }
 
 #: Series drawn by default after a run, with their titles.
@@ -166,8 +154,7 @@ def fan_chart(
         )
         ax.set_ylabel(_unit_label(measure.unit if measure else series))
         _date_axis(ax)
-        decimals = 0 if top >= 10 else 1 if top >= 1 else 2
-        ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter(f"{{x:,.{decimals}f}}"))
+        value_axis(ax, integer=(measure.unit if measure else "") in COUNT_UNITS)
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.72), frameon=False)
         _save(fig, path)
     return path
@@ -193,7 +180,7 @@ def sector_fan_panels(results: Results, prefix: str, path: Path | None, title: s
             if i % 2 == 0:
                 ax.set_ylabel(_unit_label(measure.unit if measure else name))
             _date_axis(ax, label=i >= 2)
-            ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+            value_axis(ax, integer=(measure.unit if measure else "") in COUNT_UNITS)
             if i == 0:
                 ax.legend(loc="lower left", frameon=True, framealpha=0.9, fontsize=11)
         fig.suptitle(f"{title}\nscenario: {scenario}, {n} replications", fontsize=19)
@@ -205,8 +192,8 @@ def negotiation_state_shares(results: Results, path: Path | None) -> Path | None
     """Share of replications in each negotiation state, day by day, as stacked areas."""
     from sim.core.domain import DEADLINE_OUTCOMES
 
-    names = ["truce (before the deadline)", *(n.replace("_", "-") for n in DEADLINE_OUTCOMES)]
-    colours = ["#CCCCCC", GREEN, BLUE, ORANGE, VERMILLION]
+    names = [TRUCE_LABEL, *(outcome_label(n) for n in DEADLINE_OUTCOMES)]
+    colours = [TRUCE_COLOUR, *(outcome_colour(n) for n in DEADLINE_OUTCOMES)]
     shares = list(100.0 * results.series_shares("negotiation_state", len(names)))
     scenario = results.manifest["scenario"]["name"]
     with plt.rc_context(_STYLE):
@@ -257,6 +244,7 @@ def outcome_histogram(results: Results, name: str, path: Path | None) -> Path | 
         )
         ax.set_xlabel(_unit_label(measure.unit) if measure and not is_date else "Date (2025)")
         ax.set_ylabel("Replications")
+        value_axis(ax, integer=True)
         ax.grid(axis="y", alpha=0.3)
         _save(fig, path)
     return path
@@ -271,22 +259,25 @@ def outcome_violins(results: dict[str, Results], name: str, path: Path | None) -
         values, is_date = _outcome_numbers(r, name)
         data.append(values if values.size else np.array([np.nan]))
         labels.append(_wrap_name(scenario))
+    colours = [scenario_colour(s) for s in results]
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(max(13, 2.6 * len(data)), 7.5), layout="constrained")
         positions = np.arange(1, len(data) + 1)
         spread = [d for d in data if np.ptp(d[~np.isnan(d)]) > 0] if data else []
         if spread:
             parts = ax.violinplot(data, positions=positions, showextrema=False, widths=0.8)
-            for body, colour in zip(parts["bodies"], _cycle(len(data)), strict=True):
+            for body, colour in zip(parts["bodies"], colours, strict=True):
                 body.set_facecolor(colour)
                 body.set_alpha(0.45)
-        for x, values, colour in zip(positions, data, _cycle(len(data)), strict=True):
+        for x, values, colour in zip(positions, data, colours, strict=True):
             q05, q50, q95 = np.nanquantile(values, [0.05, 0.5, 0.95])
             ax.vlines(x, q05, q95, color=colour, linewidth=4)
             ax.scatter([x], [q50], color="white", edgecolor=colour, s=110, zorder=3, linewidths=2.5)
         ax.set_xticks(positions, labels)
         if is_date:
             ax.yaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+        else:
+            value_axis(ax, integer=bool(measure and measure.unit in COUNT_UNITS))
         ax.set_ylabel(
             _unit_label(measure.unit) if measure and not is_date else ("Date (2025)" if is_date else name)
         )
@@ -304,7 +295,7 @@ def deadline_outcome_bars(results: dict[str, Results], path: Path | None) -> Pat
     """Stacked bars: share of replications ending the truce deadline each way, per scenario."""
     from sim.core.domain import DEADLINE_OUTCOMES
 
-    colours = [GREEN, BLUE, ORANGE, VERMILLION]
+    colours = [outcome_colour(o) for o in DEADLINE_OUTCOMES]
     names = list(results)
     shares = np.zeros((len(DEADLINE_OUTCOMES), len(names)))
     for j, name in enumerate(names):
@@ -317,7 +308,7 @@ def deadline_outcome_bars(results: dict[str, Results], path: Path | None) -> Pat
         bottom = np.zeros(len(names))
         x = np.arange(len(names))
         for i, outcome in enumerate(DEADLINE_OUTCOMES):
-            ax.bar(x, shares[i], bottom=bottom, color=colours[i], label=outcome.replace("_", "-"), width=0.65)
+            ax.bar(x, shares[i], bottom=bottom, color=colours[i], label=outcome_label(outcome), width=0.65)
             for j in range(len(names)):
                 if shares[i, j] >= 6:
                     ax.text(
@@ -335,7 +326,7 @@ def deadline_outcome_bars(results: dict[str, Results], path: Path | None) -> Pat
         ax.set_ylim(0, 100)
         ax.set_ylabel("% of replications")
         n = min(len(r.outcomes["rep"]) for r in results.values())
-        ax.set_title(f"How the 10 August 2025 truce deadline ends, by scenario\n{n} replications each")
+        ax.set_title(f"How the truce deadline ends, by scenario\n{n} replications each")
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
         _save(fig, path)
     return path
@@ -479,10 +470,6 @@ def _wrap_name(name: str) -> str:
     return "\n".join(textwrap.wrap(name.replace("_", " "), 14))
 
 
-def _cycle(n: int) -> list[str]:
-    palette = [BLUE, ORANGE, GREEN, VERMILLION, PURPLE, GREY]
-    return [palette[i % len(palette)] for i in range(n)]
-
 
 def _unit_label(unit: str) -> str:
     return unit[:1].upper() + unit[1:]
@@ -566,9 +553,18 @@ def draw_comparison_plots(results: dict[str, Results], folder: Path, fmt: str = 
     if "deadline_deal" in first.outcomes:
         paths.append(deadline_outcome_bars(results, folder / f"deadline_outcomes.{fmt}"))
     for name in COMPARISON_OUTCOMES:
-        if all(name in r.outcomes for r in results.values()):
-            paths.append(outcome_violins(results, name, folder / f"{name}_by_scenario.{fmt}"))
+        if not all(name in r.outcomes for r in results.values()):
+            continue
+        if _identical_in_every_scenario(results, name):
+            continue  # the same in every scenario, replication by replication: nothing to compare
+        paths.append(outcome_violins(results, name, folder / f"{name}_by_scenario.{fmt}"))
     return paths
+
+
+def _identical_in_every_scenario(results: dict[str, Results], name: str) -> bool:
+    """True when an outcome is the same in every scenario, replication by replication."""
+    first, *others = (np.asarray(r.outcomes[name]) for r in results.values())
+    return all(c.shape == first.shape and np.array_equal(c, first, equal_nan=True) for c in others)
 
 
 #: Series drawn after forking, with their panel titles.
@@ -594,7 +590,8 @@ def branch_fans(branches, path: Path | None, series: tuple[str, ...] | None = No
     dates = first.dates
     fork = np.datetime64(str(np.sort(branches.fork_dates)[len(branches.fork_dates) // 2]), "D")
     before = dates <= fork
-    colours = dict(zip(branches.results, _cycle(len(branches.results)), strict=True))
+    others = iter(_cycle(len(branches.results) + 4)[4:])
+    colours = {b: outcome_colour(b) if outcome_colour(b) != GREY else next(others) for b in branches.results}
     point = branches.manifest["fork_point"]
     with plt.rc_context(_STYLE):
         cols = 2 if len(names) > 1 else 1
@@ -612,7 +609,8 @@ def branch_fans(branches, path: Path | None, series: tuple[str, ...] | None = No
                 q25, q50, q75 = np.nanquantile(values, [0.25, 0.5, 0.75], axis=0)
                 after = ~before | (dates == fork)
                 ax.fill_between(dates[after], q25[after], q75[after], color=colours[branch], alpha=0.2)
-                ax.plot(dates[after], q50[after], color=colours[branch], linewidth=2.4, label=branch)
+                label = outcome_label(branch)
+                ax.plot(dates[after], q50[after], color=colours[branch], linewidth=2.4, label=label)
             ax.axvline(fork, color="#333333", linestyle="--", linewidth=1.4)
             measure = SERIES.get(name)
             ax.set_title(BRANCH_SERIES.get(name) or _sentence(measure.description if measure else name))

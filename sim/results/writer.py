@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from sim.results import series_store
-from sim.core.version import __version__
 from sim.core.clock import Clock
 from sim.core.replication_result import ReplicationResult
+from sim.core.version import __version__
+from sim.results import series_store
 from sim.results.catalogue import OUTCOMES, SERIES
 from sim.results.series_store import SERIES_KEPT, SeriesKept
 

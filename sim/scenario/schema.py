@@ -357,18 +357,24 @@ class SectorValues(Section):
 
 
 class MacroSpec(Section):
-    """GDP loss from idle plants and from tariffs, in % of annual US GDP (subsystem 7).
+    """GDP loss by channel: magnets and tariffs, in % of US GDP (subsystem 7).
 
     ``value_added_share_pct`` is each sector's magnet-dependent output as a
     percentage of US GDP; ``output_multiplier`` spreads a loss to suppliers and
-    spending; the tariff drags are % of GDP a year per percentage point of
-    tariff. See :mod:`sim.model.macro`.
+    spending. Each tariff acts on a trade flow (% of US GDP before the standoff)
+    that answers the price with a constant elasticity; a share of the buyers'
+    loss becomes lost US output. Elasticities are at least 2, so that the drag
+    never exceeds the trade lost (see :mod:`sim.model.macro`).
     """
 
     value_added_share_pct: SectorValues
     output_multiplier: number(0, 10)
-    us_tariff_drag_per_point: NonNegative
-    china_tariff_drag_per_point: NonNegative
+    us_imports_from_china_pct_of_gdp: number(0, 100)
+    us_exports_to_china_pct_of_gdp: number(0, 100)
+    us_import_elasticity: number(2, 50)
+    us_export_elasticity: number(2, 50)
+    us_tariff_output_share: Probability
+    china_tariff_output_share: Probability
 
 
 # --- subsystem 5 (continued): the court case over the emergency tariffs ------------------------
@@ -540,6 +546,8 @@ class Scenario(Section):
     name: str
     description: str
     extends: str | None = None
+    #: A draft (a quick experiment, a test's toy) may leave parameters without a source; never inherited.
+    draft: bool = False
     calendar: CalendarSpec
     licensing: LicensingSpec
     # The US side (subsystems 2-5) comes as a whole or not at all: without it a
