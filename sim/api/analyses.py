@@ -33,6 +33,7 @@ class SweepResult:
         return read_table(self.table)
 
     def summary(self) -> pd.DataFrame:
+        """The same table as :meth:`to_frame`: the indices are the summary."""
         """Median of every numeric outcome at each design point (index: the varied parameters)."""
         frame = self.to_frame().drop(columns=["rep"])
         numeric = frame.select_dtypes("number")

@@ -33,6 +33,7 @@ def figure(draw: Callable[[], object]) -> Figure:
 
 
 def is_date(name: str) -> bool:
+    """Whether an outcome is a date (the catalogue's kind ``date``)."""
     return name in OUTCOMES and OUTCOMES[name].kind == "date"
 
 
@@ -116,6 +117,7 @@ def series_dataset(results: Results, names: Sequence[str] | None) -> xr.Dataset:
 
 
 def stacked_dataset(parts: dict[str, Results], dim: str, names: Sequence[str] | None) -> xr.Dataset:
+    """Several results folders' series stacked along a new dimension ``dim`` (scenario, branch)."""
     import xarray as xr
 
     sets = [series_dataset(r, names) for r in parts.values()]

@@ -57,6 +57,7 @@ class RunResult:
 
     @property
     def folder(self) -> Path:
+        """The results folder on disk."""
         return self.results.folder
 
     @property
@@ -66,10 +67,12 @@ class RunResult:
 
     @property
     def manifest(self) -> dict:
+        """The folder's manifest: the scenario as resolved, the master seed, the settings."""
         return self.results.manifest
 
     @property
     def replications(self) -> int:
+        """How many replications the folder holds."""
         return len(self.results.outcomes.get("rep", []))
 
     @property
@@ -123,10 +126,12 @@ class ComparisonResult:
 
     @property
     def reference(self) -> str:
+        """The first scenario: every paired shift is taken against it."""
         return next(iter(self.runs))
 
     @property
     def results(self) -> dict[str, Results]:
+        """Each scenario's folder as :class:`sim.results.folder.Results` reads it."""
         return {name: run.results for name, run in self.runs.items()}
 
     def to_frame(self) -> pd.DataFrame:
@@ -166,14 +171,17 @@ class BranchesResult:
 
     @property
     def folder(self) -> Path:
+        """The branches folder on disk."""
         return self.branches.folder
 
     @property
     def names(self) -> list[str]:
+        """The branches, in the order they were run."""
         return list(self.branches.results)
 
     @property
     def runs(self) -> dict[str, RunResult]:
+        """Each branch's :class:`RunResult`."""
         return {b: RunResult(r) for b, r in self.branches.results.items()}
 
     def to_frame(self) -> pd.DataFrame:

@@ -128,6 +128,7 @@ def master_seed(seed: int | None) -> int:
 
 
 def workers_or_default(workers: int | None) -> int:
+    """The ``--workers`` given, or every core."""
     from sim.experiments.run import default_workers
 
     return workers or default_workers()
@@ -211,6 +212,7 @@ def say(text: str) -> None:
 
 
 def plain(value: float) -> str:
+    """A number as the summary tables write it, ``-`` when missing."""
     from sim.results.summary import decimals_for, format_number
 
     return "-" if math.isnan(value) else format_number(value, decimals_for(value, "count"))
@@ -255,5 +257,6 @@ def print_summary(results) -> None:
 
 
 def print_paths(label: str, paths) -> None:
+    """One ``LABEL: PATH`` line per file written."""
     for path in paths:
         say(f"{label}: {path}")
