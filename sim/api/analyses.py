@@ -5,11 +5,12 @@ Same shape as :mod:`sim.api.results`: ``.to_frame()``, ``.summary()``, ``.plot()
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.api.frames import as_dates, figure, is_date, read_table
+from sim.api.frames import figure, is_date, model_dates, read_table
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,8 +93,11 @@ class SensitivityAnalysis:
 class VarianceResult:
     """An outcome's spread split into parameters and chance (``sim.variance``)."""
 
-    def __init__(self, scenario: str, nested: list[list[dict[str, float]]], splits: list[VarianceSplit]):
+    def __init__(
+        self, scenario: str, nested: list[list[dict[str, float]]], splits: list[VarianceSplit], start: dt.date
+    ):
         self.scenario, self.nested, self.splits = scenario, nested, splits
+        self.start = start  #: the calendar's first day: the model's day numbers count from it
 
     def to_frame(self) -> pd.DataFrame:
         """Every nested replication: ``param_set``, ``seed`` and the outcomes (dates as dates)."""
@@ -107,7 +111,7 @@ class VarianceResult:
         frame = pd.DataFrame(rows).set_index(["param_set", "seed"])
         for column in frame.columns:
             if is_date(column):
-                frame[column] = as_dates(frame[column].to_numpy())
+                frame[column] = model_dates(frame[column].to_numpy(), self.start)
         return frame
 
     def summary(self) -> pd.DataFrame:

@@ -274,7 +274,7 @@ def variance(
         progress,
         dask,
     )
-    return VarianceResult(loaded.name, nested, splits)
+    return VarianceResult(loaded.name, nested, splits, loaded.spec.calendar.start)
 
 
 def branches(

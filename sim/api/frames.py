@@ -44,6 +44,19 @@ def as_dates(values: Any) -> pd.Series:
     return pd.to_datetime(pd.Series(values, dtype=float), unit="D")
 
 
+def model_dates(values: Any, start: Any) -> np.ndarray:
+    """The model's day numbers (day 0 is the calendar's start) as ``datetime64[D]``; NaN becomes NaT.
+
+    Inside the model a date outcome is a day number (``Clock.date`` floors it); the results
+    tables write it as an ISO date; the API hands it back as a date.
+    """
+    days = np.asarray(values, dtype=float)
+    dates = np.full(days.shape, np.datetime64("NaT"), dtype="datetime64[D]")
+    known = ~np.isnan(days)
+    dates[known] = np.datetime64(start, "D") + np.floor(days[known]).astype(np.int64)
+    return dates
+
+
 def outcome_frame(outcomes: dict[str, np.ndarray]) -> pd.DataFrame:
     """Outcomes as a table indexed by replication; date outcomes as datetime64 columns."""
     import pandas as pd

@@ -17,7 +17,6 @@ pandas, xarray and matplotlib are imported inside the methods: ``import sim`` st
 from __future__ import annotations
 
 import datetime as dt
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ import numpy as np
 from sim.api.frames import (
     figure,
     is_date,
+    model_dates,
     outcome_frame,
     plot_results,
     rows_frame,
@@ -248,10 +248,8 @@ class Replication:
         """Scalar outcomes by name; a date outcome as a ``numpy.datetime64`` day (NaT if never)."""
         start = self.dates[0]
         return {
-            name: (np.datetime64("NaT") if math.isnan(v) else start + np.timedelta64(int(np.floor(v)), "D"))
-            if is_date(name)
-            else v
-            for name, v in self.result.outcomes.items()
+            name: model_dates([value], start)[0] if is_date(name) else value
+            for name, value in self.result.outcomes.items()
         }
 
     def to_frame(self) -> pd.DataFrame:
