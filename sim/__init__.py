@@ -83,7 +83,7 @@ _EXPORTS: dict[str, str] = {
     "game_history_chart": "sim.workshop.charts",
     "key_dates": "sim.experiments.run",
     "run_tournament": "sim.workshop.tournament",
-    "tournament_figure": "sim.workshop.charts",
+    "tournament_figure": "sim.workshop.tournament",
     # predict, then reveal
     "append_forecast": "sim.workshop.forecast",
     "read_forecasts": "sim.workshop.forecast",
@@ -127,7 +127,7 @@ if TYPE_CHECKING:  # editors and type checkers see the names without importing t
     from sim.api.results import BranchesResult, ComparisonResult, Replication, RunResult
     from sim.experiments.run import key_dates
     from sim.scenario.loader import ScenarioError
-    from sim.workshop.charts import game_history_chart, tournament_figure
+    from sim.workshop.charts import game_history_chart
     from sim.workshop.forecast import append_forecast, read_forecasts, score_forecasts
     from sim.workshop.forecast_charts import forecast_figure
     from sim.workshop.game import Game, play
@@ -140,5 +140,5 @@ if TYPE_CHECKING:  # editors and type checkers see the names without importing t
         replay_with_reactions,
     )
     from sim.workshop.strategies import make_strategy
-    from sim.workshop.tournament import run_tournament
+    from sim.workshop.tournament import run_tournament, tournament_figure
     from sim.workshop.view import status_lines

@@ -44,9 +44,8 @@ def tournament(
     each averaged over all its games with a 90% interval. Writes `games.csv` (one row
     per game), `ranking.csv`, `manifest.json` and `tournament.png`.
     """
-    from sim.workshop.charts import tournament_figure
     from sim.workshop.strategies import STRATEGIES
-    from sim.workshop.tournament import run_tournament
+    from sim.workshop.tournament import run_tournament, tournament_figure
 
     names = tuple(strategy) if strategy else STRATEGIES
     bad = [s for s in names if s not in STRATEGIES]

@@ -157,12 +157,3 @@ def tournament_chart(
         fig.tight_layout()
         _save(fig, path)
     return path
-
-
-def tournament_figure(games: list[dict], path: Path | None, title: str, strategies: list[str] | None = None):
-    """The tournament's heat maps from its games table (``strategies``: their order; default: as played)."""
-    from sim.workshop.tournament import pairing_means
-
-    order = strategies or list(dict.fromkeys(g["us_strategy"] for g in games))
-    means = {m: pairing_means(games, order, m) for m in ("gdp_loss_year_end_pct", "china_pain_mean")}
-    return tournament_chart(means, order, order, path, title)

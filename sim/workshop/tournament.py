@@ -309,3 +309,12 @@ def comparison_entries(refs: Sequence[str | Path | LoadedScenario]) -> dict[str,
             raise ValueError(f"{ref}: a scenario or game named {name!r} is already compared; rename the file")
         entries[name] = partial(_run_saved_game, record, spec, name)
     return entries
+
+
+def tournament_figure(games: list[dict], path: Path | None, title: str, strategies: list[str] | None = None):
+    """The tournament's heat maps from its games table (``strategies``: their order; default: as played)."""
+    from sim.workshop.charts import tournament_chart
+
+    order = strategies or list(dict.fromkeys(g["us_strategy"] for g in games))
+    means = {m: pairing_means(games, order, m) for m in ("gdp_loss_year_end_pct", "china_pain_mean")}
+    return tournament_chart(means, order, order, path, title)
