@@ -25,7 +25,8 @@ LAYERS = {
     "experiments": 3,
     "plots": 3,
     "workshop": 4,
-    "cli": 5,
+    "api": 5,
+    "cli": 6,
 }
 
 

@@ -165,6 +165,7 @@ def test_weights_are_validated():
             parse_weights(bad, names)
 
 
+@pytest.mark.slow
 def test_cli_branches_and_reweight(forked_folders, tmp_path):
     runner = CliRunner()
     folder = tmp_path / "fork"

@@ -76,9 +76,9 @@ def test_sources_lists_the_registry_and_shows_one_figure():
 def test_show_prints_every_parameter_with_its_source(monkeypatch):
     from rich.console import Console
 
-    import sim.cli
+    import sim.cli.ui
 
-    monkeypatch.setattr(sim.cli, "out", Console(width=400))  # one line per parameter
+    monkeypatch.setattr(sim.cli.ui, "out", Console(width=400))  # one line per parameter
     result = runner.invoke(app, ["show", "no_deal"])
     assert result.exit_code == 0, result.output
     assert "negotiation.decision_points.truce_deadline.force_us" in result.output

@@ -56,6 +56,7 @@ def test_every_command_has_help_with_an_example(command):
         assert "Example" in result.output
 
 
+@pytest.mark.slow
 def test_python_dash_m_sim_is_the_same_program():
     result = subprocess.run(
         [sys.executable, "-m", "sim", "list"], capture_output=True, text=True, check=False
@@ -87,6 +88,7 @@ def test_unknown_scenario_name_exits_2():
     assert "no such scenario" in result.output
 
 
+@pytest.mark.slow
 def test_run_writes_a_results_folder_that_pandas_opens(tmp_path):
     out = tmp_path / "res"
     result = runner.invoke(

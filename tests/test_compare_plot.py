@@ -87,6 +87,7 @@ def test_compare_flags_are_shares(comparison):
     assert rows[1].median == 1.0  # every replication of deal_by_deadline ends in a deal
 
 
+@pytest.mark.slow
 def test_plot_redraws_from_saved_results_without_rerunning(comparison, tmp_path):
     out, _ = comparison
     base = out / "baseline"
@@ -142,6 +143,7 @@ def test_diff_lists_changed_parameters_with_sources_and_paired_shifts():
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
+@pytest.mark.slow
 def test_report_opens_in_a_real_browser_with_every_figure(comparison, tmp_path):
     if not CHROMIUM:
         # CI installs Chromium (.ci/run) and must not skip this; a laptop without it may.

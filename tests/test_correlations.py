@@ -20,6 +20,7 @@ def _with(write_scenario, body: str):
     return load_scenario(path).spec
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rank", [-0.6, 0.3, 0.8])
 def test_achieved_rank_correlation_matches_the_scenario(write_scenario, rank):
     spec = _with(

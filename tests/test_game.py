@@ -47,6 +47,7 @@ def _strategy_game(baseline, us: str, china: str, seed: int = 3) -> tuple[Game, 
 # --- a game in the terminal, saved and replayed ---------------------------------------------
 
 
+@pytest.mark.slow
 def test_terminal_game_completes_and_its_saved_file_replays_to_identical_outcomes(tmp_path, baseline):
     # the US team types at a real process's standard input; China is the hawk
     typed = "tariff=80 chips=tighten\nhelp\nchips=sideways\n" + "pass\n" * 40
@@ -91,6 +92,7 @@ def test_terminal_game_completes_and_its_saved_file_replays_to_identical_outcome
         np.testing.assert_array_equal(series[name].to_numpy(), replayed.series[name])
 
 
+@pytest.mark.slow
 def test_replay_command_prints_the_same_outcomes_as_the_game(tmp_path, baseline):
     game, result = _strategy_game(baseline, "tit-for-tat", "pain-driven")
     path = save_game(
@@ -163,6 +165,7 @@ def test_a_changed_move_changes_nothing_before_its_turn_and_something_after(base
     assert changed.series["us_tariff_on_china"][day] == 145.0 != original.series["us_tariff_on_china"][day]
 
 
+@pytest.mark.slow
 def test_change_command_shows_the_difference_side_by_side(tmp_path, baseline):
     game, _ = _strategy_game(baseline, "dove", "dove")
     path = save_game(record_of("baseline", game, {"us": "dove", "china": "dove"}), tmp_path / "d.game.toml")
@@ -269,6 +272,7 @@ def test_a_saved_game_in_compare_replays_the_game_in_its_own_replication(tmp_pat
     assert set(pd.read_csv(tmp_path / "c" / "comparison.csv").scenario) == {"baseline", "team"}
 
 
+@pytest.mark.slow
 def test_tournament_is_reproducible_and_its_ranking_recomputes_from_the_game_table(tmp_path, baseline):
     args = [
         "tournament",
@@ -324,6 +328,7 @@ def test_input_ending_mid_game_is_a_clear_error_not_a_traceback(tmp_path):
     assert not (tmp_path / "g" / "game.game.toml").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
 def test_a_game_typed_at_a_pseudo_terminal_completes(tmp_path):
     """The same game as a person plays it: prompts on a terminal, the moves typed line by line."""
@@ -388,6 +393,7 @@ def test_a_plan_written_by_hand_replays_with_its_stance_dated_on_the_deadline(tm
     assert [t.notes for t in result.turns] == [[], []]
 
 
+@pytest.mark.slow
 def test_with_react_a_strategy_answers_the_changed_move(tmp_path, baseline):
     game, _ = _strategy_game(baseline, "hawk", "tit-for-tat", seed=4)
     path = save_game(
@@ -419,6 +425,7 @@ def test_with_react_a_strategy_answers_the_changed_move(tmp_path, baseline):
     assert twice.exit_code == 2 and "twice" in twice.output
 
 
+@pytest.mark.slow
 def test_two_teams_at_one_keyboard_each_get_asked_every_turn(tmp_path):
     typed = "tariff=60\npace=slow green_channel=on\n" + "pass\n" * 80
     done = runner.invoke(

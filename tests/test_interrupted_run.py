@@ -48,6 +48,7 @@ def _same_results(a, b) -> None:
         assert np.array_equal(ra.series(name), rb.series(name), equal_nan=True), name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_resumed_run_ends_with_the_tables_of_an_uninterrupted_one(baseline, tmp_path, monkeypatch, workers):
     whole, resumed = tmp_path / "whole", tmp_path / "resumed"
@@ -76,6 +77,7 @@ def test_resume_recomputes_only_what_is_missing(baseline, tmp_path, monkeypatch)
     assert simulated == [2, 3, 4]
 
 
+@pytest.mark.slow
 def test_an_interrupted_quantiles_run_keeps_paths_until_resumed(baseline, tmp_path, monkeypatch):
     whole, resumed = tmp_path / "whole", tmp_path / "resumed"
     experiment.run_experiment(baseline, reps=5, master_seed=3, out=whole, workers=1, series="quantiles")

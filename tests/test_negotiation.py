@@ -96,6 +96,7 @@ def test_forcing_each_deadline_outcome_has_its_effect_the_next_day(baseline, out
         assert model.negotiation.chip[after] == 1
 
 
+@pytest.mark.slow
 def test_snap_back_costs_more_gdp_than_a_deal_on_common_random_numbers():
     deal = load_scenario("deal_by_deadline").spec
     snap = load_scenario("snap_back").spec

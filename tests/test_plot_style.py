@@ -89,6 +89,7 @@ def test_gdp_fan_ticks_read_as_the_values_they_mark(folders, kept):
         assert float(text.replace(",", "")) == pytest.approx(value, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_counts_of_plants_tick_on_whole_numbers(folders, kept):
     charts.sector_fan_panels(folders["snap_back"], "plants_halted", charts.Path("p.png"), "Plants halted")
     (fig,) = kept

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 
+import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
@@ -12,6 +13,7 @@ from sim.plots.report import STORY, build_report
 from sim.results.folder import read_results
 
 
+@pytest.mark.slow
 def test_report_follows_the_story_with_contents_and_worded_captions(tmp_path):
     out = tmp_path / "run"
     result = CliRunner().invoke(

@@ -39,6 +39,7 @@ def test_same_seed_same_replication(baseline):
     assert r3.outcomes != r1.outcomes
 
 
+@pytest.mark.slow
 def test_results_identical_serial_two_processes_and_a_local_dask_cluster(baseline, tmp_path):
     folders = []
     for name, workers, dask in (("serial", 1, None), ("processes", 2, None), ("dask", 2, "local")):

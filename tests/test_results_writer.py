@@ -80,6 +80,7 @@ def test_quantiles_replace_paths_when_the_run_completes(tmp_path):
         results.series_quantiles("backlog", (0.33,))
 
 
+@pytest.mark.slow
 def test_series_kept_choices_and_their_plots(baseline, tmp_path):
     from sim.plots.charts import draw_default_plots
 

@@ -202,6 +202,7 @@ def _dist_table(form: str, numbers: list[float]) -> str:
     return "{ " + ", ".join(parts) + ' , source = "assumption: fuzz" }'
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(kind=st.sampled_from(sorted(KINDS)), value=_values)
 def test_no_scenario_file_gives_a_traceback(tmp_path, kind, value):

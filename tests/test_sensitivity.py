@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
@@ -45,6 +46,7 @@ def test_morris_ranks_the_dominant_parameter_first_and_the_idle_one_last():
     assert result.index[idle] == 0.0  # common random numbers: it changes nothing, exactly
 
 
+@pytest.mark.slow
 def test_sobol_gives_the_idle_parameter_no_share():
     result = run_sensitivity(_toy(), "applications_total", "sobol", samples=32, seed=3)
     idle = result.names.index("licensing.trusted_firm_share")
@@ -94,6 +96,7 @@ military_approval_probability = 0.0
 """
 
 
+@pytest.mark.slow
 def test_sensitivity_command_writes_a_table_and_a_chart(tmp_path):
     toy = tmp_path / "toy.toml"
     toy.write_text(TOY_TOML)
@@ -160,6 +163,7 @@ def test_sweep_grid_writes_design_columns_and_the_outcome_follows_the_parameter(
     assert (out / "plots" / "applications_total_sweep.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_sweep_latin_hypercube_and_clear_errors(tmp_path):
     import pandas as pd
 
@@ -195,6 +199,7 @@ def test_sweep_latin_hypercube_and_clear_errors(tmp_path):
     assert bad.exit_code == 2 and "not a valid scenario" in bad.output and "Traceback" not in bad.output
 
 
+@pytest.mark.slow
 def test_discover_finds_the_parameter_behind_an_outcome(tmp_path):
     from sim.experiments.run import run_experiment
     from sim.scenario.loader import load_scenario
@@ -219,6 +224,7 @@ def test_discover_finds_the_parameter_behind_an_outcome(tmp_path):
     assert none.exit_code == 2 and "nothing to separate" in none.output
 
 
+@pytest.mark.slow
 def test_sweep_gives_the_same_table_serial_in_processes_and_on_dask(tmp_path):
     toy = tmp_path / "toy.toml"
     toy.write_text(TOY_TOML)
@@ -375,6 +381,7 @@ def test_an_interrupted_sensitivity_analysis_resumes_to_the_same_indices(tmp_pat
     ).read_bytes()
 
 
+@pytest.mark.slow
 def test_sensitivity_resume_from_the_command_line(tmp_path, monkeypatch):
     import sim.experiments.sensitivity as sensitivity
 

@@ -46,6 +46,7 @@ def test_estimator_recovers_known_components_of_synthetic_data():
     assert pure_chance.parameter_share_low == 0.0 and pure_chance.dominant == "chance"
 
 
+@pytest.mark.slow
 def test_split_of_the_licence_queue_matches_the_analytic_components(queue):
     t = Clock(queue.spec.calendar.start, queue.spec.calendar.end).n_days
     nested = nested_outcomes(queue.spec, 5, param_sets=40, seeds=6, workers=1)
@@ -81,6 +82,7 @@ def test_nested_runs_are_the_same_on_any_worker_count(queue):
     assert len(set(y[0])) > 1
 
 
+@pytest.mark.slow
 def test_cli_variance(queue, tmp_path):
     runner = CliRunner()
     folder = tmp_path / "split"

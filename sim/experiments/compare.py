@@ -20,14 +20,24 @@ from __future__ import annotations
 import csv
 import math
 import os
+import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from sim.experiments.run import run_experiment
 from sim.results.catalogue import OUTCOMES
-from sim.results.folder import Results, write_json_atomic
+from sim.results.folder import Results, read_results, write_json_atomic
+from sim.results.series_store import SeriesKept
 from sim.results.summary import decimals_for, format_number, wilson_interval
+from sim.scenario.loader import LoadedScenario
+from sim.scenario.sampling import iter_parameters
+
+#: Runs something other than a scenario file into a results folder (a saved game, see
+#: ``sim.workshop.tournament``): called with the folder, reps, master seed, workers and a progress callback.
+FolderRunner = Callable[[Path, int, int, int, Callable[[int], None] | None], object]
 
 
 @dataclass
@@ -187,3 +197,87 @@ def format_value(value: float, kind: str, diff: bool = False) -> str:
 
 def format_diff(value: float, kind: str) -> str:
     return format_value(value, kind, diff=True)
+
+
+class ComparisonInterrupted(Exception):
+    """Ctrl-C during a comparison: the scenarios finished so far are in ``folder``."""
+
+    def __init__(self, scenario: str, folder: Path):
+        super().__init__(f"interrupted during {scenario}; finished scenarios are in {folder}")
+        self.scenario, self.folder = scenario, folder
+
+
+def run_comparison(
+    scenarios: Mapping[str, LoadedScenario | FolderRunner],
+    reps: int,
+    master_seed: int,
+    folder: Path,
+    workers: int | None = None,
+    progress: Callable[[str, int], None] | None = None,
+    dask: str | None = None,
+    series: SeriesKept = "all",
+) -> tuple[dict[str, Results], list[ComparisonRow]]:
+    """Run every scenario on the same seed into ``folder/NAME``, compare, and write the combined tables.
+
+    ``scenarios`` maps a name to a loaded scenario, or to a :data:`FolderRunner` (a saved game).
+    ``progress(name, n)`` is told each scenario's finished replications. Returns every scenario's
+    results (the first is the reference) and the comparison rows of :func:`compare`.
+    """
+    folder = Path(folder)
+    results: dict[str, Results] = {}
+    for name, entry in scenarios.items():
+        tick = (lambda k, n=name: progress(n, k)) if progress else None
+        if isinstance(entry, LoadedScenario):
+            report = run_experiment(entry, reps, master_seed, folder / name, workers, tick, dask, series)
+            if report.interrupted:
+                raise ComparisonInterrupted(name, folder)
+        else:
+            entry(folder / name, reps, master_seed, workers or 1, tick)
+        results[name] = read_results(folder / name)
+    rows = compare(results)
+    write_combined_tables(folder, results, rows)
+    return results, rows
+
+
+@dataclass
+class ParameterChange:
+    """One parameter that differs between two scenarios: its description and source in each (or None)."""
+
+    path: str
+    before: str | None
+    before_source: str | None
+    after: str | None
+    after_source: str | None
+
+
+def parameter_changes(a: LoadedScenario, b: LoadedScenario) -> list[ParameterChange]:
+    """Every parameter whose value, distribution or source differs from ``a`` to ``b``, by path."""
+    pa = dict(iter_parameters(a.spec))
+    pb = dict(iter_parameters(b.spec))
+    changed = []
+    for path in sorted(set(pa) | set(pb)):
+        da, db = pa.get(path), pb.get(path)
+        if da is not None and db is not None and da.describe() == db.describe() and da.source == db.source:
+            continue
+        changed.append(
+            ParameterChange(
+                path,
+                da.describe() if da else None,
+                da.source if da else None,
+                db.describe() if db else None,
+                db.source if db else None,
+            )
+        )
+    return changed
+
+
+def paired_shifts(
+    a: LoadedScenario, b: LoadedScenario, reps: int, master_seed: int, workers: int | None = None
+) -> list[ComparisonRow]:
+    """Run both scenarios on common random numbers (outcomes only, in a temporary folder): B's rows."""
+    with tempfile.TemporaryDirectory(prefix="tradesim-diff-") as tmp:
+        results = {}
+        for loaded in (a, b):
+            run_experiment(loaded, reps, master_seed, Path(tmp) / loaded.name, workers, series="none")
+            results[loaded.name] = read_results(Path(tmp) / loaded.name)
+        return [r for r in compare(results) if r.scenario == b.name]

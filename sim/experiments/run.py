@@ -220,6 +220,37 @@ def resume_experiment(
     return _run(spec, int(manifest["master_seed"]), todo, reps, writer, workers, progress, dask)
 
 
+@dataclass
+class ResumeStatus:
+    """What an interrupted run's folder holds, read before resuming it."""
+
+    folder: Path
+    scenario: str
+    reps_done: int
+    reps_requested: int
+    master_seed: int
+
+
+def resume_status(out: Path) -> ResumeStatus:
+    """How far the run in ``out`` got, or :class:`ResultsError` if it is not a run to resume."""
+    from sim.results.folder import read_results
+
+    try:
+        previous = read_results(Path(out))
+    except FileNotFoundError as exc:
+        raise ResultsError(str(exc)) from exc
+    manifest = previous.manifest
+    if "reps_requested" not in manifest:
+        raise ResultsError(f"{out}: not a results folder of `tradesim run` (nothing to resume)")
+    return ResumeStatus(
+        folder=Path(out),
+        scenario=manifest["scenario"]["name"],
+        reps_done=len(previous.outcomes.get("rep", [])),
+        reps_requested=int(manifest["reps_requested"]),
+        master_seed=int(manifest["master_seed"]),
+    )
+
+
 def _run(
     spec: Scenario,
     master_seed: int,

@@ -20,6 +20,8 @@ together: both make a design small enough for a classroom laptop.
 
 from __future__ import annotations
 
+import csv
+import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -280,3 +282,74 @@ def fmt(x: float) -> str:
     if math.isnan(x):
         return "-"
     return f"{x:,.3g}"
+
+
+@dataclass
+class SensitivityRequest:
+    """What an analysis is to do: read from the command line, or from an interrupted analysis's folder."""
+
+    spec: Scenario
+    scenario: str
+    outcome: str
+    method: Method
+    samples: int
+    seed: int
+    folder: Path  # where the table and chart go; the runs go to ``folder / stem``
+
+    @property
+    def stem(self) -> str:
+        """``sensitivity_SCENARIO_OUTCOME_METHOD``: the name of the table, the chart and the runs folder."""
+        return f"sensitivity_{self.scenario}_{self.outcome}_{self.method}"
+
+    @property
+    def runs(self) -> Path:
+        return self.folder / self.stem
+
+
+def check_request(outcome: str, method: str, samples: int) -> None:
+    """Refuse a request SALib or the catalogue cannot serve, naming the option (``ValueError``)."""
+    if method not in ("morris", "sobol"):
+        raise ValueError(f"--method must be morris or sobol, got {method!r}")
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}; one of: {', '.join(OUTCOMES)}")
+    if method == "sobol" and samples & (samples - 1):
+        raise ValueError(f"--samples must be a power of 2 for sobol (got {samples})")
+
+
+def read_request(runs: Path) -> SensitivityRequest:
+    """The request of an interrupted analysis, from its runs folder's manifest (``ValueError`` if none)."""
+    from sim.results.folder import scenario_from_manifest
+
+    runs = Path(runs)
+    path = runs / "manifest.json"
+    if not path.is_file():
+        raise ValueError(f"{runs}: not a sensitivity runs folder (no manifest.json)")
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    if "sensitivity" not in saved:
+        raise ValueError(f"{runs}: not a sensitivity runs folder")
+    return SensitivityRequest(
+        spec=scenario_from_manifest(saved),
+        scenario=saved["scenario"]["name"] or runs.name,
+        outcome=saved["sensitivity"]["outcome"],
+        method=saved["sensitivity"]["method"],
+        samples=int(saved["sensitivity"]["samples"]),
+        seed=int(saved["seed"]),
+        folder=runs.parent,
+    )
+
+
+def index_columns(method: Method) -> tuple[str, str, str]:
+    """Names of (index, its confidence half-width, the other statistic) for a method."""
+    return ("mu_star", "mu_star_conf", "sigma") if method == "morris" else ("ST", "ST_conf", "S1")
+
+
+def write_indices(result: SensitivityResult, path: Path) -> Path:
+    """The indices, most influential parameter first, as a CSV table (written atomically)."""
+    tmp = path.with_name(path.name + ".part")
+    with tmp.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["parameter", *index_columns(result.method)])
+        for i in result.ranked():
+            writer.writerow([result.names[i], result.index[i], result.conf[i], result.other[i]])
+    tmp.replace(path)
+    return path

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +27,7 @@ from sim.experiments.run import executor
 from sim.model.replication import run_replication
 from sim.results.checkpoint import ResumableTable
 from sim.results.writer import outcome_cell, write_json_atomic
-from sim.scenario.loader import LoadedScenario
+from sim.scenario.loader import LoadedScenario, load_scenario
 from sim.scenario.sampling import iter_parameters
 from sim.scenario.schema import Scenario
 
@@ -196,3 +197,40 @@ def run_sweep(
     )
     write_json_atomic(folder / "manifest.json", manifest)
     return SweepReport(table.path, finished, len(points), interrupted)
+
+
+@dataclass
+class SweepRequest:
+    """An interrupted sweep's settings, read back from its folder to resume it."""
+
+    scenario: LoadedScenario
+    varies: list[Vary]
+    points: np.ndarray
+    reps: int
+    seed: int
+    design: str
+
+
+def read_sweep_request(folder: Path) -> SweepRequest:
+    """The settings of the sweep in ``folder`` (``ValueError`` if it is not one)."""
+    folder = Path(folder)
+    path = folder / "manifest.json"
+    if not path.is_file():
+        raise ValueError(f"{folder}: not a sweep folder (no manifest.json)")
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    if "sweep" not in saved:
+        raise ValueError(f"{folder}: not a sweep folder")
+    sweep = saved["sweep"]
+    return SweepRequest(
+        scenario=load_scenario(sweep["scenario_file"]),
+        varies=[Vary(**v) for v in sweep["varied"]],
+        points=np.array(sweep["design_points"], dtype=float),
+        reps=int(saved["reps_per_point"]),
+        seed=int(saved["master_seed"]),
+        design=sweep["design"],
+    )
+
+
+def default_outcomes(spec: Scenario) -> list[str]:
+    """What a sweep plots when asked for nothing: GDP lost by year-end, or the backlog without a US side."""
+    return ["gdp_loss_year_end_pct" if spec.has_us_side else "backlog_at_deadline"]

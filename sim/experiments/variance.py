@@ -203,3 +203,35 @@ def write_tables(folder: Path, nested: list[list[dict[str, float]]], splits: lis
         for s in splits:
             out.writerow(asdict(s))
     os.replace(tmp, folder / "variance.csv")
+
+
+#: Outcomes split when none is named.
+DEFAULT_OUTCOMES = ("gdp_loss_year_end_pct", "halted_plant_days_auto", "backlog_peak")
+
+
+def run_variance(
+    spec: Scenario,
+    outcomes: list[str] | None,
+    master_seed: int,
+    param_sets: int,
+    seeds: int,
+    folder: Path | None = None,
+    workers: int | None = None,
+    progress: Callable[[int], None] | None = None,
+    dask: str | None = None,
+) -> tuple[list[list[dict[str, float]]], list[VarianceSplit]]:
+    """Run the nested replications, split each outcome's variance and (given a folder) write the tables.
+
+    Returns the nested outcomes (parameter sets x seeds) and one split per outcome. Raises
+    ``ValueError`` when the scenario does not produce an outcome asked for.
+    """
+    names = outcomes or [n for n in DEFAULT_OUTCOMES if n in OUTCOMES]
+    nested = nested_outcomes(spec, master_seed, param_sets, seeds, workers, progress, dask)
+    missing = [n for n in names if n not in nested[0][0]]
+    if missing:
+        raise ValueError(f"this scenario does not produce {', '.join(missing)}")
+    rng = np.random.default_rng(master_seed)
+    splits = [split_variance(outcome_table(nested, n), n, rng=rng) for n in names]
+    if folder is not None:
+        write_tables(folder, nested, splits)
+    return nested, splits

@@ -8,11 +8,15 @@ colour-blind-safe palette (Okabe-Ito).
 from __future__ import annotations
 
 import datetime as dt
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
 
-matplotlib.use("Agg")
+if "ipykernel" not in sys.modules:  # files only, never a window; a notebook keeps its inline backend
+    matplotlib.use("Agg")
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import numpy as np
@@ -115,11 +119,11 @@ def _date_axis(ax: plt.Axes, label: bool = True) -> None:
 def fan_chart(
     results: Results,
     series: str,
-    path: Path,
+    path: Path | None,
     title: str | None = None,
     floor: float | None = 0.0,
     sample_paths: int = 0,
-) -> Path:
+) -> Path | None:
     """Median with 50% and 90% bands of a daily series over calendar dates.
 
     ``sample_paths`` > 0 also draws that many single replications (the first
@@ -162,7 +166,7 @@ def fan_chart(
 SHIPMENTS_SMOOTHING_DAYS = 7
 
 
-def shipments_fan(results: Results, path: Path) -> Path:
+def shipments_fan(results: Results, path: Path | None) -> Path | None:
     """China-to-US departures as a % of each replication's normal flow, 7-day trailing mean.
 
     Needs single replications (``--series all`` or ``csv``) to divide each by its own
@@ -202,13 +206,13 @@ def shipments_fan(results: Results, path: Path) -> Path:
         )
         ax.set_ylabel(unit)
         _date_axis(ax)
-        ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+        value_axis(ax)
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.72), frameon=False)
         _save(fig, path)
     return path
 
 
-def sector_fan_panels(results: Results, prefix: str, path: Path, title: str) -> Path:
+def sector_fan_panels(results: Results, prefix: str, path: Path | None, title: str) -> Path | None:
     """One fan chart per US sector (``{prefix}_{sector}``), in a 2 x 2 grid with shared dates."""
     scenario = results.manifest["scenario"]["name"]
     key_dates = results.manifest.get("key_dates", [])
@@ -236,7 +240,7 @@ def sector_fan_panels(results: Results, prefix: str, path: Path, title: str) -> 
     return path
 
 
-def negotiation_state_shares(results: Results, path: Path) -> Path:
+def negotiation_state_shares(results: Results, path: Path | None) -> Path | None:
     """Share of replications in each negotiation state, day by day, as stacked areas."""
     from sim.core.domain import DEADLINE_OUTCOMES
 
@@ -272,7 +276,7 @@ def _outcome_numbers(results: Results, name: str) -> tuple[np.ndarray, bool]:
     return values[~np.isnan(values)].astype(float), False
 
 
-def outcome_histogram(results: Results, name: str, path: Path) -> Path:
+def outcome_histogram(results: Results, name: str, path: Path | None) -> Path | None:
     """Histogram of one scalar outcome across replications, median marked."""
     values, is_date = _outcome_numbers(results, name)
     measure = OUTCOMES.get(name)
@@ -298,7 +302,7 @@ def outcome_histogram(results: Results, name: str, path: Path) -> Path:
     return path
 
 
-def outcome_violins(results: dict[str, Results], name: str, path: Path) -> Path:
+def outcome_violins(results: dict[str, Results], name: str, path: Path | None) -> Path | None:
     """One outcome, scenarios side by side: violins with the median and 90% interval marked."""
     measure = OUTCOMES.get(name)
     data, labels = [], []
@@ -351,7 +355,7 @@ def _deadline_words(results: dict[str, Results]) -> str:
     return f"{day.day} {day:%B %Y} truce deadline"
 
 
-def deadline_outcome_bars(results: dict[str, Results], path: Path) -> Path:
+def deadline_outcome_bars(results: dict[str, Results], path: Path | None) -> Path | None:
     """Stacked bars: share of replications ending the truce deadline each way, per scenario."""
     from sim.core.domain import DEADLINE_OUTCOMES
 
@@ -392,7 +396,7 @@ def deadline_outcome_bars(results: dict[str, Results], path: Path) -> Path:
     return path
 
 
-def tornado(result, path: Path, scenario: str, top: int = 15) -> Path:
+def tornado(result, path: Path | None, scenario: str, top: int = 15) -> Path | None:
     """Horizontal bars of sensitivity indices, most influential at the top, with 95% intervals."""
     order = result.ranked()[:top]
     names = [result.names[i] for i in order][::-1]
@@ -419,7 +423,9 @@ def tornado(result, path: Path, scenario: str, top: int = 15) -> Path:
     return path
 
 
-def sweep_panels(table: Path, varied: list[str], outcome: str, path: Path, scenario: str) -> Path:
+def sweep_panels(
+    table: Path, varied: list[str], outcome: str, path: Path | None, scenario: str
+) -> Path | None:
     """An outcome against each varied parameter: every replication as a dot, the median as a line."""
     import csv
 
@@ -471,7 +477,7 @@ def sweep_panels(table: Path, varied: list[str], outcome: str, path: Path, scena
     return path
 
 
-def discovery_tradeoff(found, path: Path, scenario: str) -> Path:
+def discovery_tradeoff(found, path: Path | None, scenario: str) -> Path | None:
     """Coverage against density of every candidate box, the chosen one marked and described."""
     import textwrap
 
@@ -533,10 +539,32 @@ def _unit_label(unit: str) -> str:
     return unit[:1].upper() + unit[1:]
 
 
-def _save(fig: plt.Figure, path: Path) -> None:
-    """Write the figure (PNG or SVG, by the file's suffix)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
+#: Figures kept open by :func:`kept_figures` instead of being written and closed.
+_kept: list[plt.Figure] | None = None
+
+
+@contextmanager
+def kept_figures() -> Iterator[list[plt.Figure]]:
+    """Within this block, charts hand their figures back (in the list yielded) instead of closing them.
+
+    A chart given ``path=None`` then writes no file: how the Python API's ``.plot()`` returns a
+    matplotlib Figure from the same drawing code as ``tradesim plot``.
+    """
+    global _kept
+    outer, _kept = _kept, []
+    try:
+        yield _kept
+    finally:
+        _kept = outer
+
+
+def _save(fig: plt.Figure, path: Path | None) -> None:
+    """Write the figure (PNG or SVG, by the file's suffix), or keep it open (see :func:`kept_figures`)."""
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=100)
+    if _kept is not None:
+        _kept.append(fig)  # closed below all the same: it leaves pyplot, the Figure itself still draws
     plt.close(fig)
 
 
@@ -614,7 +642,7 @@ BRANCH_SERIES: dict[str, str] = {
 }
 
 
-def branch_fans(branches, path: Path, series: tuple[str, ...] | None = None) -> Path:
+def branch_fans(branches, path: Path | None, series: tuple[str, ...] | None = None) -> Path | None:
     """One shared history, then one fan per branch from the fork on (median and middle 50%).
 
     The history before the fork is the same in every branch, so it is drawn once,
@@ -668,7 +696,7 @@ def branch_fans(branches, path: Path, series: tuple[str, ...] | None = None) -> 
     return path
 
 
-def variance_strips(y: np.ndarray, split, path: Path, scenario: str) -> Path:
+def variance_strips(y: np.ndarray, split, path: Path | None, scenario: str) -> Path | None:
     """Each parameter set's replications as a column of dots, sets ordered by their mean.
 
     The spread between columns is what the parameters do; the spread within a

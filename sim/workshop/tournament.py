@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -35,10 +36,10 @@ from sim.core.replication_result import ReplicationResult
 from sim.core.version import __version__
 from sim.experiments.run import executor, key_dates
 from sim.results.folder import ResultsWriter, base_manifest, write_json_atomic
-from sim.scenario.loader import LoadedScenario
+from sim.scenario.loader import LoadedScenario, load_scenario
 from sim.scenario.schema import Scenario
 from sim.workshop.game import DEFAULT_EVERY_DAYS, DEFAULT_START, Game, describe_turn, play
-from sim.workshop.records import GameRecord, replay_game
+from sim.workshop.records import GameRecord, is_game_file, load_game, load_record_scenario, replay_game
 from sim.workshop.strategies import STRATEGIES, make_strategy
 
 #: What each side is ranked on (lower is better), with units.
@@ -262,3 +263,58 @@ def run_game_experiment(
     finally:
         writer.close(complete=len(writer.completed) == reps)
     return out
+
+
+def _run_saved_game(
+    record: GameRecord,
+    scenario: LoadedScenario,
+    name: str,
+    out: Path,
+    reps: int,
+    seed: int,
+    workers: int,
+    progress: Callable[[int], None] | None,
+) -> Path:
+    return run_game_experiment(record, scenario, name, reps, seed, out, workers, progress)
+
+
+def comparison_entries(refs: Sequence[str | Path | LoadedScenario]) -> dict[str, object]:
+    """What ``tradesim compare`` compares, by name: loaded scenarios, and saved games as folder runners.
+
+    A saved game (``*.game.toml``) is named after its file, or after its folder when the file is
+    ``game.game.toml`` (as ``tradesim play`` saves it). Raises :class:`ValueError` (a name twice),
+    :class:`sim.workshop.records.GameFileError` or :class:`sim.scenario.loader.ScenarioError`.
+    The values suit :func:`sim.experiments.compare.run_comparison`.
+    """
+    if len(refs) < 2:
+        raise ValueError("compare needs at least two scenarios")
+    if len({r.name if isinstance(r, LoadedScenario) else str(r) for r in refs}) < len(refs):
+        raise ValueError("each scenario may appear once")
+    entries: dict[str, object] = {}
+    for ref in refs:
+        if isinstance(ref, LoadedScenario):
+            entries[ref.name] = ref
+            continue
+        if not is_game_file(ref):
+            loaded = load_scenario(ref)
+            entries[loaded.name] = loaded
+            continue
+        path = Path(ref)
+        record = load_game(path)
+        spec = load_record_scenario(record, path.parent)
+        name = path.name.removesuffix(".game.toml")
+        if name == "game":  # `tradesim play` saves game.game.toml: name it by its folder
+            name = path.resolve().parent.name
+        if name in entries:
+            raise ValueError(f"{ref}: a scenario or game named {name!r} is already compared; rename the file")
+        entries[name] = partial(_run_saved_game, record, spec, name)
+    return entries
+
+
+def tournament_figure(games: list[dict], path: Path | None, title: str, strategies: list[str] | None = None):
+    """The tournament's heat maps from its games table (``strategies``: their order; default: as played)."""
+    from sim.workshop.charts import tournament_chart
+
+    order = strategies or list(dict.fromkeys(g["us_strategy"] for g in games))
+    means = {m: pairing_means(games, order, m) for m in ("gdp_loss_year_end_pct", "china_pain_mean")}
+    return tournament_chart(means, order, order, path, title)

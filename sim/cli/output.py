@@ -1,0 +1,139 @@
+"""Outputs drawn from a saved results folder, never re-simulated: ``plot``, ``report``, ``replay``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+import sim.cli.ui as ui
+from sim.cli.ui import app
+
+PANEL = "Figures, reports and stories"
+
+
+@app.command(
+    rich_help_panel=PANEL,
+    epilog="Examples: `tradesim plot results/baseline-20251123` · "
+    "`tradesim plot results/base --series stock_auto` · "
+    "`tradesim plot results/base --outcome gdp_loss_q3_pct` · `tradesim plot results/base --list`",
+)
+def plot(
+    folder: Annotated[Path, typer.Argument(help="A results folder from `run` or `compare`.")],
+    series: Annotated[
+        str | None, typer.Option("--series", "-s", help="Draw one daily series as a fan chart.")
+    ] = None,
+    outcome: Annotated[
+        str | None,
+        typer.Option("--outcome", help="Draw one scalar outcome (histogram; side by side for a comparison)."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="png or svg.")] = "png",
+    paths: Annotated[
+        int,
+        typer.Option(
+            "--paths", min=0, max=12, help="With --series: also draw this many single replications."
+        ),
+    ] = 0,
+    list_only: Annotated[bool, typer.Option("--list", help="List what can be drawn.")] = False,
+) -> None:
+    """Redraw figures from a saved results folder, without re-running the model.
+
+    With no option it redraws every default figure into FOLDER/plots. `--series`
+    draws a fan chart (median, 50% and 90% bands over calendar dates, key dates
+    marked); `--outcome` a histogram, or violins side by side for a comparison.
+    """
+    from sim.plots.redraw import drawable, redraw
+    from sim.results.folder import ResultsError
+
+    if fmt not in ("png", "svg"):
+        ui.fail(f"--format must be png or svg, got {fmt!r}")
+    try:
+        if list_only:
+            found = drawable(folder)
+            ui.say("[bold]daily series[/] (--series):")
+            ui.out.print("  " + ", ".join(found.series), highlight=False, soft_wrap=True)
+            ui.say(
+                "[bold]scalar outcomes[/] (--outcome"
+                + (", side by side):" if found.comparison else ", histogram):")
+            )
+            ui.out.print("  " + ", ".join(found.outcomes), highlight=False, soft_wrap=True)
+            return
+        drawn = redraw(folder, series, outcome, fmt, paths)
+    except ResultsError as exc:
+        ui.fail(str(exc))
+    ui.print_paths("plot", drawn)
+
+
+@app.command(
+    rich_help_panel=PANEL,
+    epilog="Examples: `tradesim report results/baseline-20251123` · "
+    "`tradesim report results/base --out workshop.html`",
+)
+def report(
+    folder: Annotated[Path, typer.Argument(help="A results folder from `run`.")],
+    out_file: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Where to write it. Default: FOLDER/report.html.")
+    ] = None,
+) -> None:
+    """Write one self-contained HTML report of a results folder, to email or project.
+
+    Figures are embedded and nothing is fetched from the network: the scenario
+    description, the outcome table, the figures and every parameter with its source.
+    """
+    from sim.plots.report import write_report
+    from sim.results.folder import ResultsError, read_results
+
+    try:
+        results = read_results(folder)
+        if "comparison" in results.manifest:
+            ui.fail(f"{folder}: a comparison folder; report one of its scenario folders")
+        path = write_report(results, out_file)
+    except (ResultsError, FileNotFoundError) as exc:
+        ui.fail(str(exc))
+    ui.say(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+@app.command(
+    rich_help_panel=PANEL,
+    epilog="Examples: `tradesim replay results/baseline-20251123 --rep 17` · "
+    "`tradesim replay results/cmp/snap_back --rep 3`",
+)
+def replay(
+    folder: Annotated[
+        Path, typer.Argument(help="A results folder from `run` (or one scenario of `compare`).")
+    ],
+    rep: Annotated[int, typer.Option("--rep", "-r", min=0, help="The replication to re-run.")],
+) -> None:
+    """Re-run exactly one replication from a saved results folder and print its story.
+
+    The manifest holds the scenario as resolved and the master seed, so the
+    replication is rebuilt with the same parameters and random streams; its
+    outcomes are checked against the saved row. Then its event log: policy
+    events, decisions, tariff changes, halts and restarts, with dates.
+    """
+    from sim.experiments.replay import event_log
+    from sim.experiments.replay import replay as replay_one
+    from sim.results.folder import ResultsError
+
+    try:
+        replayed = replay_one(folder, rep)
+    except (ResultsError, FileNotFoundError) as exc:
+        ui.fail(str(exc))
+    model = replayed.model
+    ui.say(f"[bold]{model.scenario.name}[/], replication {rep} (master seed {replayed.master_seed})")
+    if replayed.mismatches:
+        ui.err.print(
+            f"[yellow]warning:[/] {len(replayed.mismatches)} outcome(s) differ from the saved row "
+            f"(results written by another version?): {', '.join(replayed.mismatches[:6])}"
+        )
+    else:
+        ui.say("re-run matches the saved outcomes exactly")
+    table = Table(title="What happened", title_justify="left")
+    table.add_column("date", no_wrap=True)
+    table.add_column("subsystem", no_wrap=True)
+    table.add_column("event", overflow="fold")
+    for event in event_log(model):
+        table.add_row(event.date.isoformat(), event.subsystem, event.text)
+    ui.out.print(table)

@@ -1,0 +1,192 @@
+"""Where an outcome's spread comes from: ``variance`` (parameters or chance), ``discover`` (where)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+import sim.cli.ui as ui
+from sim.cli.ui import DaskOption, ForceOption, QuietOption, ScenarioArgument, WorkersOption, app
+
+PANEL = "Explore uncertainty"
+
+
+@app.command(
+    rich_help_panel=PANEL,
+    epilog="Examples: `tradesim variance baseline --outcome gdp_loss_year_end_pct` · "
+    "`tradesim variance baseline --outcome first_stoppage_auto --param-sets 60 --seeds 10 --seed 1`",
+)
+def variance(
+    scenario: ScenarioArgument,
+    outcomes: Annotated[
+        list[str] | None,
+        typer.Option("--outcome", help="Outcome to split (repeatable). Default: GDP loss and auto halts."),
+    ] = None,
+    param_sets: Annotated[int, typer.Option(min=2, help="Parameter draws.")] = 40,
+    seeds: Annotated[int, typer.Option(min=2, help="Replications (random seeds) per parameter draw.")] = 8,
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Master seed. Same seed, same split. Default: a fresh one.")
+    ] = None,
+    workers: WorkersOption = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Folder. Default: results/SCENARIO-variance-TIMESTAMP.")
+    ] = None,
+    force: ForceOption = False,
+    plots: Annotated[bool, typer.Option(help="Draw one strip chart per outcome.")] = True,
+    quiet: QuietOption = False,
+    dask: DaskOption = None,
+) -> None:
+    """Split an outcome's spread into uncertain parameters (ignorance) and chance (luck).
+
+    Runs nested replications: PARAM_SETS draws of the scenario's uncertain parameters,
+    each simulated with SEEDS different random seeds. Between-set spread is what the
+    parameters do; within-set spread is chance, which no research can narrow. Prints
+    each part (variance and standard deviation) with 90% intervals from resampling
+    parameter sets, the parameters' share, and which dominates. Writes
+    `nested_outcomes.csv`, `variance.csv` and a strip chart per outcome.
+    """
+    from sim.experiments.variance import outcome_table, run_variance
+
+    loaded = ui.load(scenario)
+    ui.check_outcomes(outcomes)
+    folder = ui.empty_folder(out_dir or ui.default_folder(f"{loaded.name}-variance"), force)
+    master_seed = ui.master_seed(seed)
+    n_workers = ui.workers_or_default(workers)
+    total = param_sets * seeds
+    ui.say(
+        f"[bold]{loaded.name}[/]: {param_sets} parameter sets x {seeds} seeds = {total} replications, "
+        f"seed {master_seed}, {n_workers} worker(s) -> {folder}"
+    )
+    try:
+        with ui.progress("nested replications", quiet) as bar:
+            task = bar.add_task("run", total=total)
+            nested, splits = run_variance(
+                loaded.spec,
+                outcomes,
+                master_seed,
+                param_sets,
+                seeds,
+                folder,
+                n_workers,
+                lambda k: bar.advance(task, k),
+                dask,
+            )
+    except KeyboardInterrupt:
+        ui.fail("interrupted: a variance split needs every parameter set; nothing was written", 130)
+    except ValueError as exc:
+        ui.fail(f"{loaded.path}: {exc}")
+    _print_splits(splits, loaded.name, param_sets, seeds)
+    if plots:
+        from sim.plots.charts import variance_strips
+
+        for s in splits:
+            path = variance_strips(
+                outcome_table(nested, s.outcome), s, folder / "plots" / f"{s.outcome}.png", loaded.name
+            )
+            ui.say(f"plot: {path}")
+    ui.say(f"results: {folder} (variance.csv, nested_outcomes.csv)")
+
+
+def _print_splits(splits, scenario: str, param_sets: int, seeds: int) -> None:
+    table = Table(
+        title=f"Where the spread comes from: {scenario}, {param_sets} parameter sets x {seeds} seeds "
+        "(standard deviations, 90% intervals)",
+        title_justify="left",
+        caption="Parameters: Var(E\\[outcome | parameters]); chance: E\\[Var(outcome | parameters)]. "
+        "Standard deviations shown; the share is of the variance.",
+        caption_justify="left",
+    )
+    columns = ("outcome", "mean", "total sd", "parameters sd", "chance sd", "parameter share", "dominant")
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("outcome", "dominant") else "right")
+    sd = ui.sd
+    for s in splits:
+        table.add_row(
+            f"{s.outcome}\n[dim]{s.unit}[/]",
+            ui.plain(s.mean),
+            sd(s.total),
+            f"{sd(s.parameters)}\n[dim]({sd(s.parameters_low)}-{sd(s.parameters_high)})[/]",
+            f"{sd(s.chance)}\n[dim]({sd(s.chance_low)}-{sd(s.chance_high)})[/]",
+            f"{100 * s.parameter_share:.0f}%\n[dim]({100 * s.parameter_share_low:.0f}-"
+            f"{100 * s.parameter_share_high:.0f}%)[/]",
+            s.dominant,
+        )
+    ui.out.print(table)
+
+
+@app.command(
+    rich_help_panel=PANEL,
+    epilog="Examples: `tradesim discover results/base --outcome gdp_loss_year_end_pct --above 1.0` · "
+    "`tradesim discover results/base --outcome deadline --equals snap-back`",
+)
+def discover(
+    folder: Annotated[Path, typer.Argument(help="A results folder from `run`.")],
+    outcome: Annotated[str, typer.Option("--outcome", help="The outcome (or `deadline` with --equals).")],
+    above: Annotated[
+        str | None, typer.Option(help="Cases: the outcome is above this value (or date).")
+    ] = None,
+    below: Annotated[
+        str | None, typer.Option(help="Cases: the outcome is below this value (or date).")
+    ] = None,
+    equals: Annotated[
+        str | None,
+        typer.Option(
+            help="Cases: the outcome equals this (deadline: deal, extension, snap-back, escalation)."
+        ),
+    ] = None,
+    depth: Annotated[int, typer.Option(min=1, max=6, help="Depth of the tree (rules per box).")] = 3,
+    min_coverage: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="The chosen box covers at least this share of cases.")
+    ] = 0.5,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(help="Search only parameters under this prefix (repeat), e.g. negotiation."),
+    ] = None,
+) -> None:
+    """Find where in parameter space an outcome of interest happens (scenario discovery).
+
+    Marks the replications where it happens, fits a shallow decision tree to the
+    drawn parameters (scikit-learn), and reports its leaves as boxes with their
+    coverage (share of cases inside) and density (share of the box that are cases).
+    Answers questions such as "under which assumptions does the truce collapse?".
+    """
+    from sim.experiments.discover import cases_of_interest
+    from sim.experiments.discover import discover as find_boxes
+    from sim.plots.charts import discovery_tradeoff
+    from sim.results.folder import ResultsError, read_results
+
+    try:
+        results = read_results(folder)
+        y, condition = cases_of_interest(results, outcome, above, below, equals)
+        found = find_boxes(results, y, condition, depth, min_coverage, only)
+    except (ResultsError, FileNotFoundError) as exc:
+        ui.fail(str(exc))
+    ui.say(
+        f"[bold]{condition}[/]: {found.cases} of {found.total} replications "
+        f"({100 * found.cases / found.total:.0f}%)"
+    )
+    table = Table(title="Candidate boxes (tree leaves), densest first", title_justify="left")
+    table.add_column("box", overflow="fold")
+    table.add_column("coverage", justify="right")
+    table.add_column("density", justify="right")
+    table.add_column("runs", justify="right")
+    for box in found.boxes:
+        mark = " [bold red](chosen)[/]" if box is found.chosen else ""
+        table.add_row(
+            " and ".join(box.rules) + mark,
+            f"{100 * box.coverage:.0f}%",
+            f"{100 * box.density:.0f}%",
+            str(box.size),
+        )
+    ui.out.print(table)
+    if found.importances:
+        ui.say(
+            "parameters that matter: "
+            + ", ".join(f"{name} ({share:.2f})" for name, share in found.importances[:6])
+        )
+    name = f"discover_{outcome}_{(above or below or equals or '').replace(':', '-')}.png"
+    path = discovery_tradeoff(found, folder / "plots" / name, results.manifest["scenario"]["name"])
+    ui.say(f"plot: {path}")

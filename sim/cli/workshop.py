@@ -1,0 +1,264 @@
+"""The negotiation game at the keyboard: ``tradesim play`` (and its replays) and ``tradesim tournament``."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+import sim.cli.ui as ui
+from sim.cli.ui import ForceOption, app
+
+PANEL = "Workshop"
+
+
+def _load_game(path: Path):
+    """A saved game and its scenario, or exit 2 naming the file, the key and what is allowed."""
+    from sim.scenario.loader import ScenarioError
+    from sim.workshop.records import GameFileError, load_game, load_record_scenario
+
+    try:
+        record = load_game(path)
+        return record, load_record_scenario(record, path.parent)
+    except GameFileError as exc:
+        ui.fail(str(exc))
+    except ScenarioError as exc:
+        ui.fail(exc)
+
+
+class TerminalTeam:
+    """A team at the keyboard: prompts for its moves and asks again after a bad one."""
+
+    def __init__(self, side: str):
+        self.name = "human"
+        self.side = side
+
+    def choose(self, side, status, history):
+        from sim.workshop.moves import SIDE_NAMES, MoveError, parse_moves
+
+        while True:
+            hint = " (a stance counts this turn)" if status.is_decision else ""
+            text = typer.prompt(f"{SIDE_NAMES[side]} move{hint}", default="pass", show_default=True)
+            if text.strip().lower() in ("help", "?"):
+                from sim.workshop.view import vocabulary_lines
+
+                for line in vocabulary_lines(side):
+                    ui.say(line)
+                continue
+            try:
+                return parse_moves(side, text)
+            except MoveError as exc:
+                ui.err.print(f"[bold red]not a move:[/] {exc}", highlight=False, soft_wrap=True)
+
+
+def _show_outcomes(result, title: str) -> None:
+    from sim.workshop.records import KEY_OUTCOMES
+
+    table = Table(title=title, title_justify="left")
+    table.add_column("outcome", style="bold")
+    table.add_column("value", justify="right")
+    table.add_column("unit")
+    values = result.game_outcomes()
+    for name, unit in KEY_OUTCOMES.items():
+        table.add_row(name, f"{values[name]:.3f}", unit)
+    ui.out.print(table)
+
+
+def _show_turns(turns, prefix: str = "") -> None:
+    from sim.workshop.game import describe_turn
+
+    for turn in turns:
+        ui.say(f"{prefix}{describe_turn(turn)}")
+        for note in turn.notes:
+            ui.say(f"  [yellow]note:[/] {note}")
+
+
+@app.command(
+    name="play",
+    rich_help_panel=PANEL,
+    epilog="Examples: `tradesim play` (two teams at one keyboard) · `tradesim play --china hawk --seed 7` · "
+    "`tradesim play --us tit-for-tat --china pain-driven` · "
+    "`tradesim play --replay results/game/game.game.toml` · "
+    "`tradesim play --replay results/game/game.game.toml --change 3=us:tariff=100` · "
+    "`tradesim play --replay my.game.toml --change '5=china:pace=fast stance=concede'`",
+)
+def play_command(
+    scenario: Annotated[
+        str, typer.Argument(help="A scenario name from `tradesim list`, or a path.")
+    ] = "baseline",
+    us: Annotated[
+        str,
+        typer.Option(
+            "--us",
+            help="Who plays the US: human (types moves; `help` lists them), tit-for-tat, hawk, dove "
+            "or pain-driven.",
+        ),
+    ] = "human",
+    china: Annotated[
+        str, typer.Option("--china", help="Who plays China: human, tit-for-tat, hawk, dove or pain-driven.")
+    ] = "human",
+    seed: Annotated[
+        int | None, typer.Option(min=0, help="Master seed (the game's luck). Default: a fresh one.")
+    ] = None,
+    rep: Annotated[int, typer.Option(min=0, help="Replication of the seed to play in.")] = 0,
+    start: Annotated[str, typer.Option(help="First turn, YYYY-MM-DD.")] = "2025-06-16",
+    every: Annotated[
+        int, typer.Option(min=1, help="Days between turns (talks and deadlines add turns).")
+    ] = 14,
+    replay_file: Annotated[
+        Path | None, typer.Option("--replay", help="Replay a saved game (`*.game.toml`) exactly.")
+    ] = None,
+    change: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="With --replay: TURN=SIDE:MOVES replaces one side's moves at one turn and shows what that "
+            "change alone did (same random draws; every other move as saved, strategies are not re-run). "
+            "SIDE is us or china; MOVES as typed in the game, e.g. 3=us:tariff=100 or "
+            "'5=china:pace=fast stance=concede' or 4=us:pass. Repeatable."
+        ),
+    ] = None,
+    react: Annotated[
+        bool,
+        typer.Option(
+            help="With --change: a side played by a built-in strategy chooses again after the change "
+            "(tit-for-tat answers it); a team's moves stay as saved, by date."
+        ),
+    ] = False,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", "-o", help="Folder for the game file and chart. Default: results/game-TIMESTAMP."
+        ),
+    ] = None,
+    force: ForceOption = False,
+) -> None:
+    """Play the negotiation as a turn-based game: the US team against the China team.
+
+    Turns come every two simulated weeks from mid-June, plus the talks and the truce
+    deadline. At each turn both teams see the backlog, plant stocks and halts, the
+    magnet price, GDP lost and both pains, and type their moves (`tariff=80 chips=tighten`,
+    `pace=slow stance=escalate`, or `pass`); either side can be a built-in strategy. At a
+    deadline the two stances decide the outcome (deal, extension, snap-back, escalation).
+    The game is saved (`game.game.toml`) with a chart of its history; `--replay` plays it
+    again exactly, `--change` replays it with one move changed, and `tradesim compare
+    baseline FILE.game.toml` runs its moves over many replications.
+
+    Moves of the US: `tariff=N` (% on Chinese goods), `chips=tighten|ease`,
+    `stance=concede|hold|escalate`. Moves of China: `tariff=N` (% on US goods),
+    `pace=slow|normal|fast`, `green_channel=on|off`, `military=hold|review`, `stance=...`.
+    A stance counts at talks and deadlines; left out there, it is drawn from the side's pain.
+    """
+    from sim.workshop.game import Game, describe_turn, play
+    from sim.workshop.moves import SIDES
+    from sim.workshop.sessions import save_played_game
+    from sim.workshop.strategies import STRATEGIES, make_strategy
+    from sim.workshop.view import status_lines, vocabulary_lines
+
+    stamp = ui.stamp()
+    if change and replay_file is None:
+        ui.fail("--change needs --replay FILE (the game to change)")
+    if react and not change:
+        ui.fail("--react needs --change TURN=SIDE:MOVES (the move the strategies react to)")
+    if replay_file is not None:
+        _replay(replay_file, change or [], out_dir, force, stamp, react)
+        return
+    players = {"us": us, "china": china}
+    for side, name in players.items():
+        if name != "human" and name not in STRATEGIES:
+            ui.fail(f"--{side} {name}: must be human or one of {', '.join(STRATEGIES)}")
+    loaded = ui.load(scenario)
+    try:
+        first_turn = dt.date.fromisoformat(start)
+    except ValueError:
+        ui.fail(f"--start {start}: not a date (write YYYY-MM-DD, e.g. 2025-06-16)")
+    folder = ui.empty_folder(out_dir or Path("results") / f"game-{stamp}", force)
+    master_seed = ui.master_seed(seed)
+    try:
+        game = Game(loaded.spec, master_seed, rep, first_turn, every)
+    except ValueError as exc:
+        ui.fail(f"{loaded.name}: {exc}")
+    teams = {
+        side: TerminalTeam(side)
+        if players[side] == "human"
+        else make_strategy(players[side], side, game.model.params, game.streams)
+        for side in SIDES
+    }
+    ui.say(
+        f"[bold]The negotiation game[/] on {loaded.name} (seed {master_seed}, replication {rep}): "
+        f"US: {players['us']}, China: {players['china']}"
+    )
+    for side in SIDES:
+        if players[side] == "human":
+            for line in vocabulary_lines(side):
+                ui.say(line)
+
+    def on_turn(status, turn) -> None:
+        if turn is None:
+            ui.out.rule()
+            for line in status_lines(status, game.statuses):
+                ui.say(line)
+            return
+        ui.say(f"[bold]{describe_turn(turn)}[/]")
+        for note in turn.notes:
+            ui.say(f"  [yellow]note:[/] {note}")
+
+    try:
+        result = play(game, teams["us"], teams["china"], on_turn)
+    except typer.Abort:
+        ui.fail(f"input ended at turn {len(game.statuses)} before the game did; nothing saved", 1)
+    # a scenario file is saved by its full path (a name is found again in scenarios/)
+    scenario_ref = str(loaded.path) if Path(scenario).suffix == ".toml" else scenario
+    saved = save_played_game(game, result, loaded, scenario_ref, players, folder)
+    for d in game.model.negotiation.decisions:
+        if d.day >= game.start_day:
+            what = f" -> {d.outcome.replace('_', '-')}" if d.outcome else ""
+            ui.say(f"{game.model.clock.date(d.day)} {d.name}: US {d.us}, China {d.china}{what}")
+    _show_outcomes(result, f"End of the game ({game.model.clock.end})")
+    ui.say(f"game saved: {saved.game_file} (replay: tradesim play --replay {saved.game_file})")
+    ui.say(f"tables: {folder / 'outcomes.json'}, {folder / 'series.csv'}")
+    ui.say(f"chart: {saved.chart}")
+
+
+def _replay(
+    path: Path, changes: list[str], out_dir: Path | None, force: bool, stamp: str, react: bool
+) -> None:
+    """``play --replay FILE``: the saved game again, or (``--change``) beside a changed one."""
+    from sim.workshop.moves import MoveError
+    from sim.workshop.records import replay_game
+    from sim.workshop.sessions import replay_changed, save_changed, save_replay
+
+    record, loaded = _load_game(path)
+    if not changes:
+        _, result = replay_game(record, loaded)
+        folder = ui.empty_folder(out_dir or Path("results") / f"replay-{stamp}", force)
+        _show_turns(result.turns)
+        _show_outcomes(result, f"Replay of {path} (seed {record.seed}, replication {record.rep})")
+        ui.say(f"chart: {save_replay(record, loaded, result, folder)}")
+        return
+    folder = ui.empty_folder(out_dir or Path("results") / f"replay-{stamp}", force)
+    try:
+        change = replay_changed(record, loaded, changes, react)
+    except MoveError as exc:  # GameFileError is a ValueError too
+        ui.fail(str(exc))
+    except ValueError as exc:
+        ui.fail(str(exc))
+    for turn in change.changed.turns:
+        for note in turn.notes:
+            ui.say(f"[yellow]note[/] (changed game, turn {turn.turn}): {note}")
+    table = Table(
+        title=f"Same luck, different choice: {', '.join(changes)}{' (strategies react)' if react else ''} "
+        f"(seed {record.seed}, replication {record.rep})",
+        title_justify="left",
+    )
+    for column in ("outcome", "as played", "changed", "shift", "unit"):
+        table.add_column(column, justify="left" if column in ("outcome", "unit") else "right")
+    for d in change.differences:
+        table.add_row(d.outcome, f"{d.original:.3f}", f"{d.changed:.3f}", f"{d.shift:+.3f}", d.unit)
+    ui.out.print(table)
+    diverged = change.first_divergence
+    ui.say(f"first day that differs: {diverged}" if diverged else "the change made no difference at all")
+    saved, chart = save_changed(change, loaded, folder)
+    ui.say(f"changed game: {saved}\nchart: {chart}")
