@@ -14,7 +14,7 @@ from sim.core.domain import DEADLINE_OUTCOMES
 from sim.model.negotiation import concede_probability, deadline_outcome
 from sim.model.replication import Replication, simulate
 from sim.scenario.loader import load_scenario
-from sim.scenario.sampling import ParamTree
+from sim.scenario.params import NegotiationParams
 
 from .conftest import SCENARIOS
 
@@ -154,4 +154,4 @@ def test_pain_rises_with_a_shortage(baseline):
     june = model.clock.day(dt.date(2025, 6, 30))
     assert s["us_pain"][june] > s["us_pain"][0] >= 0
     assert (s["china_pain"] >= 0).all()
-    assert isinstance(model.params.negotiation, ParamTree)
+    assert isinstance(model.params.negotiation, NegotiationParams)

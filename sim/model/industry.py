@@ -54,7 +54,7 @@ from sim.core.clock import Clock
 from sim.core.domain import SECTORS
 from sim.core.jit import PackedRow, kernel, on_warm_up
 from sim.core.streams import Streams
-from sim.scenario.sampling import ParamTree
+from sim.scenario.params import Params
 
 N_SECTORS = len(SECTORS)
 #: Stands in for each plant's arrivals when allocation is not tied.
@@ -121,7 +121,7 @@ class Industry:
     #: tonnes delivered to plants
     delivered = PackedRow("_totals", _DELIVERED)
 
-    def __init__(self, clock: Clock, params: ParamTree, streams: Streams, state: IndustryState):
+    def __init__(self, clock: Clock, params: Params, streams: Streams, state: IndustryState):
         self.clock = clock
         self.state = state
         self.n = n = clock.n_days

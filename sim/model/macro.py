@@ -28,7 +28,7 @@ import numpy as np
 from sim.core.clock import Clock
 from sim.core.domain import SECTORS
 from sim.core.jit import kernel, on_warm_up
-from sim.scenario.sampling import ParamTree
+from sim.scenario.params import Params
 
 #: Dates at which GDP loss is reported (fig hsbc_us_gdp_loss_by_q3_2025 and
 #: fig oxford_economics_us_gdp_loss_year_end_no_deal).
@@ -46,7 +46,7 @@ class MacroState:
 class Macro:
     """GDP loss of one replication."""
 
-    def __init__(self, clock: Clock, params: ParamTree, state: MacroState):
+    def __init__(self, clock: Clock, params: Params, state: MacroState):
         p = params.macro
         self.clock = clock
         self.state = state

@@ -59,7 +59,7 @@ from sim.core.clock import Clock
 from sim.core.domain import DESTINATIONS, ELEMENTS, SECTORS
 from sim.core.jit import PackedRow, kernel, on_warm_up
 from sim.core.streams import Streams
-from sim.scenario.sampling import ParamTree
+from sim.scenario.params import LicensingParams, Params
 
 N_SECTORS = len(SECTORS)
 US = DESTINATIONS.index("us")
@@ -128,7 +128,7 @@ class Supply:
     #: from elsewhere, by day and sector: ships and lands the same day
     outside = PackedRow("_by_day", _OUTSIDE)
 
-    def __init__(self, clock: Clock, params: ParamTree, streams: Streams, state: SupplyState):
+    def __init__(self, clock: Clock, params: Params, streams: Streams, state: SupplyState):
         p = params.supply
         self.clock = clock
         self.state = state
@@ -382,7 +382,7 @@ class Supply:
         return self.arriving[: self.n] + self.outside[: self.n]
 
 
-def contracts_per_day(licensing: ParamTree) -> np.ndarray:
+def contracts_per_day(licensing: LicensingParams) -> np.ndarray:
     """Normal US-bound export contracts per day for each sector (the licensing filing rate)."""
     sector = np.array([float(licensing.sector_share[s]) for s in SECTORS])
     destination = np.array([float(licensing.destination_share[d]) for d in DESTINATIONS])
