@@ -17,7 +17,7 @@ loads) every kernel, which a parent process calls before starting its workers.
 Numba checks a cached kernel against its own source file only. A kernel that
 calls one from another module (``sim.model.licensing.review._advance`` calls
 ``sim.model.licensing.queue.serve_day``) keeps the old callee after an edit of that
-module alone: touch the caller's file too, or delete ``sim/__pycache__/*.nb*``,
+module alone: touch the caller's file too, or delete ``sim/**/__pycache__/*.nb*``,
 after editing a kernel that others call. (A fresh install has fresh files.)
 
 Calling a kernel costs a fixed fraction of a microsecond per array argument
