@@ -125,12 +125,13 @@ def test_run_writes_a_results_folder_that_pandas_opens(tmp_path):
     assert (outcomes["military_approvals"] == 0).all()
     assert pd.to_datetime(outcomes["backlog_peak_date"]).notna().all()
     params = pd.read_csv(out / "parameters.csv")
-    assert "licensing.arrivals_per_day" in params.columns
-    assert params["licensing.arrivals_per_day"].nunique() == 4
+    assert "licensing.initial_backlog" in params.columns
+    assert params["licensing.initial_backlog"].nunique() == 4
     series = read_results(out).series_frame()
     assert len(series) == 4 * 274 and list(series["rep"].unique()) == [0, 1, 2, 3]
     assert series["date"].min() == pd.Timestamp("2025-04-02")
-    assert {"backlog", "approvals", "licences_in_force"} <= set(series.columns)
+    assert {"backlog", "approvals", "licences_in_force", "china_us_departures"} <= set(series.columns)
+    assert "china_us_shipments_jun" in outcomes.columns
     for sector in ("auto", "electronics_industrial", "aerospace", "defence"):
         for prefix in ("stock", "days_of_cover", "plants_running", "plants_halted", "arrivals"):
             assert f"{prefix}_{sector}" in series.columns

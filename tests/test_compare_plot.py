@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import struct
@@ -142,7 +143,10 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shuti
 
 
 def test_report_opens_in_a_real_browser_with_every_figure(comparison, tmp_path):
-    assert CHROMIUM, "this test needs Chromium (Debian: apt-get install chromium); .ci/run installs it"
+    if not CHROMIUM:
+        # CI installs Chromium (.ci/run) and must not skip this; a laptop without it may.
+        assert not os.environ.get("CI"), "CI needs Chromium for this test (Debian: apt-get install chromium)"
+        pytest.skip("Chromium is not installed (Debian: apt-get install chromium)")
     out, _ = comparison
     folder = out / "deal_by_deadline"
     result = runner.invoke(app, ["report", str(folder)])

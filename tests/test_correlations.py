@@ -12,7 +12,7 @@ from sim.scenario.sampling import draw_flat
 
 A = "licensing.review.review_capacity_per_day"
 B = "market.price_pressure_per_day"
-C = "licensing.arrivals_per_day"
+C = "licensing.initial_backlog"
 
 
 def _with(write_scenario, body: str):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
+
 from sim.scenario.loader import load_scenario
 from sim.scenario.sources import figure_usage, load_registry
 
@@ -39,3 +42,18 @@ def test_unverified_claim_is_not_used_as_a_parameter():
     assert not unverified & set(usage)
     for path in SCENARIOS.glob("*.toml"):
         load_scenario(path)
+
+
+def test_every_figure_names_an_article_recorded_by_outlet_title_date_and_address():
+    from sim.scenario.sources import article_of, load_articles, load_registry
+
+    articles = load_articles()
+    assert len(articles) == 5
+    for article in articles.values():
+        assert article.url.startswith("https://") and article.title and article.outlet
+        assert dt.date(2025, 4, 1) <= article.date <= dt.date(2025, 7, 1)
+    for fid, figure in load_registry().figures.items():
+        assert Path(figure.source_file).stem in articles, (
+            f"{fid}: {figure.source_file} is not in articles.toml"
+        )
+        assert article_of(figure).citation().startswith(article_of(figure).outlet)

@@ -19,21 +19,32 @@ def _model(spec, seed=3, rep=0) -> Replication:
     return simulate(spec, seed, rep)[0]
 
 
-def test_renewals_are_filed_one_term_after_approval_less_the_lead(baseline):
+def _renewal_times(apps, lead: float) -> np.ndarray:
+    """When each file's renewal is due if it is approved: ``lead`` days before its licence ends, or
+    at once if that is past, but never on the day it was taken up (that day's filing is done)."""
+    decided, started = apps.column("decided"), apps.column("started")
+    due = np.maximum(decided, apps.column("valid_to") - lead)
+    return np.maximum(due, np.floor(started) + 1.0)
+
+
+def test_renewals_are_filed_the_lead_before_the_licence_they_continue_ends(baseline):
     model = _model(baseline.spec)
     apps = model.licensing.apps
     p = model.params.licensing
     renewals = np.flatnonzero(apps.column("kind") == KIND_RENEWAL)
     assert renewals.size > 1000
-    # the earliest renewals come one term, less the lead time, after the first approvals
+    # every renewal is filed when some approved licence's renewal was due
     approved = apps.column("approved") == 1
-    first_approval = apps.column("decided")[approved].min()
-    gap = apps.column("filed")[renewals].min() - first_approval
-    assert abs(gap - (p.licence_term_days - p.renewal_lead_days)) < 1.0
-    # and the wave peaks months after London, not before
-    series = model.series()
-    peak_day = int(np.argmax(series["renewals_filed"]))
-    assert model.clock.date(peak_day) > model.clock.date(model.clock.day(p.timeline.london.date) + 120)
+    due = set(_renewal_times(apps, p.renewal_lead_days)[approved].tolist())
+    filed = apps.column("filed")[renewals]
+    assert all(t in due for t in filed.tolist())
+    # and a renewal continues its contract: its licence starts where the one it renews ends
+    contract, valid_to, cover = apps.column("contract"), apps.column("valid_to"), apps.column("cover")
+    for r in renewals[apps.column("approved")[renewals] == 1][:200]:
+        same = np.flatnonzero((contract == contract[r]) & approved & (np.arange(contract.size) < r))
+        previous_end = valid_to[same].max()
+        start = valid_to[r] - cover[r]
+        assert np.isclose(start, max(apps.column("decided")[r], previous_end), rtol=0, atol=1e-9)
 
 
 def test_military_files_are_held_in_baseline_and_some_approved_when_released(baseline):
@@ -206,7 +217,7 @@ def test_renewal_and_reapplication_shares_do_not_depend_on_the_approval_probabil
     )[0]  # fmt: skip
     apps, p, n = model.licensing.apps, model.params.licensing, model.clock.n_days
     kind, decided, approved = apps.column("kind"), apps.column("decided"), apps.column("approved")
-    renewal_at = decided + (p.licence_term_days - p.renewal_lead_days)
+    renewal_at = _renewal_times(apps, p.renewal_lead_days)
     reapply_at = decided + p.reapply_delay_days
     filed = apps.column("filed")
     follow_times = set(filed[(kind == KIND_RENEWAL) | (kind == KIND_REAPPLICATION)].tolist())

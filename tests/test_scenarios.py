@@ -29,7 +29,7 @@ def test_child_inherits_baseline_and_changes_only_what_it_says(baseline):
     assert "green_channel" in child.spec.licensing.timeline
     assert set(baseline.spec.licensing.timeline) < set(child.spec.licensing.timeline)
     assert child.origins["licensing.timeline.green_channel.date"].endswith("green_channel.toml")
-    assert child.origins["licensing.arrivals_per_day"].endswith("baseline.toml")
+    assert child.origins["licensing.initial_backlog"].endswith("baseline.toml")
 
 
 def test_a_parameter_is_replaced_whole_not_merged(write_scenario):

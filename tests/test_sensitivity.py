@@ -57,6 +57,7 @@ def test_sobol_gives_the_idle_parameter_no_share():
 TOY_TOML = """
 name = "toy"
 description = "licence queue alone, for a sensitivity test"
+draft = true   # a toy: its parameters cite no sources
 
 [calendar]
 start = 2025-01-01

@@ -25,6 +25,7 @@ STREAMS: dict[str, str] = {
     "licensing.attributes": "sector, destination, military use and trust of each application",
     "licensing.review": "reviewer working time per application",
     "licensing.decisions": "approve or reject, renew after expiry, re-apply after refusal",
+    "licensing.backlog_terms": "how long each contract caught by the rule stays cleared, and its term left",
     "supply.lead_times": "shipping lead time of each lot of magnets",
     "supply.buyers": "which US plant each licensed contract supplies (tied allocation)",
     "industry.plants": "size and starting stock of each US plant",

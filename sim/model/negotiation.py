@@ -119,9 +119,8 @@ class Negotiation:
         self.rng = streams.generator("negotiation.decisions")
         self.value_added = np.array([float(params.macro.value_added_share_pct[s]) for s in SECTORS])
         self._value_added_total = float(self.value_added.sum())
-        self.normal_in_force = float(params.licensing.arrivals_per_day) * float(
-            params.licensing.licence_term_days
-        )
+        # licences a steady, unimpeded review keeps in force: one per running contract
+        self.normal_in_force = float(licensing.contract_stock)
         self.smoothing = 1.0 / max(1.0, float(p.pain_window_days))
         #: pain weights, read once: US halted output, price rise, GDP loss; China lost exports, US tariff
         self._weights = np.array(

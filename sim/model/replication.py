@@ -77,7 +77,9 @@ class Replication:
         self.licensing = LicensingReview(self.clock, params.licensing, streams, self.state.licensing)
         self.us_side = scenario.has_us_side
         if self.us_side:
-            self.supply = Supply(self.clock, params, streams, self.state.supply)
+            self.supply = Supply(
+                self.clock, params, streams, self.state.supply, self.licensing.backlog_contracts
+            )
             self.industry = Industry(self.clock, params, streams, self.state.industry)
             self.supply.tie_to_plants(self.industry.sector, self.industry.use)  # tied allocation only
             self.tariffs = Tariffs(self.clock.n_days, params, self.state.tariffs)
@@ -185,11 +187,11 @@ class Replication:
         supply, industry = self.supply, self.industry
         if supply.unconstrained:  # what lands depends on what the plants order: day by day
             for day in range(first, last + 1):
-                supply.advance_day(day, self.licensing.decided_per_day)
+                supply.advance_day(day, self.licensing.us_licences())
                 landed = industry.advance_day(day, s.supply.arrivals_today, True, s.supply.arrivals_by_plant)
                 supply.record_unconstrained(day, landed)
         else:  # the plants run as far ahead as supply's landings are known
-            supply.advance_day(last, self.licensing.decided_per_day, self.licensing.done - 1)
+            supply.advance_day(last, self.licensing.us_licences(), self.licensing.done - 1)
             industry.run_through(supply.done - 1, *supply.landings)
             industry.publish(last)
         tariffs = s.tariffs
@@ -307,7 +309,7 @@ class Replication:
         }
         out = self.licensing.outcomes(deadline)
         if self.us_side:
-            out |= self.industry.outcomes(day_of) | self.market.outcomes(day_of)
+            out |= self.supply.outcomes() | self.industry.outcomes(day_of) | self.market.outcomes(day_of)
             out |= self.tariffs.outcomes(deadline) | self.macro.outcomes() | self.negotiation.outcomes()
         return out
 
@@ -320,6 +322,7 @@ class Replication:
         for i, sector in enumerate(SECTORS):
             out[f"arrivals_{sector}"] = arrivals[:, i]
             out[f"in_transit_{sector}"] = in_transit[:, i]
+        out |= self.supply.series()
         out |= self.industry.series() | self.market.series() | self.tariffs.series()
         return out | self.macro.series() | self.negotiation.series()
 

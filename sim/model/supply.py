@@ -1,17 +1,28 @@
 """Shipments from China and supply from elsewhere (DESIGN.md subsystem 2).
 
 Before the export controls start, Chinese magnets flow to US users as they
-always did. From then on only approved licences ship: each US-bound licence is
-one contract, whose tonnage leaves China in equal lots spread over the licence
-term, and every lot arrives after its own shipping lead time. A licence is
-tied to its end-use sector, so a refused defence file starves defence plants,
-not auto plants.
+always did. From then on a US contract ships only what a licence covers, or
+what was cleared for export before the rule. Every lot arrives after its own
+shipping lead time. A contract is tied to its end-use sector, so a refused
+defence file starves defence plants, not auto plants.
 
-How big is one contract? The model does not guess a tonnage per licence: it
-derives it so that the normal flow of contracts (the licensing model's filing
-rate times the sector's and the US's shares) carries the sector's normal
-imports from China. If every file were approved on the day it was filed, US
-plants would receive what they used to receive.
+Contracts (see :mod:`sim.model.licensing.applications`): each contract ships
+``lots_per_licence`` equal lots per licence term, one every ``term / lots``
+days, so a contract's tonnage rate and cadence are fixed. A licence covers
+``cover`` days of a contract's schedule from its start (the later of its
+decision and the end of the contract's previous licence or clearance) and
+ships the lots of those days: a full term is ``lots_per_licence`` lots, a
+renewal continues the schedule where the licence before it ended and adds no
+tonnage, and a late licence shifts the schedule instead of bunching it.
+
+How big is one contract? The model does not guess: the contracts running when
+the rule starts (the licensing model's initial backlog, US-bound, by sector)
+carried the sector's normal imports from China, so each carries its share.
+Each is part-way through its term and cleared for export for a while (see
+``LicensingReview._draw_backlog``): its lots up to then leave unlicensed, as
+the pre-rule pipeline does, and its licence covers the rest of its term. New
+contracts replace the ones that end, so with every file approved on the day it
+is filed the flow stays the normal flow (``tests/test_flows.py``).
 
 Supply outside China is a share of each sector's needs, set by the element
 that limits it (DESIGN.md subsystem 2, figures in ``seeds/``): SmCo magnets
@@ -50,6 +61,7 @@ with, so the kernels give the numbers the numpy code gave.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass, field
 
@@ -57,7 +69,7 @@ import numpy as np
 
 from sim.core.clock import Clock
 from sim.core.domain import DESTINATIONS, ELEMENTS, SECTORS
-from sim.core.jit import PackedRow, kernel, on_warm_up
+from sim.core.jit import PackedRow, inline, kernel, on_warm_up
 from sim.core.streams import Streams
 from sim.scenario.params import LicensingParams, Params
 
@@ -66,12 +78,24 @@ US = DESTINATIONS.index("us")
 #: Lots per sector per day for the unlicensed flow before the controls: only
 #: how smoothly normal shipments arrive, not how much.
 NORMAL_LOTS_PER_DAY = 8
+#: Months whose China-to-US shipments are outcomes (2025), by number: April to December.
+SHIPMENT_MONTHS = {
+    4: "apr",
+    5: "may",
+    6: "jun",
+    7: "jul",
+    8: "aug",
+    9: "sep",
+    10: "oct",
+    11: "nov",
+    12: "dec",
+}
 #: Lead times or buyer uniforms drawn at a time: weeks of a baseline's lots, so that
 #: refilling from Python is rare, and little for a fork to copy.
 DRAW_BLOCK = 4096
 
 # Rows of the packed arrays the kernels take (see ``sim.core.jit.PackedRow``).
-#: ``Supply._per_sector``: demand, tonnes of a licensed lot, of an unlicensed lot, in transit on day 0
+#: ``Supply._per_sector``: demand, tonnes of a contract's lot, of a pre-rule pipeline lot, in transit on day 0
 _DEMAND, _LICENSED_LOT, _NORMAL_LOT, _IN_TRANSIT = range(4)
 #: ``Supply._by_day``: tables by day and sector
 _SHIPPED, _ARRIVING, _OUTSIDE = range(3)
@@ -128,7 +152,15 @@ class Supply:
     #: from elsewhere, by day and sector: ships and lands the same day
     outside = PackedRow("_by_day", _OUTSIDE)
 
-    def __init__(self, clock: Clock, params: Params, streams: Streams, state: SupplyState):
+    def __init__(
+        self,
+        clock: Clock,
+        params: Params,
+        streams: Streams,
+        state: SupplyState,
+        backlog: tuple[np.ndarray, ...] | None = None,
+    ):
+        """``backlog``: the contracts running when the rule starts (``LicensingReview.backlog_contracts``)."""
         p = params.supply
         self.clock = clock
         self.state = state
@@ -167,17 +199,26 @@ class Supply:
         self._outside_share = self._outside_share_by_day()
         #: what China normally ships to each US sector, tonnes per day
         self.normal_china_flow = self.demand_per_day * (1.0 - base_outside)
-        #: one licence = one contract: the sector's normal imports over its normal contract rate
-        contracts = contracts_per_day(params.licensing)
+        #: the US contracts running when the rule starts, by sector: they carry the normal flow
+        self._backlog = _us_contracts(backlog, clock.day(params.licensing.controls_start))
+        self.contracts_at_start = np.bincount(self._backlog[0], minlength=N_SECTORS).astype(float)
+        if not self.contracts_at_start.any():  # no backlog: the steady stock its new contracts make
+            self.contracts_at_start = _steady_contracts(params.licensing)
         with np.errstate(divide="ignore", invalid="ignore"):
-            self.tonnes_per_licence = np.where(contracts > 0, self.normal_china_flow / contracts, 0.0)
+            #: tonnes a day one contract ships on average (its lots spread over its term)
+            self.tonnes_per_contract_day = np.where(
+                self.contracts_at_start > 0, self.normal_china_flow / self.contracts_at_start, 0.0
+            )
+        #: tonnes a full licence term carries: the contract's rate times the term
+        self.tonnes_per_licence = self.tonnes_per_contract_day * self.term_days
+        #: days between a contract's lots
+        self.lot_interval_days = self.term_days / self.lots_per_licence
         self._per_sector[_LICENSED_LOT] = self.tonnes_per_licence / self.lots_per_licence
         self._per_sector[_NORMAL_LOT] = self.normal_china_flow * self.pre_controls_flow / NORMAL_LOTS_PER_DAY
         #: whether there are unlicensed lots to ship (none, and no lead times drawn, when they weigh 0)
         self._normal_lots = bool(self._per_sector[_NORMAL_LOT].any())
-        self._lot_offsets = np.floor(
-            np.arange(self.lots_per_licence) * self.term_days / self.lots_per_licence
-        ).astype(np.int64)
+        #: tied allocation: the buyer of each contract (by its first file's row), -1 until drawn
+        self._contract_buyer = np.full(0, -1, dtype=np.int64)
 
         self._by_day = np.zeros((3, n + 1, N_SECTORS))  # index n: shipped or landing after the horizon
         #: block-drawn lead times (days, lognormal) and buyer uniforms, and the next unused of each
@@ -203,6 +244,7 @@ class Supply:
         self._sector_cdf = _NO_FLOATS
         if not self.unconstrained:
             self._ship_pipeline()
+            self._ship_cleared()
 
     # --- shares and schedules -----------------------------------------------------------
 
@@ -278,6 +320,27 @@ class Supply:
         while short := _ship_normal(-back, -1, self._per_sector, self._leads, self._draw_pos, self._by_day):
             self._draw_more(short, 0)
 
+    def _ship_cleared(self) -> None:
+        """Lots of the contracts caught by the rule that were cleared for export before it.
+
+        A contract's lots fall on its schedule, one lot interval apart, the last of its
+        current term one interval before the term ends; those before its clearance runs
+        out leave unlicensed (scaled by ``pre_controls_flow``, like the pipeline before
+        the rule).
+        """
+        sector, cleared_until, term_end = self._backlog
+        if not sector.size or self.pre_controls_flow <= 0:
+            return
+        j = np.arange(1, int(np.ceil(term_end.max() / self.lot_interval_days)) + 2)
+        times = term_end[:, None] - j[None, :] * self.lot_interval_days  # days after the rule
+        keep = (times >= 0.0) & (times < cleared_until[:, None])
+        contract, _ = np.nonzero(keep)
+        ship_day = self.controls_day + np.floor(times[keep]).astype(np.int64)
+        lot_sector = sector[contract].astype(np.int64)
+        tonnes = self._per_sector[_LICENSED_LOT, lot_sector] * self.pre_controls_flow
+        while short := _ship_lots(ship_day, lot_sector, tonnes, self._leads, self._draw_pos, self._by_day):
+            self._draw_more(short, 0)
+
     def _draw_more(self, leads: int, buyers: int) -> None:
         """Refill the blocks that are ``leads`` lead times and ``buyers`` uniforms short.
 
@@ -297,12 +360,13 @@ class Supply:
 
     # --- one day --------------------------------------------------------------------------
 
-    def advance_day(self, day: int, decided_per_day: np.ndarray, limit: int | None = None) -> None:
+    def advance_day(self, day: int, licences: tuple, limit: int | None = None) -> None:
         """Ship the day's lots and publish what lands on ``day``.
 
-        ``decided_per_day`` is the licence review's decisions by day, outcome,
-        sector and destination; only approved US-bound licences feed US plants.
-        Before the controls, the day's unlicensed lots ship instead. Nothing the
+        ``licences`` is the licence review's US licences by decision day
+        (``LicensingReview.us_licences``): only they feed US plants, each booking
+        the lots of the days it covers on the day it is decided. Before the
+        controls, the day's unlicensed lots ship instead. Nothing the
         plants do changes what ships, so supply runs ahead, in one compiled call,
         through ``limit``: the last day whose approvals are final. Results are the
         same however the days are grouped (lead times and buyers are used in order).
@@ -313,24 +377,29 @@ class Supply:
             state.arrivals_today = np.zeros(N_SECTORS)
             return
         if day >= self.done:
-            self._run_through(day if limit is None else max(day, min(limit, self.n - 1)), decided_per_day)
+            self._run_through(day if limit is None else max(day, min(limit, self.n - 1)), licences)
         state.arrivals_today = self._arrivals[day]
         if self.arriving_tied is not None:
             state.arrivals_by_plant = self._arrivals_by_plant[day]
 
-    def _run_through(self, last: int, decided_per_day: np.ndarray) -> None:
+    def _run_through(self, last: int, licences: tuple) -> None:
         """Ship and land every day from ``done`` through ``last``, drawing more numbers when short."""
         tied = self.arriving_tied is not None
+        if tied and self._contract_buyer.size < licences[1].size:  # a buyer slot per table row
+            grown = np.full(licences[1].size, -1, dtype=np.int64)
+            grown[: self._contract_buyer.size] = self._contract_buyer
+            self._contract_buyer = grown
         while self.done <= last:
             self.done, leads, buyers = _supply_days(
                 self.done,
                 last,
                 self.controls_day,
-                US,
                 self._normal_lots,
                 tied,
-                decided_per_day,
-                self._lot_offsets,
+                licences,
+                self.lots_per_licence,
+                self.lot_interval_days,
+                self._contract_buyer,
                 self._per_sector,
                 self._outside_share,
                 self._leads,
@@ -347,7 +416,7 @@ class Supply:
                 self._arrivals_by_plant,
             )
             if buyers < 0:
-                self._no_plants_to_supply(decided_per_day[self.done, 1, :, US])
+                self._no_plants_to_supply(_licences_of_day(licences, self.done))
             if leads or buyers:
                 self._draw_more(leads, buyers)
 
@@ -381,14 +450,67 @@ class Supply:
         """Tonnes reaching US distributors each day (days x sectors)."""
         return self.arriving[: self.n] + self.outside[: self.n]
 
+    def series(self) -> dict[str, np.ndarray]:
+        """China-to-US shipments, tonnes a day over all sectors: departures from China and
+        arrivals in the US (lots from China only; supply from elsewhere is not counted)."""
+        n = self.n
+        return {
+            "china_us_departures": self.shipped[:n].sum(axis=1),
+            "china_us_arrivals": self.arriving[:n].sum(axis=1),
+        }
 
-def contracts_per_day(licensing: LicensingParams) -> np.ndarray:
-    """Normal US-bound export contracts per day for each sector (the licensing filing rate)."""
+    def outcomes(self) -> dict[str, float]:
+        """China-to-US departures in each month April..December 2025 over the normal flow of its days.
+
+        The normal flow is what China shipped to US users before the controls
+        (``normal_china_flow``, all sectors); a month counts the days of it inside the
+        horizon (April from the first simulated day), NaN if none.
+        """
+        normal = float(self.normal_china_flow.sum())
+        departures = self.shipped[: self.n].sum(axis=1)
+        month = np.array([(self.clock.start + dt.timedelta(days=d)).month for d in range(self.n)])
+        year = np.array([(self.clock.start + dt.timedelta(days=d)).year for d in range(self.n)])
+        out = {"china_us_normal_flow": normal}
+        for number, name in SHIPMENT_MONTHS.items():
+            days = (month == number) & (year == 2025)
+            out[f"china_us_shipments_{name}"] = (
+                float(departures[days].sum() / (normal * days.sum()))
+                if days.any() and normal > 0
+                else math.nan
+            )
+        return out
+
+
+def _us_contracts(backlog: tuple[np.ndarray, ...] | None, controls_day: int) -> tuple[np.ndarray, ...]:
+    """Sector, clearance end and term end (days after the rule) of the US contracts running at it."""
+    if backlog is None:
+        return np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0)
+    sector, destination, _, cleared_until, term_end = backlog
+    us = destination == US
+    return sector[us].astype(np.int64), cleared_until[us] - controls_day, term_end[us] - controls_day
+
+
+def _steady_contracts(licensing: LicensingParams) -> np.ndarray:
+    """US contracts by sector that a set rate of new ones keeps running (none if it is unset):
+    each lasts a term per renewal, ``term / (1 - renewal_probability)`` on average."""
+    rate = licensing.get("arrivals_per_day")
     sector = np.array([float(licensing.sector_share[s]) for s in SECTORS])
     destination = np.array([float(licensing.destination_share[d]) for d in DESTINATIONS])
-    if sector.sum() <= 0 or destination.sum() <= 0:
+    if rate is None or sector.sum() <= 0 or destination.sum() <= 0:
         return np.zeros(N_SECTORS)
-    return float(licensing.arrivals_per_day) * sector / sector.sum() * destination[US] / destination.sum()
+    lasts = float(licensing.licence_term_days) / max(1.0 - float(licensing.renewal_probability), 1e-9)
+    return float(rate) * lasts * sector / sector.sum() * destination[US] / destination.sum()
+
+
+def _licences_of_day(licences: tuple, day: int) -> np.ndarray:
+    """US licences decided on ``day``, counted by sector (walks the day's list)."""
+    first, sector_of, _, _, _, next_of = licences
+    count = np.zeros(N_SECTORS, dtype=np.int64)
+    row = first[day]
+    while row >= 0:
+        count[sector_of[row]] += 1
+        row = next_of[row]
+    return count
 
 
 # --- kernels ------------------------------------------------------------------------------
@@ -478,12 +600,59 @@ def _ship_normal(
 
 
 @kernel
+def _ship_lots(
+    ship_day: np.ndarray,
+    sector: np.ndarray,
+    tonnes: np.ndarray,
+    leads: np.ndarray,
+    pos: np.ndarray,
+    by_day: np.ndarray,
+) -> int:
+    """Book lots shipped on ``ship_day`` (day 0 or later), each taking the next lead time.
+
+    Returns how many lead times the block is short of (booking nothing), or 0.
+    """
+    n = by_day.shape[1] - 1
+    count = ship_day.size
+    at = pos[_LEAD]
+    if at + count > leads.size:
+        return at + count - leads.size
+    ship_row = np.empty(count, dtype=np.int64)
+    arrive_row = np.empty(count, dtype=np.int64)
+    for j in range(count):
+        ship_row[j] = min(ship_day[j], n)
+        arrive_row[j] = min(ship_day[j] + np.int64(leads[at + j]), n)
+    pos[_LEAD] = at + count
+    every = np.ones(count, dtype=np.bool_)
+    _add_lots(by_day[_SHIPPED], ship_row, sector, tonnes, every)
+    _add_lots(by_day[_ARRIVING], arrive_row, sector, tonnes, every)
+    return 0
+
+
+@inline
+def _lots_covered(cover, lots, interval):  # pragma: no cover - compiled
+    """How many of a contract's lots a licence covering ``cover`` days ships.
+
+    The lots fall one ``interval`` apart, the last one interval before the cover
+    ends: at offsets ``cover - j * interval`` (j = 1, 2, ...) that are not before
+    its start. A full term (``lots * interval``) ships all ``lots``.
+    """
+    k = 0
+    for j in range(1, lots + 1):
+        if cover - j * interval < -1e-9 * interval:
+            break
+        k += 1
+    return k
+
+
+@kernel
 def _ship_licensed(
     day: int,
-    approved: np.ndarray,
-    us: int,
+    licences: tuple,
+    lots: int,
+    interval: float,
     tied: bool,
-    lot_offsets: np.ndarray,
+    contract_buyer: np.ndarray,
     per_sector: np.ndarray,
     leads: np.ndarray,
     buyer_u: np.ndarray,
@@ -494,51 +663,64 @@ def _ship_licensed(
     by_day: np.ndarray,
     arriving_tied: np.ndarray,
 ) -> tuple[int, int]:
-    """Book the lots of the US licences approved today (``approved[:, us]`` per sector).
+    """Book the lots of the US licences decided today (``licences``' list of day ``day``).
 
-    Licences are booked sector by sector, each licence's lots one after another
-    (one per offset of ``lot_offsets``), each lot taking the next lead time. With
-    tied allocation each licence also takes the next uniform, and its buyer is
-    the first plant of its sector whose cumulative share exceeds it. Returns how
-    many lead times and uniforms the blocks are short of, booking nothing unless
-    both are 0 (uniforms -1: a sector with licences has no plants).
+    Each licence books the lots of the days it covers, from its start
+    (``valid_to - cover``), in the order decisions were issued, each lot taking
+    the next lead time. With tied allocation a contract's lots all go to one
+    plant: the first time one of its licences ships, it takes the next uniform,
+    and its buyer is the first plant of its sector whose cumulative share exceeds
+    it. Returns how many lead times and uniforms the blocks are short of, booking
+    nothing unless both are 0 (uniforms -1: a sector with licences has no plants).
     """
+    first, sector_of, valid_to_of, cover_of, contract_of, next_of = licences
     n = by_day.shape[1] - 1
-    n_sectors = per_sector.shape[1]
-    lots = lot_offsets.size
-    licences = 0
-    for s in range(n_sectors):
-        licences += approved[s, us]
-        if tied and approved[s, us] > 0 and sector_start[s + 1] == sector_start[s]:
-            return 0, -1
+    count = 0
+    new_buyers = 0
+    row = first[day]
+    while row >= 0:
+        s = sector_of[row]
+        if tied:
+            if sector_start[s + 1] == sector_start[s]:
+                return 0, -1
+            if contract_buyer[contract_of[row]] < 0:
+                new_buyers += 1
+        count += _lots_covered(cover_of[row], lots, interval)
+        row = next_of[row]
     at, buyer_at = pos[_LEAD], pos[_BUYER]
-    short_leads = max(at + licences * lots - leads.size, 0)
-    short_buyers = max(buyer_at + licences - buyer_u.size, 0) if tied else 0
+    short_leads = max(at + count - leads.size, 0)
+    short_buyers = max(buyer_at + new_buyers - buyer_u.size, 0) if tied else 0
     if short_leads > 0 or short_buyers > 0:
         return short_leads, short_buyers
-    count = licences * lots
     ship_row = np.empty(count, dtype=np.int64)
     arrive_row = np.empty(count, dtype=np.int64)
     sector = np.empty(count, dtype=np.int64)
     plant = np.zeros(count, dtype=np.int64)
     tonnes = np.empty(count)
     j = 0
-    for s in range(n_sectors):
-        first, end = sector_start[s], sector_start[s + 1]
-        cdf = sector_cdf[first:end]
-        for _ in range(approved[s, us]):
-            buyer = -1
-            if tied:
-                k = np.searchsorted(cdf, buyer_u[buyer_at], side="right")
-                buyer = sector_plants[first + min(k, end - first - 1)]
+    row = first[day]
+    while row >= 0:
+        s = np.int64(sector_of[row])
+        cover = cover_of[row]
+        start = valid_to_of[row] - cover
+        buyer = -1
+        if tied:
+            contract = contract_of[row]
+            buyer = contract_buyer[contract]
+            if buyer < 0:
+                lo, hi = sector_start[s], sector_start[s + 1]
+                k = np.searchsorted(sector_cdf[lo:hi], buyer_u[buyer_at], side="right")
+                buyer = sector_plants[lo + min(k, hi - lo - 1)]
                 buyer_at += 1
-            for lot in range(lots):
-                ship_day = day + lot_offsets[lot]
-                ship_row[j] = min(ship_day, n)
-                arrive_row[j] = min(ship_day + np.int64(leads[at]), n)
-                sector[j], plant[j], tonnes[j] = s, buyer, per_sector[_LICENSED_LOT, s]
-                at += 1
-                j += 1
+                contract_buyer[contract] = buyer
+        for lot in range(1, _lots_covered(cover, lots, interval) + 1):
+            ship_day = np.int64(math.floor(start + max(cover - lot * interval, 0.0)))
+            ship_row[j] = min(ship_day, n)
+            arrive_row[j] = min(ship_day + np.int64(leads[at]), n)
+            sector[j], plant[j], tonnes[j] = s, buyer, per_sector[_LICENSED_LOT, s]
+            at += 1
+            j += 1
+        row = next_of[row]
     pos[_LEAD], pos[_BUYER] = at, buyer_at
     every = np.ones(count, dtype=np.bool_)
     _add_lots(by_day[_SHIPPED], ship_row, sector, tonnes, every)
@@ -589,11 +771,12 @@ def _supply_days(
     first_day: int,
     last_day: int,
     controls_day: int,
-    us: int,
     normal_lots: bool,
     tied: bool,
-    decided_per_day: np.ndarray,
-    lot_offsets: np.ndarray,
+    licences: tuple,
+    lots: int,
+    interval: float,
+    contract_buyer: np.ndarray,
     per_sector: np.ndarray,
     outside_share: np.ndarray,
     leads: np.ndarray,
@@ -624,10 +807,11 @@ def _supply_days(
         else:
             short_leads, short_buyers = _ship_licensed(
                 day,
-                decided_per_day[day, 1],
-                us,
+                licences,
+                lots,
+                interval,
                 tied,
-                lot_offsets,
+                contract_buyer,
                 per_sector,
                 leads,
                 buyer_u,
@@ -657,23 +841,35 @@ def _supply_days(
 
 @on_warm_up("supply")
 def _warm_up() -> None:
-    """Compile (or load) the kernels: a pipeline and a tied licensed day, two days and two plants,
-    with the argument types the model passes (untied allocation passes the same types, no plants)."""
+    """Compile (or load) the kernels: a pipeline, cleared lots and a tied licensed day, two days
+    and two plants, with the argument types the model passes (untied allocation passes the same
+    types, no plants)."""
     per_sector, by_day = np.ones((4, N_SECTORS)), np.zeros((3, 3, N_SECTORS))
     leads, buyer_u, pos = np.ones(64), np.full(64, 0.5), np.zeros(2, dtype=np.int64)
     _ship_normal(-1, -1, per_sector, leads, pos, by_day)
-    decided = np.zeros((3, 2, N_SECTORS, len(DESTINATIONS)), dtype=np.int64)
-    decided[0, 1, :2, US] = 1  # approvals on day 0 in sectors 0 and 1, which have a plant each
+    ints = np.zeros(1, dtype=np.int64)
+    _ship_lots(ints, ints, np.ones(1), leads, pos, by_day)
+    # two licences decided on day 0, in sectors 0 and 1, which have a plant each (the table's
+    # columns have the types of sim.model.licensing.applications)
+    licences = (
+        np.array([0, -1, -1], dtype=np.int64),
+        np.array([0, 1], dtype=np.int8),
+        np.array([2.0, 2.0]),
+        np.array([2.0, 2.0]),
+        np.array([0, 1], dtype=np.int64),
+        np.array([1, -1], dtype=np.int64),
+    )
     plants = np.array([0, 1], dtype=np.int64)
     _supply_days(
         0,
         0,
         0,
-        US,
         True,
         True,
-        decided,
-        np.zeros(1, dtype=np.int64),
+        licences,
+        2,
+        1.0,
+        np.full(2, -1, dtype=np.int64),
         per_sector,
         np.ones((2, N_SECTORS)),
         leads,

@@ -17,29 +17,30 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sim.core.domain import SECTORS
+from sim.plots.style import (
+    BLUE,
+    GREY,
+    ORANGE,
+    PURPLE,
+    SECTOR_COLOURS,
+    SECTOR_LABELS,
+    TRUCE_COLOUR,
+    TRUCE_LABEL,
+    VERMILLION,
+    outcome_colour,
+    outcome_label,
+    scenario_colour,
+    value_axis,
+)
+from sim.plots.style import RC as _STYLE
+from sim.plots.style import cycle as _cycle
 from sim.results.catalogue import OUTCOMES, SERIES
 from sim.results.folder import Results, ResultsError
 
-#: Okabe-Ito colours, safe for the common forms of colour blindness.
-BLUE, ORANGE, GREEN, VERMILLION, PURPLE, GREY = (
-    "#0072B2",
-    "#E69F00",
-    "#009E73",
-    "#D55E00",
-    "#CC79A7",
-    "#555555",
-)
+__all__ = ["BLUE", "GREY", "ORANGE", "PURPLE", "SECTOR_COLOURS", "SECTOR_LABELS", "VERMILLION"]
 
-_STYLE = {
-    "font.size": 15,
-    "axes.titlesize": 19,
-    "axes.labelsize": 16,
-    "xtick.labelsize": 14,
-    "ytick.labelsize": 14,
-    "legend.fontsize": 13,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-}
+#: Units that count whole things: their axes tick on whole numbers.
+COUNT_UNITS = frozenset({"plants", "applications", "licences", "extensions", "reviewers", "replications"})
 
 #: Negotiation and tariff series drawn after a run of a scenario with a US side.
 US_SIDE_FANS: dict[str, str] = {
@@ -53,19 +54,6 @@ US_SIDE_FANS: dict[str, str] = {
 DEFAULT_SECTOR_PANELS: dict[str, str] = {
     "stock": "Magnet stock at US plants, by sector",
     "plants_halted": "US plants halted for want of magnets, by sector",
-}
-
-SECTOR_LABELS: dict[str, str] = {
-    "auto": "Auto",
-    "electronics_industrial": "Electronics and industrial",
-    "aerospace": "Aerospace",
-    "defence": "Defence",
-}
-SECTOR_COLOURS: dict[str, str] = {
-    "auto": BLUE,
-    "electronics_industrial": GREEN,
-    "aerospace": ORANGE,
-    "defence": VERMILLION,
 }
 
 #: Series drawn by default after a run, with their titles.
@@ -162,8 +150,57 @@ def fan_chart(
         )
         ax.set_ylabel(_unit_label(measure.unit if measure else series))
         _date_axis(ax)
-        decimals = 0 if top >= 10 else 1 if top >= 1 else 2
-        ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter(f"{{x:,.{decimals}f}}"))
+        value_axis(ax, integer=(measure.unit if measure else "") in COUNT_UNITS)
+        ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.72), frameon=False)
+        _save(fig, path)
+    return path
+
+
+#: days of the trailing mean that the shipments fan smooths departures over (lots leave in lumps)
+SHIPMENTS_SMOOTHING_DAYS = 7
+
+
+def shipments_fan(results: Results, path: Path) -> Path:
+    """China-to-US departures as a % of each replication's normal flow, 7-day trailing mean.
+
+    Needs single replications (``--series all`` or ``csv``) to divide each by its own
+    normal flow; a run that kept only daily quantiles gets them in tonnes a day, with
+    the median normal flow as a line.
+    """
+    scenario = results.manifest["scenario"]["name"]
+    normal = np.asarray(results.outcomes.get("china_us_normal_flow", []), dtype=float)
+    share = results.series_kept in ("all", "csv")
+    if share:
+        paths = results.series("china_us_departures")
+        share = paths.shape[0] == normal.size and bool((normal > 0).all())
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(13, 7), layout="constrained")
+        if share:
+            w = SHIPMENTS_SMOOTHING_DAYS
+            csum = np.cumsum(paths, axis=1)
+            mean = csum.copy()
+            mean[:, w:] = csum[:, w:] - csum[:, :-w]
+            mean /= np.minimum(np.arange(1, paths.shape[1] + 1), w)
+            quantiles = np.quantile(100.0 * mean / normal[:, None], FAN_LEVELS, axis=0)
+            level, unit = 100.0, f"% of the normal flow ({w}-day mean of departures)"
+            what = f"as a % of normal, {w}-day mean"
+        else:
+            quantiles = results.series_quantiles("china_us_departures", FAN_LEVELS)
+            level = float(np.median(normal)) if normal.size else float("nan")
+            unit, what = "tonnes/day", "tonnes a day"
+        top = _draw_fan(ax, results.dates, quantiles, BLUE, legend=True)
+        if np.isfinite(level):
+            ax.axhline(level, color="#333333", linewidth=1.5, linestyle=":", label="normal flow", zorder=2)
+            top = max(top, level)
+        ax.set_ylim(bottom=0, top=top * 1.3)
+        mark_key_dates(ax, results.manifest.get("key_dates", []))
+        ax.set_title(
+            f"Magnet shipments leaving China for the US (departures), {what}\n"
+            f"scenario: {scenario}, {results.series_replications()} replications"
+        )
+        ax.set_ylabel(unit)
+        _date_axis(ax)
+        ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
         ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.72), frameon=False)
         _save(fig, path)
     return path
@@ -189,7 +226,7 @@ def sector_fan_panels(results: Results, prefix: str, path: Path, title: str) -> 
             if i % 2 == 0:
                 ax.set_ylabel(_unit_label(measure.unit if measure else name))
             _date_axis(ax, label=i >= 2)
-            ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+            value_axis(ax, integer=(measure.unit if measure else "") in COUNT_UNITS)
             if i == 0:
                 ax.legend(loc="lower left", frameon=True, framealpha=0.9, fontsize=11)
         fig.suptitle(f"{title}\nscenario: {scenario}, {n} replications", fontsize=19)
@@ -201,8 +238,8 @@ def negotiation_state_shares(results: Results, path: Path) -> Path:
     """Share of replications in each negotiation state, day by day, as stacked areas."""
     from sim.core.domain import DEADLINE_OUTCOMES
 
-    names = ["truce (before the deadline)", *(n.replace("_", "-") for n in DEADLINE_OUTCOMES)]
-    colours = ["#CCCCCC", GREEN, BLUE, ORANGE, VERMILLION]
+    names = [TRUCE_LABEL, *(outcome_label(n) for n in DEADLINE_OUTCOMES)]
+    colours = [TRUCE_COLOUR, *(outcome_colour(n) for n in DEADLINE_OUTCOMES)]
     shares = list(100.0 * results.series_shares("negotiation_state", len(names)))
     scenario = results.manifest["scenario"]["name"]
     with plt.rc_context(_STYLE):
@@ -253,6 +290,7 @@ def outcome_histogram(results: Results, name: str, path: Path) -> Path:
         )
         ax.set_xlabel(_unit_label(measure.unit) if measure and not is_date else "Date (2025)")
         ax.set_ylabel("Replications")
+        value_axis(ax, integer=True)
         ax.grid(axis="y", alpha=0.3)
         _save(fig, path)
     return path
@@ -267,22 +305,25 @@ def outcome_violins(results: dict[str, Results], name: str, path: Path) -> Path:
         values, is_date = _outcome_numbers(r, name)
         data.append(values if values.size else np.array([np.nan]))
         labels.append(_wrap_name(scenario))
+    colours = [scenario_colour(s) for s in results]
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(max(13, 2.6 * len(data)), 7.5), layout="constrained")
         positions = np.arange(1, len(data) + 1)
         spread = [d for d in data if np.ptp(d[~np.isnan(d)]) > 0] if data else []
         if spread:
             parts = ax.violinplot(data, positions=positions, showextrema=False, widths=0.8)
-            for body, colour in zip(parts["bodies"], _cycle(len(data)), strict=True):
+            for body, colour in zip(parts["bodies"], colours, strict=True):
                 body.set_facecolor(colour)
                 body.set_alpha(0.45)
-        for x, values, colour in zip(positions, data, _cycle(len(data)), strict=True):
+        for x, values, colour in zip(positions, data, colours, strict=True):
             q05, q50, q95 = np.nanquantile(values, [0.05, 0.5, 0.95])
             ax.vlines(x, q05, q95, color=colour, linewidth=4)
             ax.scatter([x], [q50], color="white", edgecolor=colour, s=110, zorder=3, linewidths=2.5)
         ax.set_xticks(positions, labels)
         if is_date:
             ax.yaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+        else:
+            value_axis(ax, integer=bool(measure and measure.unit in COUNT_UNITS))
         ax.set_ylabel(
             _unit_label(measure.unit) if measure and not is_date else ("Date (2025)" if is_date else name)
         )
@@ -300,7 +341,7 @@ def deadline_outcome_bars(results: dict[str, Results], path: Path) -> Path:
     """Stacked bars: share of replications ending the truce deadline each way, per scenario."""
     from sim.core.domain import DEADLINE_OUTCOMES
 
-    colours = [GREEN, BLUE, ORANGE, VERMILLION]
+    colours = [outcome_colour(o) for o in DEADLINE_OUTCOMES]
     names = list(results)
     shares = np.zeros((len(DEADLINE_OUTCOMES), len(names)))
     for j, name in enumerate(names):
@@ -313,7 +354,7 @@ def deadline_outcome_bars(results: dict[str, Results], path: Path) -> Path:
         bottom = np.zeros(len(names))
         x = np.arange(len(names))
         for i, outcome in enumerate(DEADLINE_OUTCOMES):
-            ax.bar(x, shares[i], bottom=bottom, color=colours[i], label=outcome.replace("_", "-"), width=0.65)
+            ax.bar(x, shares[i], bottom=bottom, color=colours[i], label=outcome_label(outcome), width=0.65)
             for j in range(len(names)):
                 if shares[i, j] >= 6:
                     ax.text(
@@ -331,7 +372,7 @@ def deadline_outcome_bars(results: dict[str, Results], path: Path) -> Path:
         ax.set_ylim(0, 100)
         ax.set_ylabel("% of replications")
         n = min(len(r.outcomes["rep"]) for r in results.values())
-        ax.set_title(f"How the 10 August 2025 truce deadline ends, by scenario\n{n} replications each")
+        ax.set_title(f"How the truce deadline ends, by scenario\n{n} replications each")
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
         _save(fig, path)
     return path
@@ -473,10 +514,6 @@ def _wrap_name(name: str) -> str:
     return "\n".join(textwrap.wrap(name.replace("_", " "), 14))
 
 
-def _cycle(n: int) -> list[str]:
-    palette = [BLUE, ORANGE, GREEN, VERMILLION, PURPLE, GREY]
-    return [palette[i % len(palette)] for i in range(n)]
-
 
 def _unit_label(unit: str) -> str:
     return unit[:1].upper() + unit[1:]
@@ -499,6 +536,8 @@ def draw_default_plots(results: Results, fmt: str = "png") -> list[Path]:
     ]
     if "price_index" not in results.series_names():  # the licence review alone
         return paths
+    if "china_us_departures" in results.series_names():
+        paths.append(shipments_fan(results, folder / f"china_us_shipments_fan.{fmt}"))
     for prefix, title in DEFAULT_SECTOR_PANELS.items():
         paths.append(sector_fan_panels(results, prefix, folder / f"{prefix}_by_sector.{fmt}", title))
     paths.append(
@@ -538,9 +577,18 @@ def draw_comparison_plots(results: dict[str, Results], folder: Path, fmt: str = 
     if "deadline_deal" in first.outcomes:
         paths.append(deadline_outcome_bars(results, folder / f"deadline_outcomes.{fmt}"))
     for name in COMPARISON_OUTCOMES:
-        if all(name in r.outcomes for r in results.values()):
-            paths.append(outcome_violins(results, name, folder / f"{name}_by_scenario.{fmt}"))
+        if not all(name in r.outcomes for r in results.values()):
+            continue
+        if _identical_in_every_scenario(results, name):
+            continue  # the same in every scenario, replication by replication: nothing to compare
+        paths.append(outcome_violins(results, name, folder / f"{name}_by_scenario.{fmt}"))
     return paths
+
+
+def _identical_in_every_scenario(results: dict[str, Results], name: str) -> bool:
+    """True when an outcome is the same in every scenario, replication by replication."""
+    first, *others = (np.asarray(r.outcomes[name]) for r in results.values())
+    return all(c.shape == first.shape and np.array_equal(c, first, equal_nan=True) for c in others)
 
 
 #: Series drawn after forking, with their panel titles.
@@ -566,7 +614,8 @@ def branch_fans(branches, path: Path, series: tuple[str, ...] | None = None) -> 
     dates = first.dates
     fork = np.datetime64(str(np.sort(branches.fork_dates)[len(branches.fork_dates) // 2]), "D")
     before = dates <= fork
-    colours = dict(zip(branches.results, _cycle(len(branches.results)), strict=True))
+    others = iter(_cycle(len(branches.results) + 4)[4:])
+    colours = {b: outcome_colour(b) if outcome_colour(b) != GREY else next(others) for b in branches.results}
     point = branches.manifest["fork_point"]
     with plt.rc_context(_STYLE):
         cols = 2 if len(names) > 1 else 1
@@ -584,7 +633,8 @@ def branch_fans(branches, path: Path, series: tuple[str, ...] | None = None) -> 
                 q25, q50, q75 = np.nanquantile(values, [0.25, 0.5, 0.75], axis=0)
                 after = ~before | (dates == fork)
                 ax.fill_between(dates[after], q25[after], q75[after], color=colours[branch], alpha=0.2)
-                ax.plot(dates[after], q50[after], color=colours[branch], linewidth=2.4, label=branch)
+                label = outcome_label(branch)
+                ax.plot(dates[after], q50[after], color=colours[branch], linewidth=2.4, label=label)
             ax.axvline(fork, color="#333333", linestyle="--", linewidth=1.4)
             measure = SERIES.get(name)
             ax.set_title(BRANCH_SERIES.get(name) or _sentence(measure.description if measure else name))

@@ -16,7 +16,8 @@ import html
 import os
 from pathlib import Path
 
-from sim.plots.charts import draw_default_plots
+from sim.plots.charts import DEFAULT_SECTOR_PANELS, draw_default_plots
+from sim.results.catalogue import OUTCOMES, SERIES
 from sim.results.folder import Results, scenario_from_manifest
 from sim.results.summary import summarise
 from sim.scenario.sampling import iter_parameters
@@ -38,12 +39,92 @@ def _esc(text: object) -> str:
     return html.escape(str(text))
 
 
-def _image(path: Path) -> str:
+#: The report tells the story in this order; a figure joins the first chapter one of whose words
+#: its file name contains. (anchor, heading, words)
+STORY: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        "licences",
+        "Licences: China's export-licence review",
+        ("backlog", "approval", "licence", "review", "wait"),
+    ),
+    (
+        "shipments",
+        "Shipments from China and other supply",
+        ("shipment", "arrival", "china_us", "supply", "flow"),
+    ),
+    ("plants", "US plants: stock, slowdowns and stoppages", ("stock", "plant", "output", "halt", "cover")),
+    ("prices", "Magnet prices", ("price", "landed")),
+    ("tariffs", "Tariffs", ("tariff",)),
+    ("negotiation", "The negotiation: pain, decisions, the deadline", ("pain", "negotiation", "deadline")),
+    ("gdp", "US GDP", ("gdp",)),
+)
+
+#: What a figure's file name ends in, and how its caption describes it.
+_KINDS = {
+    "_fan": "{what}: median, middle 50% and 90% of replications, day by day",
+    "_by_sector": "{what}, one panel per US sector: median, middle 50% and 90% of replications",
+    "_hist": "{what}: how it is spread over replications",
+    "_by_scenario": "{what}, scenarios side by side: median and 90% interval",
+}
+_NAMED = {
+    "china_us_shipments_fan": "Rare-earth shipments leaving China for the US, as % of the normal flow: "
+    "median, middle 50% and 90% of replications",
+    "negotiation_state": "Where the negotiation stands: share of replications before the deadline and "
+    "after each way of ending it",
+    "deadline_outcomes": "How the truce deadline ends: share of replications, by scenario",
+}
+
+
+def caption(stem: str) -> str | None:
+    """A sentence saying what a figure the product drew shows, or None for a file it did not draw.
+
+    The product names every figure ``<series or outcome>_<kind>.png`` (or one of a few fixed names);
+    a file named otherwise is not one of ours.
+    """
+    if stem in _NAMED:
+        return _NAMED[stem]
+    for suffix, template in _KINDS.items():
+        if stem.endswith(suffix):
+            name = stem.removesuffix(suffix)
+            measure = SERIES.get(name) or OUTCOMES.get(name)
+            if measure is None and suffix == "_by_sector":
+                what = DEFAULT_SECTOR_PANELS.get(name, "").removesuffix(", by sector") or None
+            else:
+                what = measure.description if measure else name.replace("_", " ")
+            if what:
+                unit = f" ({measure.unit})" if measure and measure.unit not in ("flag", "date") else ""
+                return template.format(what=what[:1].upper() + what[1:] + unit)
+    return None
+
+
+def chapters(plots: list[Path]) -> list[tuple[str, str, list[tuple[Path, str]]]]:
+    """The figures in the story's order, with captions; files the product did not draw are left out."""
+    found: dict[str, list[tuple[Path, str]]] = {anchor: [] for anchor, _, _ in STORY}
+    other: list[tuple[Path, str]] = []
+    for path in plots:
+        text = caption(path.stem)
+        if text is None:
+            continue  # not one of ours: a report shows what the model produced, nothing else
+        anchor = next((a for a, _, words in STORY if any(w in path.stem for w in words)), None)
+        (found[anchor] if anchor else other).append((path, text))
+    out = [(anchor, heading, found[anchor]) for anchor, heading, _ in STORY if found[anchor]]
+    if other:
+        out.append(("other", "Other figures", other))
+    return out
+
+
+def _image(path: Path, text: str) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return (
-        f'<figure><img alt="{_esc(path.stem)}" src="data:image/png;base64,{data}">'
-        f"<figcaption>{_esc(path.name)}</figcaption></figure>"
+        f'<figure><img alt="{_esc(text)}" src="data:image/png;base64,{data}">'
+        f"<figcaption>{_esc(text)}</figcaption></figure>"
     )
+
+
+def _contents(story: list[tuple[str, str, list]]) -> str:
+    items = [("outcomes", "Outcomes")] + [(a, h) for a, h, _ in story] + [("parameters", "Parameters")]
+    links = "".join(f'<li><a href="#{a}">{_esc(h)}</a></li>' for a, h in items)
+    return f'<nav><h2 id="contents">Contents</h2><ol>{links}</ol></nav>'
 
 
 def build_report(results: Results) -> str:
@@ -55,6 +136,7 @@ def build_report(results: Results) -> str:
     plots = sorted((results.folder / "plots").glob("*.png"))
     if not plots:
         plots = draw_default_plots(results)
+    story = chapters(plots)
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -67,7 +149,8 @@ def build_report(results: Results) -> str:
         f"{_esc(manifest['calendar']['start'])} to {_esc(manifest['calendar']['end'])}"
         + ("" if manifest.get("complete", True) else " · <strong>run interrupted: incomplete</strong>")
         + f" · report written {dt.date.today().isoformat()}</p>",
-        "<h2>Outcomes</h2>",
+        _contents(story),
+        '<h2 id="outcomes">Outcomes</h2>',
         "<p>Median and 90% interval over replications. Yes/no outcomes: share of replications "
         "and its 90% interval.</p>",
         "<table><tr><th>outcome</th><th>median</th><th>5%</th><th>95%</th><th>unit</th>"
@@ -80,9 +163,10 @@ def build_report(results: Results) -> str:
             f"<td>{_esc(row.unit)}</td><td>{_esc(row.description)}</td></tr>"
         )
     parts.append("</table>")
-    parts.append("<h2>Figures</h2>")
-    parts.extend(_image(p) for p in plots)
-    parts.append("<h2>Parameters and their sources</h2>")
+    for anchor, heading, figures in story:
+        parts.append(f'<h2 id="{anchor}">{_esc(heading)}</h2>')
+        parts.extend(_image(path, text) for path, text in figures)
+    parts.append('<h2 id="parameters">Parameters and their sources</h2>')
     parts.append(
         "<p>Each replication draws its own value of every uncertain parameter. Sources: "
         "<code>fig:ID</code> is a figure from the source articles "

@@ -23,6 +23,14 @@ class Measure:
     kind: Literal["count", "days", "date", "share", "pct", "level", "tonnes", "flag"] = "count"
 
 
+#: GDP channels (sim.model.macro) and what each counts.
+_GDP_CHANNELS = {
+    "magnet": "magnet channel (output lost by plants short of magnets)",
+    "tariff": "tariff channel (drag of both sides' tariffs through trade volumes)",
+}
+#: GDP outcome dates: the quarter whose level is reported, and the day cumulative losses run to.
+_GDP_DATES = {"q3": ("Q3 2025 (Jul-Sep)", "2025-09-30"), "year_end": ("Q4 2025 (Oct-Dec)", "2025-12-31")}
+
 SERIES: dict[str, Measure] = {
     "applications_filed": Measure("applications/day", "export-licence applications filed that day"),
     "renewals_filed": Measure("applications/day", "renewal applications filed that day"),
@@ -54,6 +62,12 @@ SERIES: dict[str, Measure] = {
             f"lost_output_{s}": Measure("% of sector output", f"{s} output lost to halted plants", "pct"),
         }.items()
     },
+    "china_us_departures": Measure(
+        "tonnes/day", "magnet tonnes leaving China for US users that day (departures), all sectors", "tonnes"
+    ),
+    "china_us_arrivals": Measure(
+        "tonnes/day", "magnet tonnes from China landing in the US that day (arrivals), all sectors", "tonnes"
+    ),
     "price_index": Measure("index, pre-crisis = 100", "rare-earth magnet price index", "level"),
     "landed_cost_index": Measure(
         "index, pre-crisis tariff-free = 100", "magnet price paid in the US, tariff included", "level"
@@ -61,9 +75,29 @@ SERIES: dict[str, Measure] = {
     "supply_gap": Measure(
         "% of full use", "shortfall of recent magnet arrivals below US plants' full use", "pct"
     ),
-    "gdp_loss": Measure("% of annual US GDP", "US GDP lost since the start, both channels", "pct"),
-    "gdp_loss_output": Measure("% of annual US GDP", "US GDP lost to halted plants since the start", "pct"),
-    "gdp_loss_tariffs": Measure("% of annual US GDP", "US GDP lost to tariff drag since the start", "pct"),
+    # GDP (subsystem 7): LEVEL = that day's output below its no-shock path; CUMULATIVE = summed over days
+    "gdp_loss": Measure(
+        "% of annual US GDP, cumulative",
+        "CUMULATIVE: US output lost since the start, summed over days, both channels",
+        "pct",
+    ),
+    **{
+        f"gdp_loss_{channel}": Measure(
+            "% of annual US GDP, cumulative",
+            f"CUMULATIVE: US output lost since the start, summed over days, {what}",
+            "pct",
+        )
+        for channel, what in _GDP_CHANNELS.items()
+    },
+    "gdp_level_loss": Measure(
+        "% of US GDP, level", "LEVEL: that day's US output below its no-shock path, both channels", "pct"
+    ),
+    **{
+        f"gdp_level_loss_{channel}": Measure(
+            "% of US GDP, level", f"LEVEL: that day's US output below its no-shock path, {what}", "pct"
+        )
+        for channel, what in _GDP_CHANNELS.items()
+    },
     "us_pain": Measure("pain index", "US pain: idle value added + price rise + GDP lost, weighted", "level"),
     "china_pain": Measure(
         "pain index", "China's pain: lost magnet export revenue + US tariff, weighted", "level"
@@ -100,6 +134,25 @@ _LICENSING_OUTCOMES: dict[str, Measure] = {
     "wait_days_mean": Measure("days", "mean days from filing to decision (decided files)", "days"),
 }
 
+#: month names of the shipments outcomes (sim.model.supply.SHIPMENT_MONTHS; results and model
+#: do not import each other)
+_MONTHS = {"apr": "April", "may": "May", "jun": "June", "jul": "July", "aug": "August",
+           "sep": "September", "oct": "October", "nov": "November", "dec": "December"}  # fmt: skip
+
+_SUPPLY_OUTCOMES: dict[str, Measure] = {
+    **{
+        f"china_us_shipments_{m}": Measure(
+            "share of normal",
+            f"China-to-US departures in {name} 2025 over the normal flow for the same days",
+            "share",
+        )
+        for m, name in _MONTHS.items()
+    },
+    "china_us_normal_flow": Measure(
+        "tonnes/day", "normal China-to-US flow before the controls, all sectors (the shares' base)", "tonnes"
+    ),
+}
+
 _INDUSTRY_OUTCOMES: dict[str, Measure] = {
     **{
         name: measure
@@ -134,13 +187,34 @@ _TARIFF_OUTCOMES: dict[str, Measure] = {
     "us_tariff_mean": Measure("%", "US tariff on Chinese goods, average over the horizon", "pct"),
 }
 
+_GDP_CHANNEL_SUFFIXES = {"": "both channels", **{f"_{c}": what for c, what in _GDP_CHANNELS.items()}}
 _MACRO_OUTCOMES: dict[str, Measure] = {
-    "gdp_loss_q3_pct": Measure("% of annual GDP", "US GDP lost by 2025-09-30, halts and tariffs", "pct"),
-    "gdp_loss_q3_output_pct": Measure("% of annual GDP", "of which lost to halted plants", "pct"),
-    "gdp_loss_year_end_pct": Measure(
-        "% of annual GDP", "US GDP lost by 2025-12-31, halts and tariffs", "pct"
-    ),
-    "gdp_loss_year_end_output_pct": Measure("% of annual GDP", "of which lost to halted plants", "pct"),
+    name: measure
+    for when, (quarter, by) in _GDP_DATES.items()
+    for name, measure in (
+        *(
+            (
+                f"gdp_loss_{when}{suffix}_pct",
+                Measure(
+                    "% of annual US GDP, cumulative",
+                    f"CUMULATIVE: US output lost from the start to {by}, summed over days, {what}",
+                    "pct",
+                ),
+            )
+            for suffix, what in _GDP_CHANNEL_SUFFIXES.items()
+        ),
+        *(
+            (
+                f"gdp_level_loss_{when}{suffix}_pct",
+                Measure(
+                    f"% of {quarter[:2]} US GDP, level",
+                    f"LEVEL: US GDP in {quarter} below its no-shock path (mean over the quarter), {what}",
+                    "pct",
+                ),
+            )
+            for suffix, what in _GDP_CHANNEL_SUFFIXES.items()
+        ),
+    )
 }
 
 _NEGOTIATION_OUTCOMES: dict[str, Measure] = {
@@ -157,6 +231,7 @@ _NEGOTIATION_OUTCOMES: dict[str, Measure] = {
 #: Scalar outcomes by subsystem, in the order tables show them.
 OUTCOME_GROUPS: dict[str, dict[str, Measure]] = {
     "licensing": _LICENSING_OUTCOMES,
+    "supply": _SUPPLY_OUTCOMES,
     "industry": _INDUSTRY_OUTCOMES,
     "market": _MARKET_OUTCOMES,
     "negotiation": _NEGOTIATION_OUTCOMES,

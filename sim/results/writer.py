@@ -20,10 +20,10 @@ from typing import Any
 
 import numpy as np
 
-from sim.results import series_store
-from sim.core.version import __version__
 from sim.core.clock import Clock
 from sim.core.replication_result import ReplicationResult
+from sim.core.version import __version__
+from sim.results import series_store
 from sim.results.catalogue import OUTCOMES, SERIES
 from sim.results.series_store import SERIES_KEPT, SeriesKept
 
@@ -219,7 +219,34 @@ class ResultsWriter:
             },
             finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         )
+        normal = _normal_flow(self.folder / "outcomes.csv")
+        if normal is not None:
+            self.manifest["normal_flow"] = normal
         write_json_atomic(self.folder / "manifest.json", self.manifest)
+
+
+#: the outcome that holds each replication's normal China-to-US flow
+NORMAL_FLOW_OUTCOME = "china_us_normal_flow"
+
+
+def _normal_flow(outcomes_csv: Path) -> dict[str, Any] | None:
+    """The normal China-to-US flow over the replications (tonnes/day): the base of the monthly
+    shipments shares, drawn per replication (each one's value is in the outcomes table)."""
+    with outcomes_csv.open(newline="") as fh:
+        rows = list(csv.reader(fh))
+    if not rows or NORMAL_FLOW_OUTCOME not in rows[0]:
+        return None
+    col = rows[0].index(NORMAL_FLOW_OUTCOME)
+    values = np.array([float(r[col]) for r in rows[1:] if r[col] != ""])
+    if not values.size:
+        return None
+    low, median, high = np.quantile(values, [0.05, 0.5, 0.95])
+    return {
+        "china_us_tonnes_per_day": {"median": float(median), "p05": float(low), "p95": float(high)},
+        "meaning": "magnet tonnes a day China shipped to US users before the controls, all sectors "
+        "(departures); the base of the china_us_shipments_* outcomes; per replication: "
+        f"{NORMAL_FLOW_OUTCOME}",
+    }
 
 
 def base_manifest(

@@ -26,11 +26,33 @@ from scipy.special import betaincinv, ndtr, ndtri
 Scalar = float | int | bool | str | dt.date
 
 
+def _non_finite(value: Any) -> bool:
+    """True for NaN or an infinity (TOML allows ``nan`` and ``inf``), also inside a list."""
+    if isinstance(value, list | tuple):
+        return any(_non_finite(v) for v in value)
+    return isinstance(value, float) and not math.isfinite(value)
+
+
 class _Dist(BaseModel):
     """Common behaviour of every parameter form."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     source: str | None = None
+
+    #: Fields where an infinity means "no bound" (a normal's truncation points); NaN never is.
+    _unbounded_ok: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _finite(self) -> _Dist:
+        # NaN passes every range check (every comparison with it is false), and an infinity
+        # overflows the model's arithmetic: a parameter's numbers must be finite.
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if name in self._unbounded_ok and isinstance(value, float) and math.isinf(value):
+                continue
+            if _non_finite(value):
+                raise ValueError(f"{name} must be a finite number, got {getattr(self, name)!r}")
+        return self
 
     @property
     def is_uncertain(self) -> bool:
@@ -143,6 +165,7 @@ class Normal(_Dist):
     sd: float
     low: float = -math.inf
     high: float = math.inf
+    _unbounded_ok = ("low", "high")
 
     @model_validator(mode="after")
     def _valid(self) -> Normal:
@@ -292,13 +315,11 @@ def parse_param(raw: Any) -> Dist:
 def _check_support(lo: float | None, hi: float | None, what: str):
     def check(p: Dist) -> Dist:
         a, b = p.support()
+        if a is None or b is None:  # a choice that is not all numbers
+            raise ValueError(f"must be a number ({what}), got {p.describe()}")
         for end in (a, b):
-            if end is None:
-                continue
             if isinstance(end, bool) or not isinstance(end, int | float):
                 raise ValueError(f"must be a number ({what}), got {p.describe()}")
-        if a is None:
-            return p
         if (lo is not None and a < lo) or (hi is not None and b > hi):
             raise ValueError(f"must lie within {what}, got {p.describe()}")
         return p

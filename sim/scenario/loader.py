@@ -12,6 +12,7 @@ key and what is allowed; the CLI prints those and exits with code 2.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tomllib
 import types
@@ -23,6 +24,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.core.paths import data_dir
+from sim.scenario.sampling import iter_parameters
 from sim.scenario.schema import Scenario, is_param_table
 from sim.scenario.sources import figure_id, load_registry
 
@@ -101,14 +103,37 @@ def resolve_scenario_path(ref: str | Path, relative_to: Path | None = None) -> P
     )
 
 
+#: Longest chain of ``extends`` followed: far more than any real family of scenarios.
+MAX_EXTENDS_DEPTH = 32
+#: Characters of a wrong value echoed back in a message (a huge array is not printed whole).
+MAX_ECHO_CHARS = 80
+
+
+def echo(value: Any) -> str:
+    """A value as an error message shows it: its repr, cut to ``MAX_ECHO_CHARS`` characters."""
+    text = repr(value)
+    return text if len(text) <= MAX_ECHO_CHARS else text[: MAX_ECHO_CHARS - 3] + "..."
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError([Problem(str(path), "", f"not valid TOML: {exc}")]) from None
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            [
+                Problem(
+                    str(path),
+                    "",
+                    f"is not UTF-8 text (byte {exc.start}): a scenario is a TOML file saved as UTF-8",
+                )
+            ]
+        ) from None
     except OSError as exc:
         raise ScenarioError([Problem(str(path), "", f"cannot be read: {exc.strerror}")]) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError([Problem(str(path), "", f"not valid TOML: {exc}")]) from None
 
 
 def _merge(base: dict, over: dict, origins: dict[str, str], file: str, prefix: str = "") -> dict:
@@ -141,6 +166,17 @@ def _load_raw(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[str, str],
         raise ScenarioError(
             [Problem(str(path), "extends", f"scenarios extend each other in a cycle: {cycle}")]
         )
+    if len(seen) >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError(
+            [
+                Problem(
+                    str(seen[0]),
+                    "extends",
+                    f"a chain of more than {MAX_EXTENDS_DEPTH} scenarios extending each other "
+                    f"(reached {path}); shorten it",
+                )
+            ]
+        )
     data = _read_toml(path)
     parent_ref = data.get("extends")
     origins: dict[str, str] = {}
@@ -163,7 +199,7 @@ def _load_raw(path: Path, seen: tuple[Path, ...]) -> tuple[dict, dict[str, str],
             ]
         ) from None
     parent, origins, chain = _load_raw(parent_path, (*seen, path))
-    parent = {k: v for k, v in parent.items() if k not in ("name", "description", "extends")}
+    parent = {k: v for k, v in parent.items() if k not in ("name", "description", "extends", "draft")}
     merged = _merge(parent, data, origins, str(path))
     return merged, origins, (path, *chain)
 
@@ -177,7 +213,7 @@ def load_scenario(ref: str | Path) -> LoadedScenario:
         spec = Scenario.model_validate(raw)
     except ValidationError as exc:
         raise ScenarioError(_problems_from(exc, origins, str(path))) from None
-    problems = _source_problems(raw, origins, str(path))
+    problems = _source_problems(raw, origins, str(path)) + _domain_problems(spec, origins, str(path))
     if problems:
         raise ScenarioError(problems)
     return LoadedScenario(spec=spec, path=path, chain=chain, raw=raw, origins=origins)
@@ -249,7 +285,7 @@ def _problems_from(exc: ValidationError, origins: dict[str, str], default_file: 
             message = str(err["msg"]).removeprefix("Value error, ")
             given = err.get("input")
             if kind not in ("value_error",) and not isinstance(given, dict):
-                message += f" (got {given!r})"
+                message += f" (got {echo(given)})"
         problems.append(Problem(file, key, message))
     # pydantic reports a bad union member once per alternative; keep one of each
     unique: dict[tuple[str, str], Problem] = {}
@@ -298,4 +334,47 @@ def _source_problems(raw: dict, origins: dict[str, str], default_file: str) -> l
                 walk(v, f"{prefix}.{k}" if prefix else k)
 
     walk(raw, "")
+    return problems
+
+
+def _domain_problems(spec: Scenario, origins: dict[str, str], default_file: str) -> list[Problem]:
+    """What the schema's types cannot see: every parameter has a source (unless the file is a
+    ``draft``), dates lie inside the simulated period, and no pair is correlated twice."""
+    problems: list[Problem] = []
+    start, end = spec.calendar.start, spec.calendar.end
+    for path, param in iter_parameters(spec):
+        file = _origin_of(path, origins, default_file)
+        if not param.source and not spec.draft:
+            problems.append(
+                Problem(
+                    file,
+                    path,
+                    'has no source: add source = "fig:ID" (see `tradesim sources`), '
+                    '"assumption: why" or "what-if: why" (or mark the file draft = true '
+                    "while you experiment)",
+                )
+            )
+        low, high = param.support()
+        if isinstance(low, dt.date) and isinstance(high, dt.date) and (low < start or high > end):
+            problems.append(
+                Problem(
+                    file,
+                    path,
+                    f"{param.describe()} reaches outside the simulated period {start} to {end} "
+                    "([calendar] start and end)",
+                )
+            )
+    seen_pairs: dict[frozenset[str], float] = {}
+    for i, corr in enumerate(spec.correlations):
+        pair = frozenset(corr.between)
+        if pair in seen_pairs:
+            problems.append(
+                Problem(
+                    _origin_of("correlations", origins, default_file),
+                    f"correlations[{i}]",
+                    f"{' and '.join(sorted(pair))} are already correlated (rank {seen_pairs[pair]}); "
+                    "give each pair once",
+                )
+            )
+        seen_pairs.setdefault(pair, corr.rank)
     return problems

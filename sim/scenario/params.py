@@ -195,7 +195,8 @@ class LicensingParams(ParamSection):
     controls_start: dt.date
     controls_label: str | None
     initial_backlog: float
-    arrivals_per_day: float
+    arrivals_per_day: float | None = None
+    cleared_days_max: float | None = None
     licence_term_days: float
     renewal_probability: float
     renewal_lead_days: float
@@ -366,7 +367,7 @@ class SectorValuesParams(ParamSection):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class MacroParams(ParamSection):
-    """GDP loss from idle plants and from tariffs, in % of annual US GDP (subsystem 7).
+    """GDP loss by channel: magnets and tariffs, in % of US GDP (subsystem 7).
 
     Generated from :class:`sim.scenario.schema.MacroSpec`.
     """
@@ -375,8 +376,12 @@ class MacroParams(ParamSection):
 
     value_added_share_pct: SectorValuesParams
     output_multiplier: float
-    us_tariff_drag_per_point: float
-    china_tariff_drag_per_point: float
+    us_imports_from_china_pct_of_gdp: float
+    us_exports_to_china_pct_of_gdp: float
+    us_import_elasticity: float
+    us_export_elasticity: float
+    us_tariff_output_share: float
+    china_tariff_output_share: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -557,6 +562,7 @@ class Params(ParamSection):
     name: str
     description: str
     extends: str | None = None
+    draft: bool
     calendar: CalendarParams
     licensing: LicensingParams
     supply: SupplyParams | None = None

@@ -190,7 +190,10 @@ class LicensingSpec(Section):
     controls_start: DateParam
     controls_label: str | None = "Export controls"
     initial_backlog: NonNegative
-    arrivals_per_day: NonNegative
+    #: new contracts a day; unset: the rate that keeps the contract stock steady (see review.py)
+    arrivals_per_day: NonNegative | None = None
+    #: contracts caught by the rule stay cleared for export up to this many days (0: none)
+    cleared_days_max: NonNegative | None = None
     licence_term_days: Positive
     renewal_probability: Probability
     renewal_lead_days: NonNegative
@@ -227,10 +230,11 @@ class SupplyRamp(Section):
 class SupplySpec(Section):
     """Magnets shipped from China under licence, and supply from elsewhere (subsystem 2).
 
-    Each approved US licence is one contract: the tonnage that the normal flow
-    of contracts implies (the sector's imports from China divided by its
-    contracts per day), shipped in ``lots_per_licence`` equal lots spread over
-    the licence term. Every lot crosses the ocean or the air in its own lead
+    A US contract ships ``lots_per_licence`` equal lots per licence term, one
+    every term / lots days; a licence ships the lots of the days it covers. A
+    contract's tonnage is its share of the sector's imports from China, shared
+    among the US contracts running when the rule started (see
+    ``sim.model.supply``). Every lot crosses the ocean or the air in its own lead
     time, lognormal with mean ``lead_time_mean_days`` and coefficient of
     variation ``lead_time_cv``. Supply outside China is a share of each
     sector's needs set by its limiting element.
@@ -363,18 +367,24 @@ class SectorValues(Section):
 
 
 class MacroSpec(Section):
-    """GDP loss from idle plants and from tariffs, in % of annual US GDP (subsystem 7).
+    """GDP loss by channel: magnets and tariffs, in % of US GDP (subsystem 7).
 
     ``value_added_share_pct`` is each sector's magnet-dependent output as a
     percentage of US GDP; ``output_multiplier`` spreads a loss to suppliers and
-    spending; the tariff drags are % of GDP a year per percentage point of
-    tariff. See :mod:`sim.model.macro`.
+    spending. Each tariff acts on a trade flow (% of US GDP before the standoff)
+    that answers the price with a constant elasticity; a share of the buyers'
+    loss becomes lost US output. Elasticities are at least 2, so that the drag
+    never exceeds the trade lost (see :mod:`sim.model.macro`).
     """
 
     value_added_share_pct: SectorValues
     output_multiplier: number(0, 10)
-    us_tariff_drag_per_point: NonNegative
-    china_tariff_drag_per_point: NonNegative
+    us_imports_from_china_pct_of_gdp: number(0, 100)
+    us_exports_to_china_pct_of_gdp: number(0, 100)
+    us_import_elasticity: number(2, 50)
+    us_export_elasticity: number(2, 50)
+    us_tariff_output_share: Probability
+    china_tariff_output_share: Probability
 
 
 # --- subsystem 5 (continued): the court case over the emergency tariffs ------------------------
@@ -546,6 +556,8 @@ class Scenario(Section):
     name: str
     description: str
     extends: str | None = None
+    #: A draft (a quick experiment, a test's toy) may leave parameters without a source; never inherited.
+    draft: bool = False
     calendar: CalendarSpec
     licensing: LicensingSpec
     # The US side (subsystems 2-7) comes as a whole or not at all: without it a

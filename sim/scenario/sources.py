@@ -3,7 +3,9 @@
 ``seeds/figures.toml`` lists each figure once, with its value, unit, the
 article it comes from, what it measures (in our words) and how far it can be
 trusted. Scenario parameters cite figures as ``source = "fig:ID"``; calibration
-targets cite them too. The registry is data, validated here like scenarios.
+targets cite them too. ``seeds/articles.toml`` records each article by outlet,
+title, date and web address (the articles' texts are not in the repository).
+Both are data, validated here like scenarios.
 """
 
 from __future__ import annotations
@@ -39,6 +41,23 @@ class Figure(BaseModel):
     used_by: list[str] = []
 
 
+class Article(BaseModel):
+    """One source article: facts about it, never its text."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    outlet: str
+    title: str
+    date: dt.date
+    date_note: str | None = None
+    url: str
+    note: str | None = None
+
+    def citation(self) -> str:
+        """One line a reader can follow: outlet, title, date and address."""
+        return f"{self.outlet}, \u201c{self.title}\u201d, {self.date.isoformat()}, {self.url}"
+
+
 class Registry(BaseModel):
     """All figures, keyed by id."""
 
@@ -64,6 +83,30 @@ def load_registry() -> Registry:
         return Registry.model_validate(data)
     except ValidationError as exc:  # the registry ships with the code: a bug, said plainly
         raise ValueError(f"{path} is not a valid figures registry:\n{exc}") from None
+
+
+class Articles(BaseModel):
+    """Every source article, keyed by the file name that figures cite in ``source_file``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    articles: dict[str, Article]
+
+
+@lru_cache(maxsize=1)
+def load_articles() -> dict[str, Article]:
+    """Read and validate ``seeds/articles.toml`` once per process; keys are ``source_file`` names."""
+    path = registry_path().with_name("articles.toml")
+    with path.open("rb") as fh:
+        data = tomllib.load(fh)
+    try:
+        return {Path(k).stem: v for k, v in Articles.model_validate(data).articles.items()}
+    except ValidationError as exc:  # shipped with the code, like the registry
+        raise ValueError(f"{path} is not a valid list of articles:\n{exc}") from None
+
+
+def article_of(figure: Figure) -> Article:
+    """The article a figure comes from."""
+    return load_articles()[Path(figure.source_file).stem]
 
 
 def figure_id(source: str | None) -> str | None:

@@ -5,6 +5,14 @@ these growable numpy columns, never a Python object or a SimPy process (one
 process per application costs over ten times more; see ``benchmarks/``): the
 review engine in :mod:`sim.model.licensing.review` moves row indices
 through queues and fills in start, finish and decision times in bulk.
+
+Each file is for one export contract, which ships on a fixed cadence (DESIGN.md
+subsystem 2). A licence covers the contract for ``cover`` days of its schedule,
+starting when the contract's earlier licence (or its pre-rule clearance) runs
+out, ``prev_end``, or at the decision if that is later: a renewal continues
+the same contract and so adds no tonnage, and an early renewal waits for the
+licence it continues. New contracts and renewals cover a full licence term;
+a contract caught by the rule covers what was left of its current term.
 """
 
 from __future__ import annotations
@@ -25,6 +33,12 @@ _COLUMNS: dict[str, tuple[type, float]] = {
     "finished": (np.float64, np.nan),  # day the reviewer finished with it
     "decided": (np.float64, np.nan),  # day the decision was issued
     "approved": (np.int8, -1),  # 1 approved, 0 rejected, -1 not decided yet
+    # --- the contract a file is for (see the module docstring)
+    "contract": (np.int64, -1),  # row of the contract's first file (a renewal's is its licence's)
+    "cover": (np.float64, np.nan),  # days of the contract's schedule a licence on this file covers
+    "prev_end": (np.float64, np.nan),  # day the contract is licensed (or cleared) through when filed
+    "valid_to": (np.float64, np.nan),  # day an approved licence ends: max(decided, prev_end) + cover
+    "next_licence": (np.int64, -1),  # next US licence decided on the same day (a linked list)
 }
 
 

@@ -178,16 +178,27 @@ class LicensingReview:
         self.sector_share = _normalised(params.sector_share, SECTORS)
         self.destination_share = _normalised(params.destination_share, DESTINATIONS)
         self.military_share = np.array([params.military_share[s] for s in SECTORS])
-        self.arrivals_per_day = float(params.arrivals_per_day)
+        #: contracts running when the rule starts: each needs a licence (the initial backlog)
+        self.contract_stock = float(params.initial_backlog)
         renewal_probability = float(params.renewal_probability)
+        #: new contracts per day: as set, or (unset) the rate that replaces the contracts that end
+        #: (those not renewed), so that the stock of contracts, and the flow it carries, is steady
+        self.arrivals_per_day = (
+            float(params.arrivals_per_day)
+            if params.get("arrivals_per_day") is not None
+            else self.contract_stock * (1.0 - renewal_probability) / self.term_days
+        )
+        self.cleared_days_max = float(params.get("cleared_days_max") or 0.0)
+        self.rng_backlog_terms = streams.generator("licensing.backlog_terms")
         reapply_probability = float(params.reapply_probability)
-        #: term (days), renewal and re-application chances, and their delays after a decision
+        #: term (days), renewal and re-application chances, a renewal's filing ahead of the
+        #: licence's end, and a re-application's delay after a refusal
         self.follow_up = np.array(
             [
                 self.term_days,
                 renewal_probability,
                 reapply_probability,
-                self.term_days - float(params.renewal_lead_days),
+                float(params.renewal_lead_days),
                 float(params.reapply_delay_days),
             ]
         )
@@ -216,7 +227,13 @@ class LicensingReview:
         self.decided_per_day = np.zeros((size, 2, len(SECTORS), len(DESTINATIONS)), dtype=np.int64)
         #: the same, summed over sector and destination: rejections and approvals by day
         self.decisions_per_day = np.zeros((size, 2), dtype=np.int64)
+        #: licences starting and ending by day (a renewal starts when the licence it continues ends)
+        self.starting_per_day = np.zeros(size, dtype=np.int64)
         self.expiring_per_day = np.zeros(size, dtype=np.int64)
+        #: US licences by decision day: the first row and last row of each day's linked list
+        #: (``next_licence`` column), in the order decisions were issued; -1 if none
+        self.licence_first = np.full(size, -1, dtype=np.int64)
+        self.licence_last = np.full(size, -1, dtype=np.int64)
         self.queued_end_of_day = np.zeros(n, dtype=np.int64)
         self.reviewers_per_day = np.zeros(n, dtype=np.int64)
         self.backlog_end_of_day = np.zeros(n, dtype=np.int64)
@@ -230,6 +247,20 @@ class LicensingReview:
     def approved_per_day(self) -> np.ndarray:
         """Approvals by day, sector and destination (a view)."""
         return self.decided_per_day[:, 1]
+
+    def us_licences(self) -> tuple[np.ndarray, ...]:
+        """US licences by decision day, as supply reads them: the first row of each day's list,
+        then the table's sector, ``valid_to``, ``cover``, ``contract`` and ``next_licence``
+        columns (whole backing arrays: get them again after the table grows)."""
+        apps = self.apps
+        return (
+            self.licence_first,
+            apps.raw("sector"),
+            apps.raw("valid_to"),
+            apps.raw("cover"),
+            apps.raw("contract"),
+            apps.raw("next_licence"),
+        )
 
     # --- policy -------------------------------------------------------------------------
 
@@ -287,6 +318,7 @@ class LicensingReview:
                 self._served,
                 apps.columns(_APP_COLUMNS),
                 booked.arrays(),
+                (self.licence_first, self.licence_last),
                 self.fresh,
                 self.backlog_files,
                 self.uniforms,
@@ -295,6 +327,7 @@ class LicensingReview:
                     self.filed_per_day,
                     self.decided_per_day,
                     self.decisions_per_day,
+                    self.starting_per_day,
                     self.expiring_per_day,
                     self.queued_end_of_day,
                     self.reviewers_per_day,
@@ -337,10 +370,42 @@ class LicensingReview:
 
     # --- draws up front --------------------------------------------------------------------
 
-    def _draw_backlog(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Sector, destination and lane of the contracts caught by the rule (filed the day it starts)."""
+    def _draw_backlog(self) -> tuple[np.ndarray, ...]:
+        """The contracts running when the rule starts: sector, destination, lane, the day each
+        is cleared for export through, and the day the term its licence would cover ends
+        (all days of the model); sets ``backlog_contracts`` to them.
+
+        Returns the files of those that need a licence (filed the day the rule starts):
+        sector, destination, lane, cleared-through day (their ``prev_end``) and ``cover``.
+
+        These contracts carried the normal flow, each at some stage of its term: its end
+        is uniform over the next licence term, so that, renewed or not, they end at the
+        steady rate at which new contracts replace them. Lots cleared for export before
+        the rule keep leaving until a clearance drawn uniform over ``cleared_days_max``;
+        the licence covers the schedule from then to the term's end. A term that ends
+        while still cleared is renewed (as any, with ``renewal_probability``: its next term
+        then needs the licence) or the contract ends and files nothing. Drawn from their
+        own stream, so the other draws do not move.
+        """
         n = int(round(self.p.initial_backlog)) if 0 <= self.controls_day < self.n_days else 0
-        return self._new_attributes(n)
+        sector, destination, lane = self._new_attributes(n)
+        u = self.rng_backlog_terms.random((3, n))
+        cleared = self.cleared_days_max * u[0]
+        term_end = self.term_days * (1.0 - u[1])  # in (0, term], days after the rule starts
+        ends_cleared = term_end <= cleared
+        renewed = ends_cleared & (u[2] < float(self.p.renewal_probability))
+        term_end[renewed] += self.term_days
+        cleared = np.minimum(cleared, term_end)
+        day = float(self.controls_day)
+        self.backlog_contracts = (sector, destination, lane, day + cleared, day + term_end)
+        files = ~ends_cleared | renewed
+        return (
+            sector[files],
+            destination[files],
+            lane[files],
+            day + cleared[files],
+            term_end[files] - cleared[files],
+        )
 
     def _draw_new_filings(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Times and attributes of every new filing (a Poisson stream from the controls on).
@@ -392,7 +457,7 @@ class LicensingReview:
             "rejections": rejected,
             "backlog": np.cumsum(filed.sum(axis=1)) - np.cumsum(approved + rejected),
             "queued_for_review": self.queued_end_of_day.copy(),
-            "licences_in_force": np.cumsum(approved) - np.cumsum(self.expiring_per_day[:n]),
+            "licences_in_force": self.in_force_end_of_day.copy(),
             "reviewers": self.reviewers_per_day.copy(),
         }
         for i, sector in enumerate(SECTORS):
@@ -456,7 +521,14 @@ _APP_COLUMNS = (
     "finished",
     "decided",
     "approved",
+    "contract",
+    "cover",
+    "prev_end",
+    "valid_to",
+    "next_licence",
 )
+#: the destination whose licences supply ships (the US)
+_US = DESTINATIONS.index("us")
 
 
 class _Booked:
@@ -510,6 +582,7 @@ def _advance(
     served,
     apps,
     booked,
+    us_licences,
     fresh,
     backlog_files,
     uniforms,
@@ -539,14 +612,21 @@ def _advance(
         finished_of,
         decided_of,
         approved_of,
+        contract_of,
+        cover_of,
+        prev_end_of,
+        valid_to_of,
+        next_licence_of,
     ) = apps
+    licence_first, licence_last = us_licences
     booked_times, booked_source, booked_kind, booked_next, day_first, day_last, day_count = booked
     fresh_times, fresh_sector, fresh_destination, fresh_lane, fresh_bounds = fresh
-    backlog_sector, backlog_destination, backlog_lane = backlog_files
+    backlog_sector, backlog_destination, backlog_lane, backlog_prev_end, backlog_cover = backlog_files
     (
         filed_per_day,
         decided_per_day,
         decisions_per_day,
+        starting_per_day,
         expiring_per_day,
         queued_end,
         reviewers_end,
@@ -555,8 +635,7 @@ def _advance(
     ) = tallies
     heap, _, lane_filed, lane_rows, _, tail, _, _, queue_counters = queue
     out_rows, out_starts, out_finishes = served
-    term_days, renewal_probability, reapply_probability, renewal_delay, reapply_delay = follow_up
-    whole_day_term = term_days == math.floor(term_days)
+    term_days, renewal_probability, reapply_probability, renewal_lead, reapply_delay = follow_up
     last_slot = decided_per_day.shape[0] - 1  # decisions and expiries after the horizon
     n_sectors = decided_per_day.shape[2]
     horizon = day_first.size
@@ -576,6 +655,7 @@ def _advance(
                 a, b = fresh_bounds[day], 0
                 a_end, b_end = fresh_bounds[day + 1], entries.size
                 for j in range(files):
+                    row = first_row + j
                     if j < n_backlog:
                         t, sector, destination, lane, kind = (
                             float(day),
@@ -584,6 +664,7 @@ def _advance(
                             backlog_lane[j],
                             KIND_BACKLOG,
                         )
+                        contract, cover, prev_end = row, backlog_cover[j], backlog_prev_end[j]
                     elif b == b_end or (a < a_end and fresh_times[a] <= booked_times[entries[b]]):
                         t, sector, destination, lane, kind = (
                             fresh_times[a],
@@ -592,6 +673,7 @@ def _advance(
                             fresh_lane[a],
                             KIND_NEW,
                         )
+                        contract, cover, prev_end = row, term_days, -np.inf
                         a += 1
                     else:
                         e = entries[b]
@@ -600,8 +682,12 @@ def _advance(
                             booked_times[e], sector_of[source], destination_of[source], lane_of[source],
                             booked_kind[e],
                         )  # fmt: skip
+                        contract = contract_of[source]
+                        if kind == KIND_RENEWAL:  # the next term of the licence it continues
+                            cover, prev_end = term_days, valid_to_of[source]
+                        else:  # a re-application asks again for what the refused file asked
+                            cover, prev_end = cover_of[source], prev_end_of[source]
                         b += 1
-                    row = first_row + j
                     filed_of[row] = t
                     sector_of[row] = sector
                     destination_of[row] = destination
@@ -611,6 +697,11 @@ def _advance(
                     finished_of[row] = np.nan
                     decided_of[row] = np.nan
                     approved_of[row] = -1  # not decided yet
+                    contract_of[row] = contract
+                    cover_of[row] = cover
+                    prev_end_of[row] = prev_end
+                    valid_to_of[row] = np.nan
+                    next_licence_of[row] = -1
                     filed_per_day[day, kind] += 1
                     slot = tail[lane]
                     lane_filed[lane, slot] = t
@@ -650,17 +741,33 @@ def _advance(
                     on = min(int(decided), last_slot)
                     decided_per_day[on, approved, sector, destination_of[r]] += 1
                     decisions_per_day[on, approved] += 1
-                    if approved and not whole_day_term:  # else counted from the day's approvals below
-                        expiring_per_day[min(int(decided + term_days), last_slot)] += 1
+                    if approved:
+                        # the licence starts where the contract's last one (or its clearance)
+                        # ends, or now if that is past, and covers `cover` days of the schedule
+                        start = max(decided, prev_end_of[r])
+                        end = start + cover_of[r]
+                        valid_to_of[r] = end
+                        starting_per_day[min(int(start), last_slot)] += 1
+                        expiring_per_day[min(int(end), last_slot)] += 1
+                        if destination_of[r] == _US:  # append to the US licences decided that day
+                            if licence_last[on] < 0:
+                                licence_first[on] = r
+                            else:
+                                next_licence_of[licence_last[on]] = r
+                            licence_last[on] = r
                     # renew after an approval, re-apply after a refusal, decided by where the
                     # decision's uniform fell within its outcome's share (x / p below p, (x - p) /
-                    # (1 - p) above it: uniform again), so one number a decision serves both
+                    # (1 - p) above it: uniform again), so one number a decision serves both;
+                    # a renewal is filed `renewal_lead` days before the licence ends (at once if
+                    # that is past), and nothing is filed for a day already filed
                     if approved:
-                        follows, t = x < p * renewal_probability, decided + renewal_delay
+                        follows = x < p * renewal_probability
+                        t = max(decided, valid_to_of[r] - renewal_lead)
                         kind = KIND_RENEWAL
                     else:
                         follows, t = x - p < (1.0 - p) * reapply_probability, decided + reapply_delay
                         kind = KIND_REAPPLICATION
+                    t = max(t, float(day + 1))
                     on = int(t)
                     if not follows or on >= horizon:  # none, or filed after the horizon: not simulated
                         continue
@@ -687,10 +794,8 @@ def _advance(
         filed_today = counters[FILED_TODAY]
         counters[FILED_TODAY] = 0
         n_rejected, n_approved = decisions_per_day[day, 0], decisions_per_day[day, 1]
-        if whole_day_term:
-            expiring_per_day[min(day + int(term_days), last_slot)] += n_approved
         counters[BACKLOG] += filed_today - n_rejected - n_approved
-        counters[IN_FORCE] += n_approved - expiring_per_day[day]
+        counters[IN_FORCE] += starting_per_day[day] - expiring_per_day[day]
         queued_end[day] = queue_counters[WAITING]
         reviewers_end[day] = heap.size
         backlog_end[day] = counters[BACKLOG]
@@ -797,6 +902,7 @@ def _warm_up() -> None:
         initial_backlog=3,
         arrivals_per_day=2.0,
         renewal_probability=0.5,
+        cleared_days_max=2.0,
         reapply_probability=0.5,
         renewal_lead_days=30,
         reapply_delay_days=1,

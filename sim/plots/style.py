@@ -1,0 +1,134 @@
+"""One look for every figure: the palette, the type sizes, and one colour and label per thing.
+
+A deadline outcome, a negotiation state, a sector or a scenario has the same
+colour and the same words in every chart that shows it (a run's stacked
+states, a comparison's bars, a branches fan, the tournament), so a room that
+learned "green is a deal" in one chart can read the next. Value axes choose
+their decimals from the tick step, not from the data, and count axes tick on
+whole numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+
+import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+#: Okabe-Ito colours, safe for the common forms of colour blindness.
+BLUE, ORANGE, GREEN, VERMILLION, PURPLE, GREY = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#D55E00",
+    "#CC79A7",
+    "#555555",
+)
+SKY, YELLOW = "#56B4E9", "#F0E442"
+LIGHT_GREY = "#CCCCCC"
+PALETTE = (BLUE, ORANGE, GREEN, VERMILLION, PURPLE, SKY, GREY)
+
+#: Type sizes for a projected room.
+RC = {
+    "font.size": 15,
+    "axes.titlesize": 19,
+    "axes.labelsize": 16,
+    "xtick.labelsize": 14,
+    "ytick.labelsize": 14,
+    "legend.fontsize": 13,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+}
+
+SECTOR_LABELS: dict[str, str] = {
+    "auto": "Auto",
+    "electronics_industrial": "Electronics and industrial",
+    "aerospace": "Aerospace",
+    "defence": "Defence",
+}
+SECTOR_COLOURS: dict[str, str] = {
+    "auto": BLUE,
+    "electronics_industrial": GREEN,
+    "aerospace": ORANGE,
+    "defence": VERMILLION,
+}
+
+#: The four ways the truce deadline can end (keys as in ``sim.core.domain.DEADLINE_OUTCOMES``).
+OUTCOME_COLOURS: dict[str, str] = {
+    "deal": GREEN,
+    "extension": BLUE,
+    "snap_back": ORANGE,
+    "escalation": VERMILLION,
+}
+OUTCOME_LABELS: dict[str, str] = {
+    "deal": "deal",
+    "extension": "extension",
+    "snap_back": "snap-back",
+    "escalation": "escalation",
+}
+#: Before any deadline outcome: the truce.
+TRUCE_COLOUR, TRUCE_LABEL = LIGHT_GREY, "truce (before the deadline)"
+
+#: The shipped scenarios, each with its own colour; any other scenario gets a stable one by name.
+SCENARIO_COLOURS: dict[str, str] = {
+    "baseline": GREY,
+    "deal_by_deadline": GREEN,
+    "extension_90_days": BLUE,
+    "snap_back": ORANGE,
+    "no_deal": VERMILLION,
+    "chip_escalation": PURPLE,
+    "green_channel": SKY,
+    "court_strikes_tariffs": YELLOW,
+    "industrial_policy": "#8C564B",
+    "military_release": "#1B9E77",
+}
+
+
+def outcome_colour(outcome: str) -> str:
+    """The colour of a deadline outcome (or a branch named after one), ``snap-back`` or ``snap_back``."""
+    return OUTCOME_COLOURS.get(outcome.replace("-", "_"), GREY)
+
+
+def outcome_label(outcome: str) -> str:
+    """How a deadline outcome is written for people: ``snap-back``, never ``snap_back``."""
+    return OUTCOME_LABELS.get(outcome.replace("-", "_"), outcome.replace("_", " "))
+
+
+def scenario_colour(name: str) -> str:
+    """A scenario's colour: fixed for the shipped ones, stable by name for any other."""
+    if name in SCENARIO_COLOURS:
+        return SCENARIO_COLOURS[name]
+    digest = int(hashlib.sha1(name.encode("utf-8")).hexdigest(), 16)
+    return PALETTE[digest % len(PALETTE)]
+
+
+def cycle(n: int) -> list[str]:
+    """``n`` distinct colours in the palette's order (for things with no colour of their own)."""
+    return [PALETTE[i % len(PALETTE)] for i in range(n)]
+
+
+def _decimals_for_step(step: float) -> int:
+    """Decimals that show ticks ``step`` apart exactly (0.25 -> 2, 0.5 -> 1, 20 -> 0)."""
+    for decimals in range(0, 6):
+        if abs(round(step, decimals) - step) <= 1e-9 * max(1.0, abs(step)):
+            return decimals
+    return 6
+
+
+def value_axis(ax: plt.Axes, integer: bool = False, axis: str = "y") -> None:
+    """Tick labels with thousands separators and the decimals the tick step needs.
+
+    ``integer`` ticks only on whole numbers (counts of plants, files, turns).
+    """
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    target.set_major_locator(MaxNLocator(nbins="auto", integer=integer, steps=[1, 2, 2.5, 5, 10]))
+
+    def label(x: float, _pos: int | None = None) -> str:
+        ticks = target.get_majorticklocs()
+        step = min((abs(b - a) for a, b in itertools.pairwise(ticks) if b != a), default=1.0)
+        decimals = 0 if integer else _decimals_for_step(step)
+        text = f"{x:,.{decimals}f}"
+        return text.removeprefix("-") if text.strip("-0.,") == "" else text  # never "-0.0"
+
+    target.set_major_formatter(FuncFormatter(label))
