@@ -153,6 +153,7 @@ def test_run_writes_a_results_folder_that_pandas_opens(tmp_path):
         "backlog_fan",
         "stock_by_sector",
         "plants_halted_by_sector",
+        "output_share_by_sector",
         "price_index_fan",
         "gdp_loss_fan",
     ):

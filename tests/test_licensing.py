@@ -53,12 +53,17 @@ def test_military_files_are_held_in_baseline_and_some_approved_when_released(bas
     military = lane == LANE_INDEX["military"]
     assert (held.licensing.apps.column("approved")[military] == -1).all()  # never even decided
 
-    released = _model(load_scenario("military_release").spec)
+    # released with the deadline's outcome (an extension here), from the day after the deadline
+    extension = {
+        "negotiation.decision_points.truce_deadline.force_us": "concede",
+        "negotiation.decision_points.truce_deadline.force_china": "hold",
+    }
+    released = simulate(load_scenario("military_release").spec, 3, 0, changes=extension)[0]
     apps = released.licensing.apps
     military = apps.column("lane") == LANE_INDEX["military"]
     approved_at = apps.column("decided")[military & (apps.column("approved") == 1)]
     assert approved_at.size > 0
-    release_day = released.clock.day(released.params.licensing.timeline.military_review.date)
+    release_day = released.clock.day(released.params.calendar.truce_deadline) + 1
     assert approved_at.min() >= release_day
 
 
@@ -103,9 +108,12 @@ def test_no_capacity_means_no_decisions(baseline):
     lic = dict(raw["licensing"])
     lic["review"] = {**lic["review"], "review_capacity_per_day": 0}
     lic["timeline"] = {}
+    negotiation = dict(raw["negotiation"])  # no deadline outcome or talks that sets a capacity either
+    negotiation["outcomes"] = {name: {} for name in raw["negotiation"]["outcomes"]}
+    negotiation["talks"] = {k: v for k, v in raw["negotiation"]["talks"].items() if "licensing" not in k}
     from sim.scenario.schema import Scenario
 
-    spec = Scenario.model_validate({**raw, "licensing": lic})
+    spec = Scenario.model_validate({**raw, "licensing": lic, "negotiation": negotiation})
     out = run_replication(spec, 1, 0).outcomes
     assert out["approvals_total"] == 0 and out["rejections_total"] == 0
     assert out["backlog_at_end"] == out["applications_total"]

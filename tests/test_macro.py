@@ -128,6 +128,8 @@ def test_no_tariffs_and_no_shortage_cost_no_gdp_in_either_channel(baseline):
         "negotiation.talks.us_escalation_tariff_rise_points": 0.0,
         **{f"industry.sectors.{s}.reorder_point_days": 5.0 for s in SECTORS},
         **{f"industry.sectors.{s}.order_up_to_days": 30.0 for s in SECTORS},
+        # triage starts at most at the reorder point (the schema checks it), so a fed plant never slows
+        **{f"industry.sectors.{s}.triage_cover_days": 5.0 for s in SECTORS},
     }
     model = simulate(baseline.spec, 6, 0, changes=changes)[0]
     assert model.tariffs.us.max() == model.tariffs.china.max() == 0.0

@@ -7,11 +7,11 @@ import datetime as dt
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.core.domain import DEADLINE_OUTCOMES
-from sim.model.negotiation import concede_probability, deadline_outcome
+from sim.model.negotiation import concede_probability, deadline_outcome, economy_array, pain_of
 from sim.model.replication import Replication, simulate
 from sim.scenario.loader import load_scenario
 from sim.scenario.params import NegotiationParams
@@ -149,9 +149,123 @@ def test_forced_decisions_do_not_shift_other_draws(baseline):
 
 
 def test_pain_rises_with_a_shortage(baseline):
-    model = _replication(baseline.spec, 2)
-    s = model.series()
-    june = model.clock.day(dt.date(2025, 6, 30))
-    assert s["us_pain"][june] > s["us_pain"][0] >= 0
-    assert (s["china_pain"] >= 0).all()
-    assert isinstance(model.params.negotiation, NegotiationParams)
+    """Same replication with and without the controls' shortage: idle plants and dear magnets hurt the US."""
+    controlled = _replication(baseline.spec, 2, court=False)
+    free = simulate(
+        baseline.spec,
+        2,
+        0,
+        changes={"supply.unconstrained": True, "tariffs.court_ruling.strike_probability": 0.0},
+    )[0]
+    june = controlled.clock.day(dt.date(2025, 6, 30))
+    assert controlled.industry.lost_output[june].sum() > 0 == free.industry.lost_output[june].sum()
+    assert controlled.negotiation.us_pain[june] > free.negotiation.us_pain[june]
+    assert (controlled.negotiation.china_pain >= 0).all() and (controlled.negotiation.us_pain >= 0).all()
+    assert isinstance(controlled.params.negotiation, NegotiationParams)
+
+
+# --- leverage: pain on one money scale, from what the other side withholds ---------------------------
+
+#: A day's state for ``pain_of``: idle value added (% of GDP), price index, licences in force
+#: (share of normal), US tariff, China's tariff (percent), chip controls (0 or 1)
+STATE = st.tuples(
+    st.floats(0, 5),
+    st.floats(100, 400),
+    st.floats(0, 1),
+    st.floats(0, 200),
+    st.floats(0, 200),
+    st.sampled_from([0.0, 1.0]),
+)
+#: which input moves, by how much, and whose pain it must raise: (index in STATE, sign, side hurt)
+WITHHOLDING = {
+    "china idles US plants": (0, 1, "us"),
+    "china's magnets get dearer": (1, 1, "us"),
+    "china tariffs US exports": (4, 1, "us"),
+    "us tariffs China's exports": (3, 1, "china"),
+    "us tech controls": (5, 1, "china"),
+    "china licenses fewer magnets": (2, -1, "china"),  # China's own cost
+}
+
+
+@pytest.fixture(scope="module")
+def drawn(baseline):
+    from sim.core.streams import Streams
+    from sim.scenario.sampling import draw_parameters
+
+    return draw_parameters(baseline.spec, Streams(1, 0))[0].negotiation
+
+
+@settings(deadline=None)  # the first call loads the compiled kernel
+@given(state=STATE, what=st.sampled_from(sorted(WITHHOLDING)), step=st.floats(0.01, 100))
+def test_leverage_is_monotone_more_pain_on_a_side_raises_its_chance_of_conceding(drawn, state, what, step):
+    """Whatever raises a side's pain raises its chance of conceding, for each side."""
+    index, sign, side = WITHHOLDING[what]
+    more = list(state)
+    more[index] = more[index] + sign * step
+    more[0], more[2] = max(0.0, more[0]), min(1.0, max(0.0, more[2]))
+    more[5] = min(1.0, more[5])
+    economy = economy_array(drawn)
+    before = dict(zip(("us", "china"), pain_of(*state, economy), strict=True))
+    after = dict(zip(("us", "china"), pain_of(*more, economy), strict=True))
+    assert after[side] >= before[side] >= 0
+    p = drawn[side]
+    assert concede_probability(after[side], p.concede_base, p.concede_per_pain) >= concede_probability(
+        before[side], p.concede_base, p.concede_per_pain
+    )
+
+
+def test_pressure_can_pay_raising_one_sides_withholding_raises_the_other_sides_pain(drawn):
+    """Each side's threats reach the other side's pain, on one money scale ($bn a month)."""
+    economy = economy_array(drawn)
+    london = (0.1, 130.0, 0.8, 55.0, 10.0, 0.0)
+    us, china = pain_of(*london, economy)
+    # what China withholds hurts the US: plants idle, magnets dearer, its tariff on US exports
+    assert pain_of(0.5, *london[1:], economy)[0] > us
+    assert pain_of(0.1, 200.0, *london[2:], economy)[0] > us
+    assert pain_of(*london[:4], 125.0, 0.0, economy)[0] > us
+    # what the US withholds hurts China: its tariff on Chinese exports, technology controls
+    assert pain_of(*london[:3], 145.0, 10.0, 0.0, economy)[1] > china
+    assert pain_of(*london[:5], 1.0, economy)[1] > china
+    # a 100-point tariff on China's exports weighs far more than all its magnet revenue
+    magnets_all_lost = pain_of(0.1, 100.0, 0.0, 0.0, 10.0, 0.0, economy)[1]
+    tariff = pain_of(0.1, 100.0, 1.0, 100.0, 10.0, 0.0, economy)[1]
+    assert tariff > 5 * magnets_all_lost
+    # the trade a tariff stops saturates: never more than the trade there was
+    assert (
+        pain_of(0.0, 100.0, 1.0, 1e6, 0.0, 0.0, economy)[1]
+        <= float(drawn.economy.china_exports_to_us_bn_per_year) / 12
+    )
+
+
+TALKS = """
+extends = "baseline"
+description = "July talks"
+
+[negotiation.decision_points.july_talks]
+date = {{ value = 2025-07-01, source = "what-if: new talks" }}
+kind = "talks"
+force_us = {{ value = "{us}", source = "what-if: x" }}
+force_china = {{ value = "{china}", source = "what-if: x" }}
+
+[negotiation.decision_points.truce_deadline]
+force_us = {{ value = "concede", source = "what-if: extension, to compare like with like" }}
+force_china = {{ value = "hold", source = "what-if: extension" }}
+"""
+
+
+def test_pressure_at_talks_raises_the_other_sides_pain_on_common_random_numbers(write_scenario):
+    """China escalating at talks (fast track closed) hurts the US; the US escalating hurts China."""
+    specs = {
+        (us, china): load_scenario(write_scenario(f"t_{us}_{china}", TALKS.format(us=us, china=china))).spec
+        for us, china in (("hold", "hold"), ("hold", "escalate"), ("escalate", "hold"))
+    }
+    us_hurt, china_hurt = [], []
+    for rep in range(6):
+        runs = {k: simulate(spec, 5, rep)[0] for k, spec in specs.items()}
+        day = runs["hold", "hold"].clock.day(dt.date(2025, 9, 15))
+        base = runs["hold", "hold"].negotiation
+        us_hurt.append(runs["hold", "escalate"].negotiation.us_pain[day] - base.us_pain[day])
+        china_hurt.append(runs["escalate", "hold"].negotiation.china_pain[day] - base.china_pain[day])
+        assert not runs["hold", "escalate"].licensing.regime.fast_track
+    assert min(china_hurt) > 0
+    assert np.mean(us_hurt) > 0 and np.mean(np.array(us_hurt) > 0) >= 0.8

@@ -76,6 +76,6 @@ def test_installed_wheel_runs_commands_from_outside_the_clone(wheel, tmp_path):
     assert listed.returncode == 0, listed.stderr
     assert "baseline" in listed.stdout and "no_deal" in listed.stdout
     shown = tradesim("show", "baseline")
-    assert shown.returncode == 0 and "arrivals_per_day" in shown.stdout, shown.stderr
+    assert shown.returncode == 0 and "initial_backlog" in shown.stdout, shown.stderr
     sources = tradesim("sources")
     assert sources.returncode == 0 and "geneva" in sources.stdout.lower(), sources.stderr

@@ -119,7 +119,7 @@ def test_a_parameter_without_a_source_is_refused(tmp_path):
 
 
 def test_a_pair_correlated_twice_is_refused(tmp_path):
-    pair = '["licensing.arrivals_per_day", "licensing.renewal_probability"]'
+    pair = '["licensing.initial_backlog", "licensing.renewal_probability"]'
     body = (
         f'[[correlations]]\nbetween = {pair}\nrank = 0.3\nsource = "assumption: a"\n'
         f'[[correlations]]\nbetween = {pair}\nrank = -0.3\nsource = "assumption: b"\n'

@@ -32,6 +32,11 @@ def _every_sector(name: str, value: Any) -> dict[str, Any]:
     return {f"industry__sectors__{s}__{name}": value for s in SECTORS}
 
 
+#: A plant with no lines to spare: it cannot triage, so it runs at full output until its stock
+#: covers less than a day and then halts (the limit case of triage; tests/test_plants.py has the rest)
+NO_TRIAGE = {"industry__priority_magnet_share": 1.0, "industry__priority_output_share": 1.0}
+
+
 def _zero_supply() -> dict[str, Any]:
     """No US licences, nothing at sea on day 0, no distributor stock, nothing from elsewhere."""
     return {
@@ -56,10 +61,17 @@ def _check_tonnes(model: Replication) -> None:
     assert (ind.stock >= 0).all()
     assert (ind.plant_stock >= -TOL).all() and (ind.distributor_stock >= -TOL).all()
     assert (in_transit >= -TOL).all()
-    # a halted plant uses nothing, a running one its full day: used + lost = full use
+    # no sector uses more than its full use; until a sector's first slowdown (and so before any
+    # substitution) every plant of it runs a full day
     full = np.broadcast_to(ind.sector_demand, ind.used.shape)
-    np.testing.assert_allclose(ind.used + ind.lost_output * ind.sector_demand, full, rtol=1e-9)
-    assert (ind.halted <= ind.plants_per_sector).all() and (ind.halted >= 0).all()
+    assert (ind.used <= full * (1 + 1e-9)).all()
+    for i in range(len(SECTORS)):
+        slowdowns = ind.first_slowdown_day[ind.sector == i]
+        first = slowdowns[slowdowns >= 0].min() if (slowdowns >= 0).any() else ind.used.shape[0]
+        np.testing.assert_allclose(ind.used[:first, i], full[:first, i], rtol=1e-9)
+        assert (ind.lost_output[:first, i] == 0.0).all()
+    assert (ind.lost_output >= 0).all() and (ind.lost_output <= 1 + 1e-12).all()
+    assert (ind.halted + ind.slowed <= ind.plants_per_sector).all() and (ind.halted >= 0).all()
 
 
 def test_baseline_conserves_tonnes(baseline):
@@ -103,6 +115,7 @@ def test_tonnes_conserve_for_random_parameters(
         **_every_sector("reorder_point_days", reorder),
         **_every_sector("order_up_to_days", reorder + extra),
         **_every_sector("restart_cover_days", restart),
+        **_every_sector("triage_cover_days", max(reorder, 1.0)),
     )
     _check_tonnes(model)
 
@@ -116,13 +129,14 @@ def test_tonnes_conserve_for_random_parameters(
     allocation=st.sampled_from(["first_come", "proportional", "tied"]),
 )
 @example(seed=0, cover=3.0, cover_sigma=0.0, size_sigma=1.0, allocation="first_come")
-def test_with_no_supply_every_plant_halts_when_its_starting_stock_runs_out(
+def test_with_no_supply_a_plant_that_cannot_triage_halts_when_its_starting_stock_runs_out(
     seed, cover, cover_sigma, size_sigma, allocation
 ):
     model = _replication(
         BASELINE,
         seed,
         industry__allocation=allocation,
+        **NO_TRIAGE,
         **_zero_supply(),
         **_every_sector("initial_cover_median_days", cover),
         **_every_sector("initial_cover_sigma", cover_sigma),
@@ -164,8 +178,10 @@ def test_with_unconstrained_supply_no_plant_halts_and_the_price_stays_flat(
         **_every_sector("initial_cover_median_days", max(cover, 1e-3)),
         **_every_sector("reorder_point_days", reorder),
         **_every_sector("order_up_to_days", reorder + extra),
+        **_every_sector("triage_cover_days", reorder),  # at most the reorder point, as the schema checks
     )
     assert model.industry.halted.sum() == 0
+    assert model.industry.slowed.sum() == 0 and model.industry.lost_output.sum() == 0.0
     assert (model.industry.first_halt_day == -1).all()
     assert (model.market.price == 100.0).all()
     _check_tonnes(model)
@@ -260,6 +276,7 @@ def test_tied_plant_cut_off_from_supply_halts_on_its_day_while_supplied_plants_n
         baseline,
         seed=11,
         industry__allocation="tied",
+        **NO_TRIAGE,
         industry__distributor_stock_days=0.0,
         licensing__controls_start=dt.date(2026, 6, 1),
         **_every_sector("initial_cover_median_days", 30.5),  # not a whole day: no rounding edge
@@ -287,6 +304,7 @@ def test_tied_licences_feed_only_the_plant_they_were_bought_for(baseline):
         baseline,
         seed=12,
         industry__allocation="tied",
+        **NO_TRIAGE,
         licensing__review__review_capacity_per_day=2000.0,
         licensing__review__min_review_days=5.0,
         licensing__review__approval_probability__auto=1.0,

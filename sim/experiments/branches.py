@@ -48,7 +48,7 @@ from sim.results.catalogue import OUTCOMES
 from sim.results.folder import Results, ResultsWriter, base_manifest, read_results, write_json_atomic
 from sim.scenario.loader import LoadedScenario, ScenarioError
 from sim.scenario.sampling import draw_flat, draw_parameters
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, point_date
 
 #: The decisions that stand for each way a deadline can end. Only the outcome's
 #: effects matter to the model, so one pair per outcome is enough (an extension
@@ -87,22 +87,27 @@ class ForkPoint:
 def fork_point(spec: Scenario, at: str) -> ForkPoint:
     """The decision point named ``at``, or dated ``at`` (YYYY-MM-DD); ValueError lists the choices."""
     points = spec.negotiation.decision_points if spec.negotiation else {}
-    found = points.get(at)
+    # a deadline an extension creates is not reached in every replication: nothing to fork at
+    dates = {name: point_date(spec, name) for name in points}
+    forkable = {name: p for name, p in points.items() if dates[name] is not None}
+    found = forkable.get(at)
     if found is None:
         dated = [
             name
-            for name, p in points.items()
-            if not p.date.is_uncertain and p.date.ppf(0.5).isoformat() == at.strip()
+            for name in forkable
+            if not dates[name].is_uncertain and dates[name].ppf(0.5).isoformat() == at.strip()
         ]
         found = points[dated[0]] if dated else None
         at = dated[0] if dated else at
     if found is None:
         choices = ", ".join(
-            f"{name} ({p.kind}, {p.date.ppf(0.5).isoformat()}{' approx.' if p.date.is_uncertain else ''})"
-            for name, p in points.items()
+            f"{name} ({p.kind}, {dates[name].ppf(0.5).isoformat()}"
+            f"{' approx.' if dates[name].is_uncertain else ''})"
+            for name, p in forkable.items()
         )
+        reached = f"; {at} is reached only after an extension of {points[at].after}" if at in points else ""
         raise ValueError(
-            f"--at {at!r}: no decision point of the scenario has that name or date "
+            f"--at {at!r}: no decision point of the scenario has that name or date{reached} "
             f"(allowed: {choices or 'none: the scenario has no negotiation'})"
         )
     branches = DEADLINE_BRANCHES if found.kind == "deadline" else talks_branches()
@@ -123,7 +128,7 @@ def _history(spec: Scenario, point, name: str) -> tuple[tuple[str, str], tuple[t
     decisions instead, as at unscripted talks.
     """
     forced = (point.force_us, point.force_china)
-    if point.date.is_uncertain or any(f is None or f.is_uncertain for f in forced):
+    if point.kind != "talks" or point.date.is_uncertain or any(f is None or f.is_uncertain for f in forced):
         raise ValueError(
             f"--at {name}: a scripted point needs a fixed date and both decisions fixed to be forked"
         )

@@ -37,7 +37,7 @@ from sim.results.folder import ResultsError, scenario_from_manifest
 from sim.results.series_store import SeriesKept
 from sim.results.writer import FinishedChunk, ResultsWriter, base_manifest, finish_chunk
 from sim.scenario.loader import LoadedScenario
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, point_date
 
 ProgressCallback = Callable[[int], None]  # called with the number of replications just finished
 
@@ -142,15 +142,18 @@ def key_dates(scenario: LoadedScenario) -> list[dict[str, str]]:
     marks += [(ev.label, ev.date) for ev in spec.licensing.timeline.values() if ev.label]
     marks += [(spec.calendar.truce_deadline_label, spec.calendar.truce_deadline)]
     if spec.negotiation is not None:  # what-if decision points with a label (new talks, a chip rule)
-        marks += [
-            (p.label, p.date) for p in spec.negotiation.decision_points.values() if p.label and not p.scripted
-        ]
+        for name, p in spec.negotiation.decision_points.items():
+            date = point_date(spec, name)  # None: a deadline only an extension reaches
+            if p.label and not p.scripted and date is not None:
+                marks.append((p.label, date))
     if spec.tariffs is not None and spec.tariffs.court_ruling is not None:
         marks += [("Court ruling", spec.tariffs.court_ruling.date)]
     out: dict[str, dict] = {}
     for label, dist in marks:
         if label and label not in out:
             out[label] = {"label": label, "date": dist.ppf(0.5).isoformat(), "uncertain": dist.is_uncertain}
+            if dist is spec.calendar.truce_deadline:
+                out[label]["truce_deadline"] = True  # the one deadline fact, for titles that name it
     return sorted(out.values(), key=lambda m: m["date"])
 
 

@@ -1,32 +1,58 @@
 """The negotiation: two sides, their pain, decisions and what they change (DESIGN.md subsystem 6).
 
-Each side carries a pain index built every day from the model's state:
+Pain is money: each side's income or output at risk, in billions of dollars a
+month, at the rate of the day. Each side's pain counts what the other side
+withholds from it and what its own measures cost it:
 
-* US pain = ``weight_halted_output`` x the share of magnet-dependent value
-  added standing idle (averaged over ``pain_window_days``)
-  + ``weight_price_rise`` x the magnet price rise (0.3 for +30%)
-  + ``weight_gdp_loss`` x GDP lost so far (% of annual GDP).
-* China's pain = ``weight_lost_exports`` x the share of normal magnet export
-  revenue lost (licences in force against the normal number, times price)
-  + ``weight_us_tariff`` x the US tariff on Chinese goods (0.55 for 55%).
+* US pain = magnet-dependent value added standing idle (each sector's idle
+  share x its share of GDP, averaged over ``pain_window_days``, x US GDP)
+  + the magnet price rise on US magnet purchases
+  + US exports to China that China's tariff stops                (withheld by China)
+  + the US tariff's own cost to US buyers (half the tariff on the imports it
+  stops: the Harberger triangle)
+  + sales forgone while US technology controls are on            (its own)
+* China's pain = its exports to the US that the US tariff stops  (withheld by the US)
+  + Chinese output at risk while US technology controls (chip-design software,
+  jet engines) are on                                            (withheld by the US)
+  + magnet export revenue lost to its own licensing (licences in force against
+  the normal number, times the price)                            (its own)
+  + its tariff's own cost (as for the US).
+
+Trade that a tariff of ``t`` percent stops is ``value x (1 - (1 + t/100)^-e)``
+with trade elasticity ``e``: it saturates as the tariff climbs, never exceeding
+the trade there was. So threats bite the other side: a slower licence review
+idles US plants, a tariff or a chip control costs China its sales, and the
+gains from the other side's concession come back through the same channels.
 
 At each decision point (scheduled talks, a truce deadline) each side
-concedes, holds or escalates. The chance of conceding is a logistic function
-of pain with a non-negative slope, so more pain never makes a concession less
-likely; a side that does not concede escalates with a fixed share of the rest.
+concedes, holds or escalates. At talks a US concession cuts its tariff and an
+escalation raises it and puts chip controls on; China's concession or
+escalation scales its review capacity and may reopen or close the US fast
+track (``talks.china_*_licensing``), the lever that binds on US supply.
+The chance of conceding is a logistic function of pain with a non-negative
+slope, so more pain never makes a concession less likely; a side that does
+not concede escalates with a fixed share of the rest.
 A scenario may force either side's decision at any point (history, or a
 what-if); otherwise it is drawn from the ``negotiation.decisions`` stream.
 
-A deadline ends one of four ways, and the effect starts the next day:
+A deadline ends one of four ways; the effect starts the next day and sets
+the licensing regime (``outcomes.NAME.licensing``, the same fields as a dated
+licensing event) as well as tariffs and chip controls:
 
 ==================  =====================================================
-both concede        deal: licensing back towards pre-April speed, tariffs cut
+both concede        deal: the review opens up, tariffs cut
 one concedes        extension: London terms kept, a new deadline
                     ``extension_days`` later
-both hold           snap-back: the truce lapses, tariffs return, approvals cut
+both hold           snap-back: the truce lapses, tariffs return, the fast
+                    track closes, the statutory wait and refusals return
 either escalates    escalation (unless the other concedes: then extension):
-                    chip controls, tighter licensing, tariffs back up
+                    chip controls, licensing near its April level, tariffs back up
 ==================  =====================================================
+
+The truce deadline's date is one fact, ``[calendar] truce_deadline``: the
+first deadline point takes it from there. The deadline an extension creates is
+the scenario's point declared ``after`` it, if any (so a scenario can force
+or label it), dated ``extension_days`` later; otherwise an unforced copy.
 
 Linkage: while US chip-export controls are on, China's review capacity and
 approval probabilities are multiplied down (``linkage``), and military-use
@@ -42,9 +68,9 @@ import numpy as np
 
 from sim.core.clock import Clock
 from sim.core.domain import DEADLINE_OUTCOMES, DECISIONS, SECTORS
-from sim.core.jit import kernel, on_warm_up
+from sim.core.jit import inline, kernel, on_warm_up
 from sim.core.streams import Streams
-from sim.scenario.params import DecisionPointParams, Params, SidePainParams
+from sim.scenario.params import DecisionPointParams, NegotiationParams, Params, SidePainParams
 from sim.scenario.sampling import ParamTree
 
 #: Daily ``negotiation_state`` codes: 0 while the truce runs, then 1 + the
@@ -117,30 +143,23 @@ class Negotiation:
         self.licensing = licensing
         self.tariffs = tariffs
         self.rng = streams.generator("negotiation.decisions")
-        self.value_added = np.array([float(params.macro.value_added_share_pct[s]) for s in SECTORS])
-        self._value_added_total = float(self.value_added.sum())
+        #: magnet-dependent value added of each sector, % of US GDP
+        self.value_added_pct = np.array([float(params.macro.value_added_share_pct[s]) for s in SECTORS])
         # licences a steady, unimpeded review keeps in force: one per running contract
         self.normal_in_force = float(licensing.contract_stock)
         self.smoothing = 1.0 / max(1.0, float(p.pain_window_days))
-        #: pain weights, read once: US halted output, price rise, GDP loss; China lost exports, US tariff
-        self._weights = np.array(
-            [
-                float(w)
-                for w in (
-                    p.us.weight_halted_output,
-                    p.us.weight_price_rise,
-                    p.us.weight_gdp_loss,
-                    p.china.weight_lost_exports,
-                    p.china.weight_us_tariff,
-                )
-            ]
-        )
+        self._economy = economy_array(p)
         self.halted_recent = 0.0
         self.base_capacity = 1.0
         self.base_approval = 1.0
         state.chip_controls = bool(p.linkage.chip_controls_at_start)
         self.pending: list[_Pending] = []
         for name, point in p.decision_points.items():
+            if point.kind == "deadline":
+                if point.get("after"):
+                    continue  # reached only through an extension of the deadline it follows
+                point = ParamTree(point)
+                point["date"] = params.calendar.truce_deadline  # the one deadline fact
             self._add_point(name, point)
         self.decisions: list[Decision] = []
         n = clock.n_days
@@ -167,23 +186,21 @@ class Negotiation:
         last: int,
         lost_output_share: np.ndarray,
         price_index: np.ndarray,
-        gdp_loss_pct: np.ndarray,
         licences_in_force: np.ndarray,
-        us_tariff_pct: float,
     ) -> None:
         """Update both sides' pain through days ``first..last`` and publish day ``last``.
 
         Reads what the other subsystems recorded for those days: each sector's
-        idle share, the price index, the GDP lost so far and the licences in
-        force, by day. Chip controls, the negotiation's status and the US tariff
-        change only at decision points and events, which the model never runs
-        past, so they hold over the days.
+        idle share, the price index and the licences in force, by day. Tariffs,
+        chip controls and the negotiation's status change only at decision points
+        and events, which the model never runs past, so they hold over the days.
         """
         s = self.state
+        tariffs = self.tariffs.state
         s.us_pain, s.china_pain, self.halted_recent = _pain_days(
-            first, last, lost_output_share, price_index, gdp_loss_pct, licences_in_force, us_tariff_pct,
-            self.value_added, self._value_added_total, self.normal_in_force, self.smoothing,
-            self._weights, self.halted_recent, self.us_pain, self.china_pain,
+            first, last, lost_output_share, price_index, licences_in_force, tariffs.us_on_china_pct,
+            tariffs.china_on_us_pct, float(s.chip_controls), self.value_added_pct, self.normal_in_force,
+            self.smoothing, self._economy, self.halted_recent, self.us_pain, self.china_pain,
         )  # fmt: skip
         self.chip[first : last + 1] = s.chip_controls
         self.status[first : last + 1] = s.status
@@ -273,33 +290,58 @@ class Negotiation:
         elif us == "escalate":
             self.state.chip_controls = True
             self.tariffs.set_levels(us=state.us_on_china_pct + t.us_escalation_tariff_rise_points)
-        if china == "concede":
-            self.base_capacity *= t.china_concession_capacity_factor
-        elif china == "escalate":
-            self.base_capacity *= t.china_escalation_capacity_factor
+        move = {"concede": "concession", "escalate": "escalation"}.get(china)
+        if move is not None:
+            self.base_capacity *= t[f"china_{move}_capacity_factor"]
+            if change := t.get(f"china_{move}_licensing"):
+                self.licensing.apply_policy(change, now)
         self._apply_multipliers(now)
 
     def _apply_outcome(self, outcome: str, pending: _Pending, now: float) -> None:
+        """Tariffs, chip controls and the licensing regime that the outcome sets, from ``now``."""
         effect = self.p.outcomes[outcome]
         self.state.status = 1 + DEADLINE_OUTCOMES.index(outcome)
         self.tariffs.set_levels(us=effect.get("us_on_china_pct"), china=effect.get("china_on_us_pct"))
-        if effect.get("capacity_multiplier") is not None:
-            self.base_capacity = float(effect["capacity_multiplier"])
-        if effect.get("approval_multiplier") is not None:
-            self.base_approval = float(effect["approval_multiplier"])
         if effect.get("chip_controls") is not None:
             self.state.chip_controls = bool(effect["chip_controls"])
         change = effect.get("licensing")
         if change:
+            # the outcome sets the regime outright: what earlier talks did to it is superseded
+            if change.get("review_capacity_per_day") is not None:
+                self.base_capacity = 1.0
+            approvals = change.get("approval_probability"), change.get("fast_track_approval_probability")
+            if approvals[0] or approvals[1] is not None:
+                self.base_approval = 1.0
             self.licensing.apply_policy(change, now)
         self._apply_multipliers(now)
         if outcome == "extension":
-            new_deadline = self.clock.date(pending.fire_day - 1 + float(self.p.extension_days))
-            point = ParamTree(pending.point)
-            point["date"] = new_deadline
-            point["force_us"] = None  # a forced decision holds for the deadline it was written for
+            self._add_extended_deadline(pending)
+
+    def _add_extended_deadline(self, pending: _Pending) -> None:
+        """The deadline an extension creates, ``extension_days`` after the one just extended.
+
+        The scenario's deadline declared ``after`` this one, if any, with its own
+        forced decisions and label; otherwise a copy of this one with nothing forced
+        (a forced decision holds for the deadline it was written for).
+        """
+        days = float(self.p.extension_days)
+        follower = next(
+            (
+                name
+                for name, point in self.p.decision_points.items()
+                if point.kind == "deadline" and point.get("after") == pending.name
+            ),
+            None,
+        )
+        if follower is not None:
+            name, point = follower, ParamTree(self.p.decision_points[follower])
+        else:
+            name, point = f"{pending.name}+{int(days)}d", ParamTree(pending.point)
+            point["force_us"] = None
             point["force_china"] = None
-            self._add_point(f"{pending.name}+{int(self.p.extension_days)}d", point)
+            point["after"] = pending.name
+        point["date"] = self.clock.date(pending.fire_day - 1 + days)
+        self._add_point(name, point)
 
     def set_chip_controls(self, on: bool, now: float) -> None:
         """Tighten or ease US chip-export controls from ``now`` (a game move); the linkage follows."""
@@ -343,39 +385,111 @@ class Negotiation:
         return out
 
 
+#: Slots of the economy array (``economy_array``) that the pain kernel reads.
+(
+    US_GDP,
+    CHINA_EXPORTS_TO_US,
+    US_EXPORTS_TO_CHINA,
+    TRADE_ELASTICITY,
+    US_MAGNET_SPEND,
+    US_TECH_COST,
+    CHINA_TECH_COST,
+    CHINA_MAGNET_EXPORTS,
+) = range(8)
+
+
+def economy_array(p: NegotiationParams) -> np.ndarray:
+    """The money figures both sides' pain is measured with, in the kernel's slot order."""
+    e = p.economy
+    return np.array(
+        [
+            float(e.us_gdp_bn_per_year),
+            float(e.china_exports_to_us_bn_per_year),
+            float(e.us_exports_to_china_bn_per_year),
+            float(e.trade_elasticity),
+            float(p.us.magnet_spend_bn_per_year),
+            float(p.us.tech_controls_cost_bn_per_month),
+            float(p.china.tech_controls_cost_bn_per_month),
+            float(p.china.magnet_exports_bn_per_year),
+        ]
+    )
+
+
+@inline
+def trade_stopped(value_bn_per_year, tariff_pct, elasticity):  # pragma: no cover - compiled
+    """$bn a month of trade that a tariff stops: ``value x (1 - (1 + t)^-e) / 12``, never above ``value``."""
+    return value_bn_per_year * (1.0 - (1.0 + max(0.0, tariff_pct) / 100.0) ** -elasticity) / 12.0
+
+
+@inline
+def side_pains(
+    idle_value_added_pct, price_index, in_force_share, us_tariff_pct, china_tariff_pct, chip, economy
+):  # pragma: no cover - compiled
+    """Both sides' pain in $bn a month, from the day's state (see the module docstring).
+
+    ``idle_value_added_pct`` is magnet-dependent value added standing idle in % of
+    US GDP; ``in_force_share`` is licences in force against the normal number;
+    ``chip`` is 1.0 while US technology controls are on.
+    """
+    e = economy[TRADE_ELASTICITY]
+    us_lost_output = idle_value_added_pct / 100.0 * economy[US_GDP] / 12.0
+    us_prices = max(0.0, price_index / 100.0 - 1.0) * economy[US_MAGNET_SPEND] / 12.0
+    us_exports_stopped = trade_stopped(economy[US_EXPORTS_TO_CHINA], china_tariff_pct, e)
+    china_exports_stopped = trade_stopped(economy[CHINA_EXPORTS_TO_US], us_tariff_pct, e)
+    us_own_tariff = 0.5 * us_tariff_pct / 100.0 * china_exports_stopped  # the imports it stops
+    us = us_lost_output + us_prices + us_exports_stopped + us_own_tariff + chip * economy[US_TECH_COST]
+    magnet_revenue_lost = max(0.0, 1.0 - min(1.0, in_force_share) * price_index / 100.0)
+    china_magnets = magnet_revenue_lost * economy[CHINA_MAGNET_EXPORTS] / 12.0
+    china_own_tariff = 0.5 * china_tariff_pct / 100.0 * us_exports_stopped
+    china = china_exports_stopped + chip * economy[CHINA_TECH_COST] + china_magnets + china_own_tariff
+    return us, china
+
+
+@kernel
+def pain_of(
+    idle_value_added_pct: float,
+    price_index: float,
+    in_force_share: float,
+    us_tariff_pct: float,
+    china_tariff_pct: float,
+    chip: float,
+    economy: np.ndarray,
+) -> tuple[float, float]:
+    """Both sides' pain in $bn a month for one day's state: the kernel's arithmetic, callable alone."""
+    return side_pains(
+        idle_value_added_pct, price_index, in_force_share, us_tariff_pct, china_tariff_pct, chip, economy
+    )
+
+
 @kernel
 def _pain_days(
     first: int,
     last: int,
     lost_output_share: np.ndarray,
     price_index: np.ndarray,
-    gdp_loss_pct: np.ndarray,
     licences_in_force: np.ndarray,
     us_tariff_pct: float,
-    value_added: np.ndarray,
-    value_added_total: float,
+    china_tariff_pct: float,
+    chip: float,
+    value_added_pct: np.ndarray,
     normal_in_force: float,
     smoothing: float,
-    weights: np.ndarray,
+    economy: np.ndarray,
     halted_recent: float,
     us_pain_out: np.ndarray,
     china_pain_out: np.ndarray,
 ) -> tuple[float, float, float]:
     """Both sides' pain day by day; returns the last day's (US, China) pain and the idle average."""
-    w_halted, w_price, w_gdp, w_exports, w_tariff = weights[0], weights[1], weights[2], weights[3], weights[4]
     us_pain = china_pain = 0.0
     for day in range(first, last + 1):
-        idle = 0.0
-        if value_added_total > 0:
-            for s in range(value_added.size):
-                idle += value_added[s] * lost_output_share[day, s]
-            idle /= value_added_total
+        idle = 0.0  # magnet-dependent value added standing idle today, % of GDP
+        for s in range(value_added_pct.size):
+            idle += value_added_pct[s] * lost_output_share[day, s]
         halted_recent += smoothing * (idle - halted_recent)
-        price_rise = price_index[day] / 100.0 - 1.0
-        us_pain = w_halted * halted_recent + w_price * price_rise + w_gdp * gdp_loss_pct[day]
-        volume = min(1.0, licences_in_force[day] / normal_in_force) if normal_in_force > 0 else 1.0
-        lost_revenue = max(0.0, 1.0 - volume * price_index[day] / 100.0)
-        china_pain = w_exports * lost_revenue + w_tariff * us_tariff_pct / 100.0
+        in_force = licences_in_force[day] / normal_in_force if normal_in_force > 0 else 1.0
+        us_pain, china_pain = side_pains(
+            halted_recent, price_index[day], in_force, us_tariff_pct, china_tariff_pct, chip, economy
+        )
         us_pain_out[day] = us_pain
         china_pain_out[day] = china_pain
     return us_pain, china_pain, halted_recent
@@ -383,9 +497,11 @@ def _pain_days(
 
 @on_warm_up("negotiation")
 def _warm_up() -> None:
-    """Compile (or load) the kernel with the model's types: two days of two sectors."""
+    """Compile (or load) the kernels with the model's types: two days of two sectors."""
     ones = np.ones(2)
+    economy = np.ones(8)
     _pain_days(
-        0, 1, np.ones((2, 2)), 100.0 * ones, ones, np.ones(2, dtype=np.int64), 55.0, ones, 2.0, 10.0, 0.1,
-        np.ones(5), 0.0, np.zeros(2), np.zeros(2),
+        0, 1, np.ones((2, 2)), 100.0 * ones, np.ones(2, dtype=np.int64), 55.0, 10.0, 0.0, ones, 10.0, 0.1,
+        economy, 0.0, np.zeros(2), np.zeros(2),
     )  # fmt: skip
+    pain_of(1.0, 100.0, 1.0, 55.0, 10.0, 0.0, economy)

@@ -7,7 +7,7 @@ in a fixed order, each reading what the ones before it published that day:
 
 1. licensing: file, review and decide export applications (China);
 2. supply: ship the lots of today's US licences, land what arrives;
-3. industry: plants order, distributors deliver, plants run or halt;
+3. industry: plants order, distributors deliver, plants run, slow (triage) or halt;
 4. tariffs: record the levels in force;
 5. market: the price index moves with the supply gap;
 6. macro: book the day's GDP loss from idle plants and tariffs;
@@ -201,13 +201,7 @@ class Replication:
             first, last, industry.lost_output, tariffs.us_on_china_pct, tariffs.china_on_us_pct
         )
         self.negotiation.run_through(
-            first,
-            last,
-            industry.lost_output,
-            self.market.price,
-            self.macro.cumulative,
-            self.licensing.in_force_end_of_day,
-            tariffs.us_on_china_pct,
+            first, last, industry.lost_output, self.market.price, self.licensing.in_force_end_of_day
         )
 
     def _negotiation(self) -> Iterator[Event]:

@@ -7,6 +7,7 @@ colour-blind-safe palette (Okabe-Ito).
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import matplotlib
@@ -46,14 +47,15 @@ COUNT_UNITS = frozenset({"plants", "applications", "licences", "extensions", "re
 US_SIDE_FANS: dict[str, str] = {
     "us_tariff_on_china": "US tariff on Chinese goods",
     "china_tariff_on_us": "China's tariff on US goods",
-    "us_pain": "US pain index (idle output, prices, GDP lost)",
-    "china_pain": "China's pain index (lost magnet exports, US tariff)",
+    "us_pain": "US pain, $bn a month at risk (idle output, magnet prices, exports, own tariff)",
+    "china_pain": "China's pain, $bn a month at risk (exports, US tech controls, magnets)",
 }
 
 #: Series drawn per sector (2 x 2 panels) after a run, with their titles.
 DEFAULT_SECTOR_PANELS: dict[str, str] = {
     "stock": "Magnet stock at US plants, by sector",
     "plants_halted": "US plants halted for want of magnets, by sector",
+    "output_share": "Output of US plants, % of full capacity, by sector (slowed and halted plants)",
 }
 
 #: Series drawn by default after a run, with their titles.
@@ -337,6 +339,18 @@ def outcome_violins(results: dict[str, Results], name: str, path: Path) -> Path:
     return path
 
 
+def _deadline_words(results: dict[str, Results]) -> str:
+    """Words such as "10 August 2025 truce deadline", from the runs' key dates (or just "truce deadline")."""
+    dates = set()
+    for r in results.values():
+        marks = [m for m in r.manifest.get("key_dates", []) if m.get("truce_deadline")]
+        dates.add(marks[0]["date"] if marks and not marks[0].get("uncertain") else None)
+    if len(dates) != 1 or None in dates:
+        return "truce deadline"
+    day = dt.date.fromisoformat(dates.pop())
+    return f"{day.day} {day:%B %Y} truce deadline"
+
+
 def deadline_outcome_bars(results: dict[str, Results], path: Path) -> Path:
     """Stacked bars: share of replications ending the truce deadline each way, per scenario."""
     from sim.core.domain import DEADLINE_OUTCOMES
@@ -372,7 +386,7 @@ def deadline_outcome_bars(results: dict[str, Results], path: Path) -> Path:
         ax.set_ylim(0, 100)
         ax.set_ylabel("% of replications")
         n = min(len(r.outcomes["rep"]) for r in results.values())
-        ax.set_title(f"How the truce deadline ends, by scenario\n{n} replications each")
+        ax.set_title(f"How the {_deadline_words(results)} ends, by scenario\n{n} replications each")
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
         _save(fig, path)
     return path

@@ -58,8 +58,16 @@ SERIES: dict[str, Measure] = {
                 "days", f"{s} plant stock in days of the sector's full use, end of day", "days"
             ),
             f"plants_running_{s}": Measure("plants", f"{s} plants running that day"),
-            f"plants_halted_{s}": Measure("plants", f"{s} plants halted for want of magnets that day"),
-            f"lost_output_{s}": Measure("% of sector output", f"{s} output lost to halted plants", "pct"),
+            f"plants_halted_{s}": Measure("plants", f"{s} plants fully stopped for want of magnets that day"),
+            f"plants_slowed_{s}": Measure(
+                "plants", f"{s} plants running below capacity for want of magnets that day (not halted)"
+            ),
+            f"lost_output_{s}": Measure(
+                "% of sector output", f"{s} output lost that day to slowed and halted plants", "pct"
+            ),
+            f"output_share_{s}": Measure(
+                "% of sector output", f"{s} output made that day, share of full capacity", "pct"
+            ),
         }.items()
     },
     "china_us_departures": Measure(
@@ -98,9 +106,17 @@ SERIES: dict[str, Measure] = {
         )
         for channel, what in _GDP_CHANNELS.items()
     },
-    "us_pain": Measure("pain index", "US pain: idle value added + price rise + GDP lost, weighted", "level"),
+    "us_pain": Measure(
+        "$bn a month",
+        "US pain: idle magnet-dependent value added, magnet prices, exports stopped by China's tariff "
+        "and its own tariff's cost, at the month's rate",
+        "level",
+    ),
     "china_pain": Measure(
-        "pain index", "China's pain: lost magnet export revenue + US tariff, weighted", "level"
+        "$bn a month",
+        "China's pain: exports stopped by the US tariff, US technology controls, magnet export revenue "
+        "lost and its own tariff's cost, at the month's rate",
+        "level",
     ),
     "chip_controls": Measure("0 or 1", "US chip-export controls in force", "level"),
     "negotiation_state": Measure(
@@ -159,12 +175,23 @@ _INDUSTRY_OUTCOMES: dict[str, Measure] = {
         for s in SECTORS
         for name, measure in {
             f"halted_plant_days_{s}": Measure(
-                "plant-days", f"days {s} plants stood idle, summed over plants"
+                "plant-days", f"days {s} plants stood fully idle, summed over plants"
             ),
             f"lost_output_days_{s}": Measure(
-                "sector-days", f"{s} output lost, in days of the whole sector's output", "days"
+                "sector-days",
+                f"{s} output lost to slowed and halted plants, in days of the whole sector's output",
+                "days",
+            ),
+            f"output_lost_pct_of_year_{s}": Measure(
+                "% of a normal year",
+                f"{s} output lost to slowed and halted plants, % of a year's output",
+                "pct",
+            ),
+            f"first_slowdown_{s}": Measure(
+                "date", f"first day any {s} plant ran below capacity for want of magnets", "date"
             ),
             f"first_stoppage_{s}": Measure("date", f"first day any {s} plant halted", "date"),
+            f"plants_ever_slowed_{s}": Measure("plants", f"{s} plants that slowed or halted at least once"),
             f"plants_ever_halted_{s}": Measure("plants", f"{s} plants that halted at least once"),
         }.items()
     },
@@ -224,8 +251,8 @@ _NEGOTIATION_OUTCOMES: dict[str, Measure] = {
     "deadline_escalation": Measure("% of replications", "the truce deadline ends in escalation", "flag"),
     "deadline_date": Measure("date", "the truce deadline that was decided", "date"),
     "extensions": Measure("extensions", "deadlines that ended in an extension over the horizon"),
-    "us_pain_at_deadline": Measure("pain index", "US pain on the truce deadline", "level"),
-    "china_pain_at_deadline": Measure("pain index", "China's pain on the truce deadline", "level"),
+    "us_pain_at_deadline": Measure("$bn a month", "US pain on the truce deadline", "level"),
+    "china_pain_at_deadline": Measure("$bn a month", "China's pain on the truce deadline", "level"),
 }
 
 #: Scalar outcomes by subsystem, in the order tables show them.

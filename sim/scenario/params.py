@@ -46,6 +46,7 @@ __all__ = [
     "TalkEffectsParams",
     "TariffEventParams",
     "TariffParams",
+    "TradeFiguresParams",
     "USPainParams",
 ]
 
@@ -275,6 +276,9 @@ class SectorPlantsParams(ParamSection):
     reorder_point_days: float
     order_up_to_days: float
     restart_cover_days: float
+    triage_cover_days: float
+    substitution_share: float
+    substitution_ramp_days: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -303,6 +307,8 @@ class IndustryParams(ParamSection):
 
     distributor_stock_days: float
     allocation: str
+    priority_magnet_share: float
+    priority_output_share: float
     sectors: SectorPlantTablesParams
 
 
@@ -400,7 +406,7 @@ class CourtRulingParams(ParamSection):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SidePainParams(ParamSection):
-    """How one side's pain is weighed and how it turns into decisions.
+    """How one side turns pain into decisions, and what US technology controls cost it.
 
     Generated from :class:`sim.scenario.schema.SidePain`.
     """
@@ -410,33 +416,48 @@ class SidePainParams(ParamSection):
     concede_base: float
     concede_per_pain: float
     escalate_share: float
+    tech_controls_cost_bn_per_month: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class USPainParams(SidePainParams):
-    """US pain = halted value added (share) + price rise (fraction) + GDP lost (%), weighted.
+    """US pain adds idle magnet-dependent output, the magnet price on ``magnet_spend_bn_per_year``,
+    exports China's tariff stops and its own tariff's cost.
 
     Generated from :class:`sim.scenario.schema.USPain`.
     """
 
     _schema: ClassVar[str] = "USPain"
 
-    weight_halted_output: float
-    weight_price_rise: float
-    weight_gdp_loss: float
+    magnet_spend_bn_per_year: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChinaPainParams(SidePainParams):
-    """China's pain = lost magnet export revenue (share) + US tariff (fraction), weighted.
+    """China's pain adds its exports the US tariff stops, US technology controls, magnet export revenue
+    lost (of ``magnet_exports_bn_per_year``) and its own tariff's cost.
 
     Generated from :class:`sim.scenario.schema.ChinaPain`.
     """
 
     _schema: ClassVar[str] = "ChinaPain"
 
-    weight_lost_exports: float
-    weight_us_tariff: float
+    magnet_exports_bn_per_year: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TradeFiguresParams(ParamSection):
+    """The money scale both sides' pain is measured on: GDP, bilateral trade, how trade answers tariffs.
+
+    Generated from :class:`sim.scenario.schema.TradeFigures`.
+    """
+
+    _schema: ClassVar[str] = "TradeFigures"
+
+    us_gdp_bn_per_year: float
+    china_exports_to_us_bn_per_year: float
+    us_exports_to_china_bn_per_year: float
+    trade_elasticity: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -448,9 +469,10 @@ class DecisionPointParams(ParamSection):
 
     _schema: ClassVar[str] = "DecisionPoint"
 
-    date: dt.date
+    date: dt.date | None = None
     label: str | None = None
     kind: Literal["talks", "deadline"]
+    after: str | None = None
     scripted: bool
     force_us: str | None = None
     force_china: str | None = None
@@ -467,8 +489,6 @@ class OutcomeEffectParams(ParamSection):
 
     us_on_china_pct: float | None = None
     china_on_us_pct: float | None = None
-    capacity_multiplier: float | None = None
-    approval_multiplier: float | None = None
     chip_controls: bool | None = None
     licensing: RegimeChangeParams | None = None
 
@@ -501,6 +521,8 @@ class TalkEffectsParams(ParamSection):
     us_escalation_tariff_rise_points: float
     china_concession_capacity_factor: float
     china_escalation_capacity_factor: float
+    china_concession_licensing: RegimeChangeParams | None = None
+    china_escalation_licensing: RegimeChangeParams | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -528,6 +550,7 @@ class NegotiationParams(ParamSection):
 
     extension_days: float
     pain_window_days: float
+    economy: TradeFiguresParams
     us: USPainParams
     china: ChinaPainParams
     linkage: LinkageParams

@@ -96,7 +96,9 @@ class CalendarSpec(Section):
     """Simulated period and the truce deadline. Dates are calendar dates.
 
     ``start`` and ``end`` are run settings, not model parameters; the truce
-    deadline is a figure from the sources (a parameter with its ``source``).
+    deadline is a figure from the sources (a parameter with its ``source``),
+    and this is the only place its date is set: the deadline decision point,
+    the measures taken at the deadline, plot marks and forks all read it here.
     """
 
     start: dt.date = dt.date(2025, 4, 2)
@@ -262,7 +264,11 @@ class SectorPlants(Section):
     in days of its own use is lognormal with median ``initial_cover_median_days``
     and spread ``initial_cover_sigma``. Reorder rule (s, S) in days of use: when
     stock plus open orders falls below ``reorder_point_days`` the plant orders
-    up to ``order_up_to_days``. A halted plant restarts once its stock covers
+    up to ``order_up_to_days``. A plant triages once its stock covers less than
+    ``triage_cover_days`` of its magnet need (at most its reorder point, so only
+    a plant whose order went unfilled triages); from its first slowdown, substitutes replace up to
+    ``substitution_share`` of its magnet need, ramping up over
+    ``substitution_ramp_days``. A halted plant restarts once its stock covers
     ``restart_cover_days``.
     """
 
@@ -274,6 +280,9 @@ class SectorPlants(Section):
     reorder_point_days: NonNegative
     order_up_to_days: Positive
     restart_cover_days: number(1, None)
+    triage_cover_days: number(1, None)
+    substitution_share: number(0.0, 0.95)
+    substitution_ramp_days: NonNegative
 
     @model_validator(mode="after")
     def _reorder_below_order_up_to(self) -> SectorPlants:
@@ -283,6 +292,12 @@ class SectorPlants(Section):
             raise ValueError(
                 f"reorder_point_days (up to {top_reorder:g}) must not exceed "
                 f"order_up_to_days (from {least_target:g}) in any replication"
+            )
+        top_triage, least_reorder = _upper(self.triage_cover_days), _lower(self.reorder_point_days)
+        if top_triage > least_reorder:
+            raise ValueError(
+                f"triage_cover_days (up to {top_triage:g}) must not exceed reorder_point_days "
+                f"(from {least_reorder:g}) in any replication: a plant whose orders are filled never triages"
             )
         return self
 
@@ -303,15 +318,32 @@ class IndustrySpec(Section):
     every open order: ``first_come`` (whole orders, oldest first),
     ``proportional`` (every open order gets the same share) or ``tied`` (each
     plant is supplied only by its own contracts: no sector-wide pool).
+    A plant that triages protects its priority lines, which use
+    ``priority_magnet_share`` of its magnets and make ``priority_output_share``
+    of its output (at least as much: they are protected for their value).
     """
 
     distributor_stock_days: NonNegative
     allocation: TextParam
+    priority_magnet_share: number(0.01, 0.99)
+    priority_output_share: Probability
     sectors: SectorPlantTables
 
     @model_validator(mode="after")
     def _allocation(self) -> IndustrySpec:
         _check_choice("allocation", self.allocation, ALLOCATION_RULES)
+        return self
+
+    @model_validator(mode="after")
+    def _priority_lines_carry_their_share_of_output(self) -> IndustrySpec:
+        top_magnets = _upper(self.priority_magnet_share)
+        least_output = _lower(self.priority_output_share)
+        if top_magnets > least_output:
+            raise ValueError(
+                f"priority_output_share (from {least_output:g}) must not be below "
+                f"priority_magnet_share (up to {top_magnets:g}) in any replication: "
+                "the lines a plant protects make at least their share of its output"
+            )
         return self
 
 
@@ -406,32 +438,45 @@ class CourtRuling(Section):
 
 
 class SidePain(Section):
-    """How one side's pain is weighed and how it turns into decisions.
+    """How one side turns pain into decisions, and what US technology controls cost it.
 
+    Pain is income or output at risk in $bn a month (see :mod:`sim.model.negotiation`).
     At a decision point the side concedes with probability
     ``1 / (1 + exp(-(concede_base + concede_per_pain x pain)))``, which never
-    falls as pain rises (``concede_per_pain`` >= 0). If it does not concede it
-    escalates with probability ``escalate_share`` and otherwise holds.
+    falls as pain rises (``concede_per_pain`` >= 0, per $bn a month). If it does
+    not concede it escalates with probability ``escalate_share`` and otherwise holds.
+    ``tech_controls_cost_bn_per_month`` is what the US controls on chip-design
+    software and jet engines cost the side while they are on: sales forgone for
+    the US, output at risk for China.
     """
 
     concede_base: number(-20, 20)
     concede_per_pain: NonNegative
     escalate_share: Probability
+    tech_controls_cost_bn_per_month: NonNegative
 
 
 class USPain(SidePain):
-    """US pain = halted value added (share) + price rise (fraction) + GDP lost (%), weighted."""
+    """US pain adds idle magnet-dependent output, the magnet price on ``magnet_spend_bn_per_year``,
+    exports China's tariff stops and its own tariff's cost."""
 
-    weight_halted_output: NonNegative
-    weight_price_rise: NonNegative
-    weight_gdp_loss: NonNegative
+    magnet_spend_bn_per_year: NonNegative
 
 
 class ChinaPain(SidePain):
-    """China's pain = lost magnet export revenue (share) + US tariff (fraction), weighted."""
+    """China's pain adds its exports the US tariff stops, US technology controls, magnet export
+    revenue lost (of ``magnet_exports_bn_per_year``) and its own tariff's cost."""
 
-    weight_lost_exports: NonNegative
-    weight_us_tariff: NonNegative
+    magnet_exports_bn_per_year: NonNegative
+
+
+class TradeFigures(Section):
+    """The money scale both sides' pain is measured on: GDP, bilateral trade, how trade answers tariffs."""
+
+    us_gdp_bn_per_year: Positive
+    china_exports_to_us_bn_per_year: NonNegative
+    us_exports_to_china_bn_per_year: NonNegative
+    trade_elasticity: NonNegative
 
 
 class DecisionPoint(Section):
@@ -441,11 +486,19 @@ class DecisionPoint(Section):
     escalate): history, or a what-if. ``scripted`` talks are history whose
     effects the licensing and tariff timelines already carry, so only the
     decisions are recorded.
+
+    Talks carry their own ``date``. A deadline never does: the truce deadline
+    is one fact, ``[calendar] truce_deadline``, and the first deadline point
+    (the one without ``after``) takes its date from there. A deadline with
+    ``after = "NAME"`` is the one an extension of deadline NAME creates, dated
+    ``negotiation.extension_days`` after it; it is reached only when NAME ends
+    in an extension, and a scenario forces or labels it like any other point.
     """
 
-    date: DateParam
+    date: DateParam | None = None
     label: str | None = None
     kind: Literal["talks", "deadline"]
+    after: str | None = None
     scripted: bool = False
     force_us: TextParam | None = None
     force_china: TextParam | None = None
@@ -456,16 +509,29 @@ class DecisionPoint(Section):
             value = getattr(self, name)
             if value is not None:
                 _check_choice(name, value, DECISIONS)
+        if self.kind == "deadline" and self.date is not None:
+            raise ValueError(
+                "date: a deadline's date is set in one place only: calendar.truce_deadline for "
+                "the truce deadline, and negotiation.extension_days after it for a deadline that an "
+                "extension creates (`after`); remove `date` here and set calendar.truce_deadline instead"
+            )
+        if self.kind == "talks" and self.date is None:
+            raise ValueError("date: talks need a date")
+        if self.kind == "talks" and self.after is not None:
+            raise ValueError("after: only a deadline follows another deadline's extension")
         return self
 
 
 class OutcomeEffect(Section):
-    """What a deadline outcome changes, the day after the deadline."""
+    """What a deadline outcome changes, the day after the deadline.
+
+    ``licensing`` changes the review regime as a dated licensing event does (fast
+    track, statutory wait, capacity, approvals, military handling); a capacity or
+    approvals it sets replace what earlier talks made of them.
+    """
 
     us_on_china_pct: NonNegative | None = None
     china_on_us_pct: NonNegative | None = None
-    capacity_multiplier: NonNegative | None = None
-    approval_multiplier: NonNegative | None = None
     chip_controls: FlagParam | None = None
     licensing: RegimeChange | None = None
 
@@ -480,12 +546,20 @@ class DeadlineOutcomes(Section):
 
 
 class TalkEffects(Section):
-    """What a decision at (unscripted) talks does."""
+    """What a decision at (unscripted) talks does.
+
+    China's review capacity is multiplied by its concession or escalation
+    factor; ``china_concession_licensing`` / ``china_escalation_licensing``
+    change the review regime as a dated licensing event does (the fast track
+    reopened or closed, the statutory wait).
+    """
 
     us_concession_tariff_cut_points: NonNegative
     us_escalation_tariff_rise_points: NonNegative
     china_concession_capacity_factor: NonNegative
     china_escalation_capacity_factor: NonNegative
+    china_concession_licensing: RegimeChange | None = None
+    china_escalation_licensing: RegimeChange | None = None
 
 
 class Linkage(Section):
@@ -501,12 +575,63 @@ class NegotiationSpec(Section):
 
     extension_days: Positive
     pain_window_days: number(1, None)
+    economy: TradeFigures
     us: USPain
     china: ChinaPain
     linkage: Linkage
     talks: TalkEffects
     outcomes: DeadlineOutcomes
     decision_points: dict[str, DecisionPoint] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _deadlines(self) -> NegotiationSpec:
+        deadlines = {n: p for n, p in self.decision_points.items() if p.kind == "deadline"}
+        first = [n for n, p in deadlines.items() if p.after is None]
+        if len(first) > 1:
+            raise ValueError(
+                f"decision_points: one truce deadline (dated by calendar.truce_deadline), got "
+                f"{', '.join(first)}; a later deadline names the one it extends with `after`"
+            )
+        followers: dict[str, str] = {}
+        for name, p in deadlines.items():
+            if p.after is None:
+                continue
+            if p.after not in deadlines:
+                raise ValueError(
+                    f"decision_points.{name}.after: {p.after!r} is not a deadline of this scenario "
+                    f"(deadlines: {', '.join(deadlines)})"
+                )
+            if p.after in followers:
+                raise ValueError(
+                    f"decision_points: {followers[p.after]} and {name} both follow {p.after}'s extension"
+                )
+            followers[p.after] = name
+        for name in deadlines:  # every chain of extensions starts at the truce deadline
+            seen = {name}
+            while (before := deadlines[name].after) is not None:
+                if before in seen:
+                    raise ValueError(f"decision_points: deadlines follow each other in a circle ({before})")
+                seen.add(before)
+                name = before
+        return self
+
+    def deadline_after(self, name: str) -> str | None:
+        """The declared deadline that an extension of deadline ``name`` creates, if any."""
+        for other, p in self.decision_points.items():
+            if p.kind == "deadline" and p.after == name:
+                return other
+        return None
+
+
+def point_date(spec: Scenario, name: str) -> Dist | None:
+    """The date of decision point ``name``: its own for talks, ``[calendar] truce_deadline`` for the
+    truce deadline, None for a deadline that only an extension creates (its date depends on the run)."""
+    point = spec.negotiation.decision_points[name] if spec.negotiation else None
+    if point is None:
+        raise KeyError(name)
+    if point.kind == "talks":
+        return point.date
+    return spec.calendar.truce_deadline if point.after is None else None
 
 
 def _upper(p: Dist) -> float:

@@ -27,7 +27,7 @@ _PANELS: list[tuple[str, str, list[str]]] = [
     ("Magnet price index", "Index (pre-crisis = 100)", ["price_index"]),
     ("US GDP lost since April", "% of annual US GDP", ["gdp_loss"]),
     ("Tariffs", "Tariff (%)", ["us_tariff_on_china", "china_tariff_on_us"]),
-    ("Pain of each side", "Pain index", ["us_pain", "china_pain"]),
+    ("Pain of each side", "$bn a month at risk", ["us_pain", "china_pain"]),
 ]
 _LABELS = {
     "us_tariff_on_china": "US on Chinese goods",
@@ -129,7 +129,7 @@ def tournament_chart(
     """Two heat maps of mean outcome per pairing: US GDP loss and China's pain (lower is better)."""
     panels = [
         ("gdp_loss_year_end_pct", "US GDP lost by year-end", "% of annual US GDP"),
-        ("china_pain_mean", "China's mean pain over the game", "pain index"),
+        ("china_pain_mean", "China's mean pain over the game", "$bn a month at risk"),
     ]
     with plt.rc_context(_STYLE):
         fig, axes = plt.subplots(1, 2, figsize=(18, 8))

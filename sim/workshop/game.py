@@ -71,6 +71,7 @@ class TurnStatus:
     review_capacity_per_day: float
     green_channel: bool
     military_handling: str
+    fast_track: bool = True
     news: list[str] = field(default_factory=list)  # what happened since the last turn
 
     @property
@@ -262,6 +263,9 @@ class Game:
             capacity = (self._reference_capacity or 0.0) * PACE_FACTOR[str(value)]
             licensing.apply_policy(ParamTree(review_capacity_per_day=capacity), now)
             return None
+        if key == "fast_track":
+            licensing.apply_policy(ParamTree(fast_track=value == "open"), now)
+            return None
         if key == "green_channel":
             licensing.apply_policy(ParamTree(green_channel=value == "on"), now)
             return None
@@ -329,6 +333,7 @@ class Game:
             ),
             green_channel=bool(m.licensing.regime.green_channel),
             military_handling=str(m.licensing.regime.military_handling),
+            fast_track=bool(m.licensing.regime.fast_track),
             news=self._news(),
         )
 

@@ -5,8 +5,9 @@ has its own instruments, the levers the model itself has:
 
 * the US: its tariff on Chinese goods, the chip-export controls (which China's
   licensing is linked to), and its stance at talks and deadlines;
-* China: its tariff on US goods, the pace of its licence review, the green
-  channel for trusted US firms, military-use (samarium) files, and its stance.
+* China: its tariff on US goods, the pace of its licence review, London's fast
+  track for civil US files, the green channel for trusted US firms,
+  military-use (samarium) files, and its stance.
 
 The vocabulary is checked once, here, so that a bad move typed at the prompt,
 written in a saved game or given to ``--change`` gets the same message naming
@@ -35,6 +36,7 @@ VOCABULARY: dict[str, dict[str, tuple[str, ...]]] = {
     "china": {
         "tariff": (),
         "pace": ("slow", "normal", "fast"),
+        "fast_track": ("open", "closed"),
         "green_channel": ("on", "off"),
         "military": ("hold", "review"),
         "stance": DECISIONS,
@@ -46,6 +48,8 @@ MEANING: dict[str, str] = {
     "tariff": f"tariff on the other side's goods, percent (0 to {MAX_TARIFF_PCT:g})",
     "chips": "US chip-export controls (China's licensing slows while they are on)",
     "pace": "speed of China's licence review: a quarter, the same, or 1.5 times the mid-June capacity",
+    "fast_track": "London's fast track for civil US files: open (served first, short wait) or closed "
+    "(the statutory wait, no priority)",
     "green_channel": "fast lane for trusted US firms' civil files",
     "military": "military-use (samarium) files: held, or reviewed with some approvals",
     "stance": "at talks or a deadline: concede, hold or escalate (left out: drawn from the side's pain)",

@@ -290,8 +290,8 @@ KEY_OUTCOMES: dict[str, str] = {
     "gdp_loss_year_end_pct": "% of annual US GDP",
     "halted_plant_days": "plant-days",
     "price_index_at_end": "index, pre-crisis = 100",
-    "us_pain_mean": "pain index",
-    "china_pain_mean": "pain index",
+    "us_pain_mean": "$bn a month",
+    "china_pain_mean": "$bn a month",
     "deadline_deal": "1 = deal at the first deadline",
 }
 

@@ -46,7 +46,7 @@ def posture_moves(side: str, posture: str, status: TurnStatus) -> Moves:
         if side == "us":
             moves["chips"] = "ease"
         else:
-            moves |= {"pace": "fast", "green_channel": "on"}
+            moves |= {"pace": "fast", "fast_track": "open", "green_channel": "on"}
     elif posture == RETALIATE:
         moves["tariff"] = float(
             round(min(max(own_tariff, TARIFF_PEAK_PCT[side]), own_tariff + TARIFF_STEP_POINTS))
@@ -54,7 +54,7 @@ def posture_moves(side: str, posture: str, status: TurnStatus) -> Moves:
         if side == "us":
             moves["chips"] = "tighten"
         else:
-            moves |= {"pace": "slow", "green_channel": "off", "military": "hold"}
+            moves |= {"pace": "slow", "fast_track": "closed", "green_channel": "off", "military": "hold"}
     if status.is_decision:
         moves["stance"] = stance
     return moves
@@ -69,6 +69,7 @@ def posture_of(side: str, moves: Moves, tariff_before: float | None = None) -> s
         str(moves.get("chips", moves.get("pace"))), 0
     )
     score += {"on": 1, "off": -1}.get(str(moves.get("green_channel")), 0)
+    score += {"open": 1, "closed": -1}.get(str(moves.get("fast_track")), 0)
     if "tariff" in moves and tariff_before is not None:
         score += int(np.sign(tariff_before - float(moves["tariff"])))
     return COOPERATE if score > 0 else RETALIATE if score < 0 else FIRM

@@ -43,8 +43,8 @@ from sim.workshop.strategies import STRATEGIES, make_strategy
 
 #: What each side is ranked on (lower is better), with units.
 RANKED_ON: dict[str, dict[str, str]] = {
-    "us": {"gdp_loss_year_end_pct": "% of annual US GDP", "us_pain_mean": "pain index"},
-    "china": {"china_pain_mean": "pain index"},
+    "us": {"gdp_loss_year_end_pct": "% of annual US GDP", "us_pain_mean": "$bn a month at risk"},
+    "china": {"china_pain_mean": "$bn a month at risk"},
 }
 GAME_COLUMNS = (
     "gdp_loss_year_end_pct",

@@ -46,6 +46,7 @@ def status_lines(status: TurnStatus, history: Sequence[TurnStatus]) -> list[str]
     lines.append(
         f"  China's licence backlog: {status.backlog:,} applications; review capacity "
         f"{status.review_capacity_per_day:,.0f}/day; "
+        f"US fast track {'open' if status.fast_track else 'closed'}; "
         f"green channel {'on' if status.green_channel else 'off'}; "
         f"military files {status.military_handling}"
     )
@@ -65,7 +66,8 @@ def status_lines(status: TurnStatus, history: Sequence[TurnStatus]) -> list[str]
         f"US chip controls {'ON' if status.chip_controls else 'off'}"
     )
     lines.append(
-        f"  pain: US {status.us_pain:.2f}, China {status.china_pain:.2f} (higher pain, likelier concessions)"
+        f"  pain ($bn a month at risk): US {status.us_pain:.1f}, China {status.china_pain:.1f} "
+        "(higher pain, likelier concessions)"
     )
     if len(history) > 1:
         rows = {
