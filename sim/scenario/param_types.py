@@ -309,10 +309,15 @@ def builder(cls: type[ParamSection], spec: Any, path: str = "params", prefix: st
         elif shape.kind == "section" and value is not None:
             parts.append(_part(name, builder(shape.section, value, here, f"{dotted}.")))
         elif shape.kind == "table" and value is not None:
-            entries = {
+            built = {
                 key: builder(shape.section, item, f"{here}.{key}", f"{dotted}.{key}.")
                 for key, item in value.items()
             }
+            # Entries with a drawn value come first, then those of settings only, each in the
+            # scenario's order: the order the untyped tree (ParamTree) had, so code that takes
+            # the first match in a table finds what it found before.
+            entries = {key: b for key, b in built.items() if b.drawn}
+            entries |= {key: b for key, b in built.items() if not b.drawn}
             parts.append(_part(name, _Table(entries)))
         elif shape.kind == "tuple" and value is not None:
             items = [
