@@ -42,7 +42,7 @@ import platform
 import statistics
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -52,6 +52,8 @@ import sim
 from sim.core.streams import Streams
 from sim.model.replication import Replication
 from sim.scenario.loader import load_scenario
+from sim.scenario.param_types import with_changes
+from sim.scenario.params import Params
 from sim.scenario.sampling import draw_parameters
 from sim.scenario.schema import US_SIDE, Scenario
 
@@ -59,15 +61,24 @@ MASTER_SEED = 20250404
 SIZES = (10_000, 50_000, 200_000)  # applications per replication for the growth exponent
 
 
-def scale_volume(node: Any, factor: float) -> None:
-    """Multiply filing rate, initial backlog and review capacities found anywhere under ``node``."""
-    if not isinstance(node, dict):
-        return
-    for key, value in node.items():
-        if key in ("arrivals_per_day", "initial_backlog", "review_capacity_per_day") and value is not None:
-            node[key] = value * factor
-        else:
-            scale_volume(value, factor)
+_VOLUME = ("arrivals_per_day", "initial_backlog", "review_capacity_per_day")
+
+
+def scale_volume(params: Params, factor: float) -> Params:
+    """Parameters with filing rate, initial backlog and review capacities found anywhere multiplied."""
+    changes: dict[str, Any] = {}
+
+    def visit(node: Any, path: str) -> None:
+        if not isinstance(node, Mapping):
+            return
+        for key, value in node.items():
+            if key in _VOLUME and value is not None:
+                changes[f"{path}{key}"] = value * factor
+            else:
+                visit(value, f"{path}{key}.")
+
+    visit(params, "")
+    return with_changes(params, changes)
 
 
 def replicate(spec: Scenario, rep: int, factor: float) -> tuple[Replication, dict[str, float]]:
@@ -75,7 +86,7 @@ def replicate(spec: Scenario, rep: int, factor: float) -> tuple[Replication, dic
     streams = Streams(MASTER_SEED, rep)
     params, _ = draw_parameters(spec, streams)
     if factor != 1.0:
-        scale_volume(params, factor)
+        params = scale_volume(params, factor)
     model = Replication(spec, params, streams)
     model.run()
     outcomes = model.outcomes()

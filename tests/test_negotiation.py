@@ -14,7 +14,7 @@ from sim.core.domain import DEADLINE_OUTCOMES
 from sim.model.negotiation import concede_probability, deadline_outcome, economy_array, pain_of
 from sim.model.replication import Replication, simulate
 from sim.scenario.loader import load_scenario
-from sim.scenario.sampling import ParamTree
+from sim.scenario.params import NegotiationParams
 
 from .conftest import SCENARIOS
 
@@ -162,7 +162,7 @@ def test_pain_rises_with_a_shortage(baseline):
     assert controlled.industry.lost_output[june].sum() > 0 == free.industry.lost_output[june].sum()
     assert controlled.negotiation.us_pain[june] > free.negotiation.us_pain[june]
     assert (controlled.negotiation.china_pain >= 0).all() and (controlled.negotiation.us_pain >= 0).all()
-    assert isinstance(controlled.params.negotiation, ParamTree)
+    assert isinstance(controlled.params.negotiation, NegotiationParams)
 
 
 # --- leverage: pain on one money scale, from what the other side withholds ---------------------------

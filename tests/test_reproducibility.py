@@ -9,6 +9,7 @@ from sim.core.streams import Streams, replication_seed
 from sim.experiments.run import run_experiment
 from sim.model.replication import Replication, run_replication
 from sim.results.folder import read_results
+from sim.scenario.param_types import with_changes
 from sim.scenario.sampling import draw_parameters
 
 
@@ -95,10 +96,7 @@ def test_days_closed_in_stretches_or_one_at_a_time_give_the_same_replication(bas
     def build() -> Replication:
         streams = Streams(11, 4)
         params, _ = draw_parameters(spec, streams)
-        for path, value in changes.items():
-            section, leaf = path.split(".")
-            params[section][leaf] = value
-        return Replication(spec, params, streams)
+        return Replication(spec, with_changes(params, changes), streams)
 
     stretches, daily = build(), build()
     closed: dict[int, list[tuple[int, int]]] = {id(stretches): [], id(daily): []}

@@ -14,6 +14,7 @@ from sim.core.domain import SECTORS
 from sim.core.streams import Streams
 from sim.model.replication import Replication, simulate
 from sim.scenario.loader import load_scenario
+from sim.scenario.param_types import with_changes
 from sim.scenario.sampling import ParamTree, draw_parameters
 
 TOL = 1e-6  # tonnes; sums of thousands of floats
@@ -259,12 +260,7 @@ def _unstarted(baseline, seed: int, end: dt.date = dt.date(2025, 9, 30), **chang
     spec = spec.model_copy(update={"calendar": spec.calendar.model_copy(update={"end": end})})
     streams = Streams(seed, 0)
     params, _ = draw_parameters(spec, streams)
-    for path, value in changes.items():
-        *parents, leaf = path.split("__")
-        node = params
-        for part in parents:
-            node = node[part]
-        node[leaf] = value
+    params = with_changes(params, {path.replace("__", "."): value for path, value in changes.items()})
     return Replication(spec, params, streams)
 
 

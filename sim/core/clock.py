@@ -2,7 +2,10 @@
 
 Day 0 is the scenario's start date (default 2025-04-02). Scenario files only
 ever contain calendar dates; this module is the one place that turns them into
-day numbers and back, so that no other module does date arithmetic.
+day numbers and back, so that the model does no date arithmetic of its own.
+(Outside the model, a distribution over dates draws by ordinal,
+:mod:`sim.scenario.distributions`, and the results folder labels daily series
+with ``datetime64`` dates.)
 """
 
 from __future__ import annotations

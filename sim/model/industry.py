@@ -66,7 +66,7 @@ from sim.core.jit import PackedRow
 from sim.core.streams import Streams
 from sim.model import plant_day as rows
 from sim.model.plant_day import fill_first_come, plants_day, plants_days
-from sim.scenario.sampling import ParamTree
+from sim.scenario.params import Params
 
 N_SECTORS = len(SECTORS)
 #: Stands in for each plant's arrivals when allocation is not tied.
@@ -139,7 +139,7 @@ class Industry:
     #: tonnes delivered to plants
     delivered = PackedRow("_totals", rows.DELIVERED)
 
-    def __init__(self, clock: Clock, params: ParamTree, streams: Streams, state: IndustryState):
+    def __init__(self, clock: Clock, params: Params, streams: Streams, state: IndustryState):
         self.clock = clock
         self.state = state
         self.n = n = clock.n_days

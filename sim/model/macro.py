@@ -63,7 +63,7 @@ import numpy as np
 from sim.core.clock import Clock
 from sim.core.domain import SECTORS
 from sim.core.jit import kernel, on_warm_up
-from sim.scenario.sampling import ParamTree
+from sim.scenario.params import Params
 
 #: Calendar quarters whose GDP level is reported: HSBC's "by Q3" (fig
 #: hsbc_us_gdp_loss_by_q3_2025) and Oxford Economics' "by year-end" (fig
@@ -121,7 +121,7 @@ def trade_after_tariff_pct(tariff_pct: float, trade_pct_of_gdp: float, elasticit
 class Macro:
     """GDP loss of one replication, by channel."""
 
-    def __init__(self, clock: Clock, params: ParamTree, state: MacroState):
+    def __init__(self, clock: Clock, params: Params, state: MacroState):
         p = params.macro
         self.clock = clock
         self.state = state

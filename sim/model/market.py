@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.core.jit import kernel, on_warm_up
-from sim.scenario.sampling import ParamTree
+from sim.scenario.params import Params
 
 #: slots of ``Market._carry``: what one day hands the next
 _RECENT, _LOG_PRICE = range(2)
@@ -45,7 +45,7 @@ class MarketState:
 class Market:
     """The price index of one replication."""
 
-    def __init__(self, n_days: int, params: ParamTree, state: MarketState, full_use_per_day: float):
+    def __init__(self, n_days: int, params: Params, state: MarketState, full_use_per_day: float):
         self.state = state
         self.pressure = float(params.market.price_pressure_per_day)
         self.easing = float(params.market.price_easing_per_day)

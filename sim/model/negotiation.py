@@ -70,6 +70,7 @@ from sim.core.clock import Clock
 from sim.core.domain import DEADLINE_OUTCOMES, DECISIONS, SECTORS
 from sim.core.jit import inline, kernel, on_warm_up
 from sim.core.streams import Streams
+from sim.scenario.params import DecisionPointParams, NegotiationParams, Params, SidePainParams
 from sim.scenario.sampling import ParamTree
 
 #: Daily ``negotiation_state`` codes: 0 while the truce runs, then 1 + the
@@ -91,7 +92,7 @@ class NegotiationState:
 class _Pending:
     fire_day: int
     name: str
-    point: ParamTree = field(compare=False)
+    point: DecisionPointParams | ParamTree = field(compare=False)
 
 
 @dataclass
@@ -129,7 +130,7 @@ class Negotiation:
     def __init__(
         self,
         clock: Clock,
-        params: ParamTree,
+        params: Params,
         streams: Streams,
         state: NegotiationState,
         licensing,  # sim.model.licensing.review.LicensingReview
@@ -167,7 +168,7 @@ class Negotiation:
         self.chip = np.zeros(n, dtype=np.int64)
         self.status = np.zeros(n, dtype=np.int64)
 
-    def _add_point(self, name: str, point: ParamTree) -> None:
+    def _add_point(self, name: str, point: DecisionPointParams | ParamTree) -> None:
         day = self.clock.day(point.date)
         fire = day + 1 if point.kind == "deadline" else day  # a deadline's outcome starts the next day
         self.pending.append(_Pending(fire, name, point))
@@ -274,7 +275,7 @@ class Negotiation:
         return decision
 
     @staticmethod
-    def _draw(side: ParamTree, pain: float, u: float) -> str:
+    def _draw(side: SidePainParams, pain: float, u: float) -> str:
         concede = concede_probability(pain, side.concede_base, side.concede_per_pain)
         if u < concede:
             return "concede"
@@ -397,7 +398,7 @@ class Negotiation:
 ) = range(8)
 
 
-def economy_array(p: ParamTree) -> np.ndarray:
+def economy_array(p: NegotiationParams) -> np.ndarray:
     """The money figures both sides' pain is measured with, in the kernel's slot order."""
     e = p.economy
     return np.array(

@@ -1,8 +1,9 @@
 """One replication of the model: a SimPy environment driving the subsystems.
 
-Time runs in days. A clock process closes each day at midnight with urgent
-priority: every subsystem advances through the day in a fixed order, each
-reading what the ones before it published that day:
+Time runs in days: day ``d`` starts at time ``d``. A clock process closes each
+day at half past its start (time ``d + 0.5``), after every event dated that day
+has fired and before the next day's: every subsystem advances through the day
+in a fixed order, each reading what the ones before it published that day:
 
 1. licensing: file, review and decide export applications (China);
 2. supply: ship the lots of today's US licences, land what arrives;
@@ -22,6 +23,11 @@ the tariffs are SimPy processes too, firing at the start of their day. Dated eve
 licensing policy timeline, the tariff schedule) are SimPy processes that fire
 at the start of their day, after the previous day has closed and before the new
 one is simulated, so policy never changes in the middle of a day.
+
+Only SimPy's public API is used: ordinary timeouts (the close at ``d + 0.5`` needs
+no priority over the day's events, which are all at whole days), and a pause
+(``run_until``) is ``Environment.run(until=day)``, which stops at ``day`` before
+any event of that day.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from typing import Any
 
 import numpy as np
 import simpy
-from simpy.events import URGENT, Event
+from simpy import Event
 
 from sim.core.clock import Clock
 from sim.core.domain import SECTORS
@@ -49,7 +55,9 @@ from sim.model.negotiation import Negotiation
 from sim.model.state import ModelState
 from sim.model.supply import Supply
 from sim.model.tariffs import Tariffs
-from sim.scenario.sampling import ParamTree, draw_parameters
+from sim.scenario.param_types import with_changes
+from sim.scenario.params import CourtRulingParams, Params
+from sim.scenario.sampling import draw_parameters
 from sim.scenario.schema import Scenario
 
 #: Fixed calendar windows of outcomes that are checked against the sources.
@@ -57,24 +65,10 @@ AUTO_HALT_CUTOFF = dt.date(2025, 6, 1)  # fig ford_chicago_plant_halt_date: an a
 MAY_2025 = (dt.date(2025, 5, 1), dt.date(2025, 5, 31))  # fig magnet_price_rise_may_2025
 
 
-class _Midnight(Event):
-    """Fires ``delay`` days from now ahead of any other event due at that instant.
-
-    SimPy has no public urgent timeout; this mirrors how ``simpy.events.Timeout``
-    schedules itself, with URGENT instead of NORMAL priority.
-    """
-
-    def __init__(self, env: simpy.Environment, delay: float):
-        super().__init__(env)
-        self._ok = True
-        self._value = None
-        env.schedule(self, URGENT, delay)
-
-
 class Replication:
     """The SimPy environment and subsystems of one replication."""
 
-    def __init__(self, scenario: Scenario, params: ParamTree, streams: Streams):
+    def __init__(self, scenario: Scenario, params: Params, streams: Streams):
         self.scenario = scenario
         self.params = params
         self.clock = Clock(scenario.calendar.start, scenario.calendar.end)
@@ -100,7 +94,6 @@ class Replication:
             # drawn up front: the ruling's date (or a fork before it) never shifts the draw
             self.court_u = float(streams.generator("tariffs.court").random())
         self._pause_day: int | None = None
-        self._paused: Event | None = None
         self._licensing_event_days = sorted(
             self.clock.day(ev.date) for ev in params.licensing.timeline.values()
         )
@@ -129,21 +122,23 @@ class Replication:
         self.env.process(self._timeline("licensing", params.licensing.timeline, self._licensing_event, today))
 
     def _days(self, first: int) -> Iterator[Event]:
-        """Close each day at its midnight, in order, from day ``first``.
+        """Close each day, in order, from day ``first``, once the day's dated events have fired.
 
-        Most midnights have nothing else around them. When no other event is due
-        before a later midnight (``env.peek``), every day up to that one is closed
+        Day ``day`` closes at time ``day + 0.5``: every dated event fires at the
+        start of its day (a whole number), so the close comes after the events of
+        its own day and before those of the next, with ordinary timeouts.
+        Most closes have nothing else around them. When no other event is due
+        before a later day (``env.peek``), every day up to that one is closed
         at once: each subsystem runs through the stretch in one call, with the
         same arithmetic as day by day, and publishes the stretch's last day, which
-        is all an event or a pause can read. Events due exactly at a midnight have
-        normal priority, so they come after the close either way; a pause
-        (``run_until``) always gets its own midnight.
+        is all an event or a pause can read. A pause (``run_until``) always gets
+        the day before it closed on its own.
         """
         env = self.env
         n_days = self.clock.n_days
         day = first
         while day < n_days:
-            yield _Midnight(env, day + 1 - env.now)  # at `day + 1`: close `day`
+            yield env.timeout(day + 0.5 - env.now)  # after the events of `day`: close `day`
             last = n_days - 1
             upcoming = env.peek()  # the next event: days before it can be closed now
             if upcoming < last + 1:
@@ -152,9 +147,6 @@ class Replication:
                 last = min(last, self._pause_day - 2)  # the day before a pause closes at its own midnight
             last = max(day, last)
             self._close_days(day, last)
-            if last + 1 == self._pause_day and self._paused is not None:
-                # ahead of the dated events of `last + 1`, which have normal priority
-                env.schedule(self._paused, URGENT, 0)
             day = last + 1
 
     def _close_days(self, first: int, last: int) -> None:
@@ -221,7 +213,7 @@ class Replication:
                 yield self.env.timeout(point.fire_day - self.env.now)
             self.negotiation.decide(self.env.now)
 
-    def _court_ruling(self, ruling: ParamTree, today: int) -> Iterator[Event]:
+    def _court_ruling(self, ruling: CourtRulingParams, today: int) -> Iterator[Event]:
         day = self.clock.day(ruling.date)
         if day >= self.clock.n_days or day < today:
             return
@@ -229,14 +221,14 @@ class Replication:
             yield self.env.timeout(day - self.env.now)
         self.tariffs.rule(self.court_u)
 
-    def _licensing_event(self, event: ParamTree) -> None:
+    def _licensing_event(self, event: Mapping[str, Any]) -> None:
         self.licensing.apply_policy(event, self.env.now)
 
     def _timeline(
         self,
         kind: str,
-        timeline: Mapping[str, ParamTree],
-        apply: Callable[[ParamTree], None],
+        timeline: Mapping[str, Any],
+        apply: Callable[[Any], None],
         today: int,
     ) -> Iterator[Event]:
         """Fire dated events in date order (ties by name) at the start of their day, from ``today``."""
@@ -266,19 +258,19 @@ class Replication:
     def run_until(self, day: int) -> None:
         """Simulate up to the start of ``day``: days before it closed, none of its dated events fired.
 
-        A game takes its turn here, and ``fork`` copies the model here.
+        A game takes its turn here, and ``fork`` copies the model here. SimPy's
+        ``run(until=day)`` stops at ``day`` ahead of every event due then; the
+        day before it has closed at ``day - 0.5``.
         """
         if not self.today <= day <= self.clock.n_days:
             raise ValueError(f"cannot run to day {day} from day {self.today} (horizon {self.clock.n_days})")
         if day == self.today:
             return
         self._pause_day = day
-        self._paused = Event(self.env)
-        self._paused._ok = True
-        self._paused._value = None
-        self.env.run(until=self._paused)
-        self._paused = None
-        self._pause_day = None
+        try:
+            self.env.run(until=day)
+        finally:
+            self._pause_day = None
 
     def fork(self) -> Replication:
         """An independent copy of this replication at the start of today, to continue separately.
@@ -298,7 +290,6 @@ class Replication:
         finally:
             self.env = env
         twin.env = simpy.Environment(initial_time=env.now)
-        twin._paused = None
         twin._start_processes(self.today)
         return twin
 
@@ -340,16 +331,13 @@ def simulate(
     """Draw the parameters of replication ``rep``, simulate it, return the model and its draws.
 
     ``overrides`` gives some parameters' uniform numbers (designed experiments);
-    ``changes`` replaces drawn values outright, by dotted path (tests, benchmarks).
+    ``changes`` replaces drawn values outright, by dotted path (tests, benchmarks);
+    the draws returned are the values drawn, before the changes.
     """
     streams = Streams(master_seed, rep)
     params, flat = draw_parameters(scenario, streams, overrides)
-    for path, value in (changes or {}).items():
-        *parents, leaf = path.split(".")
-        node = params
-        for part in parents:
-            node = node[part]
-        node[leaf] = value
+    if changes:
+        params = with_changes(params, changes)
     model = Replication(scenario, params, streams)
     model.run()
     return model, flat

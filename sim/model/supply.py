@@ -71,7 +71,7 @@ from sim.core.clock import Clock
 from sim.core.domain import DESTINATIONS, ELEMENTS, SECTORS
 from sim.core.jit import PackedRow, inline, kernel, on_warm_up
 from sim.core.streams import Streams
-from sim.scenario.sampling import ParamTree
+from sim.scenario.params import LicensingParams, Params
 
 N_SECTORS = len(SECTORS)
 US = DESTINATIONS.index("us")
@@ -155,7 +155,7 @@ class Supply:
     def __init__(
         self,
         clock: Clock,
-        params: ParamTree,
+        params: Params,
         streams: Streams,
         state: SupplyState,
         backlog: tuple[np.ndarray, ...] | None = None,
@@ -490,7 +490,7 @@ def _us_contracts(backlog: tuple[np.ndarray, ...] | None, controls_day: int) -> 
     return sector[us].astype(np.int64), cleared_until[us] - controls_day, term_end[us] - controls_day
 
 
-def _steady_contracts(licensing: ParamTree) -> np.ndarray:
+def _steady_contracts(licensing: LicensingParams) -> np.ndarray:
     """US contracts by sector that a set rate of new ones keeps running (none if it is unset):
     each lasts a term per renewal, ``term / (1 - renewal_probability)`` on average."""
     rate = licensing.get("arrivals_per_day")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario.sampling import ParamTree
+from sim.scenario.params import Params, TariffEventParams
 
 
 @dataclass
@@ -31,7 +31,7 @@ class TariffState:
 class Tariffs:
     """The tariff levels of one replication, recorded at the end of each day."""
 
-    def __init__(self, n_days: int, params: ParamTree, state: TariffState):
+    def __init__(self, n_days: int, params: Params, state: TariffState):
         self.state = state
         state.us_on_china_pct = float(params.tariffs.us_on_china_pct)
         state.china_on_us_pct = float(params.tariffs.china_on_us_pct)
@@ -40,7 +40,7 @@ class Tariffs:
         self.us = np.zeros(n_days)
         self.china = np.zeros(n_days)
 
-    def apply(self, event: ParamTree) -> None:
+    def apply(self, event: TariffEventParams) -> None:
         """A dated change: levels the event names replace the current ones."""
         self.set_levels(us=event.get("us_on_china_pct"), china=event.get("china_on_us_pct"))
 

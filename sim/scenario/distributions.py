@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -345,15 +346,32 @@ def _check_kind(kind: type, label: str):
     return check
 
 
+@dataclass(frozen=True)
+class Drawn:
+    """What a parameter's draws are: the Python type the model reads (see :mod:`sim.scenario.params`).
+
+    Carried in a parameter type's ``Annotated`` metadata; pydantic ignores it, and
+    :mod:`sim.scenario.typed_params` reads it to type the generated field.
+    """
+
+    type: type
+
+
 def number(low: float | None = None, high: float | None = None):
     """A numeric parameter whose every possible value lies in [low, high]."""
     what = f"[{'-inf' if low is None else low}, {'inf' if high is None else high}]"
-    return Annotated[Dist, BeforeValidator(parse_param), AfterValidator(_check_support(low, high, what))]
+    return Annotated[
+        Dist, BeforeValidator(parse_param), AfterValidator(_check_support(low, high, what)), Drawn(float)
+    ]
 
 
 Probability = number(0.0, 1.0)
 NonNegative = number(0.0, None)
 Positive = number(1e-12, None)
-DateParam = Annotated[Dist, BeforeValidator(parse_param), AfterValidator(_check_date)]
-FlagParam = Annotated[Dist, BeforeValidator(parse_param), AfterValidator(_check_kind(bool, "true or false"))]
-TextParam = Annotated[Dist, BeforeValidator(parse_param), AfterValidator(_check_kind(str, "text"))]
+DateParam = Annotated[Dist, BeforeValidator(parse_param), AfterValidator(_check_date), Drawn(dt.date)]
+FlagParam = Annotated[
+    Dist, BeforeValidator(parse_param), AfterValidator(_check_kind(bool, "true or false")), Drawn(bool)
+]
+TextParam = Annotated[
+    Dist, BeforeValidator(parse_param), AfterValidator(_check_kind(str, "text")), Drawn(str)
+]

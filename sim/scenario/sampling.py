@@ -4,13 +4,14 @@ Every parameter of a scenario has a dotted path (``licensing.review.mean_review_
 ``licensing.timeline.london.review_capacity_per_day``). A replication draws one
 value per path by inverse CDF from its own uniform number (:mod:`sim.core.streams`),
 so replication *i* of two scenarios gets the same quantile of every parameter
-they share. The drawn values come back as a :class:`ParamTree` that the model
+they share. The drawn values come back as a typed, frozen
+:class:`~sim.scenario.params.Params` (generated from the schema) that the model
 reads by attribute, mirroring the scenario's sections.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,6 +20,8 @@ from scipy.special import ndtr, ndtri
 
 from sim.core.streams import Streams
 from sim.scenario.distributions import Dist, Fixed
+from sim.scenario.param_types import builder
+from sim.scenario.params import Params
 
 if TYPE_CHECKING:  # annotations only: the schema imports this module to check correlations
     from sim.scenario.schema import Scenario
@@ -47,50 +50,18 @@ def uncertain_parameters(spec: Scenario) -> dict[str, Dist]:
 
 
 class ParamTree(dict):
-    """Drawn parameter values, read by attribute: ``params.licensing.review.fast_track``."""
+    """A few values read by attribute, built by hand: ``ParamTree(green_channel=True)``.
+
+    Drawn parameters are a typed :class:`~sim.scenario.params.Params`; a
+    ParamTree is for a policy change made on the fly (a game's move, a test),
+    which the model reads the same way as a timeline event.
+    """
 
     def __getattr__(self, name: str) -> Any:
         try:
             return self[name]
         except KeyError:
             raise AttributeError(name) from None
-
-
-def _nest(flat: Mapping[str, Any], sections: Mapping[str, Any]) -> ParamTree:
-    """Dotted paths to a tree; settings (labels, calendar) never overwrite drawn values."""
-    tree = ParamTree()
-    for overwrite, items in ((True, flat), (False, sections)):
-        for path, value in items.items():
-            *parents, leaf = path.split(".")
-            node = tree
-            for part in parents:
-                node = node.setdefault(part, ParamTree())
-            if overwrite:
-                node[leaf] = value
-            else:  # an empty table gets its own ParamTree in every replication
-                node.setdefault(leaf, ParamTree() if isinstance(value, ParamTree) else value)
-    return tree
-
-
-def _settings(spec: BaseModel, prefix: str = "") -> dict[str, Any]:
-    """Non-parameter fields (dates of the calendar, labels) by dotted path."""
-    out: dict[str, Any] = {}
-    for name in type(spec).model_fields:
-        value = getattr(spec, name)
-        path = f"{prefix}{name}"
-        if isinstance(value, _DIST_TYPES):
-            continue
-        if isinstance(value, BaseModel):
-            out.update(_settings(value, f"{path}."))
-        elif isinstance(value, dict):
-            if not value:
-                out[path] = ParamTree()  # an empty table (a timeline with no events)
-            for key, item in value.items():
-                if isinstance(item, BaseModel):
-                    out.update(_settings(item, f"{path}.{key}."))
-        else:
-            out[path] = value
-    return out
 
 
 def draw_flat(
@@ -145,18 +116,23 @@ def correlate(uniforms: Mapping[str, float], correlations) -> dict[str, float]:
 
 def draw_parameters(
     spec: Scenario, streams: Streams, overrides: Mapping[str, float] | None = None
-) -> tuple[ParamTree, dict[str, Any]]:
-    """Drawn values as a tree for the model, and flat (dotted paths) for the results table."""
+) -> tuple[Params, dict[str, Any]]:
+    """Drawn values as typed parameters for the model, and flat (dotted paths) for the results table."""
     flat = draw_flat(spec, streams, overrides)
-    return _nest(flat, _layout(spec)[1]), flat
+    return build_params(spec, flat), flat
 
 
-#: scenario id -> (scenario, its parameters, its settings); see ``_layout``
-_LAYOUTS: dict[int, tuple[BaseModel, list[tuple[str, Dist]], dict[str, Any]]] = {}
+def build_params(spec: Scenario, flat: Mapping[str, Any]) -> Params:
+    """The typed parameters of a replication from its drawn values by dotted path (see ``draw_flat``)."""
+    return _layout(spec)[1](flat)
 
 
-def _layout(spec: BaseModel) -> tuple[list[tuple[str, Dist]], dict[str, Any]]:
-    """A scenario's parameters and settings, worked out once per scenario object.
+#: scenario id -> (scenario, its parameters, its typed-parameter builder); see ``_layout``
+_LAYOUTS: dict[int, tuple[BaseModel, list[tuple[str, Dist]], Callable[[Mapping[str, Any]], Params]]] = {}
+
+
+def _layout(spec: BaseModel) -> tuple[list[tuple[str, Dist]], Callable[[Mapping[str, Any]], Params]]:
+    """A scenario's parameters, and how to build its typed parameters, worked out once per scenario object.
 
     Walking the validated scenario takes about a millisecond, as long as the
     rest of drawing a replication's parameters; scenarios are frozen, so what the
@@ -165,7 +141,7 @@ def _layout(spec: BaseModel) -> tuple[list[tuple[str, Dist]], dict[str, Any]]:
     hit = _LAYOUTS.get(id(spec))
     if hit is not None and hit[0] is spec:
         return hit[1], hit[2]
-    layout = (spec, list(iter_parameters(spec)), _settings(spec))
+    layout = (spec, list(iter_parameters(spec)), builder(Params, spec))
     if len(_LAYOUTS) >= 16:
         _LAYOUTS.pop(next(iter(_LAYOUTS)))
     _LAYOUTS[id(spec)] = layout

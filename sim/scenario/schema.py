@@ -6,12 +6,18 @@ distribution (:mod:`sim.scenario.distributions`) with a ``source``. Dated policy
 live in ``timeline`` tables keyed by an event name, so that a scenario which
 ``extends`` another can change one event, or add one, without repeating the rest.
 
-Sections implemented so far: ``calendar``, ``licensing`` (subsystem 1),
-``supply`` (2), ``industry`` (3), ``market`` (4) and ``tariffs`` (5, as a dated
-schedule; the negotiation will drive it). The other subsystems add their own
-section model here and a field on :class:`Scenario`; until they do, a file that
-uses them is refused with the list of sections that exist, rather than
-silently ignored.
+Sections: ``calendar``, ``licensing`` (subsystem 1), ``supply`` (2),
+``industry`` (3), ``market`` (4), ``tariffs`` (5: dated levels and a court
+ruling; the negotiation moves the levels at its decision points),
+``negotiation`` (6) and ``macro`` (7), and ``correlations`` between uncertain
+parameters. Sections 2-7, the US side, come together or not at all: without
+them a scenario runs the licence review alone. Every section refuses a key it
+does not know, naming the keys it allows, rather than ignoring it.
+
+The model reads a replication's drawn values as typed, frozen classes
+generated from this schema (:mod:`sim.scenario.params`). After adding or
+changing a field here, regenerate them with
+``python -m sim.scenario.typed_params --write`` (a test fails until you do).
 """
 
 from __future__ import annotations
@@ -359,7 +365,7 @@ class MarketSpec(Section):
     price_memory_days: number(1, None)
 
 
-# --- subsystem 5: tariffs (a dated schedule until the negotiation drives them) ---------------
+# --- subsystem 5: tariffs (dated levels; the negotiation moves them at decision points) -------
 
 
 class TariffEvent(Section):
@@ -679,7 +685,7 @@ class Scenario(Section):
     draft: bool = False
     calendar: CalendarSpec
     licensing: LicensingSpec
-    # The US side (subsystems 2-5) comes as a whole or not at all: without it a
+    # The US side (subsystems 2-7) comes as a whole or not at all: without it a
     # scenario runs the licence review alone (queueing validation, benchmarks).
     supply: SupplySpec | None = None
     industry: IndustrySpec | None = None

@@ -22,7 +22,7 @@ import numpy as np
 
 from sim.core.streams import Streams
 from sim.model.negotiation import concede_probability
-from sim.scenario.sampling import ParamTree
+from sim.scenario.params import Params, SidePainParams
 from sim.workshop.game import Turn, TurnStatus
 from sim.workshop.moves import Moves
 
@@ -116,7 +116,7 @@ class PainDriven:
 
     name = "pain-driven"
 
-    def __init__(self, side_params: ParamTree, rng: np.random.Generator):
+    def __init__(self, side_params: SidePainParams, rng: np.random.Generator):
         self.p = side_params
         self.rng = rng
 
@@ -136,7 +136,7 @@ class PainDriven:
 STRATEGIES: tuple[str, ...] = ("tit-for-tat", "hawk", "dove", "pain-driven")
 
 
-def make_strategy(name: str, side: str, params: ParamTree, streams: Streams):
+def make_strategy(name: str, side: str, params: Params, streams: Streams):
     """A fresh player of strategy ``name`` for ``side`` in one game (its own random stream)."""
     if name == "hawk":
         return Hawk()

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,6 +53,7 @@ from sim.model.licensing.applications import (
     ApplicationTable,
 )
 from sim.model.licensing.queue import DONE, DRAW_POS, NO_DRAWS, WAITING, ReviewQueue, serve_day
+from sim.scenario.params import LicensingParams, RegimeChangeParams
 from sim.scenario.sampling import ParamTree
 
 GREEN, US_CIVIL, EU_CIVIL, OTHER_CIVIL, MILITARY = (LANE_INDEX[name] for name in LANES)
@@ -92,7 +94,7 @@ class Regime:
     military_handling: str
     military_approval_probability: float
 
-    def apply(self, change: ParamTree) -> None:
+    def apply(self, change: RegimeChangeParams | ParamTree) -> None:
         """Overwrite the fields that a timeline event sets."""
         for name in _REGIME_FIELDS:
             if change.get(name) is not None:
@@ -158,7 +160,7 @@ class LicensingState:
 class LicensingReview:
     """The licence review of one replication: days closed in order, reviewed ahead where policy allows."""
 
-    def __init__(self, clock: Clock, params: ParamTree, streams: Streams, state: LicensingState):
+    def __init__(self, clock: Clock, params: LicensingParams, streams: Streams, state: LicensingState):
         self.clock = clock
         self.p = params
         self.state = state
@@ -262,7 +264,7 @@ class LicensingReview:
 
     # --- policy -------------------------------------------------------------------------
 
-    def apply_policy(self, change: ParamTree, now: float) -> None:
+    def apply_policy(self, change: RegimeChangeParams | ParamTree, now: float) -> None:
         """A dated timeline event: change the regime from ``now`` on."""
         self.regime.apply(change)
         self._regime_changed(now)
@@ -882,7 +884,7 @@ def _edges(shares: np.ndarray) -> np.ndarray:
     return edges
 
 
-def _normalised(weights: ParamTree, names: tuple[str, ...]) -> np.ndarray:
+def _normalised(weights: Mapping[str, float], names: tuple[str, ...]) -> np.ndarray:
     w = np.array([float(weights[n]) for n in names])
     if w.sum() <= 0:
         raise ValueError(f"weights {dict(weights)} must not all be zero")
