@@ -57,3 +57,16 @@ def test_every_figure_names_an_article_recorded_by_outlet_title_date_and_address
             f"{fid}: {figure.source_file} is not in articles.toml"
         )
         assert article_of(figure).citation().startswith(article_of(figure).outlet)
+
+
+def test_sources_names_articles_by_outlet_title_date_and_address_never_a_file_name():
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    listing = CliRunner().invoke(app, ["sources"], terminal_width=200).output
+    one = CliRunner().invoke(app, ["sources", "--figure", "ford_chicago_plant_halt_date"], terminal_width=200)
+    for text in (listing, one.output):
+        assert ".txt" not in text
+    assert "https://rareearthexchanges.com/news/" in listing and "Arab News" in listing
+    assert "Rare Earth Exchanges" in one.output and "2025-06-10" in one.output

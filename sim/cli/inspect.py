@@ -75,7 +75,7 @@ def sources(
     calibration targets use it.
     """
     from sim.experiments.calibration import load_targets
-    from sim.scenario.sources import load_registry
+    from sim.scenario.sources import article_of, load_registry
 
     registry = load_registry().figures
     targets = load_targets()
@@ -88,7 +88,7 @@ def sources(
         lines = [
             ("value", f"{value} {f.unit}" if f.unit != "qualitative" else str(value)),
             ("range (our reading)", f"{f.low} - {f.high}" if f.low is not None else "-"),
-            ("source file", f.source_file),
+            ("article", article_of(f).citation()),
             ("measures", f.measures),
             ("reliability", f.reliability),
             ("note", f.note or "-"),
@@ -104,7 +104,7 @@ def sources(
     table = Table(title="Figures from the source articles (seeds/figures.toml)", title_justify="left")
     table.add_column("id", style="bold", no_wrap=True)
     table.add_column("value", overflow="fold")
-    table.add_column("source", no_wrap=True)
+    table.add_column("article", overflow="fold")
     table.add_column("reliability", no_wrap=True)
     table.add_column("used by", justify="right")
     table.add_column("measures", overflow="fold")
@@ -113,8 +113,11 @@ def sources(
         shown = str(value) if f.unit == "qualitative" else f"{value} {f.unit}"
         n_targets = sum(t.figure == fid for t in targets.values())
         used = f"{len(f.used_by)} params" + (f", {n_targets} target(s)" if n_targets else "")
-        table.add_row(fid, shown, f.source_file[:3], f.reliability, used, f.measures)
+        table.add_row(fid, shown, article_of(f).short(), f.reliability, used, f.measures)
     ui.out.print(table)
+    ui.out.print("Articles (`tradesim sources --figure ID` gives a figure's in full):", highlight=False)
+    for article in {id(article_of(f)): article_of(f) for f in registry.values()}.values():
+        ui.out.print(f"  {article.citation()}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command(

@@ -53,6 +53,11 @@ class Article(BaseModel):
     url: str
     note: str | None = None
 
+    def short(self) -> str:
+        """The outlet's name and the date, for a table column."""
+        name = self.outlet.split(",")[0].split(" (")[0]
+        return f"{name}, {self.date.isoformat()}"
+
     def citation(self) -> str:
         """One line a reader can follow: outlet, title, date and address."""
         return f"{self.outlet}, \u201c{self.title}\u201d, {self.date.isoformat()}, {self.url}"
