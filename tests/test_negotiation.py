@@ -193,7 +193,7 @@ def drawn(baseline):
     from sim.core.streams import Streams
     from sim.scenario.sampling import draw_parameters
 
-    return draw_parameters(baseline.spec, Streams(1, 0))[0].negotiation
+    return draw_parameters(baseline.spec, Streams(1, 0))[0]
 
 
 @settings(deadline=None)  # the first call loads the compiled kernel
@@ -209,7 +209,7 @@ def test_leverage_is_monotone_more_pain_on_a_side_raises_its_chance_of_conceding
     before = dict(zip(("us", "china"), pain_of(*state, economy), strict=True))
     after = dict(zip(("us", "china"), pain_of(*more, economy), strict=True))
     assert after[side] >= before[side] >= 0
-    p = drawn[side]
+    p = drawn.negotiation[side]
     assert concede_probability(after[side], p.concede_base, p.concede_per_pain) >= concede_probability(
         before[side], p.concede_base, p.concede_per_pain
     )
@@ -234,7 +234,10 @@ def test_pressure_can_pay_raising_one_sides_withholding_raises_the_other_sides_p
     # the trade a tariff stops saturates: never more than the trade there was
     assert (
         pain_of(0.0, 100.0, 1.0, 1e6, 0.0, 0.0, economy)[1]
-        <= float(drawn.economy.china_exports_to_us_bn_per_year) / 12
+        <= float(drawn.macro.us_imports_from_china_pct_of_gdp)
+        / 100
+        * drawn.negotiation.economy.us_gdp_bn_per_year
+        / 12
     )
 
 

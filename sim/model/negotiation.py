@@ -70,7 +70,7 @@ from sim.core.clock import Clock
 from sim.core.domain import DEADLINE_OUTCOMES, DECISIONS, SECTORS
 from sim.core.jit import inline, kernel, on_warm_up
 from sim.core.streams import Streams
-from sim.scenario.params import DecisionPointParams, NegotiationParams, Params, SidePainParams
+from sim.scenario.params import DecisionPointParams, Params, SidePainParams
 from sim.scenario.sampling import ParamTree
 
 #: Daily ``negotiation_state`` codes: 0 while the truce runs, then 1 + the
@@ -148,7 +148,7 @@ class Negotiation:
         # licences a steady, unimpeded review keeps in force: one per running contract
         self.normal_in_force = float(licensing.contract_stock)
         self.smoothing = 1.0 / max(1.0, float(p.pain_window_days))
-        self._economy = economy_array(p)
+        self._economy = economy_array(params)
         self.halted_recent = 0.0
         self.base_capacity = 1.0
         self.base_approval = 1.0
@@ -390,27 +390,35 @@ class Negotiation:
     US_GDP,
     CHINA_EXPORTS_TO_US,
     US_EXPORTS_TO_CHINA,
-    TRADE_ELASTICITY,
+    IMPORT_ELASTICITY,
     US_MAGNET_SPEND,
     US_TECH_COST,
     CHINA_TECH_COST,
     CHINA_MAGNET_EXPORTS,
-) = range(8)
+    EXPORT_ELASTICITY,
+) = range(9)
 
 
-def economy_array(p: NegotiationParams) -> np.ndarray:
-    """The money figures both sides' pain is measured with, in the kernel's slot order."""
-    e = p.economy
+def economy_array(params: Params) -> np.ndarray:
+    """The money figures both sides' pain is measured with, in the kernel's slot order.
+
+    The bilateral trade and how it answers a tariff are the macro section's figures (one
+    place for each fact: the tariff drag on US GDP reads them too), turned into dollars
+    with US GDP.
+    """
+    p, m = params.negotiation, params.macro
+    gdp = float(p.economy.us_gdp_bn_per_year)
     return np.array(
         [
-            float(e.us_gdp_bn_per_year),
-            float(e.china_exports_to_us_bn_per_year),
-            float(e.us_exports_to_china_bn_per_year),
-            float(e.trade_elasticity),
+            gdp,
+            float(m.us_imports_from_china_pct_of_gdp) / 100.0 * gdp,
+            float(m.us_exports_to_china_pct_of_gdp) / 100.0 * gdp,
+            float(m.us_import_elasticity),
             float(p.us.magnet_spend_bn_per_year),
             float(p.us.tech_controls_cost_bn_per_month),
             float(p.china.tech_controls_cost_bn_per_month),
             float(p.china.magnet_exports_bn_per_year),
+            float(m.us_export_elasticity),
         ]
     )
 
@@ -431,11 +439,14 @@ def side_pains(
     US GDP; ``in_force_share`` is licences in force against the normal number;
     ``chip`` is 1.0 while US technology controls are on.
     """
-    e = economy[TRADE_ELASTICITY]
     us_lost_output = idle_value_added_pct / 100.0 * economy[US_GDP] / 12.0
     us_prices = max(0.0, price_index / 100.0 - 1.0) * economy[US_MAGNET_SPEND] / 12.0
-    us_exports_stopped = trade_stopped(economy[US_EXPORTS_TO_CHINA], china_tariff_pct, e)
-    china_exports_stopped = trade_stopped(economy[CHINA_EXPORTS_TO_US], us_tariff_pct, e)
+    us_exports_stopped = trade_stopped(
+        economy[US_EXPORTS_TO_CHINA], china_tariff_pct, economy[EXPORT_ELASTICITY]
+    )
+    china_exports_stopped = trade_stopped(
+        economy[CHINA_EXPORTS_TO_US], us_tariff_pct, economy[IMPORT_ELASTICITY]
+    )
     us_own_tariff = 0.5 * us_tariff_pct / 100.0 * china_exports_stopped  # the imports it stops
     us = us_lost_output + us_prices + us_exports_stopped + us_own_tariff + chip * economy[US_TECH_COST]
     magnet_revenue_lost = max(0.0, 1.0 - min(1.0, in_force_share) * price_index / 100.0)

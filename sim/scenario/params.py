@@ -447,7 +447,7 @@ class ChinaPainParams(SidePainParams):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TradeFiguresParams(ParamSection):
-    """The money scale both sides' pain is measured on: GDP, bilateral trade, how trade answers tariffs.
+    """The money scale both sides' pain is measured on: US GDP in dollars.
 
     Generated from :class:`sim.scenario.schema.TradeFigures`.
     """
@@ -455,9 +455,6 @@ class TradeFiguresParams(ParamSection):
     _schema: ClassVar[str] = "TradeFigures"
 
     us_gdp_bn_per_year: float
-    china_exports_to_us_bn_per_year: float
-    us_exports_to_china_bn_per_year: float
-    trade_elasticity: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

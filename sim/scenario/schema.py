@@ -471,12 +471,13 @@ class ChinaPain(SidePain):
 
 
 class TradeFigures(Section):
-    """The money scale both sides' pain is measured on: GDP, bilateral trade, how trade answers tariffs."""
+    """The money scale both sides' pain is measured on: US GDP in dollars.
+
+    Bilateral trade and how it answers a tariff are the macro section's figures
+    (``[macro] us_imports_from_china_pct_of_gdp`` and its neighbours), read by the pain too.
+    """
 
     us_gdp_bn_per_year: Positive
-    china_exports_to_us_bn_per_year: NonNegative
-    us_exports_to_china_bn_per_year: NonNegative
-    trade_elasticity: NonNegative
 
 
 class DecisionPoint(Section):
