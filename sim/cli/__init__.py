@@ -2184,3 +2184,9 @@ def main() -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
+
+
+# `tradesim workshop` (issue 20) lives in its own module; the lead re-wires it after the CLI split.
+from sim.cli.classroom import register as _register_workshop  # noqa: E402
+
+_register_workshop(app)
