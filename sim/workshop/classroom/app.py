@@ -105,6 +105,8 @@ async def read_fields(request: Request) -> dict[str, str]:
         if len(body) > MAX_BODY_BYTES:
             raise RoomError(413, f"request body over {MAX_BODY_BYTES} bytes: nothing was changed")
     kind = request.headers.get("content-type", "").split(";")[0].strip()
+    if kind not in ("application/json", "application/x-www-form-urlencoded", ""):
+        raise RoomError(415, "send a form (application/x-www-form-urlencoded) or JSON")
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -117,13 +119,14 @@ async def read_fields(request: Request) -> dict[str, str]:
         if not isinstance(data, dict) or not all(isinstance(v, str | int | float) for v in data.values()):
             raise RoomError(400, "the JSON must be an object of text or number fields")
         return {str(k): str(v) for k, v in data.items()}
-    if kind in ("application/x-www-form-urlencoded", ""):
+    try:
         pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=20)
-        fields = dict(pairs)
-        if len(fields) < len(pairs):
-            raise RoomError(400, "a field is given twice")
-        return fields
-    raise RoomError(415, "send a form (application/x-www-form-urlencoded) or JSON")
+    except ValueError:
+        raise RoomError(400, "too many fields") from None
+    fields = dict(pairs)
+    if len(fields) < len(pairs):
+        raise RoomError(400, "a field is given twice")
+    return fields
 
 
 def _wants_json(request: Request) -> bool:
@@ -327,6 +330,20 @@ def build_app(room: Room, join_url: str) -> Starlette:
             raise RoomError(404, f"no game {number}")
         return _export(number)
 
+    async def facilitator_outcomes(request: Request) -> Response:
+        """A finished game's outcomes as JSON, to the last digit (what a replay must reproduce)."""
+        room.check_facilitator(request.path_params["token"])
+        number = request.path_params["game"]
+        if number not in room.games or not room.games[number].finished:
+            raise RoomError(409, f"game {number} is not over")
+        result = room.games[number].result
+
+        def clean(d: dict) -> dict:
+            return {k: (None if math.isnan(v) else float(v)) for k, v in d.items()}
+
+        body = {"model": clean(result.outcomes), "game": clean(result.game_outcomes())}
+        return JSONResponse(body, headers=_HEADERS)
+
     async def team_export(request: Request) -> Response:
         return _export(room.seat(request.path_params["token"]).game)
 
@@ -443,6 +460,7 @@ def build_app(room: Room, join_url: str) -> Starlette:
         Route("/events/{token}", guarded(events)),
         Route("/facilitator/{token}", guarded(facilitator)),
         Route("/facilitator/{token}/export/{game:int}", guarded(facilitator_export)),
+        Route("/facilitator/{token}/outcomes/{game:int}", guarded(facilitator_outcomes)),
         Route("/facilitator/{token}/{action}", guarded(facilitate), methods=["POST"]),
         Route("/forecast", guarded(forecast_page)),
         Route("/forecast", guarded(forecast_submit), methods=["POST"]),
