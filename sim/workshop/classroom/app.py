@@ -59,6 +59,9 @@ _env.filters["num"] = lambda v, d=2: (
     "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:,.{d}f}"
 )
 _env.filters["moves"] = format_moves
+_env.filters["sig"] = lambda v: (
+    "-" if v is None or math.isnan(v) else f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}" if v else "0"
+)
 _HEADERS = {
     "Referrer-Policy": "no-referrer",  # tokens are in addresses: never sent to another site
     "X-Content-Type-Options": "nosniff",
@@ -275,7 +278,7 @@ def build_app(room: Room, join_url: str) -> Starlette:
 
     async def facilitator(request: Request) -> Response:
         room.check_facilitator(request.path_params["token"])
-        qr = segno.make(join_url, error="m").svg_inline(scale=4, dark="#000", light="#fff")
+        qr = segno.make(join_url, error="m").svg_inline(omitsize=True, dark="#000", light="#fff")
         seats = sorted(room.seats.values(), key=lambda s: (s.game, s.side))
         return page(
             "facilitator.html",
@@ -348,7 +351,7 @@ def build_app(room: Room, join_url: str) -> Starlette:
         return _export(room.seat(request.path_params["token"]).game)
 
     async def qr_svg(request: Request) -> Response:
-        svg = segno.make(join_url, error="m").svg_inline(scale=6)
+        svg = segno.make(join_url, error="m").svg_inline(scale=8)
         return Response(svg, media_type="image/svg+xml", headers=_HEADERS)
 
     # --- forecasts and debrief -------------------------------------------------------------------------

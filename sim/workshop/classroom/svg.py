@@ -135,7 +135,8 @@ def distribution_chart(
         cy = axis_y - 6 - 12 * (k % 4)
         parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="5" fill="{VERMILLION}" stroke="white"/>')
         parts.append(
-            f'<text x="{cx:.1f}" y="{axis_y + 28}" class="a" text-anchor="middle">{escape(label)}</text>'
+            f'<text x="{cx:.1f}" y="{axis_y + 26 + 10 * (k % 2)}" class="a" text-anchor="middle">'
+            f"{escape(label)}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)

@@ -15,7 +15,7 @@
     document.querySelectorAll(".timer").forEach(function (el) {
       const r = parseFloat(el.dataset.remaining);
       if (isNaN(r)) { el.textContent = ""; return; }
-      el.textContent = "⏱ " + fmt(r);
+      el.textContent = fmt(r) + " left";
       el.classList.toggle("low", r < 30);
     });
   }
