@@ -72,14 +72,24 @@ _HEADERS = {
 
 
 class Hub:
-    """Wakes every live connection when the room changes (one asyncio event, replaced each time)."""
+    """Wakes the live connections of a game when it changes (an asyncio event per game, renewed each time).
+
+    A team's connection waits on its game's event only, so a move in one game does
+    not wake the forty pages of the others; the facilitator's waits on ``None``,
+    which every change sets.
+    """
 
     def __init__(self) -> None:
-        self.event = asyncio.Event()
+        self.events: dict[int | None, asyncio.Event] = {}
 
-    def notify(self) -> None:
-        self.event.set()
-        self.event = asyncio.Event()
+    def event(self, game: int | None) -> asyncio.Event:
+        return self.events.setdefault(game, asyncio.Event())
+
+    def notify(self, game: int | None = None) -> None:
+        woken = list(self.events) if game is None else [game, None]
+        for key in woken:
+            if key in self.events:
+                self.events.pop(key).set()
 
 
 class BodyLimit:
@@ -180,34 +190,47 @@ def build_app(room: Room, join_url: str) -> Starlette:
 
     # --- a team's page ------------------------------------------------------------------------------
 
+    chart_cache: dict[tuple[int, int], list[str]] = {}
+
+    def _charts(number: int, statuses) -> list[str]:
+        """A game's charts, drawn once per turn (statuses only grow) and shared by both teams."""
+        key = (number, len(statuses))
+        if key not in chart_cache:
+            labels = [f"T{s.turn}" for s in statuses]
+            charts = [
+                line_chart(
+                    "US GDP lost, % of a year", labels, {"GDP lost": [s.gdp_loss_pct for s in statuses]}
+                ),
+                line_chart("Magnet price index", labels, {"price": [s.price_index for s in statuses]}),
+                line_chart(
+                    "US plants halted",
+                    labels,
+                    {"halted": [float(sum(s.plants_halted.values())) for s in statuses]},
+                ),
+                line_chart(
+                    "China's licence backlog", labels, {"backlog": [float(s.backlog) for s in statuses]}
+                ),
+                line_chart(
+                    "Pain",
+                    labels,
+                    {"US": [s.us_pain for s in statuses], "China": [s.china_pain for s in statuses]},
+                ),
+                line_chart(
+                    "Tariffs, %",
+                    labels,
+                    {
+                        "US on China": [s.us_tariff_pct for s in statuses],
+                        "China on US": [s.china_tariff_pct for s in statuses],
+                    },
+                ),
+            ]
+            chart_cache[key] = charts
+        return chart_cache[key]
+
     async def team(request: Request) -> Response:
         seat = room.seat(request.path_params["token"])
         lg = room.games[seat.game]
-        statuses = lg.game.statuses
-        labels = [f"T{s.turn}" for s in statuses]
-        charts = [
-            line_chart("US GDP lost, % of a year", labels, {"GDP lost": [s.gdp_loss_pct for s in statuses]}),
-            line_chart("Magnet price index", labels, {"price": [s.price_index for s in statuses]}),
-            line_chart(
-                "US plants halted",
-                labels,
-                {"halted": [float(sum(s.plants_halted.values())) for s in statuses]},
-            ),
-            line_chart("China's licence backlog", labels, {"backlog": [float(s.backlog) for s in statuses]}),
-            line_chart(
-                "Pain",
-                labels,
-                {"US": [s.us_pain for s in statuses], "China": [s.china_pain for s in statuses]},
-            ),
-            line_chart(
-                "Tariffs, %",
-                labels,
-                {
-                    "US on China": [s.us_tariff_pct for s in statuses],
-                    "China on US": [s.china_tariff_pct for s in statuses],
-                },
-            ),
-        ]
+        charts = _charts(seat.game, lg.game.statuses)
         outcomes = lg.result.game_outcomes() if lg.result else None
         return page(
             "team.html",
@@ -246,9 +269,10 @@ def build_app(room: Room, join_url: str) -> Starlette:
         token = request.path_params["token"]
         if token in room.seats:
             numbers = [room.seats[token].game]
+            key_game = numbers[0]
         else:
             room.check_facilitator(token)
-            numbers = list(room.games)
+            numbers, key_game = list(room.games), None
 
         def snapshot() -> tuple[str, str]:
             states = [room.state(n) for n in numbers]
@@ -261,7 +285,7 @@ def build_app(room: Room, join_url: str) -> Starlette:
             yield "retry: 1000\n\n"
             last = None
             while True:
-                event = hub.event
+                event = hub.event(key_game)
                 key, data = snapshot()
                 if key != last:
                     yield f"data: {data}\n\n"
@@ -368,7 +392,7 @@ def build_app(room: Room, join_url: str) -> Starlette:
         except ValueError as exc:
             raise RoomError(400, str(exc)) from None
         room.store.add_forecast(name, rows)
-        room._changed()
+        room.changed()
         if _wants_json(request):
             return JSONResponse({"saved": name})
         return RedirectResponse("/forecast?saved=1", status_code=303)

@@ -135,7 +135,7 @@ class Room:
         self.seat_at: dict[tuple[int, str], Seat] = {}
         self.games: dict[int, LiveGame] = {}
         self.version = 0
-        self.listeners: list[Callable[[], None]] = []
+        self.listeners: list[Callable[[int | None], None]] = []  # told which game changed (None: all)
 
     # --- starting and resuming ---------------------------------------------------------------------
 
@@ -274,10 +274,11 @@ class Room:
         seated = [side for side in SIDES if (lg.number, side) in self.seat_at]
         return bool(seated) and all(side in lg.pending for side in seated)
 
-    def _changed(self) -> None:
+    def changed(self, game: int | None = None) -> None:
+        """Tell the live connections that one game (or, with None, the whole room) changed."""
         self.version += 1
         for listener in self.listeners:
-            listener()
+            listener(game)
 
     def tick(self) -> None:
         """Close every turn whose timer has run out (called a few times a second by the server)."""
@@ -287,8 +288,7 @@ class Room:
         expired = [lg for lg in self.games.values() if lg.deadline is not None and now >= lg.deadline]
         for lg in expired:
             self._close(lg, "timer")
-        if expired:
-            self._changed()
+            self.changed(lg.number)
 
     # --- what teams do -------------------------------------------------------------------------------
 
@@ -318,7 +318,7 @@ class Room:
         seat = Seat(game, side, secrets.token_urlsafe(12), name)
         self.store.add_seat(game, side, seat.token, name)
         self._seat(seat)
-        self._changed()
+        self.changed(game)
         return seat
 
     def seat(self, token: str) -> Seat:
@@ -341,7 +341,7 @@ class Room:
         lg.pending[seat.side] = moves
         if not self.paused and self._ready(lg):
             self._close(lg, "both moved")
-        self._changed()
+        self.changed(seat.game)
         return moves
 
     # --- what the facilitator does -----------------------------------------------------------------
@@ -374,7 +374,7 @@ class Room:
         self.paused = True
         self.store.save_settings({"paused": True})
         self.store.log("pause")
-        self._changed()
+        self.changed()
 
     def resume_clock(self) -> None:
         if not self.paused:
@@ -390,14 +390,14 @@ class Room:
         for lg in self.games.values():
             if not lg.finished and self._ready(lg):
                 self._close(lg, "both moved")
-        self._changed()
+        self.changed()
 
     def advance(self, game: str | int | None = None) -> None:
         """Close the open turn now (a silent team passes)."""
         for lg in self._targets(game):
             self._close(lg, "facilitator")
         self.store.log(f"advance {game or 'all'}")
-        self._changed()
+        self.changed()
 
     def extend(self, game: str | int | None, seconds: float) -> None:
         if not 0 < seconds <= MAX_EXTEND_S:
@@ -412,7 +412,7 @@ class Room:
                     lg.deadline, lg.remaining_s = self.clock() + lg.remaining_s, None
             self.store.set_timer(lg.number, lg.turn, lg.deadline, lg.remaining_s)
         self.store.log(f"extend {game or 'all'} {seconds:g}")
-        self._changed()
+        self.changed()
 
     def reveal(self) -> None:
         """Play every game to the horizon and open the debrief to everyone."""
@@ -422,7 +422,7 @@ class Room:
         self.forecast_open = False
         self.store.save_settings({"revealed": True, "forecast_open": False})
         self.store.log("reveal")
-        self._changed()
+        self.changed()
 
     def set_forecast_round(self, open_: bool) -> None:
         if open_ and self.revealed:
@@ -430,7 +430,7 @@ class Room:
         self.forecast_open = open_
         self.store.save_settings({"forecast_open": open_})
         self.store.log("forecasts open" if open_ else "forecasts closed")
-        self._changed()
+        self.changed()
 
     # --- views -------------------------------------------------------------------------------------
 

@@ -2,9 +2,13 @@
 
 Why SQLite and append-only tables: a class must lose nothing if the laptop
 running the server is closed or the process is killed. Each change is one
-committed transaction (WAL journal, ``synchronous=FULL``), and nothing is
+committed transaction in a write-ahead log (WAL), and nothing is
 updated in place except the room's settings, so the file is also a log of the
-session. :mod:`sim.workshop.classroom.room` rebuilds every game from it by
+session. ``synchronous=NORMAL``: in WAL mode a committed transaction survives
+the server process being killed (what the workshop must survive); only a power
+cut or an operating-system crash can lose the last few, and ``FULL`` (an fsync
+per move) cost 5-10 ms a move on a busy laptop, most of the server's time
+under a class's load (benchmarks/README.md). :mod:`sim.workshop.classroom.room` rebuilds every game from it by
 replaying the closed turns (the model is deterministic given its seed and the
 moves) and restoring the open turn's submissions and timers.
 """
@@ -61,7 +65,7 @@ class Store:
         # the room runs on the server's event loop only, but uvicorn may close it from another thread
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
 
     def close(self) -> None:
