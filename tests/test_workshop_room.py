@@ -155,6 +155,27 @@ def test_refused_requests_change_nothing(tmp_path):
         room.check_facilitator("not-the-token")
 
 
+def test_workshop_command_refuses_bad_options_before_serving(tmp_path):
+    from typer.testing import CliRunner
+
+    from sim.cli import app
+
+    runner = CliRunner()
+    taken = tmp_path / "taken.sqlite"
+    taken.write_text("not empty")
+    cases = [
+        (["--strategy", "genius", "--db", str(tmp_path / "a.sqlite")], "strategy 'genius' must be one of"),
+        (["--db", str(taken)], "exists (resume it with --resume"),
+        (["--resume", str(tmp_path / "none.sqlite")], "no such workshop file"),
+        (["no_such_scenario"], "no_such_scenario"),
+    ]
+    for args, words in cases:
+        result = runner.invoke(app, ["workshop", *args])
+        assert result.exit_code == 2, (args, result.output)
+        assert words in result.output, (args, result.output)
+    assert taken.read_text() == "not empty"
+
+
 def test_cli_does_not_import_the_web_libraries():
     web = "('starlette', 'uvicorn', 'jinja2')"
     code = f"import sys, sim.cli; print(sorted(m for m in {web} if m in sys.modules))"

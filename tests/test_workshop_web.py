@@ -56,6 +56,13 @@ def test_a_team_moves_only_for_its_side_of_its_game(web):
     assert room.games[2].pending == {"china": {"tariff": 60.0}}
 
 
+def test_team_names_are_shown_as_text_never_as_markup(web):
+    _, client = web
+    team = _join(client, "<script>alert(1)</script>", "1:us")
+    for page in (client.get(f"/team/{team}").text, client.get("/").text):
+        assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
+
+
 def test_only_the_facilitator_pauses_advances_or_reveals(web):
     room, client = web
     team = _join(client, "Eagles", "1:us")

@@ -119,7 +119,7 @@ def workshop(
             stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
             room = Room.create(db or Path(f"workshop-{stamp}.sqlite"), settings)
     except ScenarioError as exc:
-        _fail("\n".join(exc.problems))
+        _fail("\n".join(str(p) for p in exc.problems))
     except (ValueError, OSError) as exc:
         _fail(str(exc))
     from sim.workshop.classroom.serve import serve

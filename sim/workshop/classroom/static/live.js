@@ -43,7 +43,8 @@
       return;
     }
     const changed = String(s.turn) !== body.dataset.turn || String(s.finished) !== body.dataset.finished ||
-      String(s.paused) !== body.dataset.paused || String(s.revealed) !== body.dataset.revealed;
+      String(s.paused) !== body.dataset.paused || String(s.revealed) !== body.dataset.revealed ||
+      String(s.forecast_open) !== body.dataset.forecast;
     if (changed) { location.reload(); return; }
     const waiting = document.getElementById("waiting");
     if (waiting) waiting.textContent = s.waiting_for.join(", ") || "-";
