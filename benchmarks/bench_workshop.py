@@ -49,6 +49,15 @@ class Budget:
         self.used += 1
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -183,12 +192,14 @@ def main() -> None:
         proc, token = start_server(Path(folder), _free_port(), args.games)
         url = f"http://127.0.0.1:{proc.args[proc.args.index('--port') + 1]}"
         budget = Budget(args.max_requests)
+        server_before, client_before = cpu_seconds(proc.pid), time.process_time()
         try:
             latencies, wall = asyncio.run(
                 asyncio.wait_for(
                     run(url, token, args.browsers, args.turns, args.think_seconds, budget), args.max_seconds
                 )
             )
+            cpu = (cpu_seconds(proc.pid) - server_before, time.process_time() - client_before)
         finally:
             proc.send_signal(signal.SIGINT)
             try:
@@ -196,6 +207,7 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 proc.kill()
     report(args, budget, latencies, wall)
+    print(f"CPU used during the run: server {cpu[0]:.1f} s, simulated browsers {cpu[1]:.1f} s")
 
 
 def report(args, budget: Budget, latencies: list[float], wall: float) -> None:

@@ -135,6 +135,12 @@ def test_forecast_round_and_debrief_pages(web):
     good = bad | {"q0": "0.1", "q1": "0.5", "q2": "1.5"}
     assert client.post("/forecast", data=good, headers=JSON).status_code == 200
     assert len(room.store.forecasts()) == 4  # one probability, three quantiles
+    # the same device may change its forecast; another device may not take the name
+    assert client.post("/forecast", data=good | {"probability": "40"}, headers=JSON).status_code == 200
+    with TestClient(client.app, base_url="http://127.0.0.1") as other:
+        r = other.post("/forecast", data=good | {"probability": "90"}, headers=JSON)
+        assert r.status_code == 409 and "another device" in r.json()["error"]
+    assert [row[3] for row in room.store.forecasts() if row[2] is None] == [0.4]
     client.post(f"/facilitator/{token}/reveal")
     deadline = time.monotonic() + 60
     while "still being computed" in (page := client.get("/debrief").text) and time.monotonic() < deadline:

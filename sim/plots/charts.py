@@ -464,7 +464,6 @@ def _wrap_name(name: str) -> str:
     return "\n".join(textwrap.wrap(name.replace("_", " "), 14))
 
 
-
 def _unit_label(unit: str) -> str:
     return unit[:1].upper() + unit[1:]
 

@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import math
+import secrets
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -391,11 +392,19 @@ def build_app(room: Room, join_url: str) -> Starlette:
             name, rows = debrief.parse_forecast(fields)
         except ValueError as exc:
             raise RoomError(400, str(exc)) from None
-        room.store.add_forecast(name, rows)
+        # a name is held by the device that used it first (a cookie), so nobody replaces another's forecast
+        key = request.cookies.get("forecaster", "")[:64] or secrets.token_urlsafe(16)
+        held = room.store.forecaster_key(name)
+        if held is not None and not secrets.compare_digest(held.encode(), key.encode()):
+            raise RoomError(409, f"{name} has already forecast from another device: choose another name")
+        room.store.add_forecast(name, key, rows)
         room.changed()
         if _wants_json(request):
-            return JSONResponse({"saved": name})
-        return RedirectResponse("/forecast?saved=1", status_code=303)
+            response = JSONResponse({"saved": name})
+        else:
+            response = RedirectResponse("/forecast?saved=1", status_code=303)
+        response.set_cookie("forecaster", key, httponly=True, samesite="strict", max_age=86400)
+        return response
 
     async def debrief_page(request: Request) -> Response:
         token = request.query_params.get("token", "")

@@ -183,7 +183,7 @@ class Room:
                 lg.sources.append({"us": stored.us_source, "china": stored.china_source})
             room._open(lg, restoring=True)
         store.save_settings({"paused": True})
-        store.log("resumed")
+        store.log("server resumed")
         return room
 
     def _new_game(self, number: int) -> LiveGame:
@@ -373,7 +373,7 @@ class Room:
                 self.store.set_timer(lg.number, lg.turn, None, lg.remaining_s)
         self.paused = True
         self.store.save_settings({"paused": True})
-        self.store.log("pause")
+        self.store.log("clock paused")
         self.changed()
 
     def resume_clock(self) -> None:
@@ -386,7 +386,7 @@ class Room:
                 lg.deadline, lg.remaining_s = now + lg.remaining_s, None
                 self.store.set_timer(lg.number, lg.turn, lg.deadline, None)
         self.store.save_settings({"paused": False})
-        self.store.log("resume")
+        self.store.log("clock started")
         for lg in self.games.values():
             if not lg.finished and self._ready(lg):
                 self._close(lg, "both moved")

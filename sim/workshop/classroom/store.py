@@ -40,6 +40,7 @@ CREATE TABLE IF NOT EXISTS timers (
 CREATE TABLE IF NOT EXISTS forecasts (
     id INTEGER PRIMARY KEY, name TEXT NOT NULL, outcome TEXT NOT NULL, quantile REAL,
     value REAL NOT NULL, at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS forecasters (name TEXT PRIMARY KEY, key TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS log (id INTEGER PRIMARY KEY, at REAL NOT NULL, what TEXT NOT NULL);
 """
 
@@ -139,10 +140,16 @@ class Store:
 
     # --- forecasts and the log ---------------------------------------------------------------------
 
-    def add_forecast(self, name: str, rows: list[tuple[str, float | None, float]]) -> None:
+    def forecaster_key(self, name: str) -> str | None:
+        """The key of the device that first forecast under ``name`` (only it may change the forecast)."""
+        row = self.db.execute("SELECT key FROM forecasters WHERE name = ?", (name,)).fetchone()
+        return None if row is None else row[0]
+
+    def add_forecast(self, name: str, key: str, rows: list[tuple[str, float | None, float]]) -> None:
         """One participant's forecast: (outcome, quantile level or None for a probability, value) rows."""
         now = time.time()
         with self.db:
+            self.db.execute("INSERT OR IGNORE INTO forecasters VALUES (?, ?)", (name, key))
             self.db.execute("DELETE FROM forecasts WHERE name = ?", (name,))
             self.db.executemany(
                 "INSERT INTO forecasts (name, outcome, quantile, value, at) VALUES (?, ?, ?, ?, ?)",
