@@ -163,29 +163,44 @@ class Team:
     def wait_turn(self, turn: int) -> None:
         _wait(lambda: self.turn() == turn, 40, f"{self.name} sees turn {turn}")
 
-    def move(self, values: dict[str, str]) -> None:
+    def move(self, values: dict[str, str], turn: int) -> None:
+        """Fill the form and send it; again if a live update reloaded the page under us.
+
+        Done when the server has the move (its state says so), not when the click happened.
+        """
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.common.by import By
         from selenium.webdriver.support.expected_conditions import staleness_of
         from selenium.webdriver.support.ui import Select, WebDriverWait
 
-        self.show()
-        _wait(
-            lambda: (
-                self.driver.execute_script("return document.body.dataset.paused") == "false"
-                and self.driver.find_elements(By.ID, "submit")
-            ),
-            message=f"{self.name}'s form is ready",
-        )
-        for key, value in values.items():
-            element = self.driver.find_element(By.ID, f"move-{key}")
-            if element.tag_name == "select":
-                Select(element).select_by_value(value)
-            else:
-                element.clear()
-                element.send_keys(value)
-        button = self.driver.find_element(By.ID, "submit")
-        button.click()
-        WebDriverWait(self.driver, 30).until(staleness_of(button))
+        side = self.seat.split(":")[1]
+        for _ in range(4):
+            self.show()
+            _wait(
+                lambda: (
+                    self.driver.execute_script("return document.body.dataset.paused") == "false"
+                    and self.driver.execute_script("return document.body.dataset.turn") == str(turn)
+                    and self.driver.find_elements(By.ID, "submit")
+                ),
+                message=f"{self.name}'s form is ready",
+            )
+            try:
+                for key, value in values.items():
+                    element = self.driver.find_element(By.ID, f"move-{key}")
+                    if element.tag_name == "select":
+                        Select(element).select_by_value(value)
+                    else:
+                        element.clear()
+                        element.send_keys(value)
+                button = self.driver.find_element(By.ID, "submit")
+                button.click()
+                WebDriverWait(self.driver, 30).until(staleness_of(button))
+            except WebDriverException:
+                pass
+            state = json.load(urllib.request.urlopen(self.url + "/state"))
+            if state["turn"] > turn or state["moved"][side]:
+                return
+        raise AssertionError(f"{self.name} could not move at turn {turn}")
 
 
 MOVES = {
@@ -278,7 +293,7 @@ def test_a_class_plays_three_turns_in_real_browsers_survives_a_crash_and_replays
                     a.get(facilitator_url)
                     _click(a, "resume")
                     _wait(lambda: "clock running" in a.find_element(By.ID, "clock").text, message="restart")
-                team.move(MOVES[turn][side] if team.seat[0] == "1" else OTHER[turn][side])
+                team.move(MOVES[turn][side] if team.seat[0] == "1" else OTHER[turn][side], turn)
         for team in teams:
             team.wait_turn(4)
 
