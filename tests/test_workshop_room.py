@@ -168,6 +168,7 @@ def test_workshop_command_refuses_bad_options_before_serving(tmp_path):
         (["--db", str(taken)], "exists (resume it with --resume"),
         (["--resume", str(tmp_path / "none.sqlite")], "no such workshop file"),
         (["no_such_scenario"], "no_such_scenario"),
+        (["--db", str(tmp_path / "no" / "folder.sqlite")], "unable to open"),
     ]
     for args, words in cases:
         result = runner.invoke(app, ["workshop", *args])

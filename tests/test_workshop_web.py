@@ -9,6 +9,7 @@ from starlette.testclient import TestClient
 
 from sim.workshop.classroom.app import MAX_BODY_BYTES, build_app
 from sim.workshop.classroom.room import Room, Settings
+from sim.workshop.moves import format_moves
 
 JSON = {"accept": "application/json"}
 
@@ -150,3 +151,7 @@ def test_forecast_round_and_debrief_pages(web):
     assert r.status_code == 200 and "first day that differs" in r.text
     r = client.get("/debrief", params={"game": "1", "turn": "1", "side": "us", "moves": "tariff=900"})
     assert r.status_code == 400
+    # "changed" to the move actually played: the same game, to the last digit
+    played = format_moves(room.games[1].game.turns[1].us)
+    r = client.get("/debrief", params={"game": "1", "turn": "2", "side": "us", "moves": played})
+    assert r.status_code == 200 and "no difference at all" in r.text

@@ -7,6 +7,7 @@ uvicorn) are imported inside the command, so ``tradesim --help`` stays fast.
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from pathlib import Path
 from typing import Annotated
 
@@ -120,7 +121,7 @@ def workshop(
             room = Room.create(db or Path(f"workshop-{stamp}.sqlite"), settings)
     except ScenarioError as exc:
         _fail("\n".join(str(p) for p in exc.problems))
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, sqlite3.Error) as exc:
         _fail(str(exc))
     from sim.workshop.classroom.serve import serve
 

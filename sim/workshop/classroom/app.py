@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import math
 import secrets
 from pathlib import Path
@@ -53,6 +54,7 @@ KEEPALIVE_S = 15.0
 TICK_S = 0.25
 
 _HERE = Path(__file__).parent
+log = logging.getLogger("tradesim.workshop")
 _env = Environment(
     loader=PackageLoader("sim.workshop.classroom", "templates"), autoescape=select_autoescape()
 )
@@ -465,7 +467,10 @@ def build_app(room: Room, join_url: str) -> Starlette:
     async def ticker() -> None:
         while True:
             await asyncio.sleep(TICK_S)
-            room.tick()
+            try:
+                room.tick()
+            except Exception:  # a failing turn must not stop every other game's timer
+                log.exception("closing a turn on its timer failed")
 
     async def compute_distribution() -> None:
         s = room.settings
