@@ -64,13 +64,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(folder: Path, port: int, games: int) -> tuple[subprocess.Popen, str]:
+def start_server(folder: Path, port: int, games: int, pin: bool) -> tuple[subprocess.Popen, str]:
     log = (folder / "server.log").open("w")
     command = [sys.executable, "-m", "sim", "workshop", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--games", str(games), "--seed", "1", "--turn-minutes", "0", "--strategy", "hawk"]
     command += ["--reps", "2", "--db", str(folder / "load.sqlite")]
     env = os.environ | {"PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    if pin:  # the server on the first core, the simulated browsers on the others
+        cores = sorted(os.sched_getaffinity(0))
+        os.sched_setaffinity(proc.pid, {cores[0]})
+        os.sched_setaffinity(0, set(cores[1:]))
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -173,6 +177,12 @@ def main() -> None:
     parser.add_argument("--think-seconds", type=float, default=3.0)
     parser.add_argument("--max-requests", type=int, default=5000)
     parser.add_argument("--max-seconds", type=float, default=300.0)
+    parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="Linux: the server on one core, the simulated browsers on the others (as browsers on "
+        "the students' devices would leave the server's laptop to it).",
+    )
     parser.add_argument("--url", help="Use a running server (started with --turn-minutes 0) instead.")
     parser.add_argument("--token", help="With --url: its facilitator token.")
     args = parser.parse_args()
@@ -189,7 +199,7 @@ def main() -> None:
         report(args, budget, latencies, wall)
         return
     with tempfile.TemporaryDirectory() as folder:
-        proc, token = start_server(Path(folder), _free_port(), args.games)
+        proc, token = start_server(Path(folder), _free_port(), args.games, args.pin)
         url = f"http://127.0.0.1:{proc.args[proc.args.index('--port') + 1]}"
         budget = Budget(args.max_requests)
         server_before, client_before = cpu_seconds(proc.pid), time.process_time()
@@ -214,7 +224,7 @@ def report(args, budget: Budget, latencies: list[float], wall: float) -> None:
     ms = np.array(latencies) * 1000.0
     print(
         f"{args.browsers} browsers, {args.games} games, {args.turns} turns, "
-        f"thinking 0-{args.think_seconds:g} s, "
+        f"thinking 0-{args.think_seconds:g} s, {'server pinned to one core, ' if args.pin else ''}"
         f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, "
         f"{budget.used} requests in {wall:.1f} s"
     )
