@@ -303,6 +303,13 @@ def test_a_class_plays_three_turns_in_real_browsers_survives_a_crash_and_replays
         a.save_screenshot(str(shots / "facilitator-1280x720.png"))
         _click(a, "reveal")
         _wait(lambda: "Reveal" not in a.page_source, 60, "reveal")
+        # the team page at the end of the game, on a phone
+        a.switch_to.window(teams[0].handle)
+        _wait(lambda: "The game is over" in a.page_source, 30, "team page shows the end")
+        _viewport(a, 390, 844, mobile=True)
+        a.save_screenshot(str(shots / "team-end-390x844.png"))
+        a.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        _viewport(a, 1280, 720)
         a.get(server.url + "/debrief")
         _wait(lambda: (a.refresh(), "<svg" in a.page_source)[1], 120, "debrief charts")
         assert "Owls" in a.page_source  # the forecast, scored

@@ -47,7 +47,8 @@
       String(s.forecast_open) !== body.dataset.forecast;
     if (changed) { location.reload(); return; }
     const waiting = document.getElementById("waiting");
-    if (waiting) waiting.textContent = s.waiting_for.join(", ") || "-";
+    const names = { us: "US", china: "China" };
+    if (waiting) waiting.textContent = s.waiting_for.map(function (x) { return names[x]; }).join(", ") || "-";
     const timer = document.getElementById("timer");
     if (timer && s.remaining_s !== null) { timer.dataset.remaining = String(s.remaining_s); showTimers(); }
   };
