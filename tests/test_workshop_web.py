@@ -7,8 +7,9 @@ import time
 import pytest
 from starlette.testclient import TestClient
 
-from sim.workshop.classroom.app import MAX_BODY_BYTES, build_app
+from sim.workshop.classroom.app import build_app
 from sim.workshop.classroom.room import Room, Settings
+from sim.workshop.classroom.transport import MAX_BODY_BYTES
 from sim.workshop.moves import format_moves
 
 JSON = {"accept": "application/json"}

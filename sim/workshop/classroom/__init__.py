@@ -12,6 +12,7 @@ Layers inside this subpackage, from the bottom:
   scored (:mod:`sim.workshop.forecast`) and "same luck, one move changed"
   (:mod:`sim.workshop.records`);
 * :mod:`.svg`: small server-drawn charts (no script, nothing from a CDN);
-* :mod:`.app` and :mod:`.serve`: the Starlette web app and the uvicorn server.
-  Only these two import web libraries, and the CLI imports them inside its command.
+* :mod:`.transport`, :mod:`.app` and :mod:`.serve`: bounded request bodies and live-update
+  wake-ups, the Starlette web app (routes and pages), and the uvicorn server.
+  Only these three import web libraries, and the CLI imports them inside its command.
 """

@@ -22,7 +22,6 @@ import logging
 import math
 import secrets
 from pathlib import Path
-from urllib.parse import parse_qsl
 
 import segno
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -43,12 +42,11 @@ from sim.core.domain import SECTORS
 from sim.workshop.classroom import debrief
 from sim.workshop.classroom.room import Room, RoomError
 from sim.workshop.classroom.svg import distribution_chart, line_chart
+from sim.workshop.classroom.transport import HEADERS, BodyLimit, Hub, read_fields, wants_json
 from sim.workshop.moves import MAX_TARIFF_PCT, MEANING, SIDE_NAMES, VOCABULARY, format_moves
 from sim.workshop.records import KEY_OUTCOMES
 from sim.workshop.view import SECTOR_SHORT
 
-#: Largest request body accepted (a move or a forecast is well under a kilobyte).
-MAX_BODY_BYTES = 4096
 #: Seconds between keep-alive comments on a live connection, and between timer checks.
 KEEPALIVE_S = 15.0
 TICK_S = 0.25
@@ -65,88 +63,6 @@ _env.filters["moves"] = format_moves
 _env.filters["sig"] = lambda v: (
     "-" if v is None or math.isnan(v) else f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}" if v else "0"
 )
-_HEADERS = {
-    "Referrer-Policy": "no-referrer",  # tokens are in addresses: never sent to another site
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'",
-    "Cache-Control": "no-store",
-}
-
-
-class Hub:
-    """Wakes the live connections of a game when it changes (an asyncio event per game, renewed each time).
-
-    A team's connection waits on its game's event only, so a move in one game does
-    not wake the forty pages of the others; the facilitator's waits on ``None``,
-    which every change sets.
-    """
-
-    def __init__(self) -> None:
-        self.events: dict[int | None, asyncio.Event] = {}
-
-    def event(self, game: int | None) -> asyncio.Event:
-        return self.events.setdefault(game, asyncio.Event())
-
-    def notify(self, game: int | None = None) -> None:
-        woken = list(self.events) if game is None else [game, None]
-        for key in woken:
-            if key in self.events:
-                self.events.pop(key).set()
-
-
-class BodyLimit:
-    """ASGI middleware: refuse a declared body over the limit before reading it (413)."""
-
-    def __init__(self, app, limit: int = MAX_BODY_BYTES):
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] == "http":
-            length = dict(scope["headers"]).get(b"content-length")
-            if length is not None and (not length.isdigit() or int(length) > self.limit):
-                response = PlainTextResponse(
-                    f"request body over {self.limit} bytes: nothing was changed", status_code=413
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-
-async def read_fields(request: Request) -> dict[str, str]:
-    """A form or JSON body as text fields, read with a bound on its size (chunked bodies too)."""
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY_BYTES:
-            raise RoomError(413, f"request body over {MAX_BODY_BYTES} bytes: nothing was changed")
-    kind = request.headers.get("content-type", "").split(";")[0].strip()
-    if kind not in ("application/json", "application/x-www-form-urlencoded", ""):
-        raise RoomError(415, "send a form (application/x-www-form-urlencoded) or JSON")
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise RoomError(400, "the request is not UTF-8 text") from None
-    if kind == "application/json":
-        try:
-            data = json.loads(text or "{}")
-        except json.JSONDecodeError:
-            raise RoomError(400, "the request is not valid JSON") from None
-        if not isinstance(data, dict) or not all(isinstance(v, str | int | float) for v in data.values()):
-            raise RoomError(400, "the JSON must be an object of text or number fields")
-        return {str(k): str(v) for k, v in data.items()}
-    try:
-        pairs = parse_qsl(text, keep_blank_values=True, max_num_fields=20)
-    except ValueError:
-        raise RoomError(400, "too many fields") from None
-    fields = dict(pairs)
-    if len(fields) < len(pairs):
-        raise RoomError(400, "a field is given twice")
-    return fields
-
-
-def _wants_json(request: Request) -> bool:
-    return "application/json" in request.headers.get("accept", "")
 
 
 def build_app(room: Room, join_url: str) -> Starlette:
@@ -157,11 +73,11 @@ def build_app(room: Room, join_url: str) -> Starlette:
 
     def page(name: str, code: int = 200, **context) -> HTMLResponse:
         html = _env.get_template(name).render(room=room, join_url=join_url, **context)
-        return HTMLResponse(html, status_code=code, headers=_HEADERS)
+        return HTMLResponse(html, status_code=code, headers=HEADERS)
 
     def refused(request: Request, exc: RoomError) -> Response:
-        if _wants_json(request):
-            return JSONResponse({"error": exc.message}, status_code=exc.status, headers=_HEADERS)
+        if wants_json(request):
+            return JSONResponse({"error": exc.message}, status_code=exc.status, headers=HEADERS)
         return page("error.html", code=exc.status, message=exc.message)
 
     def guarded(handler):
@@ -187,7 +103,7 @@ def build_app(room: Room, join_url: str) -> Starlette:
             game = int(number) if number.isdigit() and len(number) < 4 else -1
         seat = room.join(fields.get("name", ""), game, side)
         url = f"/team/{seat.token}"
-        if _wants_json(request):
+        if wants_json(request):
             return JSONResponse({"token": seat.token, "game": seat.game, "side": seat.side, "url": url})
         return RedirectResponse(url, status_code=303)
 
@@ -258,13 +174,13 @@ def build_app(room: Room, join_url: str) -> Starlette:
         seat = room.seat(request.path_params["token"])
         fields = await read_fields(request)
         moves = room.submit(seat.token, fields)
-        if _wants_json(request):
+        if wants_json(request):
             return JSONResponse({"moves": format_moves(moves), "state": room.state(seat.game)})
         return RedirectResponse(f"/team/{seat.token}", status_code=303)
 
     async def team_state(request: Request) -> Response:
         seat = room.seat(request.path_params["token"])
-        return JSONResponse(room.state(seat.game), headers=_HEADERS)
+        return JSONResponse(room.state(seat.game), headers=HEADERS)
 
     # --- live updates -------------------------------------------------------------------------------
 
@@ -298,7 +214,7 @@ def build_app(room: Room, join_url: str) -> Starlette:
                     continue
                 yield ": keep-alive\n\n"
 
-        headers = _HEADERS | {"X-Accel-Buffering": "no"}
+        headers = HEADERS | {"X-Accel-Buffering": "no"}
         return StreamingResponse(stream(), media_type="text/event-stream", headers=headers)
 
     # --- the facilitator ------------------------------------------------------------------------------
@@ -341,7 +257,7 @@ def build_app(room: Room, join_url: str) -> Starlette:
             room.set_forecast_round(action == "forecast-open")
         else:
             raise RoomError(404, f"no such action {action[:30]!r}")
-        if _wants_json(request):
+        if wants_json(request):
             return JSONResponse({"ok": True, "games": [room.state(n) for n in room.games]})
         return RedirectResponse(f"/facilitator/{token}", status_code=303)
 
@@ -350,7 +266,7 @@ def build_app(room: Room, join_url: str) -> Starlette:
         return PlainTextResponse(
             room.export(number),
             media_type="application/toml",
-            headers=_HEADERS | {"Content-Disposition": f'attachment; filename="{name}"'},
+            headers=HEADERS | {"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
     async def facilitator_export(request: Request) -> Response:
@@ -372,14 +288,14 @@ def build_app(room: Room, join_url: str) -> Starlette:
             return {k: (None if math.isnan(v) else float(v)) for k, v in d.items()}
 
         body = {"model": clean(result.outcomes), "game": clean(result.game_outcomes())}
-        return JSONResponse(body, headers=_HEADERS)
+        return JSONResponse(body, headers=HEADERS)
 
     async def team_export(request: Request) -> Response:
         return _export(room.seat(request.path_params["token"]).game)
 
     async def qr_svg(request: Request) -> Response:
         svg = segno.make(join_url, error="m").svg_inline(scale=8)
-        return Response(svg, media_type="image/svg+xml", headers=_HEADERS)
+        return Response(svg, media_type="image/svg+xml", headers=HEADERS)
 
     # --- forecasts and debrief -------------------------------------------------------------------------
 
@@ -401,7 +317,7 @@ def build_app(room: Room, join_url: str) -> Starlette:
             raise RoomError(409, f"{name} has already forecast from another device: choose another name")
         room.store.add_forecast(name, key, rows)
         room.changed()
-        if _wants_json(request):
+        if wants_json(request):
             response = JSONResponse({"saved": name})
         else:
             response = RedirectResponse("/forecast?saved=1", status_code=303)

@@ -37,53 +37,20 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from sim.scenario.loader import LoadedScenario, load_scenario
+from sim.workshop.classroom.settings import (
+    MAX_EXTEND_S,
+    MAX_NAME_CHARS,
+    RESUME_GRACE_S,
+    RoomError,
+    Settings,
+    canonical,
+    parse_form,
+)
 from sim.workshop.classroom.store import Store, StoredTurn
-from sim.workshop.game import DEFAULT_EVERY_DAYS, DEFAULT_START, Game, GameResult, TurnStatus
-from sim.workshop.moves import SIDES, VOCABULARY, MoveError, Moves, format_moves, parse_moves
+from sim.workshop.game import Game, GameResult, TurnStatus
+from sim.workshop.moves import SIDES, Moves, format_moves, parse_moves
 from sim.workshop.records import record_of, save_game
-from sim.workshop.strategies import STRATEGIES, make_strategy
-
-#: After a resume, a running timer keeps at least this long, so teams can reconnect (assumption).
-RESUME_GRACE_S = 30.0
-#: Bounds of what the facilitator may type (assumptions: a class period is under two hours).
-MAX_GAMES = 50
-MAX_EXTEND_S = 3600.0
-MAX_NAME_CHARS = 40
-
-
-class RoomError(Exception):
-    """A request the room refuses, with the HTTP status that says why; the room is unchanged."""
-
-    def __init__(self, status: int, message: str):
-        super().__init__(message)
-        self.status = status
-        self.message = message
-
-
-@dataclass
-class Settings:
-    """What the facilitator chose when starting the workshop (stored in the file, reused on resume)."""
-
-    scenario: str = "baseline"  # a name from `tradesim list`, or a path
-    seed: int = 1
-    rep: int = 0
-    games: int = 3
-    same_luck: bool = True  # every game in replication `rep` (the teams differ, not the luck)
-    start: str = DEFAULT_START.isoformat()
-    every_days: int = DEFAULT_EVERY_DAYS
-    turn_seconds: float = 300.0  # 0: no timer, turns close when both sides moved or the facilitator advances
-    max_turns: int = 0  # 0: play to the scenario's horizon
-    strategy: str = "pain-driven"  # who plays a side no team holds
-    reps: int = 200  # replications of the model's distribution on the debrief page
-
-    def check(self) -> None:
-        if not 1 <= self.games <= MAX_GAMES:
-            raise ValueError(f"games (={self.games}) must be from 1 to {MAX_GAMES}")
-        if self.strategy not in STRATEGIES:
-            raise ValueError(f"strategy {self.strategy!r} must be one of {', '.join(STRATEGIES)}")
-        if self.turn_seconds < 0 or self.max_turns < 0 or self.seed < 0 or self.rep < 0 or self.reps < 2:
-            raise ValueError("turn time, turns, seed and rep must be >= 0, and reps >= 2")
-        dt.date.fromisoformat(self.start)
+from sim.workshop.strategies import make_strategy
 
 
 @dataclass(frozen=True)
@@ -249,7 +216,7 @@ class Room:
             elif (lg.number, side) in self.seat_at:
                 moves[side], sources[side] = {}, "pass"
             else:
-                moves[side], sources[side] = _canonical(side, answers[side]), "strategy"
+                moves[side], sources[side] = canonical(side, answers[side]), "strategy"
         self.store.close_turn(
             StoredTurn(
                 lg.number,
@@ -336,7 +303,7 @@ class Room:
         turn = fields.get("turn")
         if turn is not None and str(turn) != str(lg.turn):
             raise RoomError(409, f"turn {turn} has closed; this is turn {lg.turn}: reload the page")
-        moves = _canonical(seat.side, parse_form(seat.side, fields))
+        moves = canonical(seat.side, parse_form(seat.side, fields))
         self.store.add_submission(seat.game, lg.turn, seat.side, format_moves(moves))
         lg.pending[seat.side] = moves
         if not self.paused and self._ready(lg):
@@ -469,36 +436,3 @@ class Room:
         with tempfile.TemporaryDirectory() as folder:
             path = save_game(record, Path(folder) / f"game{number}.game.toml")
             return path.read_text(encoding="utf-8")
-
-
-def parse_form(side: str, fields: Mapping[str, str]) -> Moves:
-    """A team's form as moves: one field per instrument ("" = no change), or ``moves`` as typed text.
-
-    Every field is checked: an instrument of the other side, an unknown field or a
-    value out of the vocabulary is a :class:`RoomError` (400) naming it.
-    """
-    allowed = VOCABULARY[side]
-    unknown = [key for key in fields if key not in allowed and key not in ("turn", "moves")]
-    if unknown:
-        raise RoomError(
-            400, f"{str(unknown[0])[:40]!r} is not a move of {side} (allowed: {', '.join(allowed)})"
-        )
-    words = [
-        f"{key}={str(value).strip()}"
-        for key, value in fields.items()
-        if key in allowed and str(value).strip()
-    ]
-    text = " ".join(words) if words else str(fields.get("moves", "pass"))
-    if words and str(fields.get("moves", "")).strip():
-        raise RoomError(400, "give the moves either as fields or as text, not both")
-    if len(text) > 400:
-        raise RoomError(400, "moves text too long")
-    try:
-        return parse_moves(side, text)
-    except MoveError as exc:
-        raise RoomError(400, str(exc)) from None
-
-
-def _canonical(side: str, moves: Moves) -> Moves:
-    """The moves exactly as a game file writes them back, so a replay applies the same numbers."""
-    return parse_moves(side, format_moves(moves))
