@@ -76,6 +76,24 @@ def test_timer_runs_out_and_a_silent_team_passes_paused_clock_does_not_run(tmp_p
     assert room.games[1].sources[0] == {"us": "team", "china": "pass"}
 
 
+def test_facilitator_advance_closes_a_turn_now_and_a_turn_limit_ends_the_game(tmp_path):
+    room = _room(tmp_path, max_turns=2)
+    us = room.join("Eagles", 1, "us")
+    room.advance(1)  # paused, nobody moved: the team passes, the robot plays
+    first = room.games[1].game.turns[0]
+    assert first.us == {} and first.china and room.games[1].sources[0] == {"us": "pass", "china": "strategy"}
+    assert room.state(2)["turn"] == 1  # only the game named
+    room.resume_clock()
+    room.submit(us.token, {"turn": "2", "tariff": "70"})
+    lg = room.games[1]
+    assert lg.finished  # turn 2 was the last the teams play; the year ran on with passes
+    assert lg.game.turns[1].us == {"tariff": 70.0}
+    assert all(t.us == {} for t in lg.game.turns[2:]) and len(lg.game.turns) > 2
+    with pytest.raises(RoomError) as caught:
+        room.submit(us.token, {"turn": "3", "tariff": "10"})
+    assert caught.value.status == 409
+
+
 def test_resume_restores_every_game_to_the_last_submitted_move(tmp_path):
     clock = FakeClock()
     room = _room(tmp_path, clock, turn_seconds=300.0)
