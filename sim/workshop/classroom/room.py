@@ -181,6 +181,8 @@ class Room:
                 for side, text in self.store.submissions(lg.number, status.turn).items()
             }
             timer = self.store.timer(lg.number, status.turn)
+            if timer is None and self.settings.turn_seconds > 0:  # killed before the timer was written
+                timer = (None, self.settings.turn_seconds)
             if timer is not None:
                 deadline, remaining = timer
                 if deadline is not None:
