@@ -79,3 +79,15 @@ def test_installed_wheel_runs_commands_from_outside_the_clone(wheel, tmp_path):
     assert shown.returncode == 0 and "initial_backlog" in shown.stdout, shown.stderr
     sources = tradesim("sources")
     assert sources.returncode == 0 and "geneva" in sources.stdout.lower(), sources.stderr
+
+
+def test_wheel_carries_the_workshop_pages_and_script(wheel):
+    """`tradesim workshop` works offline from the installed package: no asset comes from a CDN."""
+    names = zipfile.ZipFile(wheel).namelist()
+    base = "sim/workshop/classroom/"
+    for asset in ("templates/team.html", "templates/facilitator.html", "static/live.js", "static/style.css"):
+        assert base + asset in names, asset
+    for name in names:
+        if name.startswith(base) and name.endswith((".html", ".js", ".css")):
+            text = zipfile.ZipFile(wheel).read(name).decode()
+            assert "http://" not in text and "https://" not in text and "//cdn" not in text, name

@@ -16,6 +16,7 @@ functions (``import sim``, see the notebooks). One module per group of commands:
     workshop.py    play (and its replays)
     tournament.py  tournament
     forecast.py    forecast add, forecast score
+    classroom.py   workshop (the game in a class's browsers; web libraries imported only when it runs)
 
 ``tradesim --help`` must stay quick: no module here imports numba, scipy,
 matplotlib, SALib, dask or pandas at import time (a test checks).
@@ -40,7 +41,10 @@ import sim.cli.tournament
 import sim.cli.forecast  # noqa: F401
 
 # isort: on
+from sim.cli.classroom import register as _register_classroom
 from sim.cli.ui import app
+
+_register_classroom(app)  # `tradesim workshop`: the game served to a class's browsers
 
 __all__ = ["app", "main"]
 
