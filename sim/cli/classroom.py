@@ -142,4 +142,5 @@ def register(app: typer.Typer) -> None:
         epilog="Examples: `tradesim workshop` · "
         "`tradesim workshop --games 7 --host 0.0.0.0 --db class.sqlite` · "
         "`tradesim workshop --resume class.sqlite --host 0.0.0.0`",
+        rich_help_panel="Workshop",  # beside `play`, `tournament` and `forecast`
     )(workshop)
