@@ -21,7 +21,6 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
-from scipy.special import betaincinv, ndtr, ndtri
 
 Scalar = float | int | bool | str | dt.date
 
@@ -179,6 +178,8 @@ class Normal(_Dist):
         return self.low, self.high
 
     def ppf(self, u: float) -> float:
+        from scipy.special import ndtr, ndtri  # here, not at import: `tradesim list` needs no scipy
+
         fa = float(ndtr((self.low - self.mean) / self.sd))
         fb = float(ndtr((self.high - self.mean) / self.sd))
         return float(self.mean + self.sd * ndtri(fa + u * (fb - fa)))
@@ -205,6 +206,8 @@ class LogNormal(_Dist):
         return 0.0, math.inf
 
     def ppf(self, u: float) -> float:
+        from scipy.special import ndtri
+
         return float(self.median * math.exp(self.sigma * float(ndtri(u))))
 
     def describe(self) -> str:
@@ -232,6 +235,8 @@ class Beta(_Dist):
         return self.low, self.high
 
     def ppf(self, u: float) -> float:
+        from scipy.special import betaincinv
+
         return float(self.low + (self.high - self.low) * betaincinv(self.a, self.b, u))
 
     def describe(self) -> str:

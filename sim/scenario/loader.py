@@ -343,11 +343,10 @@ def _domain_problems(spec: Scenario, origins: dict[str, str], default_file: str)
     problems: list[Problem] = []
     start, end = spec.calendar.start, spec.calendar.end
     for path, param in iter_parameters(spec):
-        file = _origin_of(path, origins, default_file)
         if not param.source and not spec.draft:
             problems.append(
                 Problem(
-                    file,
+                    _origin_of(path, origins, default_file),
                     path,
                     'has no source: add source = "fig:ID" (see `tradesim sources`), '
                     '"assumption: why" or "what-if: why" (or mark the file draft = true '
@@ -358,7 +357,7 @@ def _domain_problems(spec: Scenario, origins: dict[str, str], default_file: str)
         if isinstance(low, dt.date) and isinstance(high, dt.date) and (low < start or high > end):
             problems.append(
                 Problem(
-                    file,
+                    _origin_of(path, origins, default_file),
                     path,
                     f"{param.describe()} reaches outside the simulated period {start} to {end} "
                     "([calendar] start and end)",

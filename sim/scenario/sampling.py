@@ -16,14 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import BaseModel
-from scipy.special import ndtr, ndtri
 
-from sim.core.streams import Streams
 from sim.scenario.distributions import Dist, Fixed
 from sim.scenario.param_types import builder
 from sim.scenario.params import Params
 
 if TYPE_CHECKING:  # annotations only: the schema imports this module to check correlations
+    from sim.core.streams import Streams
     from sim.scenario.schema import Scenario
 
 _DIST_TYPES = tuple(t for t in Dist.__args__)  # type: ignore[attr-defined]
@@ -108,6 +107,8 @@ def correlation_matrix(correlations) -> tuple[list[str], np.ndarray]:
 def correlate(uniforms: Mapping[str, float], correlations) -> dict[str, float]:
     """Correlated uniforms for the parameters named in ``correlations`` (Gaussian copula)."""
     names, matrix = correlation_matrix(correlations)
+    from scipy.special import ndtr, ndtri  # only correlated scenarios need it
+
     z = ndtri(np.array([uniforms[p] for p in names]))
     joined = ndtr(np.linalg.cholesky(matrix) @ z)
     joined[0] = uniforms[names[0]]  # the Cholesky factor's first row is (1, 0, ...): exact, not round-tripped
