@@ -37,6 +37,7 @@ def _zero_supply() -> dict[str, Any]:
         "supply.pre_controls_flow": 0.0,
         "supply.outside_china_share": ParamTree(neodymium=0.0, dysprosium=0.0, samarium=0.0),
         "industry.distributor_stock_days": 0.0,
+        **_every_sector("parts_pipeline_days", 0.0),
     }
 
 

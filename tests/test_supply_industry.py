@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from sim.core.domain import SECTORS
 from sim.core.streams import Streams
+from sim.model import plant_day as rows
 from sim.model.replication import Replication, simulate
 from sim.scenario.loader import load_scenario
 from sim.scenario.param_types import with_changes
@@ -45,6 +46,7 @@ def _zero_supply() -> dict[str, Any]:
         "supply__pre_controls_flow": 0.0,
         "supply__outside_china_share": ParamTree(neodymium=0.0, dysprosium=0.0, samarium=0.0),
         "industry__distributor_stock_days": 0.0,
+        **_every_sector("parts_pipeline_days", 0.0),
     }
 
 
@@ -112,6 +114,7 @@ def test_tonnes_conserve_for_random_parameters(
         supply__unconstrained=unconstrained,
         industry__distributor_stock_days=distributor,
         industry__allocation=allocation,
+        **_every_sector("parts_pipeline_days", distributor),  # magnets inside parts, conserved too
         **_every_sector("initial_cover_median_days", cover),
         **_every_sector("initial_cover_sigma", cover_sigma),
         **_every_sector("reorder_point_days", reorder),
@@ -280,6 +283,7 @@ def test_tied_plant_cut_off_from_supply_halts_on_its_day_while_supplied_plants_n
         industry__allocation="tied",
         **NO_TRIAGE,
         industry__distributor_stock_days=0.0,
+        **_every_sector("parts_pipeline_days", 0.0),
         licensing__controls_start=dt.date(2026, 6, 1),
         **_every_sector("initial_cover_median_days", 30.5),  # not a whole day: no rounding edge
         **_every_sector("initial_cover_sigma", 0.0),
@@ -348,9 +352,13 @@ def test_tied_supply_stops_the_first_auto_plant_earlier_than_a_shared_pool(basel
         first = {}
         for rule in ("first_come", "tied"):
             model = simulate(spec, 3, rep, changes={"industry.allocation": rule})[0]
-            first[rule] = model.outcomes()["first_stoppage_auto"]
-        earlier.append(first["first_come"] - first["tied"])
+            # no halt before the horizon's end: censored at the day after it (a lower bound)
+            day = model.outcomes()["first_stoppage_auto"]
+            first[rule] = model.clock.n_days if np.isnan(day) else day
+        if min(first.values()) < model.clock.n_days:  # neither halts: nothing to compare
+            earlier.append(first["first_come"] - first["tied"])
     earlier = np.array(earlier)
+    assert earlier.size >= 6
     assert np.median(earlier) > 3.0  # days
     assert (earlier > 0).mean() >= 0.75
 
@@ -405,3 +413,42 @@ def test_outside_share_table_equals_the_share_worked_out_day_by_day():
         by_day = np.array([supply.outside_share(day) for day in range(clock.n_days)])
         assert np.array_equal(supply._outside_share, by_day)
     assert ramps > 0
+
+
+@pytest.mark.parametrize("allocation", ["tied", "first_come", "proportional"])
+def test_magnets_inside_parts_keep_a_plant_running_exactly_their_days_longer(baseline, allocation):
+    # Nothing lands and distributors hold nothing: a plant runs on its own stock, then on the
+    # magnets built into parts on their way to it (``parts_pipeline_days`` of its use), and halts
+    # on the first day the two together do not cover a full day. Cover 30.5 + 10.25 days: day 40.
+    model = _replication(
+        baseline,
+        7,
+        industry__allocation=allocation,
+        **NO_TRIAGE,
+        **(_zero_supply() | _every_sector("parts_pipeline_days", 10.25)),
+        **_every_sector("parts_pipeline_sigma", 0.0),
+        **_every_sector("initial_cover_median_days", 30.5),
+        **_every_sector("initial_cover_sigma", 0.0),
+    )
+    ind = model.industry
+    assert ind.landed.sum() == 0.0
+    np.testing.assert_array_equal(ind.first_halt_day, np.full(ind.sector.size, 40))
+    # the pipeline is counted upstream of the plants and drains to nothing, tonnes conserved
+    np.testing.assert_allclose(ind.initial_distributor, 10.25 * ind.sector_demand)
+    assert ind.distributor_stock[-1].max() < TOL
+    _check_tonnes(model)
+
+
+def test_parts_pipeline_stays_full_while_supply_is_normal(baseline):
+    # Unconstrained supply (the validation switch): suppliers fill every order at once, so the
+    # magnets inside parts are never drawn on (a buffer for a shortage, not stock that drains).
+    model = _replication(
+        baseline,
+        11,
+        supply__unconstrained=True,
+        **_every_sector("parts_pipeline_days", 21.0),
+    )
+    full = model.industry._plants[rows.PIPELINE_FULL]
+    np.testing.assert_allclose(model.industry._plants[rows.PIPELINE], full, rtol=1e-12)
+    assert full.sum() > 0.0
+    _check_tonnes(model)

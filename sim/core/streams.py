@@ -29,6 +29,7 @@ STREAMS: dict[str, str] = {
     "supply.lead_times": "shipping lead time of each lot of magnets",
     "supply.buyers": "which US plant each licensed contract supplies (tied allocation)",
     "industry.plants": "size and starting stock of each US plant",
+    "industry.pipeline": "days of magnets inside parts on their way to each US plant",
     "tariffs.court": "whether the court strikes the emergency tariffs",
     "negotiation.decisions": "each side's decision at each decision point",
     "game.us_strategy": "the US strategy's choices in the negotiation game (pain-driven)",

@@ -22,9 +22,16 @@ A day, in order:
    contracts licensed for that plant (and its share of unlicensed flow) and
    fills only its orders. A supplier's stock is a real buffer: tonnes held
    apart from the plant's, drawn down by the plant's orders when nothing lands,
-   refilled by what lands. With unconstrained supply (a validation switch) a
-   day of full use lands every day, and more whenever open orders need it, so
-   every order is filled at once (``tied`` then behaves as a pool).
+   refilled by what lands. Behind the supplier, each plant has a parts pipeline:
+   magnets already built into motors, sensors and modules at tier-1 and tier-2
+   suppliers and in transit to the plant (``parts_pipeline_days`` of the plant's
+   use, lognormal across plants with ``parts_pipeline_sigma``). What the
+   suppliers cannot deliver is made up from it; it is refilled from what the
+   suppliers hold once the plants' orders are served. It is counted in the
+   reported distributor stock (all stock upstream of the plants). With
+   unconstrained supply (a validation switch) a day of full use lands every
+   day, and more whenever open orders need it, so every order is filled at once
+   (``tied`` then behaves as a pool).
 4. Substitution, triage, run or halt (``sim.model.plant_day`` gives the rule):
    a plant whose order went unfilled and whose stock covers fewer than
    ``triage_cover_days`` runs below capacity, cutting its least valuable lines
@@ -189,7 +196,16 @@ class Industry:
         self.first_halt_day = -1
         self.first_slowdown_day = -1
         self.distributor = float(params.industry.distributor_stock_days) * demand
-        self.initial_distributor = self.distributor.copy()
+        # magnets inside parts on their way to each plant: lognormal days of its use around the
+        # sector's median (its own stream, so that adding it shifted no other draw)
+        z_pipeline = streams.generator("industry.pipeline").standard_normal(n_plants)
+        spread = per_plant("parts_pipeline_sigma") * z_pipeline
+        self._plants[rows.PIPELINE_FULL] = per_plant("parts_pipeline_days") * np.exp(spread) * self.use
+        self._plants[rows.PIPELINE] = self._plants[rows.PIPELINE_FULL]
+        #: magnets upstream of the plants on day 0: at distributors and inside parts on their way
+        self.initial_distributor = self.distributor + np.bincount(
+            self.sector, weights=self._plants[rows.PIPELINE], minlength=N_SECTORS
+        )
         if self.tied:
             self._plants[rows.SUPPLIER] = float(params.industry.distributor_stock_days) * self.use
         self.halted = np.zeros((n, N_SECTORS), dtype=np.int64)

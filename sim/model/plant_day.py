@@ -27,6 +27,12 @@ magnet *need* (its full use less what substitutes replace):
   a day (cover < ``p``). A halted plant makes nothing and restarts once its stock
   covers ``restart_cover_days`` of need.
 
+Before any of this, an order that the magnet suppliers cannot fill is made up
+from the plant's parts pipeline: magnets already built into parts at its tier-1
+and tier-2 suppliers and in transit to it. A plant therefore starts to run short
+only once its suppliers' stock and that pipeline are both spent; the pipeline
+refills from what the suppliers still hold after the day's orders.
+
 With zero supply a plant's path is therefore known in advance: full output
 until cover falls below ``T``, then stock falling by ``1/T`` a day (output
 falling with it) down to ``p T`` days of need, then ``T`` days on the priority
@@ -47,7 +53,9 @@ ROUNDING = 1e-9
 STOCK, OPEN, ORDER_TIME, SUPPLIER, SUBSTITUTED, OUTPUT = range(6)
 TIEBREAK, REORDER, UP_TO, RESTART_DAYS, USE, WEIGHT = range(6, 12)
 TRIAGE_DAYS, SUBSTITUTION_MAX, SUBSTITUTION_RAMP, PRIORITY_MAGNETS, PRIORITY_OUTPUT = range(12, 17)
-N_PLANT_ROWS = 17
+#: tonnes of magnets inside parts on their way to the plant (state), and the level that chain holds
+PIPELINE, PIPELINE_FULL = range(17, 19)
+N_PLANT_ROWS = 19
 #: ``Industry._plant_ints``, per plant
 SECTOR, FIRST_HALT, FIRST_SLOWDOWN = range(3)
 N_PLANT_INT_ROWS = 3
@@ -194,6 +202,43 @@ def plants_day(
         for s in range(n_sectors):
             distributor[s] = max(distributor[s] - delivered_by_sector[s], 0.0)
 
+    # 3b. the parts pipeline: an order the magnet suppliers could not fill is made up from
+    # magnets already built into parts on their way to the plant, and the pipeline is
+    # refilled from what the suppliers still hold once the plants' orders are served
+    pipeline, pipeline_full = plants[PIPELINE], plants[PIPELINE_FULL]
+    for i in range(n):
+        unfilled = open_orders[i] - delivered[i]
+        if unfilled > 0.0 and pipeline[i] > 0.0:
+            take = min(unfilled, pipeline[i])
+            pipeline[i] -= take
+            delivered[i] += take
+            delivered_by_sector[sector[i]] += take
+    if tied:  # each plant's own supplier refills its own pipeline
+        distributor[:] = 0.0
+        for i in range(n):
+            refill = min(max(pipeline_full[i] - pipeline[i], 0.0), supplier[i])
+            pipeline[i] += refill
+            supplier[i] -= refill
+            distributor[sector[i]] += supplier[i]
+    else:  # a sector's distributors refill every gap by the same share
+        gap = np.zeros(n_sectors)
+        for i in range(n):
+            gap[sector[i]] += max(pipeline_full[i] - pipeline[i], 0.0)
+        share = np.zeros(n_sectors)
+        for s in range(n_sectors):
+            if gap[s] > 0.0:
+                share[s] = min(distributor[s] / gap[s], 1.0)
+        refilled = np.zeros(n_sectors)
+        for i in range(n):
+            refill = max(pipeline_full[i] - pipeline[i], 0.0) * share[sector[i]]
+            pipeline[i] += refill
+            refilled[sector[i]] += refill
+        for s in range(n_sectors):
+            distributor[s] = max(distributor[s] - refilled[s], 0.0)
+    in_parts = np.zeros(n_sectors)
+    for i in range(n):
+        in_parts[sector[i]] += pipeline[i]
+
     # 4. substitution, restart, triage, run or halt; and the day's rows
     used, plant_stock, lost = by_day[USED, day], by_day[PLANT_STOCK, day], by_day[LOST, day]
     slowed = by_day[SLOWED, day]
@@ -253,7 +298,7 @@ def plants_day(
         plant_stock[s] += stock[i]
     ordered_open, delivered_total = 0.0, 0.0
     for s in range(n_sectors):
-        by_day[DISTRIBUTOR_STOCK, day, s] = distributor[s]
+        by_day[DISTRIBUTOR_STOCK, day, s] = distributor[s] + in_parts[s]  # all stock upstream of the plants
         ordered_open += open_by_sector[s]
         delivered_total += delivered_by_sector[s]
     totals[ORDERED_OPEN, day] = ordered_open

@@ -269,7 +269,10 @@ class SectorPlants(Section):
     a plant whose order went unfilled triages); from its first slowdown, substitutes replace up to
     ``substitution_share`` of its magnet need, ramping up over
     ``substitution_ramp_days``. A halted plant restarts once its stock covers
-    ``restart_cover_days``.
+    ``restart_cover_days``. Magnets already inside parts on their way to a plant
+    (at its tier-1 and tier-2 suppliers and in transit) are ``parts_pipeline_days``
+    of its use, lognormal across plants with spread ``parts_pipeline_sigma``: what
+    the magnet suppliers cannot deliver comes from them.
     """
 
     plants: int = Field(ge=1, le=100_000)
@@ -283,6 +286,8 @@ class SectorPlants(Section):
     triage_cover_days: number(1, None)
     substitution_share: number(0.0, 0.95)
     substitution_ramp_days: NonNegative
+    parts_pipeline_days: NonNegative
+    parts_pipeline_sigma: number(0, 3)
 
     @model_validator(mode="after")
     def _reorder_below_order_up_to(self) -> SectorPlants:
