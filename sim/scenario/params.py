@@ -279,6 +279,8 @@ class SectorPlantsParams(ParamSection):
     triage_cover_days: float
     substitution_share: float
     substitution_ramp_days: float
+    parts_pipeline_days: float
+    parts_pipeline_sigma: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
