@@ -67,6 +67,8 @@ def outcome_frame(outcomes: dict[str, np.ndarray]) -> pd.DataFrame:
             continue
         if is_date(name) and values.dtype.kind != "M":
             columns[name] = as_dates(values).to_numpy()
+        elif values.dtype.kind == "M":  # a date that never came in any replication: all NaT, no unit
+            columns[name] = values.astype("datetime64[D]")
         else:
             columns[name] = values
     index = pd.Index(np.asarray(outcomes["rep"]).astype(int), name="rep")
