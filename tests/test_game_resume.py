@@ -58,7 +58,7 @@ def test_a_game_stopped_mid_way_and_resumed_is_the_game_played_straight_through(
     stopped = _play(args, first, tmp_path / "game")
     assert stopped.exit_code == 1
     saved = tmp_path / "game" / "game.game.toml"
-    assert f"the {stop_after} turn(s) played are saved" in stopped.output
+    assert f"the {stop_after} turns played are saved" in stopped.output
     assert f"tradesim play --resume {saved}" in stopped.output
     assert len(load_game(saved).turns) == stop_after
 
@@ -161,7 +161,7 @@ def test_ctrl_c_at_a_terminal_keeps_the_turns_played_and_resume_finishes_the_gam
     saved = tmp_path / "game" / "game.game.toml"
     assert code == 1, text[-2000:]
     assert "Traceback" not in text
-    assert "the 2 turn(s) played are saved" in text
+    assert "the 2 turns played are saved" in text
     assert [t.us for t in load_game(saved).turns] == [
         {"tariff": 90.0, "chips": "tighten"},
         {"stance": "hold"},

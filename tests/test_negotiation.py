@@ -137,7 +137,7 @@ def test_a_deal_never_raises_a_tariff_already_below_its_drawn_level(baseline, se
 def test_a_deal_never_slows_the_review_or_lengthens_its_wait(baseline):
     # a review faster than any deal draws (capacity 5000 a day, 2-day wait, every file approved)
     fast = {"review_capacity_per_day": 5000.0, "min_review_days": 2.0, "fast_track": True}
-    model, deadline = _deal_after_mild_terms(baseline, 7, approval_probability={"auto": 1.0}, **fast)
+    model, _ = _deal_after_mild_terms(baseline, 7, approval_probability={"auto": 1.0}, **fast)
     deal = model.params.negotiation.outcomes.deal.licensing
     assert deal.review_capacity_per_day < 5000.0 and deal.min_review_days > 2.0
     regime = model.licensing.regime

@@ -258,8 +258,10 @@ def _play_at_keyboard(
             save_progress(game, scenario_ref, players, game_file)
         done = max(done, resumed_turns)
         ui.fail(
-            f"input ended at turn {len(game.statuses)} before the game did; the {done} turn(s) played are "
-            f"saved in {game_file}; continue with: tradesim play --resume {game_file}",
+            f"stopped at turn {len(game.statuses)} (Ctrl-C or end of input), before the game ended; "
+            f"{'the 1 turn played is' if done == 1 else f'the {done} turns played are'} saved in "
+            f"{game_file}; "
+            f"continue with: tradesim play --resume {game_file}",
             1,
         )
     except GameFileError as exc:
