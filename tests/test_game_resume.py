@@ -102,6 +102,8 @@ def test_resuming_a_file_that_does_not_match_its_seed_is_refused(tmp_path, basel
 def test_resume_and_replay_together_are_refused(tmp_path):
     shown = runner.invoke(app, ["play", "--resume", "a.game.toml", "--replay", "a.game.toml"])
     assert shown.exit_code == 2 and "choose one" in shown.output
+    shown = runner.invoke(app, ["play", "--resume", "a.game.toml", "--china", "hawk"], terminal_width=200)
+    assert shown.exit_code == 2 and "from the game file" in shown.output
 
 
 @pytest.mark.slow

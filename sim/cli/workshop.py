@@ -177,6 +177,8 @@ def play_command(
         _replay(replay_file, change or [], out_dir, force, stamp, react)
         return
     if resume_file is not None:
+        if seed is not None or us != "human" or china != "human" or scenario != "baseline":
+            ui.fail("--resume takes the scenario, seed and players from the game file: leave them out")
         _resume(resume_file, out_dir, force)
         return
     players = {"us": us, "china": china}
