@@ -324,8 +324,12 @@ def test_input_ending_mid_game_is_a_clear_error_not_a_traceback(tmp_path):
         app, ["play", "--china", "dove", "--seed", "1", "--out", str(tmp_path / "g")], input="pass\n"
     )
     assert ended.exit_code == 1
-    assert "input ended at turn 2 before the game did; nothing saved" in ended.output
-    assert not (tmp_path / "g" / "game.game.toml").exists()
+    assert (
+        "stopped at turn 2 (Ctrl-C or end of input), before the game ended; the 1 turn played is saved"
+        in ended.output
+    )
+    assert "Traceback" not in ended.output
+    assert len(load_game(tmp_path / "g" / "game.game.toml").turns) == 1  # the turn played is kept
 
 
 @pytest.mark.slow

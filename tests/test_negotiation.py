@@ -85,15 +85,65 @@ def test_forcing_each_deadline_outcome_has_its_effect_the_next_day(baseline, out
         later = [d for d in model.negotiation.decisions if d.kind == "deadline"]
         assert len(later) >= 2 and later[1].day - later[0].day == int(model.params.negotiation.extension_days)
         return
-    assert tariff[after] == p.us_on_china_pct
-    assert model.tariffs.china[after] == p.china_on_us_pct
+    if outcome == "deal":  # a concession keeps the level in force where the drawn one is higher
+        assert tariff[after] == min(p.us_on_china_pct, tariff[deadline])
+        assert model.tariffs.china[after] == min(p.china_on_us_pct, model.tariffs.china[deadline])
+    else:
+        assert tariff[after] == p.us_on_china_pct
+        assert model.tariffs.china[after] == p.china_on_us_pct
     if outcome == "deal":
         assert reviewers[after] > reviewers[deadline]
-        assert model.licensing.regime.min_review_days == p.licensing.min_review_days
+        assert model.licensing.regime.min_review_days <= p.licensing.min_review_days
     else:  # snap-back and escalation cut China's review capacity
         assert reviewers[after] < reviewers[deadline]
     if outcome == "escalation":
         assert model.negotiation.chip[after] == 1
+
+
+def _deal_after_mild_terms(baseline, seed: int, **regime) -> tuple[Replication, int]:
+    """A forced deal at the truce deadline, with tariffs cut to 10/10 (and ``regime``) the day before."""
+    from sim.core.streams import Streams
+    from sim.scenario.param_types import with_changes
+    from sim.scenario.sampling import ParamTree, draw_parameters
+
+    streams = Streams(seed, 0)
+    params, _ = draw_parameters(baseline.spec, streams)
+    forced = {"force_us": "concede", "force_china": "concede"}
+    params = with_changes(
+        params, {f"negotiation.decision_points.truce_deadline.{k}": v for k, v in forced.items()}
+    )
+    model = Replication(baseline.spec, params, streams)
+    deadline = model.clock.day(dt.date(2025, 8, 10))
+    model.run_until(deadline)
+    model.tariffs.set_levels(us=10.0, china=10.0)
+    if regime:
+        model.licensing.apply_policy(ParamTree(regime), float(model.today))
+    model.run()
+    return model, deadline
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_a_deal_never_raises_a_tariff_already_below_its_drawn_level(baseline, seed):
+    # both tariffs at 10% before the deadline; the deal draws the US level from 20-40%
+    model, deadline = _deal_after_mild_terms(baseline, seed)
+    assert model.outcomes()["deadline_deal"] == 1.0
+    drawn = model.params.negotiation.outcomes.deal.us_on_china_pct
+    assert drawn > 10.0  # the deal's own level would have been a rise
+    after = deadline + 1
+    assert model.tariffs.us[deadline] == 10.0 and model.tariffs.china[deadline] == 10.0
+    assert model.tariffs.us[after] <= 10.0 and model.tariffs.china[after] <= 10.0
+
+
+def test_a_deal_never_slows_the_review_or_lengthens_its_wait(baseline):
+    # a review faster than any deal draws (capacity 5000 a day, 2-day wait, every file approved)
+    fast = {"review_capacity_per_day": 5000.0, "min_review_days": 2.0, "fast_track": True}
+    model, _ = _deal_after_mild_terms(baseline, 7, approval_probability={"auto": 1.0}, **fast)
+    deal = model.params.negotiation.outcomes.deal.licensing
+    assert deal.review_capacity_per_day < 5000.0 and deal.min_review_days > 2.0
+    regime = model.licensing.regime
+    assert regime.review_capacity_per_day >= 5000.0
+    assert regime.min_review_days <= 2.0
+    assert regime.fast_track and regime.approval_probability["auto"] == 1.0
 
 
 @pytest.mark.slow

@@ -82,6 +82,7 @@ def _show_turns(turns, prefix: str = "") -> None:
     epilog="Examples: `tradesim play` (two teams at one keyboard) · `tradesim play --china hawk --seed 7` · "
     "`tradesim play --us tit-for-tat --china pain-driven` · "
     "`tradesim play --replay results/game/game.game.toml` · "
+    "`tradesim play --resume results/game/game.game.toml` (after Ctrl-C) · "
     "`tradesim play --replay results/game/game.game.toml --change 3=us:tariff=100` · "
     "`tradesim play --replay my.game.toml --change '5=china:pace=fast stance=concede'`",
 )
@@ -110,6 +111,15 @@ def play_command(
     ] = 14,
     replay_file: Annotated[
         Path | None, typer.Option("--replay", help="Replay a saved game (`*.game.toml`) exactly.")
+    ] = None,
+    resume_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--resume",
+            help="Continue an interrupted game (`*.game.toml`, saved after every turn) from its last "
+            "completed turn: same players and luck, so it ends as if never interrupted. Without --out "
+            "it goes on in the same file and folder.",
+        ),
     ] = None,
     change: Annotated[
         list[str] | None,
@@ -142,8 +152,9 @@ def play_command(
     magnet price, GDP lost and both pains, and type their moves (`tariff=80 chips=tighten`,
     `pace=slow stance=escalate`, or `pass`); either side can be a built-in strategy. At a
     deadline the two stances decide the outcome (deal, extension, snap-back, escalation).
-    The game is saved (`game.game.toml`) with a chart of its history; `--replay` plays it
-    again exactly, `--change` replays it with one move changed, and `tradesim compare
+    The game is saved (`game.game.toml`) after every turn, so Ctrl-C loses at most the turn
+    being typed (`--resume FILE` continues it), and at the end with a chart of its history;
+    `--replay` plays it again exactly, `--change` replays it with one move changed, and `tradesim compare
     baseline FILE.game.toml` runs its moves over many replications.
 
     Moves of the US: `tariff=N` (% on Chinese goods), `chips=tighten|ease`,
@@ -151,19 +162,24 @@ def play_command(
     `pace=slow|normal|fast`, `green_channel=on|off`, `military=hold|review`, `stance=...`.
     A stance counts at talks and deadlines; left out there, it is drawn from the side's pain.
     """
-    from sim.workshop.game import Game, describe_turn, play
+    from sim.workshop.game import Game
     from sim.workshop.moves import SIDES
-    from sim.workshop.sessions import save_played_game
     from sim.workshop.strategies import STRATEGIES, make_strategy
-    from sim.workshop.view import status_lines, vocabulary_lines
 
     stamp = ui.stamp()
     if change and replay_file is None:
         ui.fail("--change needs --replay FILE (the game to change)")
     if react and not change:
         ui.fail("--react needs --change TURN=SIDE:MOVES (the move the strategies react to)")
+    if replay_file is not None and resume_file is not None:
+        ui.fail("--replay and --resume: choose one (replay a game as saved, or continue it)")
     if replay_file is not None:
         _replay(replay_file, change or [], out_dir, force, stamp, react)
+        return
+    if resume_file is not None:
+        if seed is not None or us != "human" or china != "human" or scenario != "baseline":
+            ui.fail("--resume takes the scenario, seed and players from the game file: leave them out")
+        _resume(resume_file, out_dir, force)
         return
     players = {"us": us, "china": china}
     for side, name in players.items():
@@ -186,32 +202,73 @@ def play_command(
         else make_strategy(players[side], side, game.model.params, game.streams)
         for side in SIDES
     }
+    # a scenario file is saved by its path (the game file stores it by name or relative to itself)
+    scenario_ref = str(loaded.path) if Path(scenario).suffix == ".toml" else scenario
+    _play_at_keyboard(game, teams, loaded, scenario_ref, players, folder, folder / "game.game.toml")
+
+
+def _play_at_keyboard(
+    game,
+    teams,
+    loaded,
+    scenario_ref: str,
+    players: dict[str, str],
+    folder: Path,
+    game_file: Path,
+    resumed_turns: int = 0,
+) -> None:
+    """Play ``game`` to its end, saving the game file after every turn; Ctrl-C says how to resume."""
+    from sim.workshop.game import describe_turn, play
+    from sim.workshop.moves import SIDES
+    from sim.workshop.records import GameFileError
+    from sim.workshop.sessions import save_played_game, save_progress
+    from sim.workshop.view import status_lines, vocabulary_lines
+
+    folder.mkdir(parents=True, exist_ok=True)
+    if not resumed_turns:  # the seed is kept before the first move (a resumed file already holds it)
+        save_progress(game, scenario_ref, players, game_file)
     ui.say(
-        f"[bold]The negotiation game[/] on {loaded.name} (seed {master_seed}, replication {rep}): "
+        f"[bold]The negotiation game[/] on {loaded.name} (seed {game.seed}, replication {game.rep}): "
         f"US: {players['us']}, China: {players['china']}"
     )
+    ui.say(f"saved after every turn: {game_file}")
     for side in SIDES:
-        if players[side] == "human":
+        if isinstance(getattr(teams[side], "live", teams[side]), TerminalTeam):  # a team at the keyboard
             for line in vocabulary_lines(side):
                 ui.say(line)
 
     def on_turn(status, turn) -> None:
+        if status.turn <= resumed_turns:  # a saved turn, replayed: one line, no prompt
+            if turn is not None:
+                ui.say(f"[dim]{describe_turn(turn)} (saved)[/]")
+            return
         if turn is None:
             ui.out.rule()
             for line in status_lines(status, game.statuses):
                 ui.say(line)
             return
+        save_progress(game, scenario_ref, players, game_file)
         ui.say(f"[bold]{describe_turn(turn)}[/]")
         for note in turn.notes:
             ui.say(f"  [yellow]note:[/] {note}")
 
     try:
         result = play(game, teams["us"], teams["china"], on_turn)
-    except typer.Abort:
-        ui.fail(f"input ended at turn {len(game.statuses)} before the game did; nothing saved", 1)
-    # a scenario file is saved by its full path (a name is found again in scenarios/)
-    scenario_ref = str(loaded.path) if Path(scenario).suffix == ".toml" else scenario
-    saved = save_played_game(game, result, loaded, scenario_ref, players, folder)
+    except (typer.Abort, KeyboardInterrupt):
+        done = len(game.turns)
+        if done >= resumed_turns:  # again, in case the stop came while the last turn was being saved
+            save_progress(game, scenario_ref, players, game_file)
+        done = max(done, resumed_turns)
+        ui.fail(
+            f"stopped at turn {len(game.statuses)} (Ctrl-C or end of input), before the game ended; "
+            f"{'the 1 turn played is' if done == 1 else f'the {done} turns played are'} saved in "
+            f"{game_file}; "
+            f"continue with: tradesim play --resume {game_file}",
+            1,
+        )
+    except GameFileError as exc:
+        ui.fail(str(exc))
+    saved = save_played_game(game, result, loaded, scenario_ref, players, folder, game_file)
     for d in game.model.negotiation.decisions:
         if d.day >= game.start_day:
             what = f" -> {d.outcome.replace('_', '-')}" if d.outcome else ""
@@ -220,6 +277,28 @@ def play_command(
     ui.say(f"game saved: {saved.game_file} (replay: tradesim play --replay {saved.game_file})")
     ui.say(f"tables: {folder / 'outcomes.json'}, {folder / 'series.csv'}")
     ui.say(f"chart: {saved.chart}")
+
+
+def _resume(path: Path, out_dir: Path | None, force: bool) -> None:
+    """``play --resume FILE``: the saved turns again, then the teams play on from the next one."""
+    from sim.workshop.moves import SIDES
+    from sim.workshop.sessions import resume_game
+
+    record, loaded = _load_game(path)
+    teams = {side: TerminalTeam(side) for side in SIDES}
+    try:
+        game, players = resume_game(record, loaded, teams)
+    except ValueError as exc:
+        ui.fail(f"{path}: {exc}")
+    if out_dir is None:
+        folder, game_file = path.parent, path  # go on in the same file
+    else:
+        folder = ui.empty_folder(out_dir, force)
+        game_file = folder / "game.game.toml"
+    ui.say(f"resuming {path} after turn {len(record.turns)} (the saved turns are replayed first)")
+    _play_at_keyboard(
+        game, players, loaded, record.scenario, record.players, folder, game_file, len(record.turns)
+    )
 
 
 def _replay(

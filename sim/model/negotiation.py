@@ -49,6 +49,11 @@ either escalates    escalation (unless the other concedes: then extension):
                     chip controls, licensing near its April level, tariffs back up
 ==================  =====================================================
 
+A concession never makes a side harsher: a deal's or an extension's tariff is at
+most the level in force, and the licensing it brings (as a China concession at
+talks) is never slower, never waits longer and never refuses more than the
+regime in force (:func:`no_harsher`).
+
 The truce deadline's date is one fact, ``[calendar] truce_deadline``: the
 first deadline point takes it from there. The deadline an extension creates is
 the scenario's point declared ``after`` it, if any (so a scenario can force
@@ -105,6 +110,48 @@ class Decision:
     us: str
     china: str
     outcome: str | None  # deadlines only
+
+
+#: Deadline outcomes in which a side concedes: their terms are never harsher than those in force.
+CONCESSION_OUTCOMES = ("deal", "extension")
+
+
+def no_harsher(
+    change: ParamTree, regime, capacity_scale: float = 1.0, approval_scale: float = 1.0
+) -> ParamTree:
+    """A concession's licensing change, made no harsher than the regime in force.
+
+    A drawn concession level can be harsher than what earlier talks or moves left in
+    force (a deal's capacity below a concession's; a deal's wait above the fast
+    track's); a concession then keeps what is in force: capacity never lower, waits
+    never longer, approvals never lower, an open lane never closed, held military
+    files never the way a concession goes. ``capacity_scale`` and ``approval_scale``
+    are the negotiated multipliers the change supersedes (a deadline outcome resets them).
+    """
+    out = ParamTree(change)
+    if out.get("review_capacity_per_day") is not None:
+        out["review_capacity_per_day"] = max(
+            out["review_capacity_per_day"], regime.review_capacity_per_day * capacity_scale
+        )
+    for name in ("min_review_days", "fast_track_min_review_days", "green_channel_min_review_days"):
+        if out.get(name) is not None:
+            out[name] = min(out[name], getattr(regime, name))
+    for name in ("fast_track_approval_probability", "military_approval_probability"):
+        if out.get(name) is not None:
+            out[name] = max(out[name], getattr(regime, name) * approval_scale)
+    if out.get("approval_probability"):
+        out["approval_probability"] = {
+            sector: None if p is None else max(p, regime.approval_probability[sector] * approval_scale)
+            for sector, p in out["approval_probability"].items()
+        }
+    for name in ("fast_track", "green_channel"):  # an open lane stays open
+        if out.get(name) is not None:
+            out[name] = bool(out[name]) or bool(getattr(regime, name))
+    if out.get("europe_first") is not None:  # Europe served first is the harsher regime for the US
+        out["europe_first"] = bool(out["europe_first"]) and bool(regime.europe_first)
+    if out.get("military_handling") is not None and regime.military_handling == "review":
+        out["military_handling"] = "review"
+    return out
 
 
 def concede_probability(pain: float, base: float, per_pain: float) -> float:
@@ -292,8 +339,12 @@ class Negotiation:
             self.tariffs.set_levels(us=state.us_on_china_pct + t.us_escalation_tariff_rise_points)
         move = {"concede": "concession", "escalate": "escalation"}.get(china)
         if move is not None:
-            self.base_capacity *= t[f"china_{move}_capacity_factor"]
-            if change := t.get(f"china_{move}_licensing"):
+            factor, change = t[f"china_{move}_capacity_factor"], t.get(f"china_{move}_licensing")
+            if move == "concession":  # never slower, never more refusals than in force
+                factor = max(1.0, factor)
+                change = change and no_harsher(change, self.licensing.regime)
+            self.base_capacity *= factor
+            if change:
                 self.licensing.apply_policy(change, now)
         self._apply_multipliers(now)
 
@@ -301,10 +352,18 @@ class Negotiation:
         """Tariffs, chip controls and the licensing regime that the outcome sets, from ``now``."""
         effect = self.p.outcomes[outcome]
         self.state.status = 1 + DEADLINE_OUTCOMES.index(outcome)
-        self.tariffs.set_levels(us=effect.get("us_on_china_pct"), china=effect.get("china_on_us_pct"))
-        if effect.get("chip_controls") is not None:
-            self.state.chip_controls = bool(effect["chip_controls"])
-        change = effect.get("licensing")
+        us, china = effect.get("us_on_china_pct"), effect.get("china_on_us_pct")
+        chips, change = effect.get("chip_controls"), effect.get("licensing")
+        if outcome in CONCESSION_OUTCOMES:  # a concession never makes a side harsher
+            tariffs = self.tariffs.state
+            us = None if us is None else min(us, tariffs.us_on_china_pct)
+            china = None if china is None else min(china, tariffs.china_on_us_pct)
+            chips = None if chips is None else bool(chips) and self.state.chip_controls
+            regime = self.licensing.regime
+            change = change and no_harsher(change, regime, self.base_capacity, self.base_approval)
+        self.tariffs.set_levels(us=us, china=china)
+        if chips is not None:
+            self.state.chip_controls = bool(chips)
         if change:
             # the outcome sets the regime outright: what earlier talks did to it is superseded
             if change.get("review_capacity_per_day") is not None:

@@ -19,21 +19,24 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
+import tempfile
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tomli_w
 
-from sim.scenario.loader import LoadedScenario, load_scenario
+from sim.scenario.loader import LoadedScenario, ScenarioError, load_scenario, resolve_scenario_path
 from sim.workshop.game import DEFAULT_EVERY_DAYS, Game, GameResult, RecordedPlayer, Turn, play
 from sim.workshop.moves import SIDES, MoveError, Moves, format_moves, parse_moves
 
 FORMAT = "tradesim-game/1"
 GAME_SUFFIX = ".game.toml"
 _KEYS = ("format", "scenario", "seed", "rep", "start", "every_days", "us_player", "china_player", "turns")
-_TURN_KEYS = ("turn", "date", "decision", "us", "china")
+_TURN_KEYS = ("turn", "date", "decision", "us", "china", "notes")
 
 
 class GameFileError(ValueError):
@@ -70,33 +73,90 @@ def record_of(scenario_ref: str, game: Game, players: dict[str, str]) -> GameRec
 
 
 def save_game(record: GameRecord, path: Path) -> Path:
-    """Write a game file (TOML); the moves are written in the text form players type."""
-    q = json.dumps  # a JSON string is a valid TOML basic string
-    lines = [
-        "# A tradesim negotiation game. Replay: tradesim play --replay THIS_FILE",
-        "# Change one move: tradesim play --replay THIS_FILE --change TURN=SIDE:MOVES",
-        f"format = {q(FORMAT)}",
-        f"scenario = {q(record.scenario)}",
-        f"seed = {record.seed}",
-        f"rep = {record.rep}",
-        f"start = {record.start.isoformat()}",
-        f"every_days = {record.every_days}",
-        f"us_player = {q(record.players['us'])}",
-        f"china_player = {q(record.players['china'])}",
-    ]
-    for t in record.turns:
-        lines += [
-            "",
-            "[[turns]]",
-            f"turn = {t.turn}",
-            f"date = {t.date.isoformat()}",
-            f"decision = {q(t.decision or '')}",
-            f"us = {q(format_moves(t.us))}",
-            f"china = {q(format_moves(t.china))}",
-        ]
+    """Write a game file (TOML, any Unicode); the moves are written in the text form players type.
+
+    The scenario is written so that a copy of the folder replays on another machine:
+    a shipped scenario by its name, another file by its path relative to the game
+    file (see :func:`portable_scenario_ref`). The file is replaced atomically, so a
+    game saved after every turn is never left half-written by a Ctrl-C or a crash.
+    """
+    data: dict[str, Any] = {
+        "format": FORMAT,
+        "scenario": portable_scenario_ref(record.scenario, path.parent),
+        "seed": record.seed,
+        "rep": record.rep,
+        "start": record.start,
+        "every_days": record.every_days,
+        "us_player": record.players["us"],
+        "china_player": record.players["china"],
+        "turns": [
+            {
+                "turn": t.turn,
+                "date": t.date,
+                "decision": t.decision or "",
+                "us": format_moves(t.us),
+                "china": format_moves(t.china),
+                **({"notes": list(t.notes)} if t.notes else {}),
+            }
+            for t in record.turns
+        ],
+    }
+    if not data["turns"]:
+        del data["turns"]  # an empty array of tables cannot be written as [[turns]]
+    header = (
+        "# A tradesim negotiation game. Replay: tradesim play --replay THIS_FILE\n"
+        "# Change one move: tradesim play --replay THIS_FILE --change TURN=SIDE:MOVES\n"
+        "# Continue an interrupted game: tradesim play --resume THIS_FILE\n"
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_atomically(path, header + tomli_w.dumps(data, multiline_strings=False))
     return path
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Replace ``path`` with ``text``: a temporary file in the same folder, flushed, synced, renamed.
+
+    A reader (or the next ``--resume``) sees the old file or the new one, never a part.
+    """
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    if hasattr(os, "O_DIRECTORY"):  # the rename itself survives a power cut once the folder is synced
+        folder = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+
+
+def portable_scenario_ref(ref: str, folder: Path) -> str:
+    """How a game file in ``folder`` names its scenario: a shipped scenario by name, else a relative path.
+
+    A bare name stays a name; a path to a file that the name alone finds (a shipped
+    scenario) becomes that name; any other file becomes its path relative to
+    ``folder``, with ``/`` separators, so the folder and its scenario can be copied
+    together. Only a file on another drive (Windows) keeps its absolute path.
+    """
+    path = Path(ref)
+    if path.suffix != ".toml" and len(path.parts) == 1:
+        return ref
+    try:
+        resolved = path.resolve()
+        if resolve_scenario_path(path.stem) == resolved:
+            return path.stem
+    except ScenarioError:
+        pass
+    try:
+        return Path(os.path.relpath(resolved, folder.resolve())).as_posix()
+    except ValueError:
+        return resolved.as_posix()
 
 
 def load_game(path: str | Path) -> GameRecord:
@@ -144,16 +204,22 @@ def load_game(path: str | Path) -> GameRecord:
                 moves[side] = parse_moves(side, str(entry.get(side, "pass")))
             except MoveError as exc:
                 raise GameFileError(f"{path}: {where}.{side}: {exc}") from None
-        turns.append(
-            Turn(entry["turn"], -1, entry["date"], entry.get("decision") or None, moves["us"], moves["china"])
-        )
+        notes = entry.get("notes", [])
+        if not isinstance(notes, list) or not all(isinstance(n, str) for n in notes):
+            raise GameFileError(f"{path}: {where}.notes: must be a list of strings")
+        decision = entry.get("decision") or None
+        turns.append(Turn(entry["turn"], -1, entry["date"], decision, moves["us"], moves["china"], notes))
     dates = [t.date for t in turns]
     if dates != sorted(set(dates)) or [t.turn for t in turns] != list(range(1, len(turns) + 1)):
         raise GameFileError(f"{path}: turns: numbered 1, 2, ... with dates strictly increasing")
     if turns and turns[0].date < data["start"]:
         raise GameFileError(f"{path}: turns[1].date: before the game's start {data['start']}")
     players = {side: str(data[f"{side}_player"]) for side in SIDES}
-    return GameRecord(str(data["scenario"]), data["seed"], data["rep"], data["start"], every, players, turns)
+    scenario = str(data["scenario"])
+    beside = path.parent / scenario
+    if Path(scenario).suffix == ".toml" and beside.is_file():
+        scenario = str(beside.resolve())  # a path relative to the game file, wherever the folder now is
+    return GameRecord(scenario, data["seed"], data["rep"], data["start"], every, players, turns)
 
 
 def save_game_tables(result: GameResult, folder: Path) -> list[Path]:
@@ -341,9 +407,11 @@ __all__ = [
     "first_divergence",
     "is_game_file",
     "load_game",
+    "portable_scenario_ref",
     "record_of",
     "replay_game",
     "replay_with_reactions",
     "save_game",
     "save_game_tables",
+    "write_atomically",
 ]
