@@ -109,8 +109,14 @@ def stamp() -> str:
 
 
 def default_folder(stem: str) -> Path:
-    """``results/STEM-TIMESTAMP``: where a command writes when given no ``--out``."""
-    return Path("results") / f"{stem}-{stamp()}"
+    """``results/STEM-TIMESTAMP``: where a command writes when given no ``--out``.
+
+    ``stem`` often holds a scenario's name, text from a file: it is made a harmless folder name
+    (``sim.core.paths.safe_name``), so a scenario can never choose where results go.
+    """
+    from sim.core.paths import safe_name
+
+    return Path("results") / f"{safe_name(stem)}-{stamp()}"
 
 
 def empty_folder(folder: Path, force: bool = False) -> Path:
