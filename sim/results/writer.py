@@ -121,6 +121,7 @@ class ResultsWriter:
         self._files: dict[str, Any] = {}
         self._lock = FolderLock(folder).acquire()
         try:
+            self._remove_temporaries()
             if resume:
                 self._keep_finished()
             else:
@@ -143,6 +144,13 @@ class ResultsWriter:
             with suppress(OSError):  # a full disk: the rows on disk stay as they are, a resume reads them
                 fh.close()
         self._lock.release()
+
+    def _remove_temporaries(self) -> None:
+        """Half-written ``.tmp`` files of a killed writer (this one holds the lock: none is live)."""
+        with writing(self.folder):
+            for sub in (self.folder, self.folder / series_store.SUBFOLDER):
+                for path in sub.glob("*.tmp") if sub.is_dir() else ():
+                    path.unlink()
 
     def _remove_previous(self) -> None:
         """A fresh run starts from no rows and no series: whatever a previous run left goes."""
