@@ -290,3 +290,17 @@ def test_workers_are_capped_at_the_cores_unless_forced(capsys):
 
     assert ui.workers_or_default(1000) == cores_available()
     assert ui.workers_or_default(1000, force=True) == 1000
+
+
+@pytest.mark.parametrize("kind", ["fifo", "folder", "device", "no parent"])
+def test_report_out_is_a_regular_file_or_a_new_path(tmp_path, reference, kind):
+    special = {"device": Path("/dev/null"), "no parent": tmp_path / "nowhere" / "r.html"}
+    target = special.get(kind, tmp_path / "t")
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "folder":
+        target.mkdir()
+    result = runner.invoke(app, ["report", str(reference), "--out", str(target)])
+    assert result.exit_code == 2, result.output
+    assert kind != "fifo" or not target.is_file()
+    assert not list(tmp_path.glob("*.tmp"))
