@@ -304,3 +304,62 @@ def test_report_out_is_a_regular_file_or_a_new_path(tmp_path, reference, kind):
     assert result.exit_code == 2, result.output
     assert kind != "fifo" or not target.is_file()
     assert not list(tmp_path.glob("*.tmp"))
+
+
+# --- results from the code the manifest names ----------------------------------------------------
+
+
+def _in_copy(package: Path, code: str) -> str:
+    env = dict(os.environ, PYTHONPATH=str(package.parent))
+    env.pop("NUMBA_CACHE_DIR", None)
+    run = [sys.executable, "-c", code]
+    out = subprocess.run(run, env=env, cwd=package.parent, capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def test_kernel_cache_and_manifest_hash_follow_every_source_they_depend_on(tmp_path):
+    """An edit of a kernel another module calls (queue.serve_day, called by review) moves the cache."""
+    import shutil
+
+    copy = tmp_path / "sim"
+    shutil.copytree(ROOT / "sim", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    probe = "import sim.core.jit as j, sim.core.version as v; print(j._CACHE_DIR, v.source_hash())"
+    before_dir, before_hash = _in_copy(copy, probe).split()
+    with (copy / "model" / "licensing" / "queue.py").open("a") as fh:
+        fh.write("\n# an edit\n")
+    after_dir, after_hash = _in_copy(copy, probe).split()
+    assert before_dir != after_dir and before_hash != after_hash
+    assert Path(after_dir).parent == copy / "__pycache__"
+    with (copy / "cli" / "run.py").open("a") as fh:  # not kernel code: same kernels, other source
+        fh.write("\n# an edit\n")
+    cli_dir, cli_hash = _in_copy(copy, probe).split()
+    assert cli_dir == after_dir and cli_hash != after_hash
+
+
+def test_the_manifest_names_the_source_it_ran(reference):
+    from sim.core.version import source_hash
+
+    assert json.loads((reference / "manifest.json").read_text())["source_sha256"] == source_hash()
+
+
+class _FakeClient:
+    def __init__(self, hashes=None, error=None):
+        self.hashes, self.error = hashes, error
+
+    def run(self, func):
+        if self.error:
+            raise self.error
+        return self.hashes
+
+
+def test_dask_workers_with_other_code_are_refused_naming_both():
+    from sim.core.version import source_hash
+    from sim.experiments.run import check_worker_sources
+    from sim.results.safe_io import ResultsError
+
+    here = source_hash()
+    check_worker_sources(_FakeClient({"tcp://a:1": here}))  # same code: accepted
+    with pytest.raises(ResultsError, match=f"tcp://b:2 runs other.*source 0123456789ab.*source {here[:12]}"):
+        check_worker_sources(_FakeClient({"tcp://a:1": here, "tcp://b:2": "0123456789abcdef"}))
+    with pytest.raises(ResultsError, match="cannot run tradesim: ModuleNotFoundError"):
+        check_worker_sources(_FakeClient(error=ModuleNotFoundError("No module named 'sim'")))

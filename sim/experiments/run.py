@@ -34,6 +34,7 @@ import numpy as np
 from sim.core.clock import Clock
 from sim.core.limits import MAX_REPS, cores_available
 from sim.core.replication_result import ReplicationResult
+from sim.core.version import source_hash
 from sim.model.replication import run_replication, warm_up
 from sim.results.folder import ResultsError, scenario_from_manifest
 from sim.results.series_store import SeriesKept
@@ -436,6 +437,29 @@ def executor(workers: int, dask: str | None = None) -> Iterator[Executor]:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def check_worker_sources(client: Any) -> None:
+    """Refuse Dask workers that run other code than this process (before any replication runs).
+
+    Each worker hashes its own ``sim`` source (``sim.core.version.source_hash``); a worker
+    with other code would give other results under a manifest naming this code. A worker
+    that cannot import tradesim at all is refused too, in one line.
+    """
+    here = source_hash()
+    try:
+        theirs: dict[str, str] = client.run(source_hash)
+    except Exception as exc:  # the worker's own error (ModuleNotFoundError: sim), in one line
+        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ResultsError(f"Dask workers cannot run tradesim: {type(exc).__name__}: {first}") from None
+    other = {worker: h for worker, h in theirs.items() if h != here}
+    if other:
+        worker, h = next(iter(other.items()))
+        raise ResultsError(
+            f"Dask worker {worker} runs other tradesim code (source {h[:12]}) than this process "
+            f"(source {here[:12]}); {len(other)} of {len(theirs)} worker(s) differ: "
+            "install the same code on every worker"
+        )
+
+
 @contextmanager
 def _dask_executor(address: str, workers: int) -> Iterator[Executor]:
     """A concurrent.futures executor backed by a Dask cluster (``local`` starts one here)."""
@@ -456,8 +480,12 @@ def _dask_executor(address: str, workers: int) -> Iterator[Executor]:
         )
         client = Client(cluster)
     else:
-        cluster, client = None, Client(address)
+        try:
+            cluster, client = None, Client(address, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise ResultsError(f"--dask {address}: no Dask scheduler answers there ({exc})") from None
     try:
+        check_worker_sources(client)
         client.run(warm_up)  # each worker compiles the kernels, or loads them from its disk cache
         if cluster is not None:  # workers of our own: their inherited objects need no collecting
             client.run(gc.freeze)

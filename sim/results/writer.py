@@ -23,7 +23,7 @@ import numpy as np
 
 from sim.core.clock import Clock
 from sim.core.replication_result import ReplicationResult
-from sim.core.version import __version__
+from sim.core.version import __version__, source_hash
 from sim.results import series_store
 from sim.results.catalogue import OUTCOMES, SERIES
 from sim.results.safe_io import FolderLock, fsync_file, write_bytes_atomic, writing
@@ -346,6 +346,7 @@ def base_manifest(
     """The manifest of a run before it starts: enough to re-run any replication."""
     return {
         "tradesim_version": __version__,
+        "source_sha256": source_hash(),  # the exact code: every sim/**/*.py
         "scenario": {
             "name": scenario.name,
             "description": scenario.spec.description,
