@@ -363,3 +363,18 @@ def test_dask_workers_with_other_code_are_refused_naming_both():
         check_worker_sources(_FakeClient({"tcp://a:1": here, "tcp://b:2": "0123456789abcdef"}))
     with pytest.raises(ResultsError, match="cannot run tradesim: ModuleNotFoundError"):
         check_worker_sources(_FakeClient(error=ModuleNotFoundError("No module named 'sim'")))
+
+
+@linux_only
+def test_a_forked_worker_does_not_hold_its_parents_lock(tmp_path):
+    """Workers are forked while the run holds its lock: their copies are closed at once."""
+    with FolderLock(tmp_path) as lock:
+        pid = os.fork()
+        if pid == 0:  # the child: is the lock file among its open files?
+            held = any(
+                os.path.realpath(f"/proc/self/fd/{fd}") == str(lock.path)
+                for fd in os.listdir("/proc/self/fd")
+            )
+            os._exit(1 if held else 0)
+        _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
