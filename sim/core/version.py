@@ -9,7 +9,6 @@ code, and Dask workers running other code are refused (``sim.experiments.run``).
 
 from __future__ import annotations
 
-import hashlib
 from functools import cache
 from pathlib import Path
 
@@ -25,8 +24,11 @@ _PACKAGE = Path(__file__).resolve().parents[1]
 def source_hash(subpackages: tuple[str, ...] | None = None) -> str:
     """SHA-256 (hex) of the package's Python source, or of some of its subpackages only.
 
-    Reads ~100 small files: a few milliseconds, once per process.
+    Reads ~100 small files: a few milliseconds, once per process. (hashlib is imported here:
+    ``import sim`` and ``tradesim --help`` read this module for the version only.)
     """
+    import hashlib
+
     roots = [_PACKAGE / s for s in subpackages] if subpackages else [_PACKAGE]
     digest = hashlib.sha256()
     for root in roots:
