@@ -26,7 +26,7 @@ from sim.results.folder import read_results
 from sim.results.safe_io import LOCK_FILE, FolderBusy, FolderLock
 
 ROOT = Path(__file__).resolve().parents[1]
-REPS, SEED = 24, 11
+REPS, SEED = 40, 11  # enough that a run is still going when a test acts on it
 runner = CliRunner()
 
 
