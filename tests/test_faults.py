@@ -378,3 +378,15 @@ def test_a_forked_worker_does_not_hold_its_parents_lock(tmp_path):
             os._exit(1 if held else 0)
         _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_run_begun_by_other_code_is_not_resumed(tmp_path, baseline):
+    from sim.experiments.run import resume_experiment
+    from sim.results.safe_io import ResultsError
+
+    run_experiment(baseline, 2, 1, tmp_path, workers=1)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest |= {"source_sha256": "0" * 64, "complete": False}
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ResultsError, match=r"other tradesim code \(source 000000000000\)"):
+        resume_experiment(tmp_path, workers=1)

@@ -227,6 +227,13 @@ def resume_experiment(
     """
     out = Path(out)
     manifest = _run_manifest(out)
+    began_with = manifest.get("source_sha256")
+    if began_with is not None and began_with != source_hash():
+        raise ResultsError(
+            f"{out}: begun by other tradesim code (source {str(began_with)[:12]}) than this "
+            f"(source {source_hash()[:12]}); resuming would mix results of two models: "
+            "run it again with --out elsewhere, or resume with the code that began it"
+        )
     try:
         spec = scenario_from_manifest(manifest)
     except Exception as exc:  # a tampered or damaged manifest: pydantic's error, cut to one line
