@@ -18,6 +18,7 @@ from sim.cli.ui import (
     WorkersOption,
     app,
 )
+from sim.core.limits import MAX_REPS
 
 PANEL = "Run and compare"
 
@@ -49,7 +50,9 @@ def branches(
             help="The decision point to fork at: its date (YYYY-MM-DD) or its name in the scenario."
         ),
     ],
-    reps: Annotated[int, typer.Option("--reps", "-n", min=1, help="Replications, each forked.")] = 200,
+    reps: Annotated[
+        int, typer.Option("--reps", "-n", min=1, max=MAX_REPS, help="Replications, each forked.")
+    ] = 200,
     seed: Annotated[
         int | None, typer.Option(min=0, help="Master seed. Same seed, same branches. Default: a fresh one.")
     ] = None,

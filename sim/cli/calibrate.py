@@ -10,6 +10,7 @@ from rich.table import Table
 
 import sim.cli.ui as ui
 from sim.cli.ui import DaskOption, WorkersOption, app
+from sim.core.limits import MAX_REPS
 
 PANEL = "Scenarios and sources"
 
@@ -22,7 +23,9 @@ def calibrate(
     scenarios: Annotated[
         list[str] | None, typer.Argument(help="Only the targets of these scenarios (default: all).")
     ] = None,
-    reps: Annotated[int, typer.Option("--reps", "-n", min=2, help="Replications per scenario.")] = 100,
+    reps: Annotated[
+        int, typer.Option("--reps", "-n", min=2, max=MAX_REPS, help="Replications per scenario.")
+    ] = 100,
     seed: Annotated[int, typer.Option(min=0, help="Master seed (fixed, so CI runs are stable).")] = 1,
     workers: WorkersOption = None,
     out_dir: Annotated[

@@ -10,6 +10,7 @@ from rich.table import Table
 
 import sim.cli.ui as ui
 from sim.cli.ui import DaskOption, ForceOption, QuietOption, SeriesOption, WorkersOption, app
+from sim.core.limits import MAX_REPS
 
 
 @app.command(
@@ -26,7 +27,9 @@ def compare_command(
             "`tradesim play`) counts as a scenario: its moves are fixed, the luck varies by replication."
         ),
     ],
-    reps: Annotated[int, typer.Option("--reps", "-n", min=2, help="Replications per scenario.")] = 200,
+    reps: Annotated[
+        int, typer.Option("--reps", "-n", min=2, max=MAX_REPS, help="Replications per scenario.")
+    ] = 200,
     seed: Annotated[
         int | None, typer.Option(min=0, help="Master seed, shared by every scenario. Default: a fresh one.")
     ] = None,
@@ -51,6 +54,7 @@ def compare_command(
     column, `comparison.csv` and plots.
     """
     from sim.experiments.compare import ComparisonInterrupted, run_comparison
+    from sim.results.safe_io import ResultsError
     from sim.results.series_store import resolve_kept
     from sim.scenario.loader import ScenarioError
     from sim.workshop.tournament import comparison_entries
@@ -78,6 +82,8 @@ def compare_command(
             )
         except ComparisonInterrupted as exc:
             ui.fail(str(exc), 130)
+        except ResultsError as exc:  # a folder in use, a full disk, a dead worker
+            ui.fail(str(exc))
     print_comparison(rows, list(results))
     if plots:
         from sim.plots.charts import draw_comparison_plots

@@ -16,6 +16,7 @@ from sim.cli.ui import (
     WorkersOption,
     app,
 )
+from sim.core.limits import MAX_REPS
 
 PANEL = "Explore uncertainty"
 
@@ -158,7 +159,9 @@ def sweep(
         list[str] | None,
         typer.Option("--vary", help="PATH=LOW:HIGH[:STEPS], in the parameter's own units; repeat."),
     ] = None,
-    reps: Annotated[int, typer.Option("--reps", "-n", min=1, help="Replications per design point.")] = 10,
+    reps: Annotated[
+        int, typer.Option("--reps", "-n", min=1, max=MAX_REPS, help="Replications per design point.")
+    ] = 10,
     lhs: Annotated[
         int | None, typer.Option(min=2, help="A Latin hypercube of this many points instead of a full grid.")
     ] = None,
@@ -218,7 +221,10 @@ def sweep(
     if unknown:
         ui.fail(f"unknown outcome(s) {', '.join(unknown)}; one of: {', '.join(OUTCOMES)}")
     if resume is None:
-        points = design_points(varies, lhs, seed)
+        try:
+            points = design_points(varies, lhs, seed)
+        except ValueError as exc:
+            ui.fail(str(exc))
         folder = ui.empty_folder(out_dir or ui.default_folder("sweep"), force)
     n_workers = ui.workers_or_default(workers)
     total = len(points) * reps

@@ -11,6 +11,7 @@ from rich.table import Table
 
 import sim.cli.ui as ui
 from sim.cli.ui import WorkersOption, app
+from sim.core.limits import MAX_REPS
 
 T = TypeVar("T")
 
@@ -144,7 +145,7 @@ def forecast_score(
         str, typer.Option(help="Without a results folder: the scenario to run (name or path).")
     ] = "baseline",
     reps: Annotated[
-        int, typer.Option("--reps", "-n", min=2, help="Without a results folder: replications.")
+        int, typer.Option("--reps", "-n", min=2, max=MAX_REPS, help="Without a results folder: replications.")
     ] = 200,
     seed: Annotated[
         int | None, typer.Option(min=0, help="Without a results folder: master seed. Default: a fresh one.")

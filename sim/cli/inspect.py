@@ -10,6 +10,7 @@ from rich.table import Table
 
 import sim.cli.ui as ui
 from sim.cli.ui import ScenarioArgument, app
+from sim.core.limits import MAX_REPS
 
 PANEL = "Scenarios and sources"
 
@@ -154,7 +155,10 @@ def diff(
     scenario_a: Annotated[str, typer.Argument(help="The reference scenario (name or path).")],
     scenario_b: Annotated[str, typer.Argument(help="The scenario compared with it.")],
     reps: Annotated[
-        int, typer.Option("--reps", "-n", min=0, help="Also run both and show paired outcome shifts.")
+        int,
+        typer.Option(
+            "--reps", "-n", min=0, max=MAX_REPS, help="Also run both and show paired outcome shifts."
+        ),
     ] = 0,
     seed: Annotated[int, typer.Option(min=0, help="Master seed for --reps.")] = 1,
     workers: Annotated[int | None, typer.Option("--workers", "-w", min=1, help="Local processes.")] = None,

@@ -85,6 +85,8 @@ def report(
     from sim.plots.report import write_report
     from sim.results.folder import ResultsError, read_results
 
+    if out_file is not None:
+        check_new_or_regular_file(out_file)
     try:
         results = read_results(folder)
         if "comparison" in results.manifest:
@@ -92,7 +94,21 @@ def report(
         path = write_report(results, out_file)
     except (ResultsError, FileNotFoundError) as exc:
         ui.fail(str(exc))
+    except OSError as exc:  # a full disk, a read-only folder
+        ui.fail(f"{exc.filename or out_file}: cannot write: {exc.strerror or exc}")
     ui.say(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+def check_new_or_regular_file(path: Path) -> None:
+    """Exit 2 unless ``path`` is a regular file (replaced) or a new name in an existing folder.
+
+    A FIFO, a device node or a folder given as ``--out`` is never replaced by a file.
+    """
+    if path.exists() or path.is_symlink():
+        if not path.is_file():
+            ui.fail(f"--out {path}: exists and is not a regular file (give a new file name, or a file)")
+    elif not path.parent.is_dir():
+        ui.fail(f"--out {path}: its folder {path.parent} does not exist")
 
 
 @app.command(

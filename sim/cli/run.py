@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 import sim.cli.ui as ui
-from sim.cli.ui import DaskOption, OptionalScenarioArgument, QuietOption, SeriesOption, app
+from sim.cli.ui import (
+    DaskOption,
+    ForceWorkersOption,
+    OptionalScenarioArgument,
+    QuietOption,
+    SeriesOption,
+    app,
+)
+from sim.core.limits import MAX_REPS
 
 
 @app.command(
@@ -20,7 +28,9 @@ from sim.cli.ui import DaskOption, OptionalScenarioArgument, QuietOption, Series
 )
 def run(
     scenario: OptionalScenarioArgument = None,
-    reps: Annotated[int, typer.Option("--reps", "-n", min=1, help="Replications to run.")] = 200,
+    reps: Annotated[
+        int, typer.Option("--reps", "-n", min=1, max=MAX_REPS, help="Replications to run.")
+    ] = 200,
     seed: Annotated[
         int | None,
         typer.Option(min=0, help="Master seed. Same seed, same results. Default: a fresh one."),
@@ -42,6 +52,7 @@ def run(
         Path | None,
         typer.Option(help="Finish an interrupted run in this folder (its own scenario, seed and settings)."),
     ] = None,
+    force_workers: ForceWorkersOption = False,
 ) -> None:
     """Run a Monte Carlo experiment of a scenario and summarise its outcomes.
 
@@ -55,7 +66,7 @@ def run(
     from sim.results.folder import ResultsError, read_results
     from sim.results.series_store import resolve_kept
 
-    n_workers = ui.workers_or_default(workers)
+    n_workers = ui.workers_or_default(workers, force_workers)
     if resume is not None:
         folder = resume
         try:

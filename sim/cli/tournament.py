@@ -10,6 +10,7 @@ from rich.table import Table
 
 import sim.cli.ui as ui
 from sim.cli.ui import ForceOption, QuietOption, app
+from sim.core.limits import MAX_REPS
 
 PANEL = "Workshop"
 
@@ -24,7 +25,9 @@ def tournament(
     scenario: Annotated[
         str, typer.Argument(help="A scenario name from `tradesim list`, or a path.")
     ] = "baseline",
-    reps: Annotated[int, typer.Option("--reps", "-n", min=2, help="Replications per pairing.")] = 20,
+    reps: Annotated[
+        int, typer.Option("--reps", "-n", min=2, max=MAX_REPS, help="Replications per pairing.")
+    ] = 20,
     seed: Annotated[int, typer.Option(min=0, help="Master seed. Same seed, same tables.")] = 1,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Local processes.")] = 1,
     strategy: Annotated[

@@ -71,6 +71,9 @@ SeriesOption = Annotated[
 WorkersOption = Annotated[
     int | None, typer.Option("--workers", "-w", min=1, help="Local processes. Default: all cores.")
 ]
+ForceWorkersOption = Annotated[
+    bool, typer.Option("--force-workers", help="Allow more --workers than the cores available.")
+]
 ForceOption = Annotated[bool, typer.Option(help="Write into an existing, non-empty folder.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 ScenarioArgument = Annotated[str, typer.Argument(help="A scenario name from `tradesim list`, or a path.")]
@@ -109,14 +112,46 @@ def stamp() -> str:
 
 
 def default_folder(stem: str) -> Path:
-    """``results/STEM-TIMESTAMP``: where a command writes when given no ``--out``."""
-    return Path("results") / f"{stem}-{stamp()}"
+    """``results/STEM-TIMESTAMP``: where a command writes when given no ``--out``.
+
+    ``stem`` often holds a scenario's name, text from a file: it is made a harmless folder name
+    (``sim.core.paths.safe_name``), so a scenario can never choose where results go.
+    """
+    from sim.core.paths import safe_name
+
+    return Path("results") / f"{safe_name(stem)}-{stamp()}"
 
 
 def empty_folder(folder: Path, force: bool = False) -> Path:
-    """Refuse to write into a non-empty folder unless forced: earlier results are never mixed in."""
-    if folder.exists() and any(folder.iterdir()) and not force:
-        fail(f"{folder}: folder exists and is not empty (choose another --out, or --force)")
+    """A folder to write results into: new, empty, or (``force``) a results folder emptied first.
+
+    Earlier results are never mixed in: ``--force`` removes everything a previous run left
+    (and refuses a folder holding files tradesim did not write, or one another run is writing).
+    An existing file, a device such as ``/dev/null``, or a folder that cannot be written (a
+    read-only file system, no permission) is refused here, before any work starts.
+    """
+    import errno
+    import os
+
+    from sim.results.safe_io import ResultsError, clear_folder
+
+    if folder.exists() and not folder.is_dir():
+        fail(f"--out {folder}: exists and is not a folder (choose a new path or an empty folder)")
+    if folder.exists() and any(folder.iterdir()):
+        if not force:
+            fail(f"{folder}: folder exists and is not empty (choose another --out, or --force)")
+        try:
+            clear_folder(folder)
+        except ResultsError as exc:
+            fail(str(exc))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".tradesim-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        code = errno.errorcode.get(exc.errno or 0, "?")
+        fail(f"--out {exc.filename or folder}: cannot write there: {os.strerror(exc.errno or 0)} ({code})")
     return folder
 
 
@@ -127,11 +162,25 @@ def master_seed(seed: int | None) -> int:
     return new_master_seed() if seed is None else seed
 
 
-def workers_or_default(workers: int | None) -> int:
-    """The ``--workers`` given, or every core."""
-    from sim.experiments.run import default_workers
+def workers_or_default(workers: int | None, force: bool = False) -> int:
+    """The ``--workers`` given, or every core; more workers than cores only when ``force``d.
 
-    return workers or default_workers()
+    Processes beyond the cores available only compete for them (and ``--workers 1000`` forked
+    a thousand processes): the number is capped, with a note, unless ``--force-workers``.
+    """
+    from sim.core.limits import cores_available
+
+    cores = cores_available()
+    if workers is None:
+        return cores
+    if workers > cores and not force:
+        err.print(
+            f"note: --workers {workers}: {cores} core(s) available, using {cores} "
+            "(--force-workers to start more processes anyway)",
+            highlight=False,
+        )
+        return cores
+    return workers
 
 
 def check_outcomes(names: list[str] | None) -> None:

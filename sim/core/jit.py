@@ -14,11 +14,14 @@ module, or in numba's user cache when the package folder is read-only), so only
 the first process on a machine pays the compile time; ``sim.model.replication.warm_up`` compiles (or
 loads) every kernel, which a parent process calls before starting its workers.
 
-Numba checks a cached kernel against its own source file only. A kernel that
+Numba checks a cached kernel against its own source file only: a kernel that
 calls one from another module (``sim.model.licensing.review._advance`` calls
-``sim.model.licensing.queue.serve_day``) keeps the old callee after an edit of that
-module alone: touch the caller's file too, or delete ``sim/**/__pycache__/*.nb*``,
-after editing a kernel that others call. (A fresh install has fresh files.)
+``sim.model.licensing.queue.serve_day``) kept the old callee after an edit of that
+module alone. So the cache lives in a folder named after a hash of every source the
+kernels may depend on (``sim/core`` and ``sim/model``, ``sim.core.version.source_hash``):
+``sim/__pycache__/tradesim-numba-HASH/`` (or in ``NUMBA_CACHE_DIR`` if that is set, or in
+``~/.cache/tradesim/`` when the package folder is read-only). Any edit there
+starts a fresh cache, compiled once; the cache of other code is never used.
 
 Calling a kernel costs a fixed fraction of a microsecond per array argument
 (numba checks and wraps each one), which adds up for a kernel that takes a
@@ -28,11 +31,41 @@ one packed array and pass that; ``PackedRow`` keeps each row's name.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar, overload
 
-import numba
-import numpy as np
+from sim.core.version import KERNEL_SOURCES, source_hash
+
+#: How a kernel cache folder of this package is named: PREFIX + 16 hex digits of the source hash.
+_PREFIX = "tradesim-numba-"
+
+
+def _cache_dir() -> str:
+    """The kernels' disk cache for this exact source (see the module's docstring).
+
+    A ``NUMBA_CACHE_DIR`` set by the user is the folder the cache goes in; one set by a parent
+    tradesim process (named ``tradesim-numba-HASH``) is replaced by this process's own.
+    """
+    key = source_hash(KERNEL_SOURCES)[:16]
+    given = os.environ.get("NUMBA_CACHE_DIR")
+    if given:
+        base = Path(given).parent if Path(given).name.startswith(_PREFIX) else Path(given)
+    else:
+        base = Path(__file__).resolve().parents[1] / "__pycache__"
+        if not os.access(base if base.exists() else base.parent, os.W_OK):  # an installed, read-only package
+            base = Path.home() / ".cache" / "tradesim"
+    return str(base / f"{_PREFIX}{key}")
+
+
+# Set before numba reads its configuration (and again below, if something imported numba first).
+_CACHE_DIR = os.environ["NUMBA_CACHE_DIR"] = _cache_dir()
+
+import numba  # noqa: E402 - after NUMBA_CACHE_DIR is set
+import numpy as np  # noqa: E402
+
+numba.config.CACHE_DIR = _CACHE_DIR
 
 F = TypeVar("F", bound=Callable[..., Any])
 

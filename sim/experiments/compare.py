@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sim.core.paths import safe_name
 from sim.experiments.run import run_experiment
 from sim.results.catalogue import OUTCOMES
 from sim.results.folder import Results, read_results, write_json_atomic
@@ -207,6 +208,22 @@ class ComparisonInterrupted(Exception):
         self.scenario, self.folder = scenario, folder
 
 
+def scenario_folders(folder: Path, names: list[str]) -> dict[str, Path]:
+    """Each scenario's folder inside ``folder``: its name made a harmless folder name, unique.
+
+    Names are text from scenario files; ``"/some/dir"`` or ``"../x"`` must stay inside ``folder``
+    (the comparison's manifest records each scenario's folder, so readers never guess it).
+    """
+    out: dict[str, Path] = {}
+    for name in names:
+        stem = candidate = safe_name(name)
+        k = 2
+        while folder / candidate in out.values():
+            candidate, k = f"{stem}-{k}", k + 1
+        out[name] = folder / candidate
+    return out
+
+
 def run_comparison(
     scenarios: Mapping[str, LoadedScenario | FolderRunner],
     reps: int,
@@ -225,15 +242,16 @@ def run_comparison(
     """
     folder = Path(folder)
     results: dict[str, Results] = {}
+    subfolders = scenario_folders(folder, list(scenarios))
     for name, entry in scenarios.items():
         tick = (lambda k, n=name: progress(n, k)) if progress else None
         if isinstance(entry, LoadedScenario):
-            report = run_experiment(entry, reps, master_seed, folder / name, workers, tick, dask, series)
+            report = run_experiment(entry, reps, master_seed, subfolders[name], workers, tick, dask, series)
             if report.interrupted:
                 raise ComparisonInterrupted(name, folder)
         else:
-            entry(folder / name, reps, master_seed, workers or 1, tick)
-        results[name] = read_results(folder / name)
+            entry(subfolders[name], reps, master_seed, workers or 1, tick)
+        results[name] = read_results(subfolders[name])
     rows = compare(results)
     write_combined_tables(folder, results, rows)
     return results, rows
@@ -278,6 +296,7 @@ def paired_shifts(
     with tempfile.TemporaryDirectory(prefix="tradesim-diff-") as tmp:
         results = {}
         for loaded in (a, b):
-            run_experiment(loaded, reps, master_seed, Path(tmp) / loaded.name, workers, series="none")
-            results[loaded.name] = read_results(Path(tmp) / loaded.name)
+            sub = Path(tmp) / ("a" if loaded is a else "b")
+            run_experiment(loaded, reps, master_seed, sub, workers, series="none")
+            results[loaded.name] = read_results(sub)
         return [r for r in compare(results) if r.scenario == b.name]

@@ -22,6 +22,7 @@ import os
 import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import partial
@@ -31,11 +32,13 @@ from typing import Any
 import numpy as np
 
 from sim.core.clock import Clock
+from sim.core.limits import MAX_REPS, cores_available
 from sim.core.replication_result import ReplicationResult
+from sim.core.version import source_hash
 from sim.model.replication import run_replication, warm_up
 from sim.results.folder import ResultsError, scenario_from_manifest
 from sim.results.series_store import SeriesKept
-from sim.results.writer import FinishedChunk, ResultsWriter, base_manifest, finish_chunk
+from sim.results.writer import FinishedChunk, ResultsWriter, base_manifest, finish_chunk, stored_reps
 from sim.scenario.loader import LoadedScenario
 from sim.scenario.schema import Scenario, point_date
 
@@ -59,8 +62,8 @@ def new_master_seed() -> int:
 
 
 def default_workers() -> int:
-    """All cores of this machine."""
-    return max(1, os.cpu_count() or 1)
+    """All cores this process may use."""
+    return cores_available()
 
 
 def run_chunk(
@@ -70,12 +73,35 @@ def run_chunk(
     return finish_chunk([run_replication(scenario, master_seed, rep) for rep in reps], keep_series)
 
 
-def _start_worker() -> None:
-    """A local worker ignores Ctrl-C (the main process stops the run), keeps freed memory, and
-    leaves what it inherited out of garbage collection (``gc.freeze``, see ``heap_frozen``)."""
+def _start_worker(parent_pid: int | None = None) -> None:
+    """A local worker ignores Ctrl-C (the main process stops the run), dies with its parent,
+    keeps freed memory, and leaves what it inherited out of garbage collection (``gc.freeze``,
+    see ``heap_frozen``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    exit_with_parent(parent_pid)
     keep_freed_memory()
     gc.freeze()
+
+
+def exit_with_parent(parent_pid: int | None) -> None:
+    """Have the kernel kill this process when its parent dies (Linux ``PR_SET_PDEATHSIG``).
+
+    A run's main process killed with SIGKILL cannot stop its workers; without this they kept
+    simulating, orphaned. If the parent died before the request took effect, exit now.
+    Elsewhere than Linux this does nothing (the pool's workers notice a lost parent when
+    they next read their queue).
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux with glibc
+        return
+    if parent_pid is not None and os.getppid() != parent_pid:
+        os._exit(1)
+
+
+#: prctl option (linux/prctl.h)
+_PR_SET_PDEATHSIG = 1
 
 
 @contextmanager
@@ -176,8 +202,8 @@ def run_experiment(
     ``series`` says which daily series are kept (:mod:`sim.results.series_store`):
     ``all`` paths, only their daily ``quantiles``, or ``none``.
     """
-    if reps < 1:
-        raise ValueError(f"reps (={reps}) must be >= 1")
+    if not 1 <= reps <= MAX_REPS:
+        raise ValueError(f"reps (={reps}) must be between 1 and {MAX_REPS:,}")
     workers = default_workers() if workers is None else workers
     if workers < 1:
         raise ValueError(f"workers (={workers}) must be >= 1")
@@ -200,15 +226,18 @@ def resume_experiment(
     folder's manifest, so the tables end as those of an uninterrupted run.
     """
     out = Path(out)
-    path = out / "manifest.json"
-    if not path.is_file():
-        raise ResultsError(f"{out}: not a results folder of `tradesim run` (no manifest.json)")
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    if "reps_requested" not in manifest or "scenario" not in manifest:
-        raise ResultsError(f"{out}: not a results folder of `tradesim run` (its manifest has no scenario)")
-    if (out / "series.csv").exists():
-        raise ResultsError(f"{out}: written by an older tradesim (series.csv); it cannot be resumed")
-    spec = scenario_from_manifest(manifest)
+    manifest = _run_manifest(out)
+    began_with = manifest.get("source_sha256")
+    if began_with is not None and began_with != source_hash():
+        raise ResultsError(
+            f"{out}: begun by other tradesim code (source {str(began_with)[:12]}) than this "
+            f"(source {source_hash()[:12]}); resuming would mix results of two models: "
+            "run it again with --out elsewhere, or resume with the code that began it"
+        )
+    try:
+        spec = scenario_from_manifest(manifest)
+    except Exception as exc:  # a tampered or damaged manifest: pydantic's error, cut to one line
+        raise ResultsError(f"{out}/manifest.json: its scenario does not validate: {str(exc)[:300]}") from None
     workers = default_workers() if workers is None else workers
     series = manifest.get("series", {}).get("kept", "all")
     clock = Clock(spec.calendar.start, spec.calendar.end)
@@ -232,23 +261,42 @@ class ResumeStatus:
 
 
 def resume_status(out: Path) -> ResumeStatus:
-    """How far the run in ``out`` got, or :class:`ResultsError` if it is not a run to resume."""
-    from sim.results.folder import read_results
+    """How far the run in ``out`` got, or :class:`ResultsError` if it is not a run to resume.
 
-    try:
-        previous = read_results(Path(out))
-    except FileNotFoundError as exc:
-        raise ResultsError(str(exc)) from exc
-    manifest = previous.manifest
-    if "reps_requested" not in manifest:
-        raise ResultsError(f"{out}: not a results folder of `tradesim run` (nothing to resume)")
+    Counts the whole rows on disk, in the finished tables or in the ``.part`` files a killed
+    run leaves (its manifest, written first, says what the run was).
+    """
+    manifest = _run_manifest(Path(out))
     return ResumeStatus(
         folder=Path(out),
-        scenario=manifest["scenario"]["name"],
-        reps_done=len(previous.outcomes.get("rep", [])),
+        scenario=str(manifest["scenario"].get("name", "?")),
+        reps_done=len(stored_reps(Path(out))),
         reps_requested=int(manifest["reps_requested"]),
         master_seed=int(manifest["master_seed"]),
     )
+
+
+def _run_manifest(out: Path) -> dict[str, Any]:
+    """The manifest of a run's folder, or :class:`ResultsError` saying why it cannot be resumed."""
+    path = out / "manifest.json"
+    if not path.is_file():
+        raise ResultsError(f"{out}: not a results folder of `tradesim run` (no manifest.json)")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ResultsError(f"{path}: unreadable ({str(exc)[:200]})") from None
+    if isinstance(manifest, dict) and ("comparison" in manifest or "branches" in manifest):
+        raise ResultsError(f"{out}: a comparison or branches folder; resume runs one `tradesim run` folder")
+    if (
+        not isinstance(manifest, dict)
+        or not isinstance(manifest.get("scenario"), dict)
+        or not isinstance(manifest.get("reps_requested"), int)
+        or not isinstance(manifest.get("master_seed"), int)
+    ):
+        raise ResultsError(f"{out}: not a results folder of `tradesim run` (its manifest has no scenario)")
+    if (out / "series.csv").exists():
+        raise ResultsError(f"{out}: written by an older tradesim (series.csv); it cannot be resumed")
+    return manifest
 
 
 def _run(
@@ -264,6 +312,7 @@ def _run(
     """Simulate the replications ``todo`` into ``writer``; Ctrl-C keeps whatever finished."""
     keep_series = writer.series_kept != "none"
     chunks = _chunks(todo, workers)
+    workers = max(1, min(workers, len(chunks)))  # never more processes than pieces of work
     interrupted = False
     try:
         with heap_frozen():  # here or in forked workers, replications run with the heap frozen
@@ -277,9 +326,23 @@ def _run(
                     _run_parallel(spec, master_seed, chunks, writer, keep_series, progress, pool, in_flight)
     except KeyboardInterrupt:
         interrupted = True
-    finally:
-        writer.close(complete=not interrupted and len(writer.completed) == reps)
+    except BrokenProcessPool:
+        _close_after_failure(writer)
+        raise ResultsError(
+            f"a worker process died (killed, or out of memory); {len(writer.completed)} of {reps} "
+            f"replications are kept in {writer.folder}: finish with `tradesim run --resume {writer.folder}`"
+        ) from None
+    except BaseException:
+        _close_after_failure(writer)  # a failed write (WriteFailed) or a bug: keep what is on disk
+        raise
+    writer.close(complete=not interrupted and len(writer.completed) == reps)
     return RunReport(writer.folder, len(writer.completed), reps, master_seed, interrupted)
+
+
+def _close_after_failure(writer: ResultsWriter) -> None:
+    """Put what finished in place (manifest incomplete) if the disk allows; never hide the first error."""
+    with suppress(OSError, ResultsError):  # the rows stay in the .part files, which a resume reads
+        writer.close(complete=False)
 
 
 def _run_serial(
@@ -374,11 +437,34 @@ def executor(workers: int, dask: str | None = None) -> Iterator[Executor]:
             yield pool
         return
     warm_up()  # compiled here once: forked workers inherit the kernels instead of each loading them
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker)
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_start_worker, initargs=(os.getpid(),))
     try:
         yield pool
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def check_worker_sources(client: Any) -> None:
+    """Refuse Dask workers that run other code than this process (before any replication runs).
+
+    Each worker hashes its own ``sim`` source (``sim.core.version.source_hash``); a worker
+    with other code would give other results under a manifest naming this code. A worker
+    that cannot import tradesim at all is refused too, in one line.
+    """
+    here = source_hash()
+    try:
+        theirs: dict[str, str] = client.run(source_hash)
+    except Exception as exc:  # the worker's own error (ModuleNotFoundError: sim), in one line
+        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise ResultsError(f"Dask workers cannot run tradesim: {type(exc).__name__}: {first}") from None
+    other = {worker: h for worker, h in theirs.items() if h != here}
+    if other:
+        worker, h = next(iter(other.items()))
+        raise ResultsError(
+            f"Dask worker {worker} runs other tradesim code (source {h[:12]}) than this process "
+            f"(source {here[:12]}); {len(other)} of {len(theirs)} worker(s) differ: "
+            "install the same code on every worker"
+        )
 
 
 @contextmanager
@@ -401,8 +487,12 @@ def _dask_executor(address: str, workers: int) -> Iterator[Executor]:
         )
         client = Client(cluster)
     else:
-        cluster, client = None, Client(address)
+        try:
+            cluster, client = None, Client(address, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise ResultsError(f"--dask {address}: no Dask scheduler answers there ({exc})") from None
     try:
+        check_worker_sources(client)
         client.run(warm_up)  # each worker compiles the kernels, or loads them from its disk cache
         if cluster is not None:  # workers of our own: their inherited objects need no collecting
             client.run(gc.freeze)

@@ -30,6 +30,7 @@ from typing import Literal
 
 import numpy as np
 
+from sim.core.paths import safe_name
 from sim.experiments.run import executor
 from sim.model.replication import run_replication
 from sim.results.catalogue import OUTCOMES
@@ -299,7 +300,7 @@ class SensitivityRequest:
     @property
     def stem(self) -> str:
         """``sensitivity_SCENARIO_OUTCOME_METHOD``: the name of the table, the chart and the runs folder."""
-        return f"sensitivity_{self.scenario}_{self.outcome}_{self.method}"
+        return safe_name(f"sensitivity_{self.scenario}_{self.outcome}_{self.method}")
 
     @property
     def runs(self) -> Path:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.core.limits import MAX_DESIGN_POINTS
 from sim.experiments.run import executor
 from sim.model.replication import run_replication
 from sim.results.checkpoint import ResumableTable
@@ -58,13 +60,25 @@ def parse_vary(text: str, spec: Scenario) -> Vary:
         steps = int(parts[2]) if len(parts) > 2 else 5
     except (IndexError, ValueError):
         raise ValueError(f"--vary {text!r}: expected PATH=LOW:HIGH[:STEPS] with numbers") from None
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise ValueError(f"--vary {text!r}: LOW and HIGH must be finite numbers")
     if high < low or steps < 2:
         raise ValueError(f"--vary {text!r}: needs LOW <= HIGH and at least 2 steps")
+    if steps > MAX_DESIGN_POINTS:
+        raise ValueError(
+            f"--vary {text!r}: {steps} steps; at most {MAX_DESIGN_POINTS:,} design points in all"
+        )
     return Vary(path, low, high, steps)
 
 
 def design_points(varies: list[Vary], lhs: int | None = None, seed: int = 1) -> np.ndarray:
     """The design: a full grid, or ``lhs`` Latin-hypercube points (rows) over the varied ranges."""
+    size = lhs if lhs else math.prod(v.steps for v in varies)
+    if size > MAX_DESIGN_POINTS:
+        raise ValueError(
+            f"the design has {size:,} points; at most {MAX_DESIGN_POINTS:,} "
+            "(fewer --vary steps, or --lhs N for a Latin hypercube of N points)"
+        )
     lows = np.array([v.low for v in varies])
     highs = np.array([v.high for v in varies])
     if lhs:

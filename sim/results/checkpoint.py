@@ -17,6 +17,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from sim.results.safe_io import fsync_file, writing
+
 
 class ResumableTable:
     """A CSV table grown a unit of work at a time; ``resume=True`` keeps the rows it already has."""
@@ -39,16 +41,19 @@ class ResumableTable:
 
     def append(self, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
         """Add one finished unit's rows (the header first, if the table has none yet)."""
-        if not self.header:
-            self.header = list(header)
-            self._writer.writerow(self.header)
-        self._writer.writerows(rows)
-        self._fh.flush()
+        with writing(self._part):
+            if not self.header:
+                self.header = list(header)
+                self._writer.writerow(self.header)
+            self._writer.writerows(rows)
+            self._fh.flush()
 
     def close(self) -> None:
-        """Put the table in place under its final name."""
-        self._fh.close()
-        os.replace(self._part, self.path)
+        """Put the table in place under its final name, its bytes on the disk first."""
+        with writing(self.path):
+            fsync_file(self._fh)
+            self._fh.close()
+            os.replace(self._part, self.path)
 
     def __enter__(self) -> ResumableTable:
         return self

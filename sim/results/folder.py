@@ -33,6 +33,7 @@ import numpy as np
 
 from sim.results import series_store
 from sim.results.catalogue import OUTCOMES
+from sim.results.safe_io import ResultsError  # defined with the writing rules, raised here too
 
 # The writing side lives in sim.results.writer; its names are importable from here too.
 from sim.results.writer import (  # noqa: F401 - re-exported
@@ -46,10 +47,6 @@ from sim.results.writer import (  # noqa: F401 - re-exported
 )
 
 # --- reading a results folder back -------------------------------------------------------------
-
-
-class ResultsError(Exception):
-    """A results folder is missing something a reader needs."""
 
 
 @dataclass

@@ -28,7 +28,6 @@ more than the 4 decimals the earlier CSV kept.
 from __future__ import annotations
 
 import io
-import os
 import re
 import zipfile
 from collections.abc import Sequence
@@ -38,6 +37,7 @@ from typing import Literal
 import numpy as np
 
 from sim.core.domain import DEADLINE_OUTCOMES
+from sim.results import safe_io
 
 SeriesKept = Literal["all", "quantiles", "none"]
 SERIES_KEPT: tuple[str, ...] = ("all", "quantiles", "none")
@@ -97,11 +97,8 @@ def chunk_path(folder: Path, reps: Sequence[int]) -> Path:
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write next to the final name, then rename: a chunk file is whole or absent."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    """Write next to the final name, fsync, then rename: a chunk file is whole or absent."""
+    safe_io.write_bytes_atomic(path, data)
 
 
 def chunk_files(folder: Path) -> list[Path]:
@@ -201,6 +198,10 @@ def reduce_to_quantiles(folder: Path) -> None:
     """
     files = chunk_files(folder)
     if not files:
+        return
+    if (folder / SUBFOLDER / QUANTILES_FILE).exists():  # reduced already, killed while removing chunks
+        for path in files:
+            path.unlink()
         return
     arrays: dict[str, np.ndarray] = {"levels": np.array(QUANTILE_LEVELS)}
     for name in series_names(folder):

@@ -14,6 +14,7 @@ import json
 import math
 import os
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,9 +23,10 @@ import numpy as np
 
 from sim.core.clock import Clock
 from sim.core.replication_result import ReplicationResult
-from sim.core.version import __version__
+from sim.core.version import __version__, source_hash
 from sim.results import series_store
 from sim.results.catalogue import OUTCOMES, SERIES
+from sim.results.safe_io import FolderLock, fsync_file, write_bytes_atomic, writing
 from sim.results.series_store import SERIES_KEPT, SeriesKept
 
 #: Tables written as CSV, one row per replication (daily series: :mod:`sim.results.series_store`).
@@ -40,10 +42,8 @@ def _json_default(value: Any) -> Any:
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON next to its final name, then rename: readers never see half a file."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=_json_default) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    """Write JSON next to its final name, fsync, then rename: readers never see half a file."""
+    write_bytes_atomic(path, (json.dumps(data, indent=2, default=_json_default) + "\n").encode("utf-8"))
 
 
 def _cell(value: Any) -> Any:
@@ -91,6 +91,13 @@ class ResultsWriter:
     the scalar-outcome table at most, plus the one chunk being written.
     ``resume=True`` keeps the replications a folder already holds (see
     :meth:`finished_reps`) and rewrites their rows in order with the new ones.
+
+    Safe against crashes and concurrent use (:mod:`sim.results.safe_io`): the writer holds the
+    folder's lock from construction to :meth:`close` (a second writer gets ``FolderBusy``); the
+    manifest is written first, marked incomplete, so a run killed in any way can be resumed;
+    rows go to ``TABLE.csv.part`` (flushed after each chunk, read back by a resume) and every
+    other file is written whole under a temporary name, fsynced and renamed. A fresh run
+    removes tables and series a previous run left, so nothing old is mixed in.
     """
 
     def __init__(
@@ -103,42 +110,89 @@ class ResultsWriter:
     ):
         if series_kept not in series_store.SERIES_KEPT:
             raise ValueError(f"series_kept (={series_kept!r}) must be one of {', '.join(SERIES_KEPT)}")
-        self.folder = folder
+        self.folder = folder = Path(folder)
         self.clock = clock
         self.manifest = manifest
         self.series_kept = series_kept
-        folder.mkdir(parents=True, exist_ok=True)
         self._waiting: dict[int, tuple[list, list]] = {}  # rep -> (outcome row, parameter row)
         self._headers: tuple[list[str], list[str]] | None = None
         self._next_rep = 0
         self.completed: list[int] = []
-        if resume:
-            self._keep_finished()
-        self._files = {name: (folder / f"{name}.csv.part").open("w", newline="") for name in SCALAR_TABLES}
-        self._writers = {name: csv.writer(fh) for name, fh in self._files.items()}
-        if self._headers:
-            self._write_headers()
-        self._flush_in_order()
+        self._files: dict[str, Any] = {}
+        self._lock = FolderLock(folder).acquire()
+        try:
+            self._remove_temporaries()
+            if resume:
+                self._keep_finished()
+            else:
+                self._remove_previous()
+                self._write_manifest(complete=False)
+            with writing(folder / "outcomes.csv.part"):
+                for name in SCALAR_TABLES:
+                    self._files[name] = (folder / f"{name}.csv.part").open("w", newline="")
+            self._writers = {name: csv.writer(fh) for name, fh in self._files.items()}
+            if self._headers:
+                self._write_headers()
+            self._flush_in_order()
+        except BaseException:
+            self._abandon()
+            raise
+
+    def _abandon(self) -> None:
+        """Close what is open and drop the lock, writing nothing more (after a failure)."""
+        for fh in self._files.values():
+            with suppress(OSError):  # a full disk: the rows on disk stay as they are, a resume reads them
+                fh.close()
+        self._lock.release()
+
+    def _remove_temporaries(self) -> None:
+        """Half-written ``.tmp`` files of a killed writer (this one holds the lock: none is live)."""
+        with writing(self.folder):
+            for sub in (self.folder, self.folder / series_store.SUBFOLDER):
+                for path in sub.glob("*.tmp") if sub.is_dir() else ():
+                    path.unlink()
+
+    def _remove_previous(self) -> None:
+        """A fresh run starts from no rows and no series: whatever a previous run left goes."""
+        with writing(self.folder):
+            for name in SCALAR_TABLES:
+                for suffix in (".csv", ".csv.part"):
+                    (self.folder / f"{name}{suffix}").unlink(missing_ok=True)
+            for path in series_store.chunk_files(self.folder):
+                path.unlink()
+            (self.folder / series_store.SUBFOLDER / series_store.QUANTILES_FILE).unlink(missing_ok=True)
+
+    def _write_manifest(self, complete: bool) -> None:
+        self.manifest.update(
+            complete=complete,
+            reps_completed=len(self.completed),
+            reps_done=sorted(self.completed),
+            series={
+                "kept": self.series_kept,
+                "folder": series_store.SUBFOLDER,
+                "quantile_levels": list(series_store.QUANTILE_LEVELS),
+            },
+        )
+        write_json_atomic(self.folder / "manifest.json", self.manifest)
 
     def finished_reps(self) -> set[int]:
         """Replications already on disk (complete rows, and series when series are kept)."""
         return set(self.completed) | set(self._waiting)
 
     def _keep_finished(self) -> None:
-        """Read back the rows of a folder being resumed; drop anything half there."""
+        """Read back the rows of a folder being resumed; drop anything half there.
+
+        Rows are in ``TABLE.csv`` (a run stopped cleanly) or ``TABLE.csv.part`` (a run killed
+        while writing), or both (a resume killed in its turn): every whole row of either counts.
+        """
         tables = {}
         for name in SCALAR_TABLES:
-            path = self.folder / f"{name}.csv"
-            if not path.is_file():
+            header, rows = _read_rows(self.folder / f"{name}.csv", self.folder / f"{name}.csv.part")
+            if header is None:
                 return
-            with path.open(newline="") as fh:
-                rows = list(csv.reader(fh))
-            if not rows:
-                return
-            tables[name] = rows
-        outcomes, parameters = tables["outcomes"], tables["parameters"]
-        by_rep = {int(r[0]): r for r in parameters[1:]}
-        done = {int(r[0]) for r in outcomes[1:]} & set(by_rep)
+            tables[name] = (header, rows)
+        (outcome_header, outcome_rows), (param_header, by_rep) = tables["outcomes"], tables["parameters"]
+        done = set(outcome_rows) & set(by_rep)
         if (
             self.series_kept != "none"
             and not (self.folder / series_store.SUBFOLDER / series_store.QUANTILES_FILE).exists()
@@ -147,11 +201,9 @@ class ResultsWriter:
             for path in series_store.chunk_files(self.folder):  # a chunk with rows missing is redone
                 if not set(series_store.chunk_reps(path).tolist()) <= done:
                     path.unlink()
-        self._headers = (outcomes[0][1:], parameters[0][1:])
-        for row in outcomes[1:]:
-            rep = int(row[0])
-            if rep in done:
-                self._waiting[rep] = (row, by_rep[rep])
+        self._headers = (outcome_header[1:], param_header[1:])
+        for rep in sorted(done):
+            self._waiting[rep] = (outcome_rows[rep], by_rep[rep])
 
     def _write_headers(self) -> None:
         assert self._headers is not None
@@ -163,7 +215,7 @@ class ResultsWriter:
         if not chunk.reps:
             return
         if chunk.series is not None and self.series_kept != "none":
-            series_store.write_bytes_atomic(series_store.chunk_path(self.folder, chunk.reps), chunk.series)
+            write_bytes_atomic(series_store.chunk_path(self.folder, chunk.reps), chunk.series)
         if self._headers is None:
             self._headers = (list(chunk.outcomes[0]), list(chunk.parameters[0]))
             self._write_headers()
@@ -192,37 +244,76 @@ class ResultsWriter:
         while not everything and self._next_rep in self._waiting:
             order.append(self._next_rep)
             self._next_rep += 1
-        for rep in order:
-            outcome_row, param_row = self._waiting.pop(rep)
-            self._writers["outcomes"].writerow(outcome_row)
-            self._writers["parameters"].writerow(param_row)
-            self.completed.append(rep)
-        for fh in self._files.values():
-            fh.flush()
+        with writing(self.folder / "outcomes.csv.part"):
+            for rep in order:
+                outcome_row, param_row = self._waiting.pop(rep)
+                self._writers["outcomes"].writerow(outcome_row)
+                self._writers["parameters"].writerow(param_row)
+                self.completed.append(rep)
+            for fh in self._files.values():
+                fh.flush()
 
     def close(self, complete: bool) -> None:
-        """Move the tables into place, reduce series to quantiles if asked, write the manifest last."""
-        self._flush_in_order(everything=True)
-        for name, fh in self._files.items():
-            fh.close()
-            os.replace(self.folder / f"{name}.csv.part", self.folder / f"{name}.csv")
-        if complete and self.series_kept == "quantiles":
-            series_store.reduce_to_quantiles(self.folder)
-        self.manifest.update(
-            complete=complete,
-            reps_completed=len(self.completed),
-            reps_done=sorted(self.completed),
-            series={
-                "kept": self.series_kept,
-                "folder": series_store.SUBFOLDER,
-                "quantile_levels": list(series_store.QUANTILE_LEVELS),
-            },
-            finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        )
-        normal = _normal_flow(self.folder / "outcomes.csv")
-        if normal is not None:
-            self.manifest["normal_flow"] = normal
-        write_json_atomic(self.folder / "manifest.json", self.manifest)
+        """Move the tables into place, reduce series to quantiles if asked, write the manifest last.
+
+        The lock is released however this ends; a failed write raises ``WriteFailed`` and leaves
+        the manifest marked incomplete, so ``--resume`` can finish the run.
+        """
+        try:
+            self._flush_in_order(everything=True)
+            for name, fh in self._files.items():
+                path = self.folder / f"{name}.csv"
+                with writing(path):
+                    fsync_file(fh)
+                    fh.close()
+                    os.replace(self.folder / f"{name}.csv.part", path)
+            if complete and self.series_kept == "quantiles":
+                with writing(self.folder / series_store.SUBFOLDER / series_store.QUANTILES_FILE):
+                    series_store.reduce_to_quantiles(self.folder)
+            self.manifest["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+            normal = _normal_flow(self.folder / "outcomes.csv")
+            if normal is not None:
+                self.manifest["normal_flow"] = normal
+            self._write_manifest(complete)
+        finally:
+            self._abandon()
+
+
+def stored_reps(folder: Path) -> set[int]:
+    """Replications with a whole row in both scalar tables (finished or ``.part``): a resume's start."""
+    done: set[int] | None = None
+    for name in SCALAR_TABLES:
+        _, rows = _read_rows(folder / f"{name}.csv", folder / f"{name}.csv.part")
+        done = set(rows) if done is None else done & set(rows)
+    return done or set()
+
+
+def _read_rows(*paths: Path) -> tuple[list[str] | None, dict[int, list[str]]]:
+    """The header and the whole rows (by replication) of a table's files, merged.
+
+    A file cut short by a crash ends without a line break: its last, partial line is dropped,
+    and so is any row with the wrong number of cells or a replication number that is not one.
+    Files whose header differs from the first file's are ignored (another run's).
+    """
+    header: list[str] | None = None
+    rows: dict[int, list[str]] = {}
+    for path in paths:
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if not text.endswith("\n"):
+            text = text[: text.rfind("\n") + 1]
+        lines = list(csv.reader(text.splitlines(keepends=True)))
+        if not lines:
+            continue
+        if header is None:
+            header = lines[0]
+        elif lines[0] != header:
+            continue
+        for row in lines[1:]:
+            if len(row) == len(header) and row[0].isdigit():
+                rows.setdefault(int(row[0]), row)
+    return header, rows
 
 
 #: the outcome that holds each replication's normal China-to-US flow
@@ -255,6 +346,7 @@ def base_manifest(
     """The manifest of a run before it starts: enough to re-run any replication."""
     return {
         "tradesim_version": __version__,
+        "source_sha256": source_hash(),  # the exact code: every sim/**/*.py
         "scenario": {
             "name": scenario.name,
             "description": scenario.spec.description,
