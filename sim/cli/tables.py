@@ -227,17 +227,22 @@ def _side_by_side(grid: Grid, sizes: list[int]) -> list[tuple[str, str]]:
 
 
 def _stacked(grid: Grid, width: int) -> list[tuple[str, str]]:
-    """Too wide side by side: each row as its first cell, then one ``column: value`` line per column."""
+    """Too wide side by side: each row as its first cell, then one ``column: value`` line per column.
+
+    A figure cell's lines go on one line (two spaces apart) when they fit; empty cells are left out.
+    """
     out: list[tuple[str, str]] = [("", "")]
-    first, *rest = grid.columns
     for row in grid.rows:
         for line in _lines(row[0]):
             out.append((line, "bold"))
-        for col, text in zip(rest, row[1:], strict=True):
+        for col, text in zip(grid.columns[1:], row[1:], strict=True):
+            if not text:
+                continue
             label = "  " + " ".join(_lines(col.header)) + ": "
-            lines = _lines(text)
-            if col.prose:
-                lines = _wrap(text, max(20, width - 4))
+            lines = _wrap(text, max(20, width - 4)) if col.prose else _lines(text)
+            joined = "  ".join(lines)
+            if not col.prose and len(label) + len(joined) <= width:
+                lines = [joined]
             if len(label) + max(len(x) for x in lines) <= width:
                 out.append((label + lines[0], ""))
                 out.extend((" " * len(label) + x, "") for x in lines[1:])

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.text import Text
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
 
 if TYPE_CHECKING:
     from sim.scenario.loader import LoadedScenario, ScenarioError
@@ -90,7 +89,9 @@ FormatOption = Annotated[
         "JSON: one object per table, one per line).",
     ),
 ]
-AllOption = Annotated[bool, typer.Option("--all", help="Every outcome, by its code name (default: the key few).")]
+AllOption = Annotated[
+    bool, typer.Option("--all", help="Every outcome, by its code name (default: the key few, in words).")
+]
 OutcomesOption = Annotated[
     list[str] | None, typer.Option("--outcome", help="Outcome to show (repeatable). Default: a key few.")
 ]
@@ -342,8 +343,14 @@ def print_summary(results, every: bool = False) -> None:
                     r.median,
                     r.low,
                     r.high,
-                    record={"outcome": key, "label": label, "median": r.median, "5%": r.low, "95%": r.high,
-                            "unit": r.unit},
+                    record={
+                        "outcome": key,
+                        "label": label,
+                        "median": r.median,
+                        "5%": r.low,
+                        "95%": r.high,
+                        "unit": r.unit,
+                    },
                 )
     table(grid)
 
