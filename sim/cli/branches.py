@@ -146,7 +146,7 @@ def branches(
         ui.print_plots([branch_fans(forked, folder / "plots" / "branches.png")])
     ui.say("results: {} (one folder per branch; branch_differences.csv)", folder)
     if report.interrupted:
-        ui.err.print(f"[yellow]interrupted:[/] kept {report.reps_completed} of {reps} replications")
+        ui.warn("interrupted:", f"kept {report.reps_completed} of {reps} replications")
         raise typer.Exit(130)
 
 
