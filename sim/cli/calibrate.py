@@ -120,7 +120,9 @@ def _print_calibration(rows, reps: int, seed: int) -> None:
             notes.append(f"  {r.target}: parameters citing the figure: {', '.join(r.cited_by)}")
     ui.table(grid)
     if notes:
-        ui.say("{}", "Notes:\n" + "\n".join(notes))
+        ui.para("Notes:")
+        for note in notes:
+            ui.para(note.strip(), indent=2)
 
 
 def _print_gdp_channels(rows) -> None:

@@ -125,9 +125,9 @@ def sources(
     ui.table(grid)
     if ui.FORMAT != "table":
         return
-    ui.say("Articles (`tradesim sources --figure ID` gives a figure's in full):")
+    ui.para("Articles (`tradesim sources --figure ID` gives a figure's in full):")
     for article in {id(article_of(f)): article_of(f) for f in registry.values()}.values():
-        ui.say("  {}", article.citation())
+        ui.para(article.citation(), indent=2)
 
 
 @app.command(
@@ -182,7 +182,7 @@ def diff(
     common random numbers: median and 90% interval of B minus A, replication
     by replication.
     """
-    from sim.cli.tables import Column, Grid, clean, unit_after
+    from sim.cli.tables import Column, Grid, unit_after
     from sim.experiments.compare import format_diff, format_value, paired_shifts, parameter_changes
 
     ui.use_format(fmt)
@@ -190,12 +190,12 @@ def diff(
     changed = parameter_changes(a, b)
     if ui.FORMAT == "table":
         lines = [f"--- {a.name}", f"+++ {b.name}", f"{len(changed)} parameter(s) differ"]
-        for c in changed:
-            lines.append(f"  {c.path}")
-            lines.append(f"    - {c.before}   ({c.before_source})" if c.before else "    - (absent)")
-            lines.append(f"    + {c.after}   ({c.after_source})" if c.after else "    + (absent)")
         for line in lines:
-            ui.out.print(clean(line), highlight=False, markup=False, soft_wrap=True)
+            ui.para(line)
+        for c in changed:
+            ui.para(c.path, indent=2)
+            ui.para(f"- {c.before}   ({c.before_source})" if c.before else "- (absent)", indent=4)
+            ui.para(f"+ {c.after}   ({c.after_source})" if c.after else "+ (absent)", indent=4)
     else:
         grid = Grid(
             f"parameters, {b.name} against {a.name}",

@@ -89,7 +89,12 @@ def percent(share: float, signed: bool = False) -> str:
     if share is None or math.isnan(share):
         return "-"
     pct = 100 * share
-    decimals = 0 if abs(pct) >= 10 or float(pct).is_integer() else decimals_of(pct, 2)
+    if abs(pct) >= 10 or float(pct).is_integer():
+        decimals = 0
+    elif abs(pct) >= 1:
+        decimals = 1
+    else:
+        decimals = decimals_of(pct, 1)
     return number(pct, signed, decimals) + "%"
 
 
@@ -127,6 +132,9 @@ class Grid:
     rows: list[list[str]] = field(default_factory=list)
     records: list[dict] = field(default_factory=list)  # what csv/json get; default: the cells
     breaks: set[int] = field(default_factory=set)  # rows after which a section ends
+
+    def __post_init__(self):
+        self.title, self.caption = clean(self.title), clean(self.caption)
 
     def add(self, *cells: object, record: dict | None = None, end_section: bool = False) -> None:
         """One row; ``record`` gives machines typed values instead of the cells' text."""

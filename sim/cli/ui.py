@@ -136,6 +136,8 @@ def load(ref: str) -> LoadedScenario:
         return load_scenario(ref)
     except ScenarioError as exc:
         fail(exc)
+    except OSError as exc:  # a name too long for a path, a folder given as a file
+        fail(f"{ref}: {exc.strerror or exc}")
 
 
 def stamp() -> str:
@@ -253,6 +255,27 @@ def say(text: str, *values: object) -> None:
 
     line = text.format(*(escape(clean(v)) for v in values)) if values else text
     (out if FORMAT == "table" else err).print(line, highlight=False, soft_wrap=True)
+
+
+def para(text: str, indent: int = 0, hang: int = 2) -> None:
+    """Plain text from files or the library, wrapped to the console (words and web addresses kept whole)."""
+    import textwrap
+
+    from sim.cli.tables import clean
+
+    console = out if FORMAT == "table" else err
+    first, rest = " " * indent, " " * (indent + hang)
+    for line in clean(text).split("\n"):
+        wrapped = textwrap.wrap(
+            line.strip(),
+            max(20, console.width),
+            initial_indent=first,
+            subsequent_indent=rest,
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [""]
+        for piece in wrapped:
+            console.print(piece, markup=False, highlight=False, soft_wrap=True)
 
 
 def table(grid) -> None:
