@@ -168,12 +168,12 @@ def _least(column: Column, cells: list[str]) -> int:
     return min(natural, max(max(words), 16))
 
 
-def widths(grid: Grid, width: int) -> list[int] | None:
+def widths(grid: Grid, width: int, gap: int = GAP) -> list[int] | None:
     """Column widths that fit ``width`` with every figure whole, or None (stack the rows instead)."""
     cols = list(zip(*grid.rows, strict=True)) if grid.rows else [[] for _ in grid.columns]
     natural = [_natural(c, list(cells)) for c, cells in zip(grid.columns, cols, strict=True)]
     least = [_least(c, list(cells)) for c, cells in zip(grid.columns, cols, strict=True)]
-    room = width - GAP * (len(natural) - 1)
+    room = width - gap * (len(natural) - 1)
     if sum(natural) <= room:
         return natural
     if sum(least) > room:
@@ -199,17 +199,19 @@ def layout(grid: Grid, width: int) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for line in _wrap(grid.title, width) if grid.title else []:
         out.append((line, "bold"))
-    sizes = widths(grid, width)
-    if sizes is None:
-        out.extend(_stacked(grid, width))
+    for gap in (GAP, 1):  # one space between columns before giving up on side by side
+        sizes = widths(grid, width, gap)
+        if sizes is not None:
+            out.extend(_side_by_side(grid, sizes, gap))
+            break
     else:
-        out.extend(_side_by_side(grid, sizes))
+        out.extend(_stacked(grid, width))
     for line in _wrap(grid.caption, width) if grid.caption else []:
         out.append((line, "dim"))
     return out
 
 
-def _cell_lines(grid: Grid, row: list[str], sizes: list[int]) -> list[str]:
+def _cell_lines(grid: Grid, row: list[str], sizes: list[int], gap: int = GAP) -> list[str]:
     cells = []
     for i, (col, text, size) in enumerate(zip(grid.columns, row, sizes, strict=True)):
         lines = _wrap(text, size) if col.prose else _lines(text)
@@ -217,18 +219,18 @@ def _cell_lines(grid: Grid, row: list[str], sizes: list[int]) -> list[str]:
         cells.append([line.ljust(size) if left else line.rjust(size) for line in lines])
     height = max(len(c) for c in cells)
     return [
-        (" " * GAP).join(c[k] if k < len(c) else " " * s for c, s in zip(cells, sizes, strict=True)).rstrip()
+        (" " * gap).join(c[k] if k < len(c) else " " * s for c, s in zip(cells, sizes, strict=True)).rstrip()
         for k in range(height)
     ]
 
 
-def _side_by_side(grid: Grid, sizes: list[int]) -> list[tuple[str, str]]:
+def _side_by_side(grid: Grid, sizes: list[int], gap: int = GAP) -> list[tuple[str, str]]:
     header = Grid("", grid.columns)
-    out = [(line, "bold") for line in _cell_lines(header, [c.header for c in grid.columns], sizes)]
-    rule = "─" * (sum(sizes) + GAP * (len(sizes) - 1))
+    out = [(line, "bold") for line in _cell_lines(header, [c.header for c in grid.columns], sizes, gap)]
+    rule = "─" * (sum(sizes) + gap * (len(sizes) - 1))
     out.append((rule, "dim"))
     for i, row in enumerate(grid.rows):
-        out.extend((line, "") for line in _cell_lines(grid, row, sizes))
+        out.extend((line, "") for line in _cell_lines(grid, row, sizes, gap))
         if i in grid.breaks and i + 1 < len(grid.rows):
             out.append((rule, "dim"))
     return out
@@ -265,10 +267,10 @@ def render(grid: Grid, fmt: str, width: int) -> str:
     """The grid as text in one of :data:`FORMATS`."""
     if fmt == "csv":
         buffer = io.StringIO()
-        keys = [c.key for c in grid.columns]
-        if grid.records and set(grid.records[0]) != set(keys):
-            keys = list(grid.records[0])
-        writer = csv.DictWriter(buffer, keys, extrasaction="ignore", lineterminator="\n")
+        keys = list(dict.fromkeys(k for record in grid.records for k in record)) or [
+            c.key for c in grid.columns
+        ]
+        writer = csv.DictWriter(buffer, keys, restval="", lineterminator="\n")
         writer.writeheader()
         writer.writerows(grid.records)
         return buffer.getvalue()
