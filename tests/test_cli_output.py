@@ -475,9 +475,10 @@ def test_forecast_add_never_glues_a_row_onto_a_last_line_without_newline(tmp_pat
     args = ["--probability", "30%", "--quantiles", "0.4,0.9,1.8"]
     assert runner.invoke(app, ["forecast", "add", str(file), "--name", "Ana", *args]).exit_code == 0
     file.write_text(file.read_text().rstrip("\n"))  # saved by an editor without a final newline
-    result = runner.invoke(app, ["forecast", "add", str(file), "--name", "Ben", *args])
-    assert result.exit_code == 0, result.output
-    assert set(read_forecasts(file).names) == {"Ana", "Ben"}
+    result = runner.invoke(app, ["forecast", "add", str(file), "--name", "Ben [/bold]", *args])
+    assert result.exit_code == 0, result.output  # a name is plain text, never markup
+    assert "saved Ben [/bold]: 30%" in result.output
+    assert set(read_forecasts(file).names) == {"Ana", "Ben [/bold]"}
 
 
 # --- sweep --resume remembers its outcomes -----------------------------------------------------

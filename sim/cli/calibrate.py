@@ -83,7 +83,7 @@ def _print_calibration(rows, reps: int, seed: int) -> None:
             Column("5%"),
             Column("95%"),
             Column("check", prose=True),
-            Column("result"),
+            Column("result", left=True),
         ],
         caption="Figures: `tradesim sources --figure ID`. Quantities are computed from the results tables.",
     )

@@ -131,9 +131,18 @@ def forecast_add(
         )
     except ForecastError as exc:
         ui.fail("\n".join(exc.problems))
+    from sim.cli.tables import percent
+
     ui.say(
-        f"saved {name}: {100 * p:.0f}% for {asked.event}; {shown}% quantiles of {asked.quantity}: "
-        f"{', '.join(f'{v:g}' for v in q)} -> {file} ({len(forecasts.names)} participant(s))"
+        "saved {}: {} for {}; {}% quantiles of {}: {} -> {} ({} participant(s))",
+        name,
+        percent(p),
+        asked.event,
+        shown,
+        asked.quantity,
+        ", ".join(f"{v:g}" for v in q),
+        file,
+        len(forecasts.names),
     )
 
 
@@ -227,7 +236,11 @@ def _print_scoreboard(board, scenario: str) -> None:
     rules = {q: "Brier" if board.for_outcome(q)[0].rule == "brier" else "CRPS" for q in questions}
     grid = Grid(
         f"Forecasts scored against {runs} replications of {scenario} (lower scores are better)",
-        [Column("rank"), Column("name"), *(Column(f"{q}\nforecast · {rules[q]}", q) for q in questions)],
+        [
+            Column("rank"),
+            Column("name", left=True),
+            *(Column(f"{q}\nforecast · {rules[q]}", q) for q in questions),
+        ],
         caption="Brier: mean of (p - outcome)^2 over runs. CRPS: distance between forecast and simulated "
         "distributions, in the outcome's unit. Rank: mean over the questions answered.",
     )
@@ -263,5 +276,5 @@ def _print_scoreboard(board, scenario: str) -> None:
     for name, mean_rank in board.ranking():
         found = {q: by_name[(name, q)] for q in questions if (name, q) in by_name}
         cells = [cell(found.get(q)) for q in questions]
-        grid.add(number(mean_rank), name, *cells, record=record(mean_rank, name, found))
+        grid.add(f"{mean_rank:g}", name, *cells, record=record(mean_rank, name, found))
     ui.table(grid)

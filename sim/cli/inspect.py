@@ -20,7 +20,9 @@ def list_command(fmt: FormatOption = "table") -> None:
     from sim.scenario.loader import ScenarioError, list_scenarios, load_scenario
 
     ui.use_format(fmt)
-    grid = Grid("Scenarios", [Column("name"), Column("extends"), Column("description", prose=True)])
+    grid = Grid(
+        "Scenarios", [Column("name"), Column("extends", left=True), Column("description", prose=True)]
+    )
     for path in list_scenarios():
         try:
             s = load_scenario(path)
@@ -111,7 +113,7 @@ def sources(
             Column("id"),
             Column("value", prose=True),
             Column("article", prose=True),
-            Column("reliability"),
+            Column("reliability", left=True),
             Column("used by", prose=True),
             Column("measures", prose=True),
         ],
@@ -150,7 +152,7 @@ def show(scenario: ScenarioArgument, fmt: FormatOption = "table") -> None:
             Column("parameter"),
             Column("value or distribution", prose=True),
             Column("source", prose=True),
-            Column("set in"),
+            Column("set in", left=True),
         ],
     )
     for path, dist in iter_parameters(loaded.spec):

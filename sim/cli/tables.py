@@ -116,6 +116,7 @@ class Column:
     header: str
     key: str = ""
     prose: bool = False  # wrapped to fit; figures, names and dates never are
+    left: bool = False  # names and labels: aligned left (figures: right)
 
     def __post_init__(self):
         self.header = clean(self.header)
@@ -215,7 +216,7 @@ def _cell_lines(grid: Grid, row: list[str], sizes: list[int], gap: int = GAP) ->
     cells = []
     for i, (col, text, size) in enumerate(zip(grid.columns, row, sizes, strict=True)):
         lines = _wrap(text, size) if col.prose else _lines(text)
-        left = i == 0 or col.prose
+        left = i == 0 or col.prose or col.left
         cells.append([line.ljust(size) if left else line.rjust(size) for line in lines])
     height = max(len(c) for c in cells)
     return [

@@ -67,7 +67,9 @@ def tournament(
             f"Ranking of the {label} strategies (lower is better; mean and 90% interval)",
             [
                 Column("measure", prose=True),
-                *(Column(c) for c in ("rank", "strategy", "games", "mean", "90% interval")),
+                Column("rank"),
+                Column("strategy", left=True),
+                *(Column(c) for c in ("games", "mean", "90% interval")),
             ],
         )
         for row in (r for r in report.ranking if r["side"] == side):

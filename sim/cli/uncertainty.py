@@ -117,7 +117,7 @@ def _print_splits(splits, scenario: str, param_sets: int, seeds: int) -> None:
             Column("parameters\nsd", "parameters sd"),
             Column("chance\nsd", "chance sd"),
             Column("parameter\nshare", "parameter share"),
-            Column("dominant"),
+            Column("dominant", left=True),
         ],
         caption="Parameters: Var(E[outcome | parameters]); chance: E[Var(outcome | parameters)]. "
         "Standard deviations shown; the share is of the variance.",
