@@ -210,7 +210,7 @@ def diff(
         return
     rows = paired_shifts(a, b, reps, seed, ui.workers_or_default(workers))
     grid = Grid(
-        f"Outcome shifts, {b.name} minus {a.name}, paired ({reps} replications, seed {seed}): "
+        f"outcome shifts, {b.name} minus {a.name}, paired ({reps} replications, seed {seed}): "
         "median and 90% interval; outcomes unchanged in every replication left out",
         [*(Column(h) for h in ("outcome", "shift", "90% interval", "now")), Column("unit", prose=True)],
     )
