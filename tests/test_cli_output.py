@@ -505,3 +505,35 @@ def test_sweep_resume_plots_the_outcomes_it_was_started_with(tmp_path, monkeypat
     again = runner.invoke(app, ["sweep", "--resume", str(folder), "-w", "1"])
     assert again.exit_code == 0, again.output
     assert plotted == ["price_index_at_end"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", WIDTHS, indirect=True)
+def test_forecast_scoreboard_keeps_every_score(run_folder, tmp_path, width):
+    file = tmp_path / "class.csv"
+    for name, p in (("Ana", "30%"), ("Ben", "0.7")):
+        args = ["forecast", "add", str(file), "--name", name, "--probability", p]
+        args += ["--quantiles", "0.4,0.9,1.8"]
+        assert runner.invoke(app, args).exit_code == 0
+    result = runner.invoke(app, ["forecast", "score", str(file), str(run_folder)])
+    assert result.exit_code == 0, result.output
+    _fits(result.output, width)
+    with (run_folder / "forecast_scores.csv").open() as fh:
+        for row in csv.DictReader(fh):
+            assert number(float(row["score"])) in result.output, row
+            assert row["forecast"] in result.output, row
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", WIDTHS, indirect=True)
+def test_tournament_ranking_keeps_every_mean_and_interval(tmp_path, width):
+    out = tmp_path / "t"
+    args = ["tournament", "baseline", "-n", "2", "--strategy", "hawk", "--strategy", "dove"]
+    result = runner.invoke(app, [*args, "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    _fits(result.output, width)
+    with (out / "ranking.csv").open() as fh:
+        for row in csv.DictReader(fh):
+            for key in ("mean", "low", "high"):
+                assert number(float(row[key])) in result.output, (row, key)
+            assert row["measure"] in result.output

@@ -161,12 +161,12 @@ def _natural(column: Column, cells: list[str]) -> int:
 
 
 def _least(column: Column, cells: list[str]) -> int:
-    """The narrowest a column may get: a prose column no narrower than its header's words (or 16)."""
+    """The narrowest a column may get: a prose column no narrower than its longest word (up to 40) or 16."""
     natural = _natural(column, cells)
     if not column.prose:
         return natural
-    words = [len(w) for line in _lines(column.header) for w in line.split()] or [1]
-    return min(natural, max(max(words), 16))
+    words = [len(w) for text in [column.header, *cells] for w in text.split()] or [1]
+    return min(natural, max(min(max(words), 40), 16))
 
 
 def widths(grid: Grid, width: int, gap: int = GAP) -> list[int] | None:
