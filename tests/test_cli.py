@@ -105,6 +105,7 @@ def test_run_writes_a_results_folder_that_pandas_opens(tmp_path):
             "--out",
             str(out),
             "-q",
+            "--all",
         ],
         terminal_width=200,
     )

@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 import sim.cli.ui as ui
 from sim.cli.ui import (
     DaskOption,
     ForceOption,
+    FormatOption,
     OutcomesOption,
     QuietOption,
     ScenarioArgument,
@@ -81,6 +81,7 @@ def branches(
     plots: Annotated[bool, typer.Option(help="Draw the forked fan chart.")] = True,
     quiet: QuietOption = False,
     dask: DaskOption = None,
+    fmt: FormatOption = "table",
 ) -> None:
     """Fork every replication at a decision point and continue it once per branch.
 
@@ -102,6 +103,7 @@ def branches(
         select_branches,
     )
 
+    ui.use_format(fmt)
     loaded = ui.load(scenario)
     try:
         point = select_branches(fork_point(loaded.spec, at), only.split(",") if only else None)
@@ -113,8 +115,13 @@ def branches(
     master_seed = ui.master_seed(seed)
     n_workers = ui.workers_or_default(workers)
     ui.say(
-        f"[bold]{loaded.name}[/] forked at {point.name} into {', '.join(point.branches)}: "
-        f"{reps} replications, seed {master_seed}, {n_workers} worker(s) -> {folder}"
+        "[bold]{}[/] forked at {} into {}: "
+        f"{reps} replications, seed {master_seed}, {n_workers} worker(s) -> "
+        "{}",
+        loaded.name,
+        point.name,
+        ", ".join(point.branches),
+        folder,
     )
     with ui.progress("forking replications", quiet) as bar:
         task = bar.add_task("run", total=reps)
@@ -139,10 +146,10 @@ def branches(
     if plots:
         from sim.plots.charts import branch_fans
 
-        ui.say(f"plot: {branch_fans(forked, folder / 'plots' / 'branches.png')}")
-    ui.say(f"results: {folder} (one folder per branch; branch_differences.csv)")
+        ui.print_plots([branch_fans(forked, folder / "plots" / "branches.png")])
+    ui.say("results: {} (one folder per branch; branch_differences.csv)", folder)
     if report.interrupted:
-        ui.err.print(f"[yellow]interrupted:[/] kept {report.reps_completed} of {reps} replications")
+        ui.warn("interrupted:", f"kept {report.reps_completed} of {reps} replications")
         raise typer.Exit(130)
 
 
@@ -162,6 +169,7 @@ def reweight(
         ),
     ] = None,
     outcomes: OutcomesOption = None,
+    fmt: FormatOption = "table",
 ) -> None:
     """Recombine stored branches into one outcome distribution for given branch probabilities.
 
@@ -170,6 +178,7 @@ def reweight(
     """
     from sim.experiments.branches import parse_weights, read_branches
 
+    ui.use_format(fmt)
     try:
         forked = read_branches(folder)
         chosen = parse_weights(weights, list(forked.results)) if weights else None
@@ -180,7 +189,12 @@ def reweight(
 
 
 def print_branches(forked, weights: dict[str, float] | None, names: list[str]) -> None:
-    """Per-branch medians, paired shifts against the first branch, and the recombined distribution."""
+    """Per-branch medians, paired shifts against the first branch, and the recombined distribution.
+
+    Too wide for the console (four branches and the combined column), each outcome is
+    stacked, one line per branch, so the combined figure is never cut.
+    """
+    from sim.cli.tables import Column, Grid, percent
     from sim.experiments.branches import reweight as mix
     from sim.experiments.compare import compare, format_diff, format_value
 
@@ -188,24 +202,17 @@ def print_branches(forked, weights: dict[str, float] | None, names: list[str]) -
     mixture = {r.outcome: r for r in mix(forked, weights)}
     branches = list(forked.results)
     point = forked.manifest["fork_point"]["name"]
-    table = Table(
-        title=f"Forked at {point}: median (5%-95%) per branch; below, the paired shift against {branches[0]}",
-        title_justify="left",
+    grid = Grid(
+        f"Forked at {point}: median (5% to 95%) per branch, then the paired shift against {branches[0]}",
+        [Column("outcome"), *(Column(b) for b in branches), Column("combined")],
         caption="Model's chance: the mean over replications of each branch's probability from the pain "
         "at the fork. Combined: the branches mixed with "
         + ("the weights given." if weights else "the model's own probabilities, replication by replication."),
-        caption_justify="left",
     )
-    table.add_column("outcome", style="bold", overflow="fold", min_width=22)
-    for b in branches:
-        table.add_column(b, justify="right", overflow="fold")
-    table.add_column("combined", justify="right", overflow="fold", style="bold")
-    chance = [f"{100 * float(forked.probability[b].mean()):.0f}%" for b in branches]
-    shown = [f"{100 * weights[b]:.0f}%" for b in branches] if weights else chance
-    table.add_row("model's chance", *chance, "")
+    chance = [percent(float(forked.probability[b].mean())) for b in branches]
+    grid.add("model's chance", *chance, "", end_section=not weights)
     if weights:
-        table.add_row("weight used", *shown, "")
-    table.rows[-1].end_section = True
+        grid.add("weight used", *(percent(weights[b]) for b in branches), "", end_section=True)
     by_outcome: dict[str, list] = {}
     for row in rows:
         by_outcome.setdefault(row.outcome, []).append(row)
@@ -214,14 +221,17 @@ def print_branches(forked, weights: dict[str, float] | None, names: list[str]) -
         if not cells:
             continue
         kind = cells[0].kind
-        texts = []
+        texts, record = [], {"outcome": outcome, "unit": cells[0].unit}
         for c in cells:
             text = ui.median_and_range(c.median, c.low, c.high, kind)
+            record[c.scenario] = text.replace("\n", " ")
             if c.scenario != branches[0]:
-                text += (
-                    f"\n[dim]{format_diff(c.diff_median, kind)}\n({format_diff(c.diff_low, kind)} to "
-                    f"{format_diff(c.diff_high, kind)})[/]"
+                shift = (
+                    f"{format_diff(c.diff_median, kind)}\n({format_diff(c.diff_low, kind)} to "
+                    f"{format_diff(c.diff_high, kind)})"
                 )
+                text += "\n" + shift
+                record[f"{c.scenario} shift"] = shift.replace("\n", " ")
             texts.append(text)
         m = mixture[outcome]
         combined = (
@@ -229,5 +239,6 @@ def print_branches(forked, weights: dict[str, float] | None, names: list[str]) -
             if kind == "flag"
             else ui.median_and_range(m.median, m.low, m.high, kind)
         )
-        table.add_row(f"{outcome}\n[dim]{cells[0].unit}[/]", *texts, combined)
-    ui.out.print(table)
+        record["combined"] = combined.replace("\n", " ")
+        grid.add(f"{outcome}\n  {cells[0].unit}", *texts, combined, record=record)
+    ui.table(grid)

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 import sim.cli.ui as ui
-from sim.cli.ui import DaskOption, WorkersOption, app
+from sim.cli.ui import DaskOption, FormatOption, WorkersOption, app
 from sim.core.limits import MAX_REPS
 
 PANEL = "Scenarios and sources"
@@ -32,6 +31,7 @@ def calibrate(
         Path | None, typer.Option("--out", "-o", help="Keep the results folders here (default: discarded).")
     ] = None,
     dask: DaskOption = None,
+    fmt: FormatOption = "table",
 ) -> None:
     """Compare the model with the figures reported in the sources.
 
@@ -49,6 +49,7 @@ def calibrate(
     from sim.experiments.calibration_run import calibration_scenarios, run_calibration
     from sim.scenario.loader import ScenarioError
 
+    ui.use_format(fmt)
     try:
         wanted = calibration_scenarios(scenarios)
     except ValueError as exc:
@@ -74,29 +75,43 @@ def calibrate(
 
 
 def _print_calibration(rows, reps: int, seed: int) -> None:
-    table = Table(
-        title=f"Calibration: figures from the sources beside the model ({reps} replications, seed {seed})",
-        title_justify="left",
+    from sim.cli.tables import Column, Grid
+
+    grid = Grid(
+        f"Calibration: figures from the sources beside the model ({reps} replications, seed {seed})",
+        [
+            Column("target\nscenario: model quantity", "target", prose=True),
+            Column("figure\nreliability", "figure", prose=True),
+            Column("median"),
+            Column("5%"),
+            Column("95%"),
+            Column("check", prose=True),
+            Column("result", left=True),
+        ],
         caption="Figures: `tradesim sources --figure ID`. Quantities are computed from the results tables.",
-        caption_justify="left",
     )
-    table.add_column("target\n[dim]scenario: model quantity[/]", overflow="fold", min_width=28)
-    table.add_column("figure\n[dim]reliability[/]", overflow="fold", min_width=11, max_width=13)
-    for column in ("median", "5%", "95%"):
-        table.add_column(column, justify="right", no_wrap=True)
-    table.add_column("check", overflow="fold", min_width=12, max_width=16)
-    table.add_column("result", no_wrap=True, min_width=10)
-    colour = {"inside": "green", "outside": "red", "shown only": "yellow"}
     notes = []
     for r in rows:
-        table.add_row(
-            f"[bold]{r.target}[/]\n[dim]{r.scenario}: {r.quantity}[/]",
-            f"{r.figure_value}\n[dim]{r.reliability}[/]",
+        grid.add(
+            f"{r.target}\n{r.scenario}: {r.quantity}",
+            f"{r.figure_value}\n{r.reliability}",
             r.median,
             r.low,
             r.high,
             r.check,
-            f"[{colour[r.status]}]{r.status}[/]",
+            r.status,
+            record={
+                "target": r.target,
+                "scenario": r.scenario,
+                "quantity": r.quantity,
+                "figure": r.figure_value,
+                "reliability": r.reliability,
+                "median": r.median,
+                "5%": r.low,
+                "95%": r.high,
+                "check": r.check,
+                "result": r.status,
+            },
         )
         if r.reason:
             notes.append(f"  {r.target}: {r.reason}")
@@ -106,26 +121,27 @@ def _print_calibration(rows, reps: int, seed: int) -> None:
             )
         if r.cited_by:
             notes.append(f"  {r.target}: parameters citing the figure: {', '.join(r.cited_by)}")
-    ui.out.print(table)
+    ui.table(grid)
     if notes:
-        ui.say("Notes:\n" + "\n".join(notes))
+        ui.para("Notes:")
+        for note in notes:
+            ui.para(note.strip(), indent=2)
 
 
 def _print_gdp_channels(rows) -> None:
-    channels = Table(
-        title="US GDP loss by channel: median [5%, 95%]",
-        title_justify="left",
+    from sim.cli.tables import Column, Grid, number
+
+    grid = Grid(
+        "US GDP loss by channel: median [5%, 95%]",
+        [Column("scenario: measure", prose=True), *(Column(c) for c in ("magnet", "tariff", "total"))],
         caption="LEVEL: a quarter's GDP below its no-shock path, as forecasters quote it (HSBC's 0.6% by Q3 "
         "is the magnet channel; Oxford Economics' up to 0.9% by year-end with no deal is a ceiling on the "
         "total). CUMULATIVE: output lost summed over days. The 27% May price figure is context only.",
-        caption_justify="left",
     )
-    channels.add_column("scenario: measure", overflow="fold")
-    for channel in ("magnet", "tariff", "total"):
-        channels.add_column(channel, justify="right", no_wrap=True)
     for g in rows:
-        channels.add_row(
-            f"[bold]{g.scenario}[/]: {g.meaning}",
-            *(f"{m:.2f} [{lo:.2f}, {hi:.2f}]" for m, lo, hi in g.cells.values()),
-        )
-    ui.out.print(channels)
+        cells = {
+            name: f"{number(m, decimals=2)} [{number(lo, decimals=2)}, {number(hi, decimals=2)}]"
+            for name, (m, lo, hi) in g.cells.items()
+        }
+        grid.add(f"{g.scenario}: {g.meaning}", *cells.values())
+    ui.table(grid)

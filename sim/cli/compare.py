@@ -6,10 +6,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 import sim.cli.ui as ui
-from sim.cli.ui import DaskOption, ForceOption, QuietOption, SeriesOption, WorkersOption, app
+from sim.cli.ui import (
+    AllOption,
+    DaskOption,
+    ForceOption,
+    FormatOption,
+    QuietOption,
+    SeriesOption,
+    WorkersOption,
+    app,
+)
 from sim.core.limits import MAX_REPS
 
 
@@ -43,6 +51,8 @@ def compare_command(
     quiet: QuietOption = False,
     dask: DaskOption = None,
     series: SeriesOption = "auto",
+    every: AllOption = False,
+    fmt: FormatOption = "table",
 ) -> None:
     """Run several scenarios on common random numbers and compare their outcomes.
 
@@ -59,6 +69,7 @@ def compare_command(
     from sim.scenario.loader import ScenarioError
     from sim.workshop.tournament import comparison_entries
 
+    ui.use_format(fmt)
     if len(scenarios) < 2:
         ui.fail("compare needs at least two scenarios")
     try:
@@ -72,8 +83,9 @@ def compare_command(
     master_seed = ui.master_seed(seed)
     n_workers = ui.workers_or_default(workers)
     ui.say(
-        f"comparing {', '.join(entries)}: {reps} replications each, seed {master_seed}, "
-        f"{n_workers} worker(s) -> {folder}"
+        f"comparing {{}}: {reps} replications each, seed {master_seed}, {n_workers} worker(s) -> {{}}",
+        ", ".join(entries),
+        folder,
     )
     with ui.named_progress(quiet) as bars:
         try:
@@ -84,42 +96,53 @@ def compare_command(
             ui.fail(str(exc), 130)
         except ResultsError as exc:  # a folder in use, a full disk, a dead worker
             ui.fail(str(exc))
-    print_comparison(rows, list(results))
+    print_comparison(rows, list(results), every)
     if plots:
         from sim.plots.charts import draw_comparison_plots
 
-        ui.print_paths("plot", draw_comparison_plots(results, folder))
-    ui.say(f"results: {folder} (comparison.csv, one folder per scenario)")
+        ui.print_plots(draw_comparison_plots(results, folder))
+    ui.say("results: {} (comparison.csv, one folder per scenario)", folder)
 
 
-def print_comparison(rows, names: list[str]) -> None:
-    """Median (5%-95%) per scenario, with the paired shift against the first below it."""
+def print_comparison(rows, names: list[str], every: bool = False) -> None:
+    """Median (5%-95%) per scenario, with the paired shift against the first below it.
+
+    The key outcomes in words by default (``every``: all, by code name). Too wide for the
+    console (many scenarios), each outcome is stacked: one line per scenario.
+    """
+    from sim.cli.tables import Column, Grid, unit_after
     from sim.experiments.compare import format_diff, format_value
 
-    table = Table(
-        title=f"Outcomes by scenario: median (5%-95%); below, the paired shift against {names[0]}",
-        title_justify="left",
-        caption="Yes/no outcomes: share of replications; shifts in percentage points.",
-        caption_justify="left",
+    grid = Grid(
+        f"Outcomes by scenario: median (5% to 95%), then the paired shift against {names[0]}",
+        [Column("outcome", prose=not every), *(Column(n) for n in names)],
+        caption="Yes/no outcomes: share of replications; their shifts in percentage points (pts).",
     )
-    table.add_column("outcome", style="bold", overflow="fold", min_width=24)
-    for name in names:
-        table.add_column(name, justify="right", overflow="fold")
     by_outcome: dict[str, list] = {}
     for row in rows:
         by_outcome.setdefault(row.outcome, []).append(row)
-    for outcome, cells in by_outcome.items():
+    wanted = list(by_outcome) if every else [k for k in ui.KEY_OUTCOMES if k in by_outcome]
+    for outcome in wanted:
+        cells = by_outcome[outcome]
         kind = cells[0].kind
-        texts = []
+        texts, record = [], {"outcome": outcome, "unit": cells[0].unit}
         for c in cells:
-            text = (
-                f"{format_value(c.median, kind)} ({format_value(c.low, kind)}-{format_value(c.high, kind)})"
-            )
+            low, high = format_value(c.low, kind), format_value(c.high, kind)
+            value = f"{format_value(c.median, kind)} ({low} to {high})"
+            record[c.scenario] = value
+            text = value
             if c.scenario != names[0]:
-                text += (
-                    f"\n[dim]{format_diff(c.diff_median, kind)} "
-                    f"({format_diff(c.diff_low, kind)} to {format_diff(c.diff_high, kind)})[/]"
+                shift = (
+                    f"{format_diff(c.diff_median, kind)} "
+                    f"({format_diff(c.diff_low, kind)} to {format_diff(c.diff_high, kind)})"
                 )
+                text += "\n" + shift
+                record[f"{c.scenario} shift"] = shift
             texts.append(text)
-        table.add_row(f"{outcome}\n[dim]{cells[0].unit}[/]", *texts)
-    ui.out.print(table)
+        if every:
+            unit = unit_after(format_value(cells[0].median, kind), cells[0].unit)
+            label = f"{outcome}\n  {unit}" if unit else outcome
+        else:
+            label = ui.KEY_OUTCOMES[outcome]
+        grid.add(label, *texts, record=record)
+    ui.table(grid)

@@ -6,12 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 import sim.cli.ui as ui
 from sim.cli.ui import (
     DaskOption,
     ForceOption,
+    FormatOption,
     OptionalScenarioArgument,
     WorkersOption,
     app,
@@ -46,6 +46,7 @@ def sensitivity(
     ] = None,
     top: Annotated[int, typer.Option(min=1, help="Parameters to show.")] = 15,
     dask: DaskOption = None,
+    fmt: FormatOption = "table",
     resume: Annotated[
         Path | None,
         typer.Option(help="Finish an interrupted analysis: its runs folder (OUT/sensitivity_...)."),
@@ -63,7 +64,6 @@ def sensitivity(
         SensitivityInterrupted,
         SensitivityRequest,
         check_request,
-        fmt,
         read_request,
         run_sensitivity,
         runs_needed,
@@ -72,6 +72,7 @@ def sensitivity(
     from sim.plots.charts import tornado
     from sim.scenario.sampling import uncertain_parameters
 
+    ui.use_format(fmt)
     try:
         if resume is not None:
             request = read_request(resume)
@@ -95,8 +96,11 @@ def sensitivity(
     total = runs_needed(k, request.samples, request.method)
     n_workers = ui.workers_or_default(workers)
     ui.say(
-        f"{request.scenario}: {request.method} on {k} uncertain parameters, {total} model runs, "
-        f"{n_workers} worker(s) -> {request.runs}"
+        "{}: "
+        f"{request.method} on {k} uncertain parameters, {total} model runs, {n_workers} worker(s) -> "
+        "{}",
+        request.scenario,
+        request.runs,
     )
     with ui.progress("simulating") as bar:
         task = bar.add_task("run", total=total)
@@ -126,25 +130,35 @@ def sensitivity(
             ui.fail(str(exc))
     folder, stem = request.folder, request.stem
     write_indices(result, folder / f"{stem}.csv")
-    table = Table(
-        title=f"What drives {request.outcome} in {request.scenario} ({request.method})", title_justify="left"
+    from sim.cli.tables import Column, Grid, number
+
+    morris = request.method == "morris"
+    names = ("mu*", "± 95%", "sigma") if morris else ("total ST", "± 95%", "first-order S1")
+    grid = Grid(
+        f"What drives {request.outcome} in {request.scenario} ({request.method})",
+        [Column("parameter"), *(Column(n) for n in names)],
     )
-    table.add_column("parameter", style="bold", overflow="fold")
-    names = (
-        ("mu*", "± 95%", "sigma") if request.method == "morris" else ("total ST", "± 95%", "first-order S1")
-    )
-    for name in names:
-        table.add_column(name, justify="right")
     for i in result.ranked()[:top]:
-        table.add_row(result.names[i], fmt(result.index[i]), fmt(result.conf[i]), fmt(result.other[i]))
-    ui.out.print(table)
+        grid.add(
+            result.names[i],
+            number(result.index[i]),
+            number(result.conf[i]),
+            number(result.other[i]),
+            record={
+                "parameter": result.names[i],
+                names[0]: float(result.index[i]),
+                names[1]: float(result.conf[i]),
+                names[2]: float(result.other[i]),
+            },
+        )
+    ui.table(grid)
     if result.filled:
         ui.err.print(
             f"[yellow]note:[/] {result.filled} run(s) had no value of {request.outcome}; "
             "set to the largest value seen"
         )
     chart = tornado(result, folder / f"{stem}.png", request.scenario, top)
-    ui.say(f"table: {folder / (stem + '.csv')}\nplot: {chart}")
+    ui.say("table: {}\nplot: {}", folder / (stem + ".csv"), chart)
 
 
 @app.command(
@@ -206,6 +220,7 @@ def sweep(
             request = read_sweep_request(resume)
             loaded, varies, points, folder = request.scenario, request.varies, request.points, resume
             reps, seed, design = request.reps, request.seed, request.design
+            outcome = outcome or request.outcomes or None
         else:
             if scenario is None or not vary:
                 ui.fail("sweep needs a SCENARIO and at least one --vary (or --resume DIR)")
@@ -229,8 +244,11 @@ def sweep(
     n_workers = ui.workers_or_default(workers)
     total = len(points) * reps
     ui.say(
-        f"{loaded.name}: {len(points)} design points x {reps} replications = {total} runs, "
-        f"{n_workers} worker(s) -> {folder}"
+        "{}: "
+        f"{len(points)} design points x {reps} replications = {total} runs, {n_workers} worker(s) -> "
+        "{}",
+        loaded.name,
+        folder,
     )
     with ui.progress("simulating") as bar:
         task = bar.add_task("run", total=total)
@@ -247,6 +265,7 @@ def sweep(
                 design=design,
                 dask=dask,
                 resume=resume is not None,
+                outcomes=outcomes,
             )
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
@@ -259,9 +278,11 @@ def sweep(
             f"finish with `tradesim sweep --resume {folder}`"
         )
         raise typer.Exit(130)
-    for name in outcomes:
-        path = sweep_panels(
+    drawn = [
+        sweep_panels(
             report.table, [v.path for v in varies], name, folder / "plots" / f"{name}_sweep.png", loaded.name
         )
-        ui.say(f"plot: {path}")
-    ui.say(f"results: {report.table}")
+        for name in outcomes
+    ]
+    ui.print_plots(drawn)
+    ui.say("results: {}", report.table)

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated, TypeVar
 
 import typer
-from rich.table import Table
 
 import sim.cli.ui as ui
-from sim.cli.ui import WorkersOption, app
+from sim.cli.ui import FormatOption, WorkersOption, app
 from sim.core.limits import MAX_REPS
 
 T = TypeVar("T")
@@ -36,7 +35,7 @@ def _ask(prompt: str, parse: Callable[[str], T], given: str | None) -> T:
         try:
             return parse(answer)
         except ValueError as exc:
-            ui.err.print(f"[bold red]not understood:[/] {exc}", highlight=False)
+            ui.warn("not understood:", str(exc))
 
 
 def _parse_quantiles(count: int, levels) -> Callable[[str], list[float]]:
@@ -97,7 +96,7 @@ def forecast_add(
     5/50/95%). Every answer is checked as it is typed; the file is a plain CSV.
     """
     from sim.results.catalogue import OUTCOMES
-    from sim.workshop.forecast import ForecastError, append_forecast, parse_probability
+    from sim.workshop.forecast import ForecastError, append_forecast, read_probability
     from sim.workshop.reveal import questions_for
 
     try:
@@ -107,11 +106,19 @@ def forecast_add(
     except ValueError as exc:
         ui.fail(str(exc))
     shown = "/".join(f"{100 * q:g}" for q in asked.levels)
+    readings: list[str] = []
+
+    def parse_p(text: str) -> float:
+        p, how = read_probability(text)
+        readings.append(how)
+        return p
+
     p = _ask(
-        f"{name}: probability (%) that {OUTCOMES[asked.event].description} [{asked.event}]",
-        parse_probability,
+        f"{name}: probability (30% or 0.3) that {OUTCOMES[asked.event].description} [{asked.event}]",
+        parse_p,
         probability,
     )
+    ui.say("{}", readings[-1])
     measure = OUTCOMES[asked.quantity]
     q = _ask(
         f"{name}: your {shown}% quantiles of {measure.description}, in {measure.unit} "
@@ -125,9 +132,18 @@ def forecast_add(
         )
     except ForecastError as exc:
         ui.fail("\n".join(exc.problems))
+    from sim.cli.tables import percent
+
     ui.say(
-        f"saved {name}: {100 * p:.0f}% for {asked.event}; {shown}% quantiles of {asked.quantity}: "
-        f"{', '.join(f'{v:g}' for v in q)} -> {file} ({len(forecasts.names)} participant(s))"
+        "saved {}: {} for {}; {}% quantiles of {}: {} -> {} ({} participant(s))",
+        name,
+        percent(p),
+        asked.event,
+        shown,
+        asked.quantity,
+        ", ".join(f"{v:g}" for v in q),
+        file,
+        len(forecasts.names),
     )
 
 
@@ -157,6 +173,7 @@ def forecast_score(
             "--out", "-o", help="Where the run goes (without FOLDER). Default: results/forecast-TIMESTAMP."
         ),
     ] = None,
+    fmt: FormatOption = "table",
 ) -> None:
     """Reveal: score every forecast in the class file against the simulated distribution.
 
@@ -170,6 +187,7 @@ def forecast_score(
     from sim.workshop.forecast import ForecastError, read_forecasts
     from sim.workshop.reveal import reveal
 
+    ui.use_format(fmt)
     try:
         forecasts = read_forecasts(file)
     except ForecastError as exc:
@@ -186,7 +204,7 @@ def forecast_score(
         loaded = ui.load(scenario)
         folder = ui.empty_folder(out_dir or ui.default_folder("forecast"))
         master_seed = ui.master_seed(seed)
-        ui.say(f"running {loaded.name}: {reps} replications, seed {master_seed} -> {folder}")
+        ui.say(f"running {{}}: {reps} replications, seed {master_seed} -> {{}}", loaded.name, folder)
         with ui.progress("simulating replications") as bar:
             task = bar.add_task("run", total=reps)
             report = run_experiment(
@@ -206,42 +224,58 @@ def forecast_score(
     except ForecastError as exc:
         ui.fail("\n".join(exc.problems))
     _print_scoreboard(revealed.board, revealed.scenario)
-    ui.say(f"scores: {revealed.scores}")
+    ui.say("scores: {}", revealed.scores)
     ui.print_paths("plot", revealed.figures)
 
 
 def _print_scoreboard(board, scenario: str) -> None:
+    from sim.cli.tables import Column, Grid, number
     from sim.workshop.forecast import MODEL_FREQUENCY, MODEL_ITSELF, MODEL_QUANTILES
 
     questions = list(board.samples)
     runs = next(iter(board.samples.values())).size
-    table = Table(
-        title=f"Forecasts scored against {runs} replications of {scenario} (lower scores are better)",
-        title_justify="left",
+    rules = {q: "Brier" if board.for_outcome(q)[0].rule == "brier" else "CRPS" for q in questions}
+    grid = Grid(
+        f"Forecasts scored against {runs} replications of {scenario} (lower scores are better)",
+        [
+            Column("rank"),
+            Column("name", left=True),
+            *(Column(f"{q}\nforecast · {rules[q]}", q) for q in questions),
+        ],
         caption="Brier: mean of (p - outcome)^2 over runs. CRPS: distance between forecast and simulated "
         "distributions, in the outcome's unit. Rank: mean over the questions answered.",
-        caption_justify="left",
     )
-    table.add_column("rank", justify="right")
-    table.add_column("name", style="bold", overflow="fold")
-    for q in questions:
-        rule = "Brier" if board.for_outcome(q)[0].rule == "brier" else "CRPS"
-        table.add_column(f"{q}\n[dim]forecast · {rule}[/]", justify="right", overflow="fold")
     by_name = {(s.name, s.outcome): s for s in board.scores}
 
-    def cell(name: str, q: str) -> str:
-        s = by_name.get((name, q))
-        return f"{s.forecast} · {s.score:#.3g}" if s else "-"
+    def cell(found) -> str:
+        return f"{found.forecast} · {number(found.score)}" if found else "-"
+
+    def record(rank, name, found: dict) -> dict:
+        row = {"rank": rank, "name": name}
+        for q in questions:
+            s = found.get(q)
+            row[f"{q} forecast"] = s.forecast if s else ""
+            row[f"{q} {rules[q]}"] = s.score if s else ""
+        return row
 
     for label, refs in (
         ("model", [MODEL_FREQUENCY, MODEL_QUANTILES]),
         ("model, whole distribution", [MODEL_ITSELF]),
     ):
-        cells = []
+        found = {}
         for q in questions:
-            found = [by_name[(r, q)] for r in refs if (r, q) in by_name]
-            cells.append(f"{found[0].forecast} · {found[0].score:#.3g}" if found else "")
-        table.add_row("", f"[dim]{label}[/]", *cells, style="dim", end_section=label != "model")
+            hits = [by_name[(r, q)] for r in refs if (r, q) in by_name]
+            if hits:
+                found[q] = hits[0]
+        grid.add(
+            "",
+            label,
+            *(cell(found.get(q)) if q in found else "" for q in questions),
+            record=record("", label, found),
+            end_section=label != "model",
+        )
     for name, mean_rank in board.ranking():
-        table.add_row(f"{mean_rank:g}", name, *(cell(name, q) for q in questions))
-    ui.out.print(table)
+        found = {q: by_name[(name, q)] for q in questions if (name, q) in by_name}
+        cells = [cell(found.get(q)) for q in questions]
+        grid.add(f"{mean_rank:g}", name, *cells, record=record(mean_rank, name, found))
+    ui.table(grid)

@@ -6,31 +6,31 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 import sim.cli.ui as ui
-from sim.cli.ui import ScenarioArgument, app
+from sim.cli.ui import FormatOption, ScenarioArgument, app
 from sim.core.limits import MAX_REPS
 
 PANEL = "Scenarios and sources"
 
 
 @app.command("list", rich_help_panel=PANEL, epilog="Example: `tradesim list`")
-def list_command() -> None:
+def list_command(fmt: FormatOption = "table") -> None:
     """List the scenarios in `scenarios/` with a one-line description each."""
+    from sim.cli.tables import Column, Grid
     from sim.scenario.loader import ScenarioError, list_scenarios, load_scenario
 
-    table = Table(title="Scenarios", title_justify="left")
-    table.add_column("name", style="bold")
-    table.add_column("extends")
-    table.add_column("description")
+    ui.use_format(fmt)
+    grid = Grid(
+        "Scenarios", [Column("name"), Column("extends", left=True), Column("description", prose=True)]
+    )
     for path in list_scenarios():
         try:
             s = load_scenario(path)
-            table.add_row(s.name, s.spec.extends or "", s.spec.description)
+            grid.add(s.name, s.spec.extends or "", s.spec.description)
         except ScenarioError as exc:
-            table.add_row(path.stem, "", f"[red]invalid: {exc.problems[0].message}[/]")
-    ui.out.print(table)
+            grid.add(path.stem, "", f"invalid: {exc.problems[0].message}")
+    ui.table(grid)
 
 
 @app.command(
@@ -44,6 +44,9 @@ def validate(
 
     Exits with code 2 and one line per problem (file, key, what is allowed) if any is wrong.
     """
+    from rich.text import Text
+
+    from sim.cli.tables import bounded
     from sim.scenario.loader import ScenarioError, load_scenario
 
     bad = 0
@@ -53,9 +56,9 @@ def validate(
         except ScenarioError as exc:
             bad += 1
             for p in exc.problems:
-                ui.err.print(f"[bold red]error:[/] {p}", highlight=False, soft_wrap=True)
+                ui.err.print(Text.assemble(("error:", "bold red"), " ", bounded(p)), soft_wrap=True)
             continue
-        ui.say(f"[green]ok[/] {s.path} ({s.name}: {s.spec.description})")
+        ui.say("[green]ok[/] {} ({}: {})", s.path, s.name, s.spec.description)
     if bad:
         raise typer.Exit(2)
 
@@ -68,6 +71,7 @@ def sources(
     figure: Annotated[
         str | None, typer.Option("--figure", "-f", help="Show one figure and everything that uses it.")
     ] = None,
+    fmt: FormatOption = "table",
 ) -> None:
     """List the figures taken from the source articles (the registry in `seeds/`).
 
@@ -75,17 +79,19 @@ def sources(
     measures (in our words), how reliable it is, and which scenario parameters and
     calibration targets use it.
     """
+    from sim.cli.tables import Column, Grid, clean
     from sim.experiments.calibration import load_targets
     from sim.scenario.sources import article_of, load_registry
 
+    ui.use_format(fmt)
     registry = load_registry().figures
     targets = load_targets()
     if figure is not None:
         if figure not in registry:
-            ui.fail(f"no figure {figure!r} in the registry (see `tradesim sources`)")
+            ui.fail(f"no figure {clean(figure)!r} in the registry (see `tradesim sources`)")
         f = registry[figure]
         value = f.value.isoformat() if hasattr(f.value, "isoformat") else f.value
-        ui.say(f"[bold]{figure}[/]")
+        ui.say("[bold]{}[/]", figure)
         lines = [
             ("value", f"{value} {f.unit}" if f.unit != "qualitative" else str(value)),
             ("range (our reading)", f"{f.low} - {f.high}" if f.low is not None else "-"),
@@ -95,55 +101,67 @@ def sources(
             ("note", f.note or "-"),
         ]
         for key, text in lines:
-            ui.out.print(f"  {key + ':':<21}{text}", highlight=False, soft_wrap=True)
+            ui.say(f"  {key + ':':<21}" + "{}", text)
         ui.say("  used by parameters:")
         for use in f.used_by or ["(no scenario parameter)"]:
-            ui.say(f"    {use}")
+            ui.say("    {}", use)
         checked = [name for name, t in targets.items() if t.figure == figure]
-        ui.say(f"  calibration targets: {', '.join(checked) if checked else '-'}")
+        ui.say("  calibration targets: {}", ", ".join(checked) if checked else "-")
         return
-    table = Table(title="Figures from the source articles (seeds/figures.toml)", title_justify="left")
-    table.add_column("id", style="bold", no_wrap=True)
-    table.add_column("value", overflow="fold")
-    table.add_column("article", overflow="fold")
-    table.add_column("reliability", no_wrap=True)
-    table.add_column("used by", justify="right")
-    table.add_column("measures", overflow="fold")
+    grid = Grid(
+        "Figures from the source articles (seeds/figures.toml)",
+        [
+            Column("id"),
+            Column("value", prose=True),
+            Column("article", prose=True),
+            Column("reliability", left=True),
+            Column("used by", prose=True),
+            Column("measures", prose=True),
+        ],
+    )
     for fid, f in registry.items():
         value = f.value.isoformat() if hasattr(f.value, "isoformat") else f.value
         shown = str(value) if f.unit == "qualitative" else f"{value} {f.unit}"
         n_targets = sum(t.figure == fid for t in targets.values())
         used = f"{len(f.used_by)} params" + (f", {n_targets} target(s)" if n_targets else "")
-        table.add_row(fid, shown, article_of(f).short(), f.reliability, used, f.measures)
-    ui.out.print(table)
-    ui.out.print("Articles (`tradesim sources --figure ID` gives a figure's in full):", highlight=False)
+        grid.add(fid, shown, article_of(f).short(), f.reliability, used, f.measures)
+    ui.table(grid)
+    if ui.FORMAT != "table":
+        return
+    ui.para("Articles (`tradesim sources --figure ID` gives a figure's in full):")
     for article in {id(article_of(f)): article_of(f) for f in registry.values()}.values():
-        ui.out.print(f"  {article.citation()}", highlight=False, markup=False, soft_wrap=True)
+        ui.para(article.citation(), indent=2)
 
 
 @app.command(
     rich_help_panel=PANEL,
     epilog="Examples: `tradesim show baseline` · `tradesim show scenarios/no_deal.toml`",
 )
-def show(scenario: ScenarioArgument) -> None:
+def show(scenario: ScenarioArgument, fmt: FormatOption = "table") -> None:
     """Print a scenario as resolved: every parameter, its value or distribution, and its source.
 
     Parameters inherited through `extends` are shown with the file that set them.
     """
+    from sim.cli.tables import Column, Grid
     from sim.scenario.sampling import iter_parameters
 
+    ui.use_format(fmt)
     loaded = ui.load(scenario)
-    table = Table(title=f"{loaded.name}: {loaded.spec.description}", title_justify="left")
-    table.add_column("parameter", style="bold", overflow="fold")
-    table.add_column("value or distribution", overflow="fold")
-    table.add_column("source", overflow="fold")
-    table.add_column("set in", no_wrap=True)
+    grid = Grid(
+        f"{loaded.name}: {loaded.spec.description}",
+        [
+            Column("parameter"),
+            Column("value or distribution", prose=True),
+            Column("source", prose=True),
+            Column("set in", left=True),
+        ],
+    )
     for path, dist in iter_parameters(loaded.spec):
         origin = loaded.origins.get(path, "")
-        table.add_row(path, dist.describe(), dist.source or "-", Path(origin).stem if origin else "-")
+        grid.add(path, dist.describe(), dist.source or "-", Path(origin).stem if origin else "-")
     for c in loaded.spec.correlations:
-        table.add_row(f"rank correlation: {c.between[0]} ~ {c.between[1]}", f"{c.rank:+.2f}", c.source, "-")
-    ui.out.print(table)
+        grid.add(f"rank correlation: {c.between[0]} ~ {c.between[1]}", f"{c.rank:+.2f}", c.source, "-")
+    ui.table(grid)
 
 
 @app.command(
@@ -162,6 +180,7 @@ def diff(
     ] = 0,
     seed: Annotated[int, typer.Option(min=0, help="Master seed for --reps.")] = 1,
     workers: Annotated[int | None, typer.Option("--workers", "-w", min=1, help="Local processes.")] = None,
+    fmt: FormatOption = "table",
 ) -> None:
     """What differs between two scenarios: parameters (with sources), and with --reps, outcomes.
 
@@ -169,26 +188,45 @@ def diff(
     common random numbers: median and 90% interval of B minus A, replication
     by replication.
     """
+    from sim.cli.tables import Column, Grid, unit_after
     from sim.experiments.compare import format_diff, format_value, paired_shifts, parameter_changes
 
+    ui.use_format(fmt)
     a, b = ui.load(scenario_a), ui.load(scenario_b)
     changed = parameter_changes(a, b)
-    lines = [f"--- {a.name}", f"+++ {b.name}", f"{len(changed)} parameter(s) differ"]
-    for c in changed:
-        lines.append(f"  {c.path}")
-        lines.append(f"    - {c.before}   ({c.before_source})" if c.before else "    - (absent)")
-        lines.append(f"    + {c.after}   ({c.after_source})" if c.after else "    + (absent)")
-    for line in lines:
-        ui.out.print(line, highlight=False, markup=False, soft_wrap=True)
+    if ui.FORMAT == "table":
+        lines = [f"--- {a.name}", f"+++ {b.name}", f"{len(changed)} parameter(s) differ"]
+        for line in lines:
+            ui.para(line)
+        for c in changed:
+            ui.para(c.path, indent=2)
+            ui.para(f"- {c.before}   ({c.before_source})" if c.before else "- (absent)", indent=4)
+            ui.para(f"+ {c.after}   ({c.after_source})" if c.after else "+ (absent)", indent=4)
+    else:
+        grid = Grid(
+            f"parameters, {b.name} against {a.name}",
+            [Column(h) for h in ("parameter", "before", "before source", "after", "after source")],
+        )
+        for c in changed:
+            grid.add(c.path, c.before or "", c.before_source or "", c.after or "", c.after_source or "")
+        ui.table(grid)
     if reps < 2:
         return
     rows = paired_shifts(a, b, reps, seed, ui.workers_or_default(workers))
-    ui.out.print(f"\noutcome shifts, {b.name} minus {a.name}, paired ({reps} replications, seed {seed}):")
+    grid = Grid(
+        f"outcome shifts, {b.name} minus {a.name}, paired ({reps} replications, seed {seed}): "
+        "median and 90% interval; outcomes unchanged in every replication left out",
+        [*(Column(h) for h in ("outcome", "shift", "90% interval", "now")), Column("unit", prose=True)],
+    )
     for r in rows:
         if r.diff_low == 0 and r.diff_high == 0:
             continue  # unchanged in every replication
-        ui.say(
-            f"  {r.outcome:<42} {format_diff(r.diff_median, r.kind):>12}"
-            f"  ({format_diff(r.diff_low, r.kind)} to {format_diff(r.diff_high, r.kind)})"
-            f"   now {format_value(r.median, r.kind)} {r.unit}"
+        now = format_value(r.median, r.kind)
+        grid.add(
+            r.outcome,
+            format_diff(r.diff_median, r.kind),
+            f"{format_diff(r.diff_low, r.kind)} to {format_diff(r.diff_high, r.kind)}",
+            now,
+            unit_after(now, r.unit),
         )
+    ui.table(grid)

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 import sim.cli.ui as ui
 from sim.cli.ui import app
@@ -138,7 +137,7 @@ def replay(
     except (ResultsError, FileNotFoundError) as exc:
         ui.fail(str(exc))
     model = replayed.model
-    ui.say(f"[bold]{model.scenario.name}[/], replication {rep} (master seed {replayed.master_seed})")
+    ui.say(f"[bold]{{}}[/], replication {rep} (master seed {replayed.master_seed})", model.scenario.name)
     if replayed.mismatches:
         ui.err.print(
             f"[yellow]warning:[/] {len(replayed.mismatches)} outcome(s) differ from the saved row "
@@ -146,10 +145,11 @@ def replay(
         )
     else:
         ui.say("re-run matches the saved outcomes exactly")
-    table = Table(title="What happened", title_justify="left")
-    table.add_column("date", no_wrap=True)
-    table.add_column("subsystem", no_wrap=True)
-    table.add_column("event", overflow="fold")
+    from sim.cli.tables import Column, Grid
+
+    grid = Grid(
+        "What happened", [Column("date"), Column("subsystem", left=True), Column("event", prose=True)]
+    )
     for event in event_log(model):
-        table.add_row(event.date.isoformat(), event.subsystem, event.text)
-    ui.out.print(table)
+        grid.add(event.date.isoformat(), event.subsystem, event.text)
+    ui.table(grid)

@@ -9,8 +9,10 @@ import typer
 
 import sim.cli.ui as ui
 from sim.cli.ui import (
+    AllOption,
     DaskOption,
     ForceWorkersOption,
+    FormatOption,
     OptionalScenarioArgument,
     QuietOption,
     SeriesOption,
@@ -53,10 +55,13 @@ def run(
         typer.Option(help="Finish an interrupted run in this folder (its own scenario, seed and settings)."),
     ] = None,
     force_workers: ForceWorkersOption = False,
+    every: AllOption = False,
+    fmt: FormatOption = "table",
 ) -> None:
     """Run a Monte Carlo experiment of a scenario and summarise its outcomes.
 
-    Prints the median and 90% interval of every outcome and writes a results folder:
+    Prints the median and 90% interval of the key outcomes in words (`--all`: every
+    outcome) and writes a results folder:
     tidy CSV tables (outcomes, sampled parameters), daily series (`series/`, see
     `--series`), a manifest and plots. Results are written as replications finish;
     Ctrl-C stops cleanly and keeps every finished replication; `--resume DIR` finishes
@@ -66,6 +71,7 @@ def run(
     from sim.results.folder import ResultsError, read_results
     from sim.results.series_store import resolve_kept
 
+    ui.use_format(fmt)
     n_workers = ui.workers_or_default(workers, force_workers)
     if resume is not None:
         folder = resume
@@ -75,8 +81,10 @@ def run(
             ui.fail(f"cannot resume: {exc}")
         done, reps = status.reps_done, status.reps_requested
         ui.say(
-            f"[bold]{status.scenario}[/]: resuming {folder}: {done} of {reps} replications "
-            f"on disk, seed {status.master_seed}, {n_workers} worker(s)"
+            "[bold]{}[/]: resuming {}: "
+            f"{done} of {reps} replications on disk, seed {status.master_seed}, {n_workers} worker(s)",
+            status.scenario,
+            folder,
         )
     else:
         if scenario is None:
@@ -90,9 +98,12 @@ def run(
         master_seed = ui.master_seed(seed)
         done = 0
         ui.say(
-            f"[bold]{loaded.name}[/]: {loaded.spec.description}\n"
-            f"{reps} replications, seed {master_seed}, {n_workers} worker(s), daily series: {kept} "
-            f"-> {folder}"
+            "[bold]{}[/]: {}\n"
+            f"{reps} replications, seed {master_seed}, {n_workers} worker(s), daily series: {kept} -> "
+            "{}",
+            loaded.name,
+            loaded.spec.description,
+            folder,
         )
     with ui.progress("simulating replications", quiet) as bar:
         task = bar.add_task("run", total=reps, completed=done)
@@ -109,12 +120,12 @@ def run(
     if report.reps_completed == 0:
         ui.fail(f"interrupted before any replication finished; {folder} holds empty tables", 130)
     results = read_results(folder)
-    ui.print_summary(results)
+    ui.print_summary(results, every)
     if plots:
         from sim.plots.charts import draw_default_plots
 
-        ui.print_paths("plot", draw_default_plots(results))
-    ui.say(f"results: {folder}")
+        ui.print_plots(draw_default_plots(results))
+    ui.say("results: {}", folder)
     if report.interrupted:
         ui.err.print(
             f"[yellow]interrupted:[/] kept {report.reps_completed} of {reps} replications "

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 import sim.cli.ui as ui
-from sim.cli.ui import ForceOption, QuietOption, app
+from sim.cli.ui import ForceOption, FormatOption, QuietOption, app
 from sim.core.limits import MAX_REPS
 
 PANEL = "Workshop"
@@ -39,6 +38,7 @@ def tournament(
     ] = None,
     force: ForceOption = False,
     quiet: QuietOption = False,
+    fmt: FormatOption = "table",
 ) -> None:
     """Play every US strategy against every China strategy and rank them (an Axelrod-style tournament).
 
@@ -47,9 +47,11 @@ def tournament(
     each averaged over all its games with a 90% interval. Writes `games.csv` (one row
     per game), `ranking.csv`, `manifest.json` and `tournament.png`.
     """
+    from sim.cli.tables import Column, Grid, number
     from sim.workshop.strategies import STRATEGIES
     from sim.workshop.tournament import run_tournament, tournament_figure
 
+    ui.use_format(fmt)
     names = tuple(strategy) if strategy else STRATEGIES
     bad = [s for s in names if s not in STRATEGIES]
     if bad:
@@ -57,33 +59,37 @@ def tournament(
     loaded = ui.load(scenario)
     folder = ui.empty_folder(out_dir or ui.default_folder("tournament"), force)
     games = len(names) ** 2 * reps
-    ui.say(f"tournament on {loaded.name}: {len(names)} strategies a side, {games} games, seed {seed}")
+    ui.say(f"tournament on {{}}: {len(names)} strategies a side, {games} games, seed {seed}", loaded.name)
     with ui.progress("playing games", quiet) as bar:
         task = bar.add_task("play", total=games)
         report = run_tournament(
             loaded, reps, seed, folder, workers, names, progress=lambda k: bar.advance(task, k)
         )
     for side, label in (("us", "US"), ("china", "China")):
-        table = Table(
-            title=f"Ranking of the {label} strategies (lower is better; mean and 90% interval)",
-            title_justify="left",
+        grid = Grid(
+            f"Ranking of the {label} strategies (lower is better; mean and 90% interval)",
+            [
+                Column("measure", prose=True),
+                Column("rank"),
+                Column("strategy", left=True),
+                *(Column(c) for c in ("games", "mean", "90% interval")),
+            ],
         )
-        for column in ("measure", "rank", "strategy", "games", "mean", "90% interval"):
-            table.add_column(column, justify="left" if column in ("measure", "strategy") else "right")
         for row in (r for r in report.ranking if r["side"] == side):
-            table.add_row(
+            grid.add(
                 f"{row['measure']} ({row['unit']})",
                 str(row["rank"]),
                 row["strategy"],
                 str(row["games"]),
-                f"{row['mean']:.3f}",
-                f"{row['low']:.3f} to {row['high']:.3f}",
+                number(row["mean"]),
+                f"{number(row['low'])} to {number(row['high'])}",
+                record={k: row[k] for k in row},
             )
-        ui.out.print(table)
+        ui.table(grid)
     chart = tournament_figure(
         report.games,
         folder / "tournament.png",
         f"Tournament of strategies on {loaded.name} ({reps} replications per pairing, seed {seed})",
         list(names),
     )
-    ui.say(f"tables: {folder / 'games.csv'}, {folder / 'ranking.csv'}\nchart: {chart}")
+    ui.say("tables: {}, {}\nchart: {}", folder / "games.csv", folder / "ranking.csv", chart)

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.text import Text
 
 if TYPE_CHECKING:
     from sim.scenario.loader import LoadedScenario, ScenarioError
@@ -29,9 +29,11 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="markdown",
 )
-# Rich assumes 80 columns when output is not a terminal: too narrow for the outcome table.
-out = Console(width=None if sys.stdout.isatty() else 120)
+# Width: the terminal's, else $COLUMNS, else 80 (piped); tables fit it without cutting a figure.
+out = Console()
 err = Console(stderr=True)
+#: The output format of the command running: ``table``, ``csv`` or ``json`` (see :func:`use_format`).
+FORMAT = "table"
 
 
 def _version(value: bool) -> None:
@@ -49,6 +51,8 @@ def main_options(
     ] = False,
 ) -> None:
     """Monte Carlo simulator of the 2025 US-China rare-earth standoff."""
+    global FORMAT
+    FORMAT = "table"  # each command sets its own (use_format)
 
 
 # --- options shared by several commands (declared once) ----------------------------------------
@@ -80,6 +84,17 @@ ScenarioArgument = Annotated[str, typer.Argument(help="A scenario name from `tra
 OptionalScenarioArgument = Annotated[
     str | None, typer.Argument(help="A scenario name from `tradesim list`, or a path.")
 ]
+FormatOption = Annotated[
+    str,
+    typer.Option(
+        "--format",
+        help="`table` (for people), `csv` or `json` (the same figures for a machine, on stdout; "
+        "JSON: one object per table, one per line).",
+    ),
+]
+AllOption = Annotated[
+    bool, typer.Option("--all", help="Every outcome, by its code name (default: the key few, in words).")
+]
 OutcomesOption = Annotated[
     list[str] | None, typer.Option("--outcome", help="Outcome to show (repeatable). Default: a key few.")
 ]
@@ -90,10 +105,30 @@ OutcomesOption = Annotated[
 
 def fail(problems: ScenarioError | str, code: int = 2) -> NoReturn:
     """Print one line per problem on stderr and exit with ``code`` (2: bad input)."""
+    from sim.cli.tables import bounded
+
     lines = getattr(problems, "problems", None) or [problems]
     for line in lines:
-        err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+        err.print(Text.assemble(("error:", "bold red"), " ", bounded(line)), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def warn(label: str, text: str) -> None:
+    """A warning on stderr: ``label`` in yellow, ``text`` as plain text (never markup)."""
+    from sim.cli.tables import bounded
+
+    err.print(Text.assemble((label, "yellow"), " ", bounded(text, 2000)), highlight=False, soft_wrap=True)
+
+
+def use_format(fmt: str) -> str:
+    """Check ``--format`` and make it the command's: in csv or json, chatter goes to stderr."""
+    global FORMAT
+    from sim.cli.tables import FORMATS
+
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}, got {fmt!r}")
+    FORMAT = fmt
+    return fmt
 
 
 def load(ref: str) -> LoadedScenario:
@@ -104,6 +139,8 @@ def load(ref: str) -> LoadedScenario:
         return load_scenario(ref)
     except ScenarioError as exc:
         fail(exc)
+    except OSError as exc:  # a name too long for a path, a folder given as a file
+        fail(f"{ref}: {exc.strerror or exc}")
 
 
 def stamp() -> str:
@@ -255,16 +292,53 @@ def named_progress(quiet: bool = False) -> Progress:
 # --- rendering ---------------------------------------------------------------------------------
 
 
-def say(text: str) -> None:
-    """A plain line on stdout (paths, counts): never highlighted, never wrapped."""
-    out.print(text, highlight=False)
+def say(text: str, *values: object) -> None:
+    """A plain line on stdout (stderr in csv/json): never highlighted, never wrapped.
+
+    ``text`` may hold Rich markup; ``values`` fill its ``{}`` as plain text, so a name or
+    description read from a file is never taken for markup (nor its escapes for the terminal's).
+    """
+    from rich.markup import escape
+
+    from sim.cli.tables import clean
+
+    line = text.format(*(escape(clean(v)) for v in values)) if values else text
+    (out if FORMAT == "table" else err).print(line, highlight=False, soft_wrap=True)
+
+
+def para(text: str, indent: int = 0, hang: int = 2) -> None:
+    """Plain text from files or the library, wrapped to the console (words and web addresses kept whole)."""
+    import textwrap
+
+    from sim.cli.tables import clean
+
+    console = out if FORMAT == "table" else err
+    first, rest = " " * indent, " " * (indent + hang)
+    for line in clean(text).split("\n"):
+        wrapped = textwrap.wrap(
+            line.strip(),
+            max(20, console.width),
+            initial_indent=first,
+            subsequent_indent=rest,
+            break_long_words=False,
+            break_on_hyphens=False,
+        ) or [""]
+        for piece in wrapped:
+            console.print(piece, markup=False, highlight=False, soft_wrap=True)
+
+
+def table(grid) -> None:
+    """Print a :class:`sim.cli.tables.Grid` in the command's format."""
+    from sim.cli.tables import emit
+
+    emit(grid, FORMAT, out)
 
 
 def plain(value: float) -> str:
-    """A number as the summary tables write it, ``-`` when missing."""
-    from sim.results.summary import decimals_for, format_number
+    """A number as every table writes it (:func:`sim.cli.tables.number`), ``-`` when missing."""
+    from sim.cli.tables import number
 
-    return "-" if math.isnan(value) else format_number(value, decimals_for(value, "count"))
+    return number(value)
 
 
 def sd(variance: float) -> str:
@@ -276,36 +350,94 @@ def median_and_range(median: float, low: float, high: float, kind: str) -> str:
     """A narrow table cell: the median over its 5%-95% range."""
     from sim.experiments.compare import format_value
 
-    return f"{format_value(median, kind)}\n({format_value(low, kind)}-{format_value(high, kind)})"
+    return f"{format_value(median, kind)}\n({format_value(low, kind)} to {format_value(high, kind)})"
 
 
-def print_summary(results) -> None:
-    """The outcome table of a run: median and 90% interval, grouped by subsystem."""
-    from rich.table import Table
+#: The outcomes `run` and `compare` show by default, in plain words (unit included), in story order.
+KEY_OUTCOMES = {
+    "backlog_peak": "largest licence backlog (applications)",
+    "wait_days_median": "median wait for a licence decision (days)",
+    "china_us_shipments_may": "China-to-US magnet shipments in May (share of normal)",
+    "china_us_shipments_sep": "China-to-US magnet shipments in September (share of normal)",
+    "first_slowdown_auto": "first US auto plant slowed for want of magnets (date)",
+    "first_stoppage_auto": "first US auto plant halted (date)",
+    "auto_halt_before_june": "an auto plant halts before June (share of runs)",
+    "output_lost_pct_of_year_auto": "US auto output lost (% of a normal year)",
+    "price_rise_peak_pct": "highest magnet price rise over pre-crisis (%)",
+    "deadline_deal": "truce deadline ends in a deal (share of runs)",
+    "deadline_extension": "truce deadline ends in an extension (share of runs)",
+    "deadline_snap_back": "truce lapses, tariffs snap back (share of runs)",
+    "deadline_escalation": "truce deadline ends in escalation (share of runs)",
+    "gdp_loss_year_end_magnet_pct": "US GDP lost by year-end, magnet shortage (% of a year's GDP)",
+    "gdp_loss_year_end_tariff_pct": "US GDP lost by year-end, tariffs (% of a year's GDP)",
+    "gdp_loss_year_end_pct": "US GDP lost by year-end, both channels (% of a year's GDP)",
+}
 
+
+def print_summary(results, every: bool = False) -> None:
+    """The outcome table of a run: median and 90% interval; the key outcomes in words, or ``every`` one."""
+    from sim.cli.tables import Column, Grid, clean, unit_after
     from sim.results.summary import summarise
 
     n = len(next(iter(results.outcomes.values())))
-    table = Table(
-        title=f"Outcomes of {results.manifest['scenario']['name']}: median and 90% interval "
-        f"over {n} replications",
-        title_justify="left",
-    )
-    table.add_column("outcome", style="bold", no_wrap=True)
-    table.add_column("median", justify="right")
-    table.add_column("5%", justify="right")
-    table.add_column("95%", justify="right")
-    table.add_column("unit", overflow="fold")
-    rows = summarise(results)
-    for i, row in enumerate(rows):
-        last_of_group = i + 1 == len(rows) or rows[i + 1].group != row.group
-        table.add_row(row.name, row.median, row.low, row.high, row.unit, end_section=last_of_group)
-    table.caption = "Yes/no outcomes (unit '% of replications'): share of replications and its 90% interval."
-    table.caption_justify = "left"
-    out.print(table)
+    rows = {r.name: r for r in summarise(results)}
+    name = clean(results.manifest["scenario"]["name"])
+    title = f"Outcomes of {name}: median and 90% interval over {n} replications"
+    if every:
+        grid = Grid(
+            title,
+            [Column("outcome\nunit", "outcome"), Column("median"), Column("5%"), Column("95%")],
+            caption="Yes/no outcomes: the share of replications, with its 90% interval.",
+        )
+        ordered = list(rows.values())
+        for i, r in enumerate(ordered):
+            unit = unit_after(r.median, r.unit)
+            grid.add(
+                f"{r.name}\n  {unit}" if unit else r.name,
+                r.median,
+                r.low,
+                r.high,
+                record={"outcome": r.name, "median": r.median, "5%": r.low, "95%": r.high, "unit": r.unit},
+                end_section=i + 1 < len(ordered) and ordered[i + 1].group != r.group,
+            )
+    else:
+        grid = Grid(
+            title,
+            [Column("outcome", prose=True), Column("median"), Column("5%"), Column("95%")],
+            caption="Shares of runs: the share of replications where it happens, with its 90% interval. "
+            "`--all` lists every outcome; each replication's are in outcomes.csv in the results folder.",
+        )
+        for key, label in KEY_OUTCOMES.items():
+            r = rows.get(key)
+            if r is not None:
+                grid.add(
+                    label,
+                    r.median,
+                    r.low,
+                    r.high,
+                    record={
+                        "outcome": key,
+                        "label": label,
+                        "median": r.median,
+                        "5%": r.low,
+                        "95%": r.high,
+                        "unit": r.unit,
+                    },
+                )
+    table(grid)
 
 
 def print_paths(label: str, paths) -> None:
     """One ``LABEL: PATH`` line per file written."""
     for path in paths:
-        say(f"{label}: {path}")
+        say(label + ": {}", path)
+
+
+def print_plots(paths) -> None:
+    """ONE line for where the charts went: their folder and how many."""
+    paths = [Path(p) for p in paths if p is not None]
+    if not paths:
+        return
+    folders = sorted({str(p.parent) for p in paths})
+    where = folders[0] if len(folders) == 1 else ", ".join(folders)
+    say("plots: {} ({} charts)", where, len(paths))

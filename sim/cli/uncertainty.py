@@ -9,7 +9,15 @@ import typer
 from rich.table import Table
 
 import sim.cli.ui as ui
-from sim.cli.ui import DaskOption, ForceOption, QuietOption, ScenarioArgument, WorkersOption, app
+from sim.cli.ui import (
+    DaskOption,
+    ForceOption,
+    FormatOption,
+    QuietOption,
+    ScenarioArgument,
+    WorkersOption,
+    app,
+)
 
 PANEL = "Explore uncertainty"
 
@@ -38,6 +46,7 @@ def variance(
     plots: Annotated[bool, typer.Option(help="Draw one strip chart per outcome.")] = True,
     quiet: QuietOption = False,
     dask: DaskOption = None,
+    fmt: FormatOption = "table",
 ) -> None:
     """Split an outcome's spread into uncertain parameters (ignorance) and chance (luck).
 
@@ -50,6 +59,7 @@ def variance(
     """
     from sim.experiments.variance import outcome_table, run_variance
 
+    ui.use_format(fmt)
     loaded = ui.load(scenario)
     ui.check_outcomes(outcomes)
     folder = ui.empty_folder(out_dir or ui.default_folder(f"{loaded.name}-variance"), force)
@@ -57,8 +67,12 @@ def variance(
     n_workers = ui.workers_or_default(workers)
     total = param_sets * seeds
     ui.say(
-        f"[bold]{loaded.name}[/]: {param_sets} parameter sets x {seeds} seeds = {total} replications, "
-        f"seed {master_seed}, {n_workers} worker(s) -> {folder}"
+        "[bold]{}[/]: "
+        f"{param_sets} parameter sets x {seeds} seeds = {total} replications, "
+        f"seed {master_seed}, {n_workers} worker(s) -> "
+        "{}",
+        loaded.name,
+        folder,
     )
     try:
         with ui.progress("nested replications", quiet) as bar:
@@ -86,35 +100,57 @@ def variance(
             path = variance_strips(
                 outcome_table(nested, s.outcome), s, folder / "plots" / f"{s.outcome}.png", loaded.name
             )
-            ui.say(f"plot: {path}")
-    ui.say(f"results: {folder} (variance.csv, nested_outcomes.csv)")
+            ui.say("plot: {}", path)
+    ui.say("results: {} (variance.csv, nested_outcomes.csv)", folder)
 
 
 def _print_splits(splits, scenario: str, param_sets: int, seeds: int) -> None:
-    table = Table(
-        title=f"Where the spread comes from: {scenario}, {param_sets} parameter sets x {seeds} seeds "
+    from sim.cli.tables import Column, Grid, percent
+
+    grid = Grid(
+        f"Where the spread comes from: {scenario}, {param_sets} parameter sets x {seeds} seeds "
         "(standard deviations, 90% intervals)",
-        title_justify="left",
-        caption="Parameters: Var(E\\[outcome | parameters]); chance: E\\[Var(outcome | parameters)]. "
+        [
+            Column("outcome"),
+            Column("mean"),
+            Column("total\nsd", "total sd"),
+            Column("parameters\nsd", "parameters sd"),
+            Column("chance\nsd", "chance sd"),
+            Column("parameter\nshare", "parameter share"),
+            Column("dominant", left=True),
+        ],
+        caption="Parameters: Var(E[outcome | parameters]); chance: E[Var(outcome | parameters)]. "
         "Standard deviations shown; the share is of the variance.",
-        caption_justify="left",
     )
-    columns = ("outcome", "mean", "total sd", "parameters sd", "chance sd", "parameter share", "dominant")
-    for column in columns:
-        table.add_column(column, justify="left" if column in ("outcome", "dominant") else "right")
     sd = ui.sd
     for s in splits:
-        table.add_row(
-            f"{s.outcome}\n[dim]{s.unit}[/]",
+        grid.add(
+            f"{s.outcome}\n  {s.unit}",
             ui.plain(s.mean),
             sd(s.total),
-            f"{sd(s.parameters)}\n[dim]({sd(s.parameters_low)}-{sd(s.parameters_high)})[/]",
-            f"{sd(s.chance)}\n[dim]({sd(s.chance_low)}-{sd(s.chance_high)})[/]",
-            f"{100 * s.parameter_share:.0f}%\n[dim]({100 * s.parameter_share_low:.0f}-"
-            f"{100 * s.parameter_share_high:.0f}%)[/]",
+            f"{sd(s.parameters)}\n({sd(s.parameters_low)} to {sd(s.parameters_high)})",
+            f"{sd(s.chance)}\n({sd(s.chance_low)} to {sd(s.chance_high)})",
+            f"{percent(s.parameter_share)}\n({percent(s.parameter_share_low)} to "
+            f"{percent(s.parameter_share_high)})",
             s.dominant,
+            record={
+                "outcome": s.outcome,
+                "unit": s.unit,
+                "mean": s.mean,
+                "total sd": ui.sd(s.total),
+                "parameters sd": sd(s.parameters),
+                "parameters sd 5%": sd(s.parameters_low),
+                "parameters sd 95%": sd(s.parameters_high),
+                "chance sd": sd(s.chance),
+                "chance sd 5%": sd(s.chance_low),
+                "chance sd 95%": sd(s.chance_high),
+                "parameter share": s.parameter_share,
+                "parameter share 5%": s.parameter_share_low,
+                "parameter share 95%": s.parameter_share_high,
+                "dominant": s.dominant,
+            },
         )
-    ui.out.print(table)
+    ui.table(grid)
 
 
 @app.command(

@@ -139,13 +139,15 @@ def run_sweep(
     design: str = "grid",
     dask: str | None = None,
     resume: bool = False,
+    outcomes: list[str] | None = None,
 ) -> SweepReport:
     """Run the design points and write the sweep's results folder.
 
     Rows are written a whole design point at a time, in design order. Ctrl-C
     keeps every finished point (the manifest says the sweep is incomplete);
     ``resume=True`` runs only the points not yet in the table, so a resumed sweep
-    ends with the same table as an uninterrupted one.
+    ends with the same table as an uninterrupted one. ``outcomes`` (the ones to plot)
+    are kept in the manifest, so a resumed sweep plots what it was started for.
     """
     specs = [
         with_values(loaded.spec, dict(zip([v.path for v in varies], row, strict=True))) for row in points
@@ -168,6 +170,7 @@ def run_sweep(
             "points": len(points),
             "design": design,
             "design_points": points.tolist(),
+            "outcomes": list(outcomes or []),
         },
         "master_seed": seed,
         "reps_per_point": reps,
@@ -223,6 +226,7 @@ class SweepRequest:
     reps: int
     seed: int
     design: str
+    outcomes: list[str]  # the outcomes it was started to plot (empty: the default)
 
 
 def read_sweep_request(folder: Path) -> SweepRequest:
@@ -242,6 +246,7 @@ def read_sweep_request(folder: Path) -> SweepRequest:
         reps=int(saved["reps_per_point"]),
         seed=int(saved["master_seed"]),
         design=sweep["design"],
+        outcomes=list(sweep.get("outcomes", [])),
     )
 
 

@@ -117,15 +117,36 @@ def check_quantity(name: str) -> str:
 
 
 def parse_probability(text: str) -> float:
-    """A probability typed in percent ("30", "30%", "7.5") as a number from 0 to 1."""
-    cleaned = text.strip().removesuffix("%").strip()
+    """A probability typed as a percentage ("30", "30%", "7.5%") or a fraction ("0.3"), from 0 to 1."""
+    return read_probability(text)[0]
+
+
+def read_probability(text: str) -> tuple[float, str]:
+    """A typed probability from 0 to 1, and how it was read (to say so to the participant).
+
+    With a percent sign it is a percentage ("30%", "0.5%"). A bare number below 1 is a
+    fraction ("0.3" is 30%: a forecaster meaning less than one percent types "0.3%"); from
+    1 to 100 it is a percentage ("30" is 30%, "1" is 1%).
+    """
+    raw = text.strip()
+    percent_sign = raw.endswith("%")
+    cleaned = raw.removesuffix("%").strip()
     try:
-        pct = float(cleaned)
+        number = float(cleaned)
     except ValueError:
-        raise ValueError(f"probability {text!r} is not a number (type a percentage from 0 to 100)") from None
-    if not 0.0 <= pct <= 100.0:
+        raise ValueError(
+            f"probability {text!r} is not a number (type a percentage such as 30% or a fraction such as 0.3)"
+        ) from None
+    if not math.isfinite(number) or number < 0:
         raise ValueError(f"probability {text!r} must be a percentage from 0 to 100")
-    return pct / 100.0
+    if percent_sign or number >= 1 or number == 0:
+        if number > 100:
+            raise ValueError(f"probability {text!r} must be a percentage from 0 to 100")
+        how = "a percentage" if percent_sign or number == 0 else "a percentage (a number from 1 to 100)"
+        return number / 100.0, f"read {raw!r} as {number:g}%: {how}"
+    return number, (
+        f"read {raw!r} as {100 * number:g}%: a number below 1 is a fraction (type {raw}% for {raw} percent)"
+    )
 
 
 def parse_levels(text: str) -> tuple[float, ...]:
@@ -289,11 +310,21 @@ def append_forecast(
     if mode == "w":
         path.parent.mkdir(parents=True, exist_ok=True)
     with path.open(mode, newline="", encoding="utf-8") as fh:
+        if mode == "a" and _lacks_final_newline(path):
+            fh.write("\n")  # a file saved by an editor without one: never glue the new row onto the last
         writer = csv.writer(fh)
         if mode == "w":
             writer.writerow(COLUMNS)
         writer.writerows(rows)
     return read_forecasts(path)
+
+
+def _lacks_final_newline(path: Path) -> bool:
+    with path.open("rb") as fh:
+        if fh.seek(0, 2) == 0:
+            return False
+        fh.seek(-1, 2)
+        return fh.read(1) not in (b"\n", b"\r")
 
 
 # --- the class's scores -----------------------------------------------------------------------
