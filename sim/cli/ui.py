@@ -109,7 +109,11 @@ def fail(problems: ScenarioError | str, code: int = 2) -> NoReturn:
 
     lines = getattr(problems, "problems", None) or [problems]
     for line in lines:
-        err.print(Text.assemble(("error:", "bold red"), " ", bounded(line)), highlight=False, soft_wrap=True)
+        # bounded: a message that repeats a huge wrong value must not flood the terminal, but a
+        # message of our own (a path to resume from, say) is never cut: 1,500 characters is room
+        err.print(
+            Text.assemble(("error:", "bold red"), " ", bounded(line, 1500)), highlight=False, soft_wrap=True
+        )
     raise typer.Exit(code)
 
 
