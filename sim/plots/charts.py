@@ -477,52 +477,6 @@ def sweep_panels(
     return path
 
 
-def discovery_tradeoff(found, path: Path | None, scenario: str) -> Path | None:
-    """Coverage against density of every candidate box, the chosen one marked and described."""
-    import textwrap
-
-    with plt.rc_context(_STYLE):
-        fig, ax = plt.subplots(figsize=(13, 7.5), layout="constrained")
-        cov = [100 * b.coverage for b in found.boxes]
-        den = [100 * b.density for b in found.boxes]
-        ax.scatter(cov, den, s=90, color=BLUE, alpha=0.6, label="candidate boxes (tree leaves)")
-        if found.chosen is not None:
-            ax.scatter(
-                [100 * found.chosen.coverage],
-                [100 * found.chosen.density],
-                s=260,
-                facecolor="none",
-                edgecolor=VERMILLION,
-                linewidths=3,
-                label="chosen box",
-            )
-            rules = "\n".join(textwrap.shorten(r, 70) for r in found.chosen.rules) or "(everything)"
-            ax.text(
-                0.02,
-                0.03,
-                rules,
-                transform=ax.transAxes,
-                fontsize=12,
-                va="bottom",
-                bbox={"facecolor": "white", "edgecolor": GREY, "alpha": 0.9},
-            )
-        base = 100 * found.cases / found.total
-        ax.axhline(base, color=GREY, linestyle="--", linewidth=1.2)
-        ax.text(100, base + 1, "share in all runs", va="bottom", ha="right", fontsize=11, color=GREY)
-        ax.set_xlim(0, 115)
-        ax.set_ylim(0, 105)
-        ax.set_xlabel("Coverage: % of all cases of interest inside the box")
-        ax.set_ylabel("Density: % of the box's runs that are cases")
-        ax.set_title(
-            f"Where does it happen? {found.condition}\nscenario: {scenario}, "
-            f"{found.cases} cases in {found.total} replications"
-        )
-        ax.legend(loc="upper right", frameon=False)
-        ax.grid(alpha=0.3)
-        _save(fig, path)
-    return path
-
-
 def _sentence(text: str) -> str:
     """First letter upper case, the rest as written (keeps "US" and "GDP")."""
     return text[:1].upper() + text[1:]
