@@ -183,11 +183,26 @@ def build_report(results: Results) -> str:
     return "\n".join(parts)
 
 
-def write_report(results: Results, path: Path | None = None) -> Path:
-    """Write the report next to the tables (``report.html``), atomically."""
-    path = path or results.folder / "report.html"
-    text = build_report(results)
+def write_text(path: Path, text: str) -> Path:
+    """Write a report atomically."""
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def write_report(results: Results, path: Path | None = None) -> Path:
+    """Write the report next to the tables (``report.html``), atomically."""
+    return write_text(path or results.folder / "report.html", build_report(results))
+
+
+def write_folder_report(folder: Path, path: Path | None = None) -> Path:
+    """The report of any folder ``tradesim report`` reads: a run, a comparison or a branches folder."""
+    from sim.plots.group_report import write_group_report
+    from sim.results.folder import read_results
+    from sim.results.kinds import expect
+
+    found = expect(Path(folder), "report", "run", "comparison", "branches")
+    if found.name == "run":
+        return write_report(read_results(found.folder), path)
+    return write_group_report(found, path)
