@@ -30,6 +30,24 @@ from sim.results.summary import decimals_for, format_number
 
 #: Daily series drawn as a fan per scenario in a comparison report, in the story's order.
 KEY_FANS = ("backlog", "stock_auto", "price_index", "gdp_loss")
+#: The outcomes of the short table at the top of a comparison or branches report (all of them at the end).
+KEY_OUTCOMES = (
+    "deadline_deal",
+    "deadline_extension",
+    "deadline_snap_back",
+    "deadline_escalation",
+    "backlog_at_deadline",
+    "approvals_total",
+    "halted_plant_days_auto",
+    "output_lost_pct_of_year_auto",
+    "price_rise_peak_pct",
+    "us_tariff_mean",
+    "gdp_loss_q3_pct",
+    "gdp_loss_year_end_pct",
+)
+#: In a branches report the deadline flags only restate each branch's name.
+BRANCH_KEYS = tuple(k for k in KEY_OUTCOMES if not k.startswith("deadline_"))
+_WIDE = "<style>table.wide td.num { white-space: normal; } table.wide { font-size: 0.85rem; }</style>"
 #: Outcomes shown by branch as violins in a branches report.
 BRANCH_OUTCOMES = ("gdp_loss_year_end_pct", "halted_plant_days_auto", "price_index_at_end", "us_tariff_mean")
 
@@ -49,8 +67,13 @@ def _cell(value: str, kind: str, diff: bool = False) -> str:
     return format_number(x, decimals_for(x, kind), signed=diff)
 
 
-def _table(folder: Path, members: list[str], reference: str, column: str) -> str:
-    """The saved comparison table (``comparison.csv``) as HTML: one column per scenario or branch."""
+def _table(
+    folder: Path, members: list[str], reference: str, column: str, only: tuple[str, ...] | None = None
+) -> str:
+    """The saved comparison table (``comparison.csv``) as HTML: one column per scenario or branch.
+
+    ``only``: these outcomes, in this order (the key ones); default every outcome.
+    """
     path = folder / "comparison.csv"
     if not path.is_file():
         return "<p>(no comparison.csv in this folder)</p>"
@@ -59,12 +82,15 @@ def _table(folder: Path, members: list[str], reference: str, column: str) -> str
     by_outcome: dict[str, dict[str, dict[str, str]]] = {}
     for row in rows:
         by_outcome.setdefault(row["outcome"], {})[row["scenario"]] = row
+    if only is not None:
+        by_outcome = {name: by_outcome[name] for name in only if name in by_outcome}
     head = "".join(f"<th>{_esc(m)}</th>" for m in members)
     parts = [
         f"<p>Median and 90% interval per {column}; below each, in grey, the paired shift against "
         f"<strong>{_esc(reference)}</strong> (replication by replication, common random numbers): "
         "median and 90% interval. Yes/no outcomes: share of replications.</p>",
-        f"<table><tr><th>outcome</th>{head}<th>unit</th></tr>",
+        _WIDE,
+        f'<table class="wide"><tr><th>outcome</th>{head}<th>unit</th></tr>',
     ]
     for outcome, cells in by_outcome.items():
         any_row = next(iter(cells.values()))
@@ -127,13 +153,16 @@ def _key_fans(results: dict[str, Results], plots: Path) -> str:
     first = next(iter(results.values()))
     available = set(first.series_names()) if first.series_kept != "none" else set()
     figures = []
+    columns = min(len(results), 2)
     for series in KEY_FANS:
         if series not in available:
             continue
+        row = []
         for name, r in results.items():
             path = fan_chart(r, series, plots / f"{series}_{name}_fan.png")
-            caption = f"{name}: {_what(series)}: median, middle 50% and 90% of replications"
-            figures.append(_image(path, caption))
+            row.append(_image(path, f"{name}: {_what(series)}: median, middle 50% and 90% of replications"))
+        grid = f"display:grid;grid-template-columns:repeat({columns},1fr);gap:1rem"
+        figures.append(f'<div style="{grid}">{"".join(row)}</div>')
     return "\n".join(figures) or "<p>This comparison kept no daily series (<code>--series none</code>).</p>"
 
 
@@ -167,8 +196,13 @@ def build_comparison_report(found: FolderKind) -> str:
         what = _what(p.stem.removesuffix("_by_scenario"))
         return f"{what}, scenarios side by side: each replication, median and 90% interval"
 
+    members = list(results)
     sections = [
-        ("comparison", "The comparison table", _table(found.folder, list(results), reference, "scenario")),
+        (
+            "comparison",
+            "Key outcomes compared",
+            _table(found.folder, members, reference, "scenario", KEY_OUTCOMES),
+        ),
         (
             "deadline",
             "How the truce deadline ends",
@@ -179,6 +213,7 @@ def build_comparison_report(found: FolderKind) -> str:
         ),
         ("outcomes", "Key outcomes side by side", "\n".join(_image(p, violin_caption(p)) for p in violins)),
         ("fans", "Each scenario day by day", _key_fans(results, plots)),
+        ("all", "Every outcome compared", _table(found.folder, members, reference, "scenario")),
     ]
     title = "Comparison: " + " vs ".join(results)
     return _page(title, meta, intro, sections)
@@ -230,13 +265,18 @@ def build_branches_report(forked: Branches) -> str:
             )
     sections = [
         ("fork", "The fork and the model's odds", fork),
-        ("table", "Outcomes by branch", _table(forked.folder, branches, branches[0], "branch")),
+        (
+            "table",
+            "Key outcomes by branch",
+            _table(forked.folder, branches, branches[0], "branch", BRANCH_KEYS),
+        ),
         (
             "fans",
             "One history, then each branch",
             _image(fans, "Shared history, then one fan per branch from the fork on: median and middle 50%"),
         ),
-        ("outcomes", "Key outcomes by branch", "\n".join(violins)),
+        ("outcomes", "Key outcomes by branch, replication by replication", "\n".join(violins)),
+        ("all", "Every outcome by branch", _table(forked.folder, branches, branches[0], "branch")),
     ]
     return _page(
         f"Branches of {manifest.get('base_scenario', '?')} at {point['label']}", meta, intro, sections
