@@ -198,7 +198,7 @@ def test_branches_report_shows_the_fork_the_models_odds_and_each_branch(folders)
 
 def test_a_folder_tradesim_did_not_write_is_refused_in_one_line(tmp_path):
     (tmp_path / "notes.txt").write_text("hello")
-    with pytest.raises(ResultsError, match="not a folder tradesim wrote"):
+    with pytest.raises(ResultsError, match="not a results folder"):
         folder_kind(tmp_path)
     result = _invoke(["report", tmp_path])
-    assert result.exit_code == 2 and "not a folder tradesim wrote" in result.output
+    assert result.exit_code == 2 and "not a results folder" in result.output

@@ -85,7 +85,7 @@ def report(
     key outcomes, each scenario's key fans). A branches folder: the fork, the model's own
     odds of each branch, the per-branch table and the forked fans.
     """
-    from sim.plots.report import write_folder_report
+    from sim.plots.group_report import write_folder_report
     from sim.results.folder import ResultsError
 
     try:

@@ -21,11 +21,11 @@ from sim.plots.charts import (
     fan_chart,
     outcome_violins,
 )
-from sim.plots.report import _CSS, _esc, _image, write_text
+from sim.plots.report import _CSS, _esc, _image, write_report, write_text
 from sim.results.catalogue import OUTCOMES, SERIES
 from sim.results.folder import Results, ResultsError, read_results
 from sim.results.groups import Branches, read_branches
-from sim.results.kinds import FolderKind
+from sim.results.kinds import FolderKind, expect
 from sim.results.summary import decimals_for, format_number
 
 #: Daily series drawn as a fan per scenario in a comparison report, in the story's order.
@@ -292,3 +292,11 @@ def write_group_report(found: FolderKind, path: Path | None = None) -> Path:
     else:
         raise ResultsError(f"{found.folder}: {found.kind.words}, not a comparison or branches folder")
     return write_text(path or found.folder / "report.html", text)
+
+
+def write_folder_report(folder: Path, path: Path | None = None) -> Path:
+    """The report of any folder ``tradesim report`` reads: a run, a comparison or a branches folder."""
+    found = expect(Path(folder), "report", "run", "comparison", "branches")
+    if found.name == "run":
+        return write_report(read_results(found.folder), path)
+    return write_group_report(found, path)

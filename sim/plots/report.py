@@ -195,14 +195,3 @@ def write_report(results: Results, path: Path | None = None) -> Path:
     """Write the report next to the tables (``report.html``), atomically."""
     return write_text(path or results.folder / "report.html", build_report(results))
 
-
-def write_folder_report(folder: Path, path: Path | None = None) -> Path:
-    """The report of any folder ``tradesim report`` reads: a run, a comparison or a branches folder."""
-    from sim.plots.group_report import write_group_report
-    from sim.results.folder import read_results
-    from sim.results.kinds import expect
-
-    found = expect(Path(folder), "report", "run", "comparison", "branches")
-    if found.name == "run":
-        return write_report(read_results(found.folder), path)
-    return write_group_report(found, path)

@@ -115,8 +115,8 @@ def folder_kind(folder: Path) -> FolderKind:
     ):
         return FolderKind(folder, KINDS["sensitivity"], manifest)
     raise ResultsError(
-        f"{folder}: not a folder tradesim wrote (no manifest.json"
-        + (" of a known kind)" if manifest else ")")
+        f"{folder}: not a results folder "
+        + ("(its manifest.json names no kind tradesim writes)" if manifest else "(no manifest.json)")
     )
 
 
