@@ -187,9 +187,7 @@ def test_branches_report_shows_the_fork_the_models_odds_and_each_branch(folders)
     _ok(["report", folders["branches"]])
     text = (folders["branches"] / "report.html").read_text(encoding="utf-8")
     assert "The fork and the model&#x27;s odds" in text or "The fork and the model's odds" in text
-    odds = [
-        int(v) for v in re.findall(r"<td class=num>(\d+)%</td></tr>", text.split('id="table"')[0])
-    ]
+    odds = [int(v) for v in re.findall(r"<td class=num>(\d+)%</td></tr>", text.split('id="table"')[0])]
     assert len(odds) == 4 and abs(sum(odds) - 100) <= 2  # one chance per branch, adding up to one
     for branch in ("deal", "extension", "snap_back", "escalation"):
         assert f"<th>{branch}</th>" in text
@@ -202,3 +200,15 @@ def test_a_folder_tradesim_did_not_write_is_refused_in_one_line(tmp_path):
         folder_kind(tmp_path)
     result = _invoke(["report", tmp_path])
     assert result.exit_code == 2 and "not a results folder" in result.output
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_the_python_api_opens_the_same_kinds_and_refuses_the_rest_alike(folders, kind):
+    import sim
+
+    if kind in ("run", "comparison", "branches", "sweep"):
+        assert sim.open_results(folders[kind]) is not None
+    else:
+        with pytest.raises(ResultsError, match=KINDS[kind].words.split(" (")[0]):
+            sim.open_results(folders[kind])
