@@ -123,6 +123,7 @@ WORKS = {
     ("branches", "replay --scenario"),
     ("branches", "reweight"),
     ("sweep", "discover"),
+    ("sweep", "plot"),
 }
 COMMANDS = ("plot", "report", "replay", "replay --scenario", "discover", "reweight")
 

@@ -21,7 +21,7 @@ PANEL = "Figures, reports and stories"
     "`tradesim plot results/base --outcome gdp_loss_q3_pct` · `tradesim plot results/base --list`",
 )
 def plot(
-    folder: Annotated[Path, typer.Argument(help="A folder from `run`, `compare` or `branches`.")],
+    folder: Annotated[Path, typer.Argument(help="A folder from `run`, `compare`, `branches` or `sweep`.")],
     series: Annotated[
         str | None, typer.Option("--series", "-s", help="Draw one daily series as a fan chart.")
     ] = None,

@@ -18,13 +18,14 @@ from sim.plots.charts import (
     fan_chart,
     outcome_histogram,
     outcome_violins,
+    sweep_panels,
 )
 from sim.results.folder import Results, ResultsError, read_results
 from sim.results.groups import read_branches
 from sim.results.kinds import FolderKind, expect
 
-#: What ``plot`` and ``report`` read.
-DRAWN = ("run", "comparison", "branches")
+#: What ``plot`` reads (``report`` reads all but a sweep).
+DRAWN = ("run", "comparison", "branches", "sweep")
 
 
 @dataclass
@@ -39,6 +40,8 @@ class Drawable:
 def open_folder(folder: Path, command: str = "plot") -> tuple[FolderKind, dict[str, Results]]:
     """A run, comparison or branches folder and its results by scenario or branch (else ``ResultsError``)."""
     found = expect(Path(folder), command, *DRAWN)
+    if found.name == "sweep":
+        return found, {}
     if found.name == "run":
         results = read_results(found.folder)
         return found, {results.manifest["scenario"]["name"]: results}
@@ -48,8 +51,42 @@ def open_folder(folder: Path, command: str = "plot") -> tuple[FolderKind, dict[s
 def drawable(folder: Path) -> Drawable:
     """What ``tradesim plot --list`` lists."""
     found, results = open_folder(folder)
+    if found.name == "sweep":
+        return Drawable([], _sweep_outcomes(found), True)
     first = next(iter(results.values()))
     return Drawable(first.series_names(), [n for n in first.outcomes if n != "rep"], found.name != "run")
+
+
+def _sweep_outcomes(found: FolderKind) -> list[str]:
+    """The outcome columns of a sweep's table."""
+    import csv
+
+    with (found.folder / "outcomes.csv").open(newline="") as fh:
+        header = next(csv.reader(fh), [])
+    varied = {v["path"] for v in found.manifest["sweep"]["varied"]}
+    return [h for h in header if h not in varied and h not in ("point", "rep")]
+
+
+def _redraw_sweep(found: FolderKind, series: str | None, outcome: str | None, fmt: str) -> list[Path]:
+    """A sweep's panels of one outcome against each varied parameter (GDP lost by default)."""
+    if series:
+        raise ResultsError(f"{found.folder}: a sweep keeps no daily series; draw an outcome (--outcome)")
+    available = _sweep_outcomes(found)
+    name = outcome or next(
+        (o for o in ("gdp_loss_year_end_pct", "backlog_at_deadline") if o in available), None
+    )
+    if name is None or name not in available:
+        raise ResultsError(
+            f"{found.folder}: no outcome {name!r} in this sweep (available: {', '.join(available)})"
+        )
+    sweep = found.manifest["sweep"]
+    varied = [v["path"] for v in sweep["varied"]]
+    plots = found.folder / "plots"
+    return [
+        sweep_panels(
+            found.folder / "outcomes.csv", varied, name, plots / f"{name}_sweep.{fmt}", sweep["scenario"]
+        )
+    ]
 
 
 def redraw(
@@ -64,6 +101,8 @@ def redraw(
     folder = Path(folder)
     found, results = open_folder(folder)
     plots = folder / "plots"
+    if found.name == "sweep":
+        return _redraw_sweep(found, series, outcome, fmt)
     if found.name == "branches":
         if outcome:
             return [outcome_violins(results, outcome, plots / f"{outcome}_by_branch.{fmt}")]

@@ -29,7 +29,11 @@ class Kind:
 KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
-        Kind("run", "a run's results folder (`tradesim run`)", ("plot", "report", "replay", "discover")),
+        Kind(
+            "run",
+            "a run's results folder (`tradesim run`)",
+            ("plot", "report", "replay", "discover", "forecast score"),
+        ),
         Kind(
             "comparison",
             "a comparison folder (`tradesim compare`, one sub-folder per scenario)",
@@ -40,7 +44,7 @@ KINDS: dict[str, Kind] = {
             "a branches folder (`tradesim branches`, one sub-folder per branch)",
             ("plot", "report", "reweight", "replay --scenario"),
         ),
-        Kind("sweep", "a sweep folder (`tradesim sweep`)", ("discover", "sweep --resume")),
+        Kind("sweep", "a sweep folder (`tradesim sweep`)", ("plot", "discover", "sweep --resume")),
         Kind("sensitivity", "a sensitivity folder (`tradesim sensitivity`)", ("sensitivity --resume",)),
         Kind("variance", "a variance folder (`tradesim variance`)", ()),
         Kind("tournament", "a tournament folder (`tradesim tournament`)", ()),
