@@ -213,3 +213,21 @@ def test_the_python_api_opens_the_same_kinds_and_refuses_the_rest_alike(folders,
     else:
         with pytest.raises(ResultsError, match=KINDS[kind].words.split(" (")[0]):
             sim.open_results(folders[kind])
+
+
+@pytest.mark.slow
+def test_branch_violins_wear_each_deadline_outcomes_own_colour(folders):
+    from matplotlib.colors import to_hex
+
+    from sim.plots.charts import kept_figures, outcome_violins
+    from sim.plots.style import OUTCOME_COLOURS
+    from sim.results.groups import read_branches
+
+    forked = read_branches(folders["branches"])
+    with kept_figures() as figures:
+        outcome_violins(forked.results, "gdp_loss_year_end_pct", None, per="branch")
+    ax = figures[0].axes[0]
+    bars = [c for c in ax.collections if type(c).__name__ == "LineCollection"]
+    assert [to_hex(b.get_color()[0]) for b in bars] == [OUTCOME_COLOURS[b].lower() for b in forked.results]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["deal", "extension", "snap-back", "escalation"]
+    assert "per branch" in ax.get_title()

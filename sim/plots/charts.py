@@ -302,8 +302,13 @@ def outcome_histogram(results: Results, name: str, path: Path | None) -> Path | 
     return path
 
 
-def outcome_violins(results: dict[str, Results], name: str, path: Path | None) -> Path | None:
-    """One outcome, scenarios side by side: violins with the median and 90% interval marked."""
+def outcome_violins(
+    results: dict[str, Results], name: str, path: Path | None, per: str = "scenario"
+) -> Path | None:
+    """One outcome, scenarios side by side: violins with the median and 90% interval marked.
+
+    ``per="branch"``: the branches of a fork, each in its deadline outcome's colour (as in the fans).
+    """
     measure = OUTCOMES.get(name)
     data, labels = [], []
     is_date = False
@@ -311,7 +316,12 @@ def outcome_violins(results: dict[str, Results], name: str, path: Path | None) -
         values, is_date = _outcome_numbers(r, name)
         data.append(values if values.size else np.array([np.nan]))
         labels.append(_wrap_name(scenario))
-    colours = [scenario_colour(s) for s in results]
+    colours = [
+        outcome_colour(s) if per == "branch" and outcome_colour(s) != GREY else scenario_colour(s)
+        for s in results
+    ]
+    if per == "branch":
+        labels = [outcome_label(s) for s in results]
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(max(13, 2.6 * len(data)), 7.5), layout="constrained")
         positions = np.arange(1, len(data) + 1)
@@ -336,7 +346,7 @@ def outcome_violins(results: dict[str, Results], name: str, path: Path | None) -
         n = min(d.size for d in data)
         ax.set_title(
             f"{_sentence(measure.description if measure else name)}\n"
-            f"median (dot) and 90% interval (bar), {n} replications per scenario"
+            f"median (dot) and 90% interval (bar), {n} replications per {per}"
         )
         ax.grid(axis="y", alpha=0.3)
         _save(fig, path)

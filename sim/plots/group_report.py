@@ -259,7 +259,7 @@ def build_branches_report(forked: Branches) -> str:
     violins = []
     for name in BRANCH_OUTCOMES:
         if all(name in r.outcomes for r in forked.results.values()):
-            path = outcome_violins(forked.results, name, plots / f"{name}_by_branch.png")
+            path = outcome_violins(forked.results, name, plots / f"{name}_by_branch.png", per="branch")
             violins.append(
                 _image(path, f"{_what(name)}, by branch: each replication, median and 90% interval")
             )

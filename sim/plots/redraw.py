@@ -105,7 +105,7 @@ def redraw(
         return _redraw_sweep(found, series, outcome, fmt)
     if found.name == "branches":
         if outcome:
-            return [outcome_violins(results, outcome, plots / f"{outcome}_by_branch.{fmt}")]
+            return [outcome_violins(results, outcome, plots / f"{outcome}_by_branch.{fmt}", per="branch")]
         first = next(iter(results.values()))
         if series and series not in first.series_names():
             raise ResultsError(
