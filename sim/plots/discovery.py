@@ -96,7 +96,7 @@ def discovery_tradeoff(found, path: Path | None, scenario: str) -> Path | None:
             f"{found.holdout} held out",
             color=VERMILLION if found.prim is not None and found.prim.chance else "black",
         )
-        ax.legend(loc="lower left", frameon=False, fontsize=11)
+        fig.legend(loc="outside lower center", ncol=2, frameon=False, fontsize=12)
         ax.grid(alpha=0.3)
         _save(fig, path)
     return path
