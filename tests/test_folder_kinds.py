@@ -105,6 +105,9 @@ def _command(name: str, folder: Path, kind: str) -> list:
             {"comparison": "snap_back"}.get(kind, "deal"),
         ],
         "reweight": ["reweight", folder],
+        "run --resume": ["run", "--resume", folder, "-q", "--workers", "1"],
+        "sweep --resume": ["sweep", "--resume", folder, "--workers", "1"],
+        "sensitivity --resume": ["sensitivity", "--resume", folder, "--workers", "1"],
     }[name]
 
 
@@ -124,8 +127,21 @@ WORKS = {
     ("branches", "reweight"),
     ("sweep", "discover"),
     ("sweep", "plot"),
+    ("run", "run --resume"),  # a finished run: nothing left to simulate
+    ("sweep", "sweep --resume"),
+    ("sensitivity", "sensitivity --resume"),
 }
-COMMANDS = ("plot", "report", "replay", "replay --scenario", "discover", "reweight")
+COMMANDS = (
+    "plot",
+    "report",
+    "replay",
+    "replay --scenario",
+    "discover",
+    "reweight",
+    "run --resume",
+    "sweep --resume",
+    "sensitivity --resume",
+)
 
 
 @pytest.mark.slow

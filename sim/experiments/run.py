@@ -234,7 +234,9 @@ class ResumeStatus:
 def resume_status(out: Path) -> ResumeStatus:
     """How far the run in ``out`` got, or :class:`ResultsError` if it is not a run to resume."""
     from sim.results.folder import read_results
+    from sim.results.kinds import expect
 
+    expect(Path(out), "run --resume", "run")  # a comparison, branches, ...: say which, and what reads it
     try:
         previous = read_results(Path(out))
     except FileNotFoundError as exc:
