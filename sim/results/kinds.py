@@ -102,7 +102,7 @@ def folder_kind(folder: Path) -> FolderKind:
     """What ``folder`` is; :class:`ResultsError` (one line) if the product did not write it."""
     folder = Path(folder)
     if not folder.is_dir():
-        raise ResultsError(f"{folder}: no such folder")
+        raise ResultsError(f"{folder}: no such folder (no manifest.json to read)")
     manifest_path = folder / "manifest.json"
     manifest: dict[str, Any] = {}
     if manifest_path.is_file():
