@@ -215,7 +215,9 @@ def test_discover_finds_the_parameter_behind_an_outcome(tmp_path):
     assert "(chosen)" in result.output
     chosen = next(line for line in result.output.splitlines() if "(chosen)" in line)
     assert "licensing.arrivals_per_day >" in chosen  # many filings a day: many applications
-    assert "parameters that matter: licensing.arrivals_per_day" in result.output
+    assert "parameters that matter (tree): licensing.arrivals_per_day" in result.output
+    prim_row = next(line for line in result.output.splitlines() if "PRIM:" in line)
+    assert "licensing.arrivals_per_day >=" in prim_row and "holds" in prim_row  # and on held-out runs
     assert "trusted_firm_share" not in result.output  # it cannot change the count
     assert (out / "plots" / "discover_applications_total_7000.png").is_file()
     none = CliRunner().invoke(

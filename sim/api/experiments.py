@@ -105,38 +105,30 @@ def resume(
 
 
 def open_results(folder: str | Path) -> RunResult | ComparisonResult | BranchesResult | SweepResult:
-    """Open a folder written by ``run``, ``compare``, ``branches`` or ``sweep`` (API or command line)."""
-    import json
+    """Open a folder written by ``run``, ``compare``, ``branches`` or ``sweep`` (API or command line).
 
-    folder = Path(folder)
-    path = folder / "manifest.json"
-    if not path.is_file():
-        from sim.results.folder import ResultsError
+    Other folders (a sensitivity analysis, a variance split, a tournament, a game) are refused
+    with the same one line the commands give (:mod:`sim.results.kinds`).
+    """
+    from sim.results.folder import read_results
+    from sim.results.kinds import expect
 
-        raise ResultsError(f"{folder}: not a results folder (no manifest.json)")
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    if "sensitivity" in manifest:
-        from sim.results.folder import ResultsError
-
-        raise ResultsError(
-            f"{folder}: the runs of a sensitivity analysis "
-            "(`sim.sensitivity(..., folder=..., resume=True)` finishes it)"
-        )
-    if "comparison" in manifest:
+    found = expect(Path(folder), "sim.open_results", "run", "comparison", "branches", "sweep")
+    folder = found.folder
+    if found.name == "comparison":
         from sim.experiments.compare import compare
-        from sim.results.folder import read_results
 
-        results = {name: read_results(Path(p)) for name, p in manifest["folders"].items()}
+        results = {name: read_results(p) for name, p in found.members().items()}
         return ComparisonResult(folder, {n: RunResult(r) for n, r in results.items()}, compare(results))
-    if "branches" in manifest:
+    if found.name == "branches":
         from sim.experiments.branches import read_branches
 
         return BranchesResult(read_branches(folder))
-    if "sweep" in manifest:
-        varied = [v["path"] for v in manifest["sweep"]["varied"]]
-        return SweepResult(folder, manifest["sweep"]["scenario"], varied, folder / "outcomes.csv")
-    from sim.results.folder import read_results
-
+    if found.name == "sweep":
+        sweep = found.manifest["sweep"]
+        return SweepResult(
+            folder, sweep["scenario"], [v["path"] for v in sweep["varied"]], folder / "outcomes.csv"
+        )
     return RunResult(read_results(folder))
 
 

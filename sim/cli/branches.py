@@ -177,11 +177,14 @@ def reweight(
     (or the model's own probabilities, drawn from each side's pain at the fork).
     """
     from sim.experiments.branches import parse_weights, read_branches
+    from sim.results.folder import ResultsError
 
     ui.use_format(fmt)
     try:
         forked = read_branches(folder)
         chosen = parse_weights(weights, list(forked.results)) if weights else None
+    except ResultsError as exc:
+        ui.fail(str(exc))
     except (ValueError, OSError, KeyError) as exc:
         ui.fail(f"{folder}: {exc}")
     ui.check_outcomes(outcomes)

@@ -20,7 +20,7 @@ PANEL = "Figures, reports and stories"
     "`tradesim plot results/base --outcome gdp_loss_q3_pct` · `tradesim plot results/base --list`",
 )
 def plot(
-    folder: Annotated[Path, typer.Argument(help="A results folder from `run` or `compare`.")],
+    folder: Annotated[Path, typer.Argument(help="A folder from `run`, `compare`, `branches` or `sweep`.")],
     series: Annotated[
         str | None, typer.Option("--series", "-s", help="Draw one daily series as a fan chart.")
     ] = None,
@@ -71,26 +71,26 @@ def plot(
     "`tradesim report results/base --out workshop.html`",
 )
 def report(
-    folder: Annotated[Path, typer.Argument(help="A results folder from `run`.")],
+    folder: Annotated[Path, typer.Argument(help="A folder from `run`, `compare` or `branches`.")],
     out_file: Annotated[
         Path | None, typer.Option("--out", "-o", help="Where to write it. Default: FOLDER/report.html.")
     ] = None,
 ) -> None:
     """Write one self-contained HTML report of a results folder, to email or project.
 
-    Figures are embedded and nothing is fetched from the network: the scenario
-    description, the outcome table, the figures and every parameter with its source.
+    Figures are embedded and nothing is fetched from the network. A run: the scenario
+    description, the outcome table, the figures and every parameter with its source. A
+    comparison: the scenarios side by side (the comparison table, how the deadline ends,
+    key outcomes, each scenario's key fans). A branches folder: the fork, the model's own
+    odds of each branch, the per-branch table and the forked fans.
     """
-    from sim.plots.report import write_report
-    from sim.results.folder import ResultsError, read_results
+    from sim.plots.group_report import write_folder_report
+    from sim.results.folder import ResultsError
 
     if out_file is not None:
         check_new_or_regular_file(out_file)
     try:
-        results = read_results(folder)
-        if "comparison" in results.manifest:
-            ui.fail(f"{folder}: a comparison folder; report one of its scenario folders")
-        path = write_report(results, out_file)
+        path = write_folder_report(folder, out_file)
     except (ResultsError, FileNotFoundError) as exc:
         ui.fail(str(exc))
     except OSError as exc:  # a full disk, a read-only folder
@@ -113,13 +113,17 @@ def check_new_or_regular_file(path: Path) -> None:
 @app.command(
     rich_help_panel=PANEL,
     epilog="Examples: `tradesim replay results/baseline-20251123 --rep 17` · "
-    "`tradesim replay results/cmp/snap_back --rep 3`",
+    "`tradesim replay results/cmp --scenario snap_back --rep 3`",
 )
 def replay(
-    folder: Annotated[
-        Path, typer.Argument(help="A results folder from `run` (or one scenario of `compare`).")
-    ],
+    folder: Annotated[Path, typer.Argument(help="A folder from `run`, `compare` or `branches`.")],
     rep: Annotated[int, typer.Option("--rep", "-r", min=0, help="The replication to re-run.")],
+    scenario: Annotated[
+        str | None,
+        typer.Option(
+            "--scenario", "-s", help="In a comparison or branches folder: which scenario or branch."
+        ),
+    ] = None,
 ) -> None:
     """Re-run exactly one replication from a saved results folder and print its story.
 
@@ -133,7 +137,7 @@ def replay(
     from sim.results.folder import ResultsError
 
     try:
-        replayed = replay_one(folder, rep)
+        replayed = replay_one(folder, rep, scenario)
     except (ResultsError, FileNotFoundError) as exc:
         ui.fail(str(exc))
     model = replayed.model

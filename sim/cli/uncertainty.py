@@ -159,7 +159,7 @@ def _print_splits(splits, scenario: str, param_sets: int, seeds: int) -> None:
     "`tradesim discover results/base --outcome deadline --equals snap-back`",
 )
 def discover(
-    folder: Annotated[Path, typer.Argument(help="A results folder from `run`.")],
+    folder: Annotated[Path, typer.Argument(help="A folder from `run`, `compare` or `sweep` (also --lhs).")],
     outcome: Annotated[str, typer.Option("--outcome", help="The outcome (or `deadline` with --equals).")],
     above: Annotated[
         str | None, typer.Option(help="Cases: the outcome is above this value (or date).")
@@ -184,45 +184,68 @@ def discover(
 ) -> None:
     """Find where in parameter space an outcome of interest happens (scenario discovery).
 
-    Marks the replications where it happens, fits a shallow decision tree to the
-    drawn parameters (scikit-learn), and reports its leaves as boxes with their
-    coverage (share of cases inside) and density (share of the box that are cases).
-    Answers questions such as "under which assumptions does the truce collapse?".
+    Reads a run, a comparison (scenarios pooled) or a sweep (grid or Latin hypercube).
+    Marks the replications where the outcome happens and searches two thirds of them
+    for boxes (ranges of the drawn parameters) where it concentrates: PRIM (peeling and
+    pasting; the chart shows its coverage-density trade-off) and a shallow decision tree.
+    Each box is judged on the third held out: its density there, with an interval; a box
+    whose interval includes the base rate is flagged as no better than chance.
     """
-    from sim.experiments.discover import cases_of_interest
+    from sim.experiments.discover import cases_of_interest, read_sample
     from sim.experiments.discover import discover as find_boxes
-    from sim.plots.charts import discovery_tradeoff
-    from sim.results.folder import ResultsError, read_results
+    from sim.plots.discovery import discovery_tradeoff
+    from sim.results.folder import ResultsError
 
     try:
-        results = read_results(folder)
-        y, condition = cases_of_interest(results, outcome, above, below, equals)
-        found = find_boxes(results, y, condition, depth, min_coverage, only)
+        sample = read_sample(folder)
+        y, condition = cases_of_interest(sample, outcome, above, below, equals)
+        found = find_boxes(sample, y, condition, depth, min_coverage, only)
     except (ResultsError, FileNotFoundError) as exc:
         ui.fail(str(exc))
     ui.say(
         f"[bold]{condition}[/]: {found.cases} of {found.total} replications "
-        f"({100 * found.cases / found.total:.0f}%)"
+        f"({100 * found.cases / found.total:.0f}%, the base rate); boxes found on "
+        f"{found.total - found.holdout}, judged on the {found.holdout} held out"
     )
-    table = Table(title="Candidate boxes (tree leaves), densest first", title_justify="left")
+
+    def verdict(box) -> str:
+        return "[red]no better than chance[/]" if box.chance else "[green]holds[/]"
+
+    def held(box) -> str:
+        if box.holdout_size == 0:
+            return "-"
+        return (
+            f"{100 * box.holdout_density:.0f}% "
+            f"({100 * box.holdout_low:.0f}-{100 * box.holdout_high:.0f}%) of {box.holdout_size}"
+        )
+
+    table = Table(
+        title=f"Boxes: PRIM, then tree leaves (chosen: densest, coverage >= {100 * min_coverage:.0f}%)",
+        title_justify="left",
+    )
     table.add_column("box", overflow="fold")
     table.add_column("coverage", justify="right")
     table.add_column("density", justify="right")
-    table.add_column("runs", justify="right")
-    for box in found.boxes:
-        mark = " [bold red](chosen)[/]" if box is found.chosen else ""
+    table.add_column("held-out density", justify="right")
+    table.add_column("verdict")
+    rows = [("PRIM", found.prim)] if found.prim is not None else []
+    rows += [("tree" + (" (chosen)" if b is found.chosen else ""), b) for b in found.boxes]
+    for name, box in rows:
         table.add_row(
-            " and ".join(box.rules) + mark,
+            f"[bold]{name}[/]: " + (" and ".join(box.rules) or "(everything)"),
             f"{100 * box.coverage:.0f}%",
             f"{100 * box.density:.0f}%",
-            str(box.size),
+            held(box),
+            verdict(box) if box.density > found.base_rate else "[dim]below base rate[/]",
         )
     ui.out.print(table)
     if found.importances:
         ui.say(
-            "parameters that matter: "
+            "parameters that matter (tree): "
             + ", ".join(f"{name} ({share:.2f})" for name, share in found.importances[:6])
         )
+    for note in found.notes:
+        ui.err.print(f"[yellow]warning:[/] {note}", highlight=False, soft_wrap=True)
     name = f"discover_{outcome}_{(above or below or equals or '').replace(':', '-')}.png"
-    path = discovery_tradeoff(found, folder / "plots" / name, results.manifest["scenario"]["name"])
+    path = discovery_tradeoff(found, folder / "plots" / name, sample.label)
     ui.say(f"plot: {path}")

@@ -46,6 +46,7 @@ from sim.model.negotiation import deadline_outcome
 from sim.model.replication import Replication
 from sim.results.catalogue import OUTCOMES
 from sim.results.folder import Results, ResultsWriter, base_manifest, read_results, write_json_atomic
+from sim.results.groups import WEIGHTS_FILE, Branches, read_branches  # noqa: F401 - read here too
 from sim.scenario.loader import LoadedScenario, ScenarioError
 from sim.scenario.sampling import draw_flat, draw_parameters
 from sim.scenario.schema import Scenario, point_date
@@ -260,9 +261,6 @@ class BranchReport:
     interrupted: bool
 
 
-WEIGHTS_FILE = "branch_probabilities.csv"
-
-
 class _BranchWriter:
     """One results folder per branch, plus the model's branch probabilities per replication."""
 
@@ -364,38 +362,6 @@ def run_branches(
 
 
 # --- reading branches back ---------------------------------------------------------------------
-
-
-@dataclass
-class Branches:
-    """A branches folder read back."""
-
-    folder: Path
-    manifest: dict
-    results: dict[str, Results]  # branch -> its results folder
-    reps: np.ndarray  # replications, in the order of ``probability``'s rows
-    probability: dict[str, np.ndarray]  # branch -> the model's chance of it, per replication
-    fork_dates: np.ndarray  # datetime64[D], per replication
-
-
-def read_branches(folder: Path) -> Branches:
-    """Open a folder written by :func:`run_branches`."""
-    import json
-
-    folder = Path(folder)
-    path = folder / "manifest.json"
-    if not path.is_file():
-        raise ValueError(f"{folder}: not a branches folder (no manifest.json)")
-    manifest = json.loads(path.read_text(encoding="utf-8"))
-    if "branches" not in manifest:
-        raise ValueError(f"{folder}: not a branches folder (its manifest lists no branches)")
-    with (folder / WEIGHTS_FILE).open(newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    reps = np.array([int(r["rep"]) for r in rows])
-    probability = {b: np.array([float(r[b]) for r in rows]) for b in manifest["branches"]}
-    dates = np.array([np.datetime64(r["fork_date"]) for r in rows], dtype="datetime64[D]")
-    results = {b: read_results(folder / b) for b in manifest["branches"]}
-    return Branches(folder, manifest, results, reps, probability, dates)
 
 
 def parse_weights(text: str, branches: list[str]) -> dict[str, float]:

@@ -21,6 +21,7 @@ import numpy as np
 from sim.core.domain import SECTORS
 from sim.model.replication import Replication, simulate
 from sim.results.folder import ResultsError, read_results, scenario_from_manifest
+from sim.results.kinds import expect
 
 
 @dataclass
@@ -34,15 +35,26 @@ class Replayed:
     mismatches: list[str]  # outcomes whose recomputed value differs from the saved one
 
 
-def replay(folder: Path, rep: int) -> Replayed:
-    """Rebuild replication ``rep`` of a results folder and check it against the saved outcomes."""
+def replay(folder: Path, rep: int, member: str | None = None) -> Replayed:
+    """Rebuild replication ``rep`` of a results folder and check it against the saved outcomes.
+
+    In a comparison or branches folder, ``member`` names the scenario or branch to replay.
+    """
     import csv
 
-    folder = Path(folder)
+    found = expect(Path(folder), "replay", "run", "comparison", "branches")
+    folder = found.folder
+    members = found.members()
+    if members:
+        what = "scenario" if found.name == "comparison" else "branch"
+        if member is None or member not in members:
+            said = f"no {what} {member!r}" if member is not None else f"say which {what}"
+            raise ResultsError(f"{folder}: {found.kind.words}; {said}: --scenario {' | '.join(members)}")
+        folder = members[member]
+    elif member is not None:
+        raise ResultsError(f"{folder}: {found.kind.words}, with one scenario: drop --scenario")
     results = read_results(folder)
     manifest = results.manifest
-    if "comparison" in manifest:
-        raise ResultsError(f"{folder}: a comparison folder; replay one of its scenario folders")
     reps = set(results.outcomes["rep"].astype(int).tolist())
     if rep not in reps:
         raise ResultsError(f"{folder}: no replication {rep} (this folder has {min(reps)}-{max(reps)})")

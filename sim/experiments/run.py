@@ -266,6 +266,9 @@ def resume_status(out: Path) -> ResumeStatus:
     Counts the whole rows on disk, in the finished tables or in the ``.part`` files a killed
     run leaves (its manifest, written first, says what the run was).
     """
+    from sim.results.kinds import expect
+
+    expect(Path(out), "run --resume", "run")  # a comparison, branches, ...: say which, and what reads it
     manifest = _run_manifest(Path(out))
     return ResumeStatus(
         folder=Path(out),

@@ -319,9 +319,17 @@ def check_request(outcome: str, method: str, samples: int) -> None:
 
 def read_request(runs: Path) -> SensitivityRequest:
     """The request of an interrupted analysis, from its runs folder's manifest (``ValueError`` if none)."""
-    from sim.results.folder import scenario_from_manifest
+    from sim.results.folder import ResultsError, scenario_from_manifest
+    from sim.results.kinds import expect
 
     runs = Path(runs)
+    inner = sorted(p.parent for p in runs.glob("sensitivity_*/manifest.json"))
+    if not (runs / "manifest.json").is_file() and len(inner) == 1:
+        runs = inner[0]  # the folder given to --out: its one analysis's runs
+    try:
+        expect(runs, "sensitivity --resume", "sensitivity")  # another kind: say which, and what reads it
+    except ResultsError as exc:
+        raise ValueError(str(exc)) from exc
     path = runs / "manifest.json"
     if not path.is_file():
         raise ValueError(f"{runs}: not a sensitivity runs folder (no manifest.json)")

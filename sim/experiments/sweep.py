@@ -231,7 +231,14 @@ class SweepRequest:
 
 def read_sweep_request(folder: Path) -> SweepRequest:
     """The settings of the sweep in ``folder`` (``ValueError`` if it is not one)."""
+    from sim.results.folder import ResultsError
+    from sim.results.kinds import expect
+
     folder = Path(folder)
+    try:
+        expect(folder, "sweep --resume", "sweep")  # another kind: say which, and what reads it
+    except ResultsError as exc:
+        raise ValueError(str(exc)) from exc
     path = folder / "manifest.json"
     if not path.is_file():
         raise ValueError(f"{folder}: not a sweep folder (no manifest.json)")

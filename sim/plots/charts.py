@@ -302,8 +302,13 @@ def outcome_histogram(results: Results, name: str, path: Path | None) -> Path | 
     return path
 
 
-def outcome_violins(results: dict[str, Results], name: str, path: Path | None) -> Path | None:
-    """One outcome, scenarios side by side: violins with the median and 90% interval marked."""
+def outcome_violins(
+    results: dict[str, Results], name: str, path: Path | None, per: str = "scenario"
+) -> Path | None:
+    """One outcome, scenarios side by side: violins with the median and 90% interval marked.
+
+    ``per="branch"``: the branches of a fork, each in its deadline outcome's colour (as in the fans).
+    """
     measure = OUTCOMES.get(name)
     data, labels = [], []
     is_date = False
@@ -311,7 +316,12 @@ def outcome_violins(results: dict[str, Results], name: str, path: Path | None) -
         values, is_date = _outcome_numbers(r, name)
         data.append(values if values.size else np.array([np.nan]))
         labels.append(_wrap_name(scenario))
-    colours = [scenario_colour(s) for s in results]
+    colours = [
+        outcome_colour(s) if per == "branch" and outcome_colour(s) != GREY else scenario_colour(s)
+        for s in results
+    ]
+    if per == "branch":
+        labels = [outcome_label(s) for s in results]
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(max(13, 2.6 * len(data)), 7.5), layout="constrained")
         positions = np.arange(1, len(data) + 1)
@@ -336,7 +346,7 @@ def outcome_violins(results: dict[str, Results], name: str, path: Path | None) -
         n = min(d.size for d in data)
         ax.set_title(
             f"{_sentence(measure.description if measure else name)}\n"
-            f"median (dot) and 90% interval (bar), {n} replications per scenario"
+            f"median (dot) and 90% interval (bar), {n} replications per {per}"
         )
         ax.grid(axis="y", alpha=0.3)
         _save(fig, path)
@@ -473,52 +483,6 @@ def sweep_panels(
             f"sweep of scenario {scenario}, {len(rows)} runs",
             fontsize=18,
         )
-        _save(fig, path)
-    return path
-
-
-def discovery_tradeoff(found, path: Path | None, scenario: str) -> Path | None:
-    """Coverage against density of every candidate box, the chosen one marked and described."""
-    import textwrap
-
-    with plt.rc_context(_STYLE):
-        fig, ax = plt.subplots(figsize=(13, 7.5), layout="constrained")
-        cov = [100 * b.coverage for b in found.boxes]
-        den = [100 * b.density for b in found.boxes]
-        ax.scatter(cov, den, s=90, color=BLUE, alpha=0.6, label="candidate boxes (tree leaves)")
-        if found.chosen is not None:
-            ax.scatter(
-                [100 * found.chosen.coverage],
-                [100 * found.chosen.density],
-                s=260,
-                facecolor="none",
-                edgecolor=VERMILLION,
-                linewidths=3,
-                label="chosen box",
-            )
-            rules = "\n".join(textwrap.shorten(r, 70) for r in found.chosen.rules) or "(everything)"
-            ax.text(
-                0.02,
-                0.03,
-                rules,
-                transform=ax.transAxes,
-                fontsize=12,
-                va="bottom",
-                bbox={"facecolor": "white", "edgecolor": GREY, "alpha": 0.9},
-            )
-        base = 100 * found.cases / found.total
-        ax.axhline(base, color=GREY, linestyle="--", linewidth=1.2)
-        ax.text(100, base + 1, "share in all runs", va="bottom", ha="right", fontsize=11, color=GREY)
-        ax.set_xlim(0, 115)
-        ax.set_ylim(0, 105)
-        ax.set_xlabel("Coverage: % of all cases of interest inside the box")
-        ax.set_ylabel("Density: % of the box's runs that are cases")
-        ax.set_title(
-            f"Where does it happen? {found.condition}\nscenario: {scenario}, "
-            f"{found.cases} cases in {found.total} replications"
-        )
-        ax.legend(loc="upper right", frameon=False)
-        ax.grid(alpha=0.3)
         _save(fig, path)
     return path
 

@@ -183,11 +183,14 @@ def build_report(results: Results) -> str:
     return "\n".join(parts)
 
 
-def write_report(results: Results, path: Path | None = None) -> Path:
-    """Write the report next to the tables (``report.html``), atomically."""
-    path = path or results.folder / "report.html"
-    text = build_report(results)
+def write_text(path: Path, text: str) -> Path:
+    """Write a report atomically."""
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def write_report(results: Results, path: Path | None = None) -> Path:
+    """Write the report next to the tables (``report.html``), atomically."""
+    return write_text(path or results.folder / "report.html", build_report(results))
