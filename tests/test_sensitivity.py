@@ -200,9 +200,14 @@ def test_sweep_latin_hypercube_and_clear_errors(tmp_path):
 
 
 @pytest.mark.slow
-def test_discover_finds_the_parameter_behind_an_outcome(tmp_path):
+def test_discover_finds_the_parameter_behind_an_outcome(tmp_path, monkeypatch):
+    from rich.console import Console
+
+    import sim.cli.ui as ui
     from sim.experiments.run import run_experiment
     from sim.scenario.loader import load_scenario
+
+    monkeypatch.setattr(ui, "out", Console(width=240))  # one box a line, to read it back
 
     toy = tmp_path / "toy.toml"
     toy.write_text(TOY_TOML)
