@@ -42,7 +42,7 @@ def test_wheel_is_named_for_the_project_and_carries_data_and_licence(wheel):
     assert any(n.endswith("licenses/LICENSE") or n.endswith("/LICENSE") for n in names), names[-10:]
     assert not any("__pycache__" in n for n in names)
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "tradesim = sim.cli:app" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "tradesim = sim.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 @pytest.mark.slow

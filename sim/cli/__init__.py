@@ -50,8 +50,35 @@ __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """Entry point of ``python -m sim``."""
-    app(prog_name="tradesim")
+    """Entry point of ``tradesim`` and ``python -m sim``: never a traceback, unless asked for.
+
+    Commands turn what they expect to go wrong (bad input, a damaged folder, a full disk) into
+    one line and exit 2 themselves. Anything else that escapes is a defect: it still gets one
+    line (exit 1) naming the error, and ``--debug`` (or ``TRADESIM_DEBUG=1``) shows the traceback.
+    """
+    import os
+
+    debug = "--debug" in sys.argv[1:] or os.environ.get("TRADESIM_DEBUG") == "1"
+    if "--debug" in sys.argv[1:]:
+        sys.argv.remove("--debug")
+    try:
+        app(prog_name="tradesim", standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        sys.stderr.write("stopped (Ctrl-C)\n")
+        raise SystemExit(130) from None
+    except Exception as exc:  # a defect: say it in one line, keep the traceback for --debug
+        if debug:
+            raise
+        from sim.cli.tables import bounded
+
+        sys.stderr.write(
+            f"error: {type(exc).__name__}: {bounded(str(exc), 300)}\n"
+            "This is a defect in tradesim, not in your input; run the same command with --debug "
+            "for the traceback, and report it.\n"
+        )
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

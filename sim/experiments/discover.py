@@ -122,8 +122,21 @@ def _numeric_columns(rows: list[dict[str, str]], names: list[str]) -> tuple[list
 
 
 def read_sample(folder: Path) -> Sample:
-    """The replications of a run, a comparison (pooled) or a sweep, ready to search."""
+    """The replications of a run, a comparison (pooled) or a sweep, ready to search.
+
+    A damaged table (a cell that is not a number, a missing column or file) is a
+    :class:`ResultsError` naming the folder, not a traceback.
+    """
     found = expect(Path(folder), "discover", "run", "comparison", "sweep")
+    try:
+        return _sample(found)
+    except (ValueError, KeyError, csv.Error, UnicodeDecodeError, FileNotFoundError) as exc:
+        raise ResultsError(
+            f"{found.folder}: its tables cannot be read ({type(exc).__name__}: {str(exc)[:120]}); damaged?"
+        ) from None
+
+
+def _sample(found) -> Sample:
     folder = found.folder
     if found.name == "sweep":
         header, rows = _read(folder / "outcomes.csv")

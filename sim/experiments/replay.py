@@ -11,7 +11,6 @@ court ruling, plants halting and coming back, the price peak.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,4 +156,7 @@ def event_log(model: Replication) -> list[Event]:
 
 
 def manifest_of(folder: Path) -> dict:
-    return json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    """A results folder's manifest (:class:`ResultsError` if it is missing or damaged)."""
+    from sim.results.safe_io import load_manifest
+
+    return load_manifest(Path(folder) / "manifest.json")

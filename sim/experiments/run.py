@@ -16,7 +16,6 @@ from __future__ import annotations
 import ctypes
 import datetime as dt
 import gc
-import json
 import logging
 import os
 import signal
@@ -37,6 +36,7 @@ from sim.core.replication_result import ReplicationResult
 from sim.core.version import source_hash
 from sim.model.replication import run_replication, warm_up
 from sim.results.folder import ResultsError, scenario_from_manifest
+from sim.results.safe_io import load_manifest
 from sim.results.series_store import SeriesKept
 from sim.results.writer import FinishedChunk, ResultsWriter, base_manifest, finish_chunk, stored_reps
 from sim.scenario.loader import LoadedScenario
@@ -284,10 +284,7 @@ def _run_manifest(out: Path) -> dict[str, Any]:
     path = out / "manifest.json"
     if not path.is_file():
         raise ResultsError(f"{out}: not a results folder of `tradesim run` (no manifest.json)")
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ResultsError(f"{path}: unreadable ({str(exc)[:200]})") from None
+    manifest = load_manifest(path)
     if isinstance(manifest, dict) and ("comparison" in manifest or "branches" in manifest):
         raise ResultsError(f"{out}: a comparison or branches folder; resume runs one `tradesim run` folder")
     if (

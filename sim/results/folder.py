@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ import numpy as np
 
 from sim.results import series_store
 from sim.results.catalogue import OUTCOMES
-from sim.results.safe_io import ResultsError  # defined with the writing rules, raised here too
+from sim.results.safe_io import ResultsError, load_manifest  # defined with the writing rules, raised here too
 
 # The writing side lives in sim.results.writer; its names are importable from here too.
 from sim.results.writer import (  # noqa: F401 - re-exported
@@ -195,9 +194,24 @@ def _restore_dates(node: Any) -> Any:
 
 def scenario_from_manifest(manifest: dict[str, Any]):
     """The validated scenario a results folder was run with (replay, reports)."""
+    from pydantic import ValidationError
+
     from sim.scenario.schema import Scenario
 
-    return Scenario.model_validate(_restore_dates(manifest["scenario"]["resolved"]))
+    try:
+        return Scenario.model_validate(_restore_dates(manifest["scenario"]["resolved"]))
+    except (KeyError, TypeError, ValidationError) as exc:
+        raise ResultsError(
+            "the scenario in this folder's manifest is missing or not valid "
+            f"({str(exc).splitlines()[0][:120]}); the manifest was damaged or edited"
+        ) from None
+
+
+def _column(rows: list[dict[str, str]], name: str, kind: str) -> np.ndarray:
+    """One outcome column of the table: dates as ``datetime64``, everything else as floats."""
+    if kind == "date":
+        return np.array([np.datetime64(r[name]) if r[name] else np.datetime64("NaT") for r in rows])
+    return np.array([float(r[name]) if r[name] else math.nan for r in rows])
 
 
 def read_results(folder: Path) -> Results:
@@ -206,19 +220,32 @@ def read_results(folder: Path) -> Results:
     manifest_path = folder / "manifest.json"
     if not manifest_path.is_file():
         raise ResultsError(f"{folder}: not a results folder (no manifest.json)")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest = load_manifest(manifest_path)
+    table = folder / "outcomes.csv"
+    try:
+        with table.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except FileNotFoundError:
+        raise ResultsError(
+            f"{folder}: no outcomes.csv (an interrupted run? `tradesim run --resume`)"
+        ) from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise ResultsError(f"{table}: not a readable table ({str(exc)[:120]})") from None
+    if not rows or "rep" not in rows[0]:
+        raise ResultsError(
+            f"{table}: no replications in it (empty or damaged); `tradesim run --resume` redoes them"
+        )
     outcomes: dict[str, np.ndarray] = {}
-    with (folder / "outcomes.csv").open(newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    for name in rows[0] if rows else []:
+    for name in rows[0]:
         kind = OUTCOMES[name].kind if name in OUTCOMES else "count"
-        if kind == "date":
-            outcomes[name] = np.array(
-                [np.datetime64(r[name]) if r[name] else np.datetime64("NaT") for r in rows]
-            )
-        else:
-            outcomes[name] = np.array([float(r[name]) if r[name] else math.nan for r in rows])
-    start = np.datetime64(manifest["calendar"]["start"])
-    end = np.datetime64(manifest["calendar"]["end"])
+        try:
+            outcomes[name] = _column(rows, name, kind)
+        except (ValueError, TypeError) as exc:
+            raise ResultsError(f"{table}: column {name!r}: {str(exc)[:120]} (the table is damaged)") from None
+    try:
+        start = np.datetime64(manifest["calendar"]["start"])
+        end = np.datetime64(manifest["calendar"]["end"])
+    except (KeyError, TypeError, ValueError):
+        raise ResultsError(f"{manifest_path}: no readable calendar (start and end); damaged?") from None
     dates = np.arange(start, end + np.timedelta64(1, "D"), dtype="datetime64[D]")
     return Results(folder=folder, manifest=manifest, outcomes=outcomes, dates=dates)

@@ -9,12 +9,12 @@ variance split, a sensitivity analysis's top folder, a game) by the files they a
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sim.results.folder import ResultsError
+from sim.results.safe_io import load_manifest
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ def folder_kind(folder: Path) -> FolderKind:
     manifest_path = folder / "manifest.json"
     manifest: dict[str, Any] = {}
     if manifest_path.is_file():
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = load_manifest(manifest_path)
         name = _kind_of_manifest(manifest)
         if name is not None:
             return FolderKind(folder, KINDS[name], manifest)

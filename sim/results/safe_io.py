@@ -187,3 +187,27 @@ def _ours(path: Path) -> bool:
     if path.is_dir():
         return path.name in _OUR_FOLDERS or (path / "manifest.json").is_file()
     return path.name.endswith(_OUR_SUFFIXES)
+
+
+def load_manifest(path: Path | str) -> dict:
+    """A folder's ``manifest.json`` as a dict, or :class:`ResultsError` saying plainly why not.
+
+    A results folder that was damaged (emptied, truncated, overwritten with something else)
+    must give one line naming the file, never a traceback from the JSON parser.
+    """
+    import json
+
+    path = Path(path)
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResultsError(f"{path.parent}: not a results folder (no manifest.json)") from None
+    except UnicodeDecodeError:
+        raise ResultsError(f"{path}: not text (damaged?); a manifest is UTF-8 JSON") from None
+    except ValueError as exc:
+        raise ResultsError(f"{path}: not valid JSON ({str(exc)[:120]}); the folder may be damaged") from None
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot be read ({exc.strerror})") from None
+    if not isinstance(manifest, dict):
+        raise ResultsError(f"{path}: a manifest is a JSON object, this is {type(manifest).__name__}")
+    return manifest

@@ -30,7 +30,9 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Sequence
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -38,6 +40,33 @@ import numpy as np
 
 from sim.core.domain import DEADLINE_OUTCOMES
 from sim.results import safe_io
+
+#: What reading a damaged ``.npz`` chunk raises (an empty, cut or overwritten file).
+_DAMAGED = (EOFError, ValueError, OSError, KeyError, zipfile.BadZipFile, zlib.error)
+
+
+@contextmanager
+def _chunk(path) -> Iterator:
+    """``np.load`` of a series chunk; a damaged chunk is a :class:`ResultsError` naming it.
+
+    (An empty file makes numpy raise ``EOFError``, which the command line would otherwise
+    take for the end of input and abort on.)
+    """
+    try:
+        data = np.load(path)
+    except _DAMAGED as exc:
+        raise safe_io.ResultsError(
+            f"{path}: not a readable series chunk ({type(exc).__name__}); the folder was damaged: "
+            "delete the chunk and finish it with `tradesim run --resume`"
+        ) from None
+    with data:
+        try:
+            yield data
+        except _DAMAGED as exc:
+            raise safe_io.ResultsError(
+                f"{path}: a series chunk that cannot be read whole ({type(exc).__name__}: {str(exc)[:80]})"
+            ) from None
+
 
 SeriesKept = Literal["all", "quantiles", "none"]
 SERIES_KEPT: tuple[str, ...] = ("all", "quantiles", "none")
@@ -111,7 +140,7 @@ def chunk_files(folder: Path) -> list[Path]:
 
 def chunk_reps(path: Path) -> np.ndarray:
     """The replications a chunk file holds."""
-    with np.load(path) as data:
+    with _chunk(path) as data:
         return data["rep"]
 
 
@@ -126,7 +155,7 @@ def series_names(folder: Path) -> list[str]:
     source = files[0] if files else folder / SUBFOLDER / QUANTILES_FILE
     if not source.is_file():
         return []
-    with np.load(source) as data:
+    with _chunk(source) as data:
         skip = {"rep", "levels", "n"}
         return [n for n in data.files if n not in skip and not n.endswith(".shares")]
 
@@ -147,7 +176,7 @@ def read_paths(
         keep = np.isin(rep, wanted)
         if not keep.any():
             continue
-        with np.load(path) as data:
+        with _chunk(path) as data:
             block = data[name][keep]
         if values is None:
             values = np.empty((wanted.size, block.shape[1]), dtype=dtype)
@@ -220,7 +249,7 @@ def read_quantiles(folder: Path, name: str, levels: Sequence[float]) -> np.ndarr
     path = folder / SUBFOLDER / QUANTILES_FILE
     if not path.is_file():
         return None
-    with np.load(path) as data:
+    with _chunk(path) as data:
         stored = [float(x) for x in data["levels"]]
         if name not in data.files or any(not np.isclose(stored, q).any() for q in levels):
             return None
@@ -233,7 +262,7 @@ def read_shares(folder: Path, name: str) -> np.ndarray | None:
     path = folder / SUBFOLDER / QUANTILES_FILE
     if not path.is_file():
         return None
-    with np.load(path) as data:
+    with _chunk(path) as data:
         key = f"{name}.shares"
         return data[key] if key in data.files else None
 
@@ -243,5 +272,5 @@ def quantile_count(folder: Path) -> int | None:
     path = folder / SUBFOLDER / QUANTILES_FILE
     if not path.is_file():
         return None
-    with np.load(path) as data:
+    with _chunk(path) as data:
         return int(data["n"]) if "n" in data.files else None
