@@ -17,6 +17,7 @@ import ctypes
 import datetime as dt
 import gc
 import logging
+import multiprocessing
 import os
 import signal
 from collections.abc import Callable, Iterator
@@ -64,6 +65,15 @@ def new_master_seed() -> int:
 def default_workers() -> int:
     """All cores this process may use."""
     return cores_available()
+
+
+#: Scenarios that forked local workers inherit (see ``_run_parallel``), by key.
+_FORKED_SCENARIOS: dict[int, Scenario] = {}
+
+
+def run_forked_chunk(key: int, master_seed: int, reps: list[int], keep_series: bool = True) -> FinishedChunk:
+    """:func:`run_chunk` for a scenario this forked worker inherited from its parent."""
+    return run_chunk(_FORKED_SCENARIOS[key], master_seed, reps, keep_series)
 
 
 def run_chunk(
@@ -375,8 +385,21 @@ def _run_parallel(
     pool: Executor,
     in_flight: int = 4,
 ) -> None:
-    """Run chunks of replications on an executor; the writer puts their rows in order."""
-    task = partial(run_chunk, spec, master_seed, keep_series=keep_series)
+    """Run chunks of replications on an executor; the writer puts their rows in order.
+
+    Local workers are forked after this sets :data:`_FORKED_SCENARIOS`, so each inherits the
+    scenario and a task carries only its key and replication numbers (a few hundred bytes).
+    Sent with every task, the ~35 KB scenario filled the call queue's pipe, and a worker
+    killed mid-run then left the pool's feeder thread blocked on that full pipe forever
+    (CPython 3.11's ProcessPoolExecutor): the run hung instead of stopping with its message.
+    A Dask cluster (or a platform that spawns workers) gets the scenario with each task.
+    """
+    if isinstance(pool, ProcessPoolExecutor) and multiprocessing.get_start_method() == "fork":
+        key = id(spec)
+        _FORKED_SCENARIOS[key] = spec
+        task = partial(run_forked_chunk, key, master_seed, keep_series=keep_series)
+    else:
+        task = partial(run_chunk, spec, master_seed, keep_series=keep_series)
     run_chunks(pool, task, chunks, writer.write_chunk, progress, in_flight)
 
 
