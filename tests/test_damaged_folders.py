@@ -98,3 +98,19 @@ def test_a_damaged_folder_gets_a_clear_error_and_is_left_as_it_was(
     assert "Traceback" not in result.output
     if command != "resume":
         assert _fingerprint(folder) == before, (target, how, command)
+
+
+def test_discover_refuses_two_conditions_at_once(pristine):
+    result = runner.invoke(
+        app,
+        ["discover", str(pristine), "--outcome", "gdp_loss_year_end_pct", "--above", "0.3", "--below", "0.5"],
+    )
+    assert result.exit_code == 2 and "not --above and --below" in result.output
+
+
+def test_a_binary_game_file_is_refused_in_one_line(tmp_path):
+    game = tmp_path / "x.game.toml"
+    game.write_bytes(bytes(range(256)))
+    result = runner.invoke(app, ["play", "--replay", str(game)])
+    assert result.exit_code == 2 and "not text" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

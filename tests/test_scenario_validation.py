@@ -225,3 +225,10 @@ def test_a_draft_may_leave_sources_out_and_its_children_may_not(tmp_path):
     child.write_text(f'extends = "{draft}"\ndescription = "built on a draft"\n', encoding="utf-8")
     problems = _problems(child)
     assert any("licensing.renewal_probability" in p and "has no source" in p for p in problems), problems
+
+
+def test_a_child_without_a_description_is_blamed_on_itself_not_its_parent(tmp_path):
+    path = tmp_path / "nodesc.toml"
+    path.write_text('extends = "baseline"\n', encoding="utf-8")
+    (problem,) = _problems(path)
+    assert problem.startswith(str(path)) and "description" in problem and "baseline.toml" not in problem

@@ -169,6 +169,14 @@ def _sample(found) -> Sample:
 
 def cases_of_interest(results, outcome: str, above=None, below=None, equals=None) -> tuple[np.ndarray, str]:
     """A yes/no array over replications, and the condition in words (``results``: a Sample or Results)."""
+    given = [
+        flag for flag, v in (("--above", above), ("--below", below), ("--equals", equals)) if v is not None
+    ]
+    if len(given) > 1:
+        raise ResultsError(
+            f"give one of --above, --below or --equals, not {' and '.join(given)} "
+            "(for a range, discover each side in turn)"
+        )
     if outcome == "deadline" and equals is not None:
         name = str(equals).replace("-", "_")
         if name not in DEADLINE_OUTCOMES:

@@ -273,8 +273,12 @@ def _problems_from(exc: ValidationError, origins: dict[str, str], default_file: 
     for err in exc.errors():
         parts = _clean_loc(err["loc"])
         key = ".".join(parts) or "(top level)"
-        file = _origin_of(key, origins, default_file)
         kind = err["type"]
+        # a top-level key (description, name) is never inherited: if it is missing, the file asked
+        # for is the one that must say it, not the parent it extends
+        file = (
+            default_file if kind == "missing" and len(parts) == 1 else _origin_of(key, origins, default_file)
+        )
         if kind == "extra_forbidden":
             parent = _model_at(Scenario, parts[:-1])
             allowed = ", ".join(parent.model_fields) if parent else "see the baseline scenario"

@@ -168,6 +168,8 @@ def load_game(path: str | Path) -> GameRecord:
         raise GameFileError(f"{path}: cannot be read: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise GameFileError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise GameFileError(f"{path}: not text; a game file is TOML saved as UTF-8") from None
     unknown = [k for k in data if k not in _KEYS]
     if unknown:
         raise GameFileError(f"{path}: {unknown[0]}: unknown key (allowed: {', '.join(_KEYS)})")
