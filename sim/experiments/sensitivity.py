@@ -21,7 +21,6 @@ together: both make a design small enough for a classroom laptop.
 from __future__ import annotations
 
 import csv
-import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -320,22 +319,16 @@ def check_request(outcome: str, method: str, samples: int) -> None:
 def read_request(runs: Path) -> SensitivityRequest:
     """The request of an interrupted analysis, from its runs folder's manifest (``ValueError`` if none)."""
     from sim.results.folder import ResultsError, scenario_from_manifest
-    from sim.results.kinds import expect
+    from sim.results.kinds import saved_request
 
     runs = Path(runs)
     inner = sorted(p.parent for p in runs.glob("sensitivity_*/manifest.json"))
     if not (runs / "manifest.json").is_file() and len(inner) == 1:
         runs = inner[0]  # the folder given to --out: its one analysis's runs
     try:
-        expect(runs, "sensitivity --resume", "sensitivity")  # another kind: say which, and what reads it
+        saved = saved_request(runs, "sensitivity --resume", "sensitivity", "sensitivity")
     except ResultsError as exc:
         raise ValueError(str(exc)) from exc
-    path = runs / "manifest.json"
-    if not path.is_file():
-        raise ValueError(f"{runs}: not a sensitivity runs folder (no manifest.json)")
-    saved = json.loads(path.read_text(encoding="utf-8"))
-    if "sensitivity" not in saved:
-        raise ValueError(f"{runs}: not a sensitivity runs folder")
     return SensitivityRequest(
         spec=scenario_from_manifest(saved),
         scenario=saved["scenario"]["name"] or runs.name,

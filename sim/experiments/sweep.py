@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -232,19 +231,13 @@ class SweepRequest:
 def read_sweep_request(folder: Path) -> SweepRequest:
     """The settings of the sweep in ``folder`` (``ValueError`` if it is not one)."""
     from sim.results.folder import ResultsError
-    from sim.results.kinds import expect
+    from sim.results.kinds import saved_request
 
     folder = Path(folder)
     try:
-        expect(folder, "sweep --resume", "sweep")  # another kind: say which, and what reads it
+        saved = saved_request(folder, "sweep --resume", "sweep", "sweep")
     except ResultsError as exc:
         raise ValueError(str(exc)) from exc
-    path = folder / "manifest.json"
-    if not path.is_file():
-        raise ValueError(f"{folder}: not a sweep folder (no manifest.json)")
-    saved = json.loads(path.read_text(encoding="utf-8"))
-    if "sweep" not in saved:
-        raise ValueError(f"{folder}: not a sweep folder")
     sweep = saved["sweep"]
     return SweepRequest(
         scenario=load_scenario(sweep["scenario_file"]),

@@ -133,5 +133,19 @@ def expect(folder: Path, command: str, *kinds: str) -> FolderKind:
     return found
 
 
+def saved_request(folder: Path, command: str, kind: str, section: str) -> dict[str, Any]:
+    """The manifest of a ``kind`` folder that ``command`` resumes; it must hold ``section``.
+
+    One reading for every ``--resume`` of a saved request (sweep, sensitivity): the folder's
+    kind is checked, a damaged manifest is one line, and so is one without the request.
+    """
+    folder = Path(folder)
+    expect(folder, command, kind)  # another kind: say which, and what reads it
+    manifest = load_manifest(folder / "manifest.json")
+    if section not in manifest:
+        raise ResultsError(f"{folder}: not a {kind} folder (its manifest holds no {section} request)")
+    return manifest
+
+
 def _or(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
