@@ -68,9 +68,7 @@ def calibrate(
     _print_gdp_channels(found.gdp_channels)
     missed = failures(found.targets)
     if missed:
-        ui.err.print(
-            f"[red]{len(missed)} reliable target(s) outside:[/] {', '.join(r.target for r in missed)}"
-        )
+        ui.warn(f"{len(missed)} reliable target(s) outside:", ", ".join(r.target for r in missed))
         raise typer.Exit(1)
 
 

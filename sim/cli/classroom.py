@@ -13,13 +13,17 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.text import Text
+
+from sim.cli.tables import clean
 
 _err = Console(stderr=True)
 
 
 def _fail(message: str, code: int = 2) -> None:
     for line in message.splitlines():
-        _err.print(f"[bold red]error:[/] {line}", highlight=False, soft_wrap=True)
+        # plain text: a message may repeat a name or path from the user, never read as markup
+        _err.print(Text.assemble(("error:", "bold red"), " ", clean(line)), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -127,7 +131,7 @@ def workshop(
 
     s = room.settings
     print(
-        f"workshop on {room.scenario.name}: {s.games} game(s), seed {s.seed}, "
+        f"workshop on {clean(room.scenario.name)}: {s.games} game(s), seed {s.seed}, "
         f"{'no timer' if not s.turn_seconds else f'{s.turn_seconds / 60:g} min a turn'}; "
         f"empty seats played by {s.strategy}; the clock starts when the facilitator starts it",
         flush=True,

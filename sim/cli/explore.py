@@ -119,11 +119,10 @@ def sensitivity(
                 scenario_name=request.scenario,
             )
         except SensitivityInterrupted as stop:
-            ui.err.print(
-                f"[yellow]interrupted:[/] kept {stop.done} of {stop.total} model runs; "
+            ui.warn(  # a path to copy: plain text, never broken across lines
+                "interrupted:",
+                f"kept {stop.done} of {stop.total} model runs; "
                 f"finish with `tradesim sensitivity --resume {request.runs}`",
-                highlight=False,
-                soft_wrap=True,  # a path to copy, never broken across lines
             )
             raise typer.Exit(130) from None
         except ValueError as exc:
@@ -153,9 +152,9 @@ def sensitivity(
         )
     ui.table(grid)
     if result.filled:
-        ui.err.print(
-            f"[yellow]note:[/] {result.filled} run(s) had no value of {request.outcome}; "
-            "set to the largest value seen"
+        ui.warn(
+            "note:",
+            f"{result.filled} run(s) had no value of {request.outcome}; set to the largest value seen",
         )
     chart = tornado(result, folder / f"{stem}.png", request.scenario, top)
     ui.say("table: {}\nplot: {}", folder / (stem + ".csv"), chart)
@@ -273,9 +272,10 @@ def sweep(
         except ValueError as exc:
             ui.fail(str(exc))
     if report.interrupted:
-        ui.err.print(
-            f"[yellow]interrupted:[/] kept {report.points_done} of {report.points} design points; "
-            f"finish with `tradesim sweep --resume {folder}`"
+        ui.warn(
+            "interrupted:",
+            f"kept {report.points_done} of {report.points} design points; "
+            f"finish with `tradesim sweep --resume {folder}`",
         )
         raise typer.Exit(130)
     drawn = [

@@ -197,9 +197,7 @@ def forecast_score(
     if folder is not None and (
         scenario != "baseline" or reps != 200 or seed is not None or out_dir is not None
     ):
-        ui.err.print(
-            f"[yellow]note:[/] scoring against {folder}; --scenario, --reps, --seed and --out are ignored"
-        )
+        ui.warn("note:", f"scoring against {folder}; --scenario, --reps, --seed and --out are ignored")
     if folder is None:
         loaded = ui.load(scenario)
         folder = ui.empty_folder(out_dir or ui.default_folder("forecast"))

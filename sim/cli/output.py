@@ -95,7 +95,7 @@ def report(
         ui.fail(str(exc))
     except OSError as exc:  # a full disk, a read-only folder
         ui.fail(f"{exc.filename or out_file}: cannot write: {exc.strerror or exc}")
-    ui.say(f"report: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    ui.say("report: {} ({} MB)", path, f"{path.stat().st_size / 1e6:.1f}")
 
 
 def check_new_or_regular_file(path: Path) -> None:
@@ -143,9 +143,10 @@ def replay(
     model = replayed.model
     ui.say(f"[bold]{{}}[/], replication {rep} (master seed {replayed.master_seed})", model.scenario.name)
     if replayed.mismatches:
-        ui.err.print(
-            f"[yellow]warning:[/] {len(replayed.mismatches)} outcome(s) differ from the saved row "
-            f"(results written by another version?): {', '.join(replayed.mismatches[:6])}"
+        ui.warn(
+            "warning:",
+            f"{len(replayed.mismatches)} outcome(s) differ from the saved row "
+            f"(results written by another version?): {', '.join(replayed.mismatches[:6])}",
         )
     else:
         ui.say("re-run matches the saved outcomes exactly")

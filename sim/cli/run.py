@@ -127,10 +127,9 @@ def run(
         ui.print_plots(draw_default_plots(results))
     ui.say("results: {}", folder)
     if report.interrupted:
-        ui.err.print(
-            f"[yellow]interrupted:[/] kept {report.reps_completed} of {reps} replications "
+        ui.warn(
+            "interrupted:",
+            f"kept {report.reps_completed} of {reps} replications "
             f"(manifest marked incomplete); finish with `tradesim run --resume {folder}`",
-            highlight=False,
-            soft_wrap=True,
         )
         raise typer.Exit(130)

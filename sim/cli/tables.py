@@ -244,7 +244,10 @@ def _stacked(grid: Grid, width: int) -> list[tuple[str, str]]:
     """
     out: list[tuple[str, str]] = [("", "")]
     for row in grid.rows:
-        for line in _lines(row[0]):
+        first = _lines(row[0])
+        if grid.columns[0].prose:  # wrapped between words; a long name stays whole
+            first = [x for line in first for x in textwrap.wrap(line, width, break_long_words=False) or [""]]
+        for line in first:
             out.append((line, "bold"))
         for col, text in zip(grid.columns[1:], row[1:], strict=True):
             if not text:

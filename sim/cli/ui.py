@@ -117,11 +117,11 @@ def fail(problems: ScenarioError | str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def warn(label: str, text: str) -> None:
-    """A warning on stderr: ``label`` in yellow, ``text`` as plain text (never markup)."""
+def warn(label: str, text: str, style: str = "yellow") -> None:
+    """A warning on stderr: ``label`` in ``style``, ``text`` as plain text (never markup)."""
     from sim.cli.tables import bounded
 
-    err.print(Text.assemble((label, "yellow"), " ", bounded(text, 2000)), highlight=False, soft_wrap=True)
+    err.print(Text.assemble((label, style), " ", bounded(text, 2000)), highlight=False, soft_wrap=True)
 
 
 def use_format(fmt: str) -> str:

@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 import sim.cli.ui as ui
 from sim.cli.ui import (
@@ -181,6 +180,7 @@ def discover(
         list[str] | None,
         typer.Option(help="Search only parameters under this prefix (repeat), e.g. negotiation."),
     ] = None,
+    fmt: FormatOption = "table",
 ) -> None:
     """Find where in parameter space an outcome of interest happens (scenario discovery).
 
@@ -196,56 +196,82 @@ def discover(
     from sim.plots.discovery import discovery_tradeoff
     from sim.results.folder import ResultsError
 
+    ui.use_format(fmt)
     try:
         sample = read_sample(folder)
         y, condition = cases_of_interest(sample, outcome, above, below, equals)
         found = find_boxes(sample, y, condition, depth, min_coverage, only)
     except (ResultsError, FileNotFoundError) as exc:
         ui.fail(str(exc))
+    _print_discovery(found, condition, min_coverage)
+    name = f"discover_{outcome}_{(above or below or equals or '').replace(':', '-')}.png"
+    path = discovery_tradeoff(found, folder / "plots" / name, sample.label)
+    ui.say("plot: {}", path)
+
+
+def _print_discovery(found, condition: str, min_coverage: float) -> None:
+    """The boxes as one table (PRIM's, then the tree's leaves), each judged on the held-out runs."""
+    from sim.cli.tables import Column, Grid, percent
+
     ui.say(
-        f"[bold]{condition}[/]: {found.cases} of {found.total} replications "
-        f"({100 * found.cases / found.total:.0f}%, the base rate); boxes found on "
-        f"{found.total - found.holdout}, judged on the {found.holdout} held out"
+        "[bold]{}[/]: {} of {} replications ({}, the base rate); "
+        "boxes found on {}, judged on the {} held out",
+        condition,
+        found.cases,
+        found.total,
+        percent(found.cases / found.total),
+        found.total - found.holdout,
+        found.holdout,
     )
-
-    def verdict(box) -> str:
-        return "[red]no better than chance[/]" if box.chance else "[green]holds[/]"
-
-    def held(box) -> str:
-        if box.holdout_size == 0:
-            return "-"
-        return (
-            f"{100 * box.holdout_density:.0f}% "
-            f"({100 * box.holdout_low:.0f}-{100 * box.holdout_high:.0f}%) of {box.holdout_size}"
-        )
-
-    table = Table(
-        title=f"Boxes: PRIM, then tree leaves (chosen: densest, coverage >= {100 * min_coverage:.0f}%)",
-        title_justify="left",
+    grid = Grid(
+        f"Boxes: PRIM, then tree leaves (chosen: densest, coverage >= {percent(min_coverage)})",
+        [
+            Column("box", prose=True),
+            Column("coverage"),
+            Column("density"),
+            Column("held-out\ndensity", "held-out density"),
+            Column("verdict", left=True),
+        ],
+        caption="Coverage: share of the cases inside the box; density: share of the box that are cases "
+        "(training runs). Held-out: density on the runs kept aside, with its interval and count.",
     )
-    table.add_column("box", overflow="fold")
-    table.add_column("coverage", justify="right")
-    table.add_column("density", justify="right")
-    table.add_column("held-out density", justify="right")
-    table.add_column("verdict")
     rows = [("PRIM", found.prim)] if found.prim is not None else []
     rows += [("tree" + (" (chosen)" if b is found.chosen else ""), b) for b in found.boxes]
     for name, box in rows:
-        table.add_row(
-            f"[bold]{name}[/]: " + (" and ".join(box.rules) or "(everything)"),
-            f"{100 * box.coverage:.0f}%",
-            f"{100 * box.density:.0f}%",
-            held(box),
-            verdict(box) if box.density > found.base_rate else "[dim]below base rate[/]",
+        rule = " and ".join(box.rules) or "(everything)"
+        if box.density <= found.base_rate:
+            verdict = "below base rate"
+        else:
+            verdict = "no better than chance" if box.chance else "holds"
+        held = (
+            "-"
+            if box.holdout_size == 0
+            else f"{percent(box.holdout_density)}\n({percent(box.holdout_low)} to "
+            f"{percent(box.holdout_high)})\nof {box.holdout_size}"
         )
-    ui.out.print(table)
+        grid.add(
+            f"{name}: {rule}",
+            percent(box.coverage),
+            percent(box.density),
+            held,
+            verdict,
+            record={
+                "box": name,
+                "rules": rule,
+                "coverage": box.coverage,
+                "density": box.density,
+                "held-out density": None if box.holdout_size == 0 else box.holdout_density,
+                "held-out low": box.holdout_low,
+                "held-out high": box.holdout_high,
+                "held-out runs": box.holdout_size,
+                "verdict": verdict,
+            },
+        )
+    ui.table(grid)
     if found.importances:
-        ui.say(
+        ui.para(  # wrapped between names: several long parameter names pass 80 columns
             "parameters that matter (tree): "
             + ", ".join(f"{name} ({share:.2f})" for name, share in found.importances[:6])
         )
     for note in found.notes:
-        ui.err.print(f"[yellow]warning:[/] {note}", highlight=False, soft_wrap=True)
-    name = f"discover_{outcome}_{(above or below or equals or '').replace(':', '-')}.png"
-    path = discovery_tradeoff(found, folder / "plots" / name, sample.label)
-    ui.say(f"plot: {path}")
+        ui.warn("warning:", note)

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
 import sim.cli.ui as ui
-from sim.cli.ui import ForceOption, app
+from sim.cli.ui import ForceOption, FormatOption, app
 
 PANEL = "Workshop"
 
@@ -51,29 +50,31 @@ class TerminalTeam:
             try:
                 return parse_moves(side, text)
             except MoveError as exc:
-                ui.err.print(f"[bold red]not a move:[/] {exc}", highlight=False, soft_wrap=True)
+                ui.warn("not a move:", str(exc), "bold red")  # it repeats what was typed: plain text
 
 
 def _show_outcomes(result, title: str) -> None:
+    """The game's key outcomes, one rule for numbers (:func:`sim.cli.tables.number`)."""
+    from sim.cli.tables import Column, Grid, number
     from sim.workshop.records import KEY_OUTCOMES
 
-    table = Table(title=title, title_justify="left")
-    table.add_column("outcome", style="bold")
-    table.add_column("value", justify="right")
-    table.add_column("unit")
+    grid = Grid(title, [Column("outcome"), Column("value"), Column("unit", left=True)])
     values = result.game_outcomes()
     for name, unit in KEY_OUTCOMES.items():
-        table.add_row(name, f"{values[name]:.3f}", unit)
-    ui.out.print(table)
+        grid.add(
+            name, number(values[name]), unit, record={"outcome": name, "value": values[name], "unit": unit}
+        )
+    ui.table(grid)
 
 
-def _show_turns(turns, prefix: str = "") -> None:
+def _show_turns(turns) -> None:
+    """Each turn's moves and notes: plain text (a move repeats what a team typed)."""
     from sim.workshop.game import describe_turn
 
     for turn in turns:
-        ui.say(f"{prefix}{describe_turn(turn)}")
+        ui.say("{}", describe_turn(turn))
         for note in turn.notes:
-            ui.say(f"  [yellow]note:[/] {note}")
+            ui.say("  [yellow]note:[/] {}", note)
 
 
 @app.command(
@@ -144,6 +145,7 @@ def play_command(
         ),
     ] = None,
     force: ForceOption = False,
+    fmt: FormatOption = "table",
 ) -> None:
     """Play the negotiation as a turn-based game: the US team against the China team.
 
@@ -166,6 +168,7 @@ def play_command(
     from sim.workshop.moves import SIDES
     from sim.workshop.strategies import STRATEGIES, make_strategy
 
+    ui.use_format(fmt)
     stamp = ui.stamp()
     if change and replay_file is None:
         ui.fail("--change needs --replay FILE (the game to change)")
@@ -228,10 +231,14 @@ def _play_at_keyboard(
     if not resumed_turns:  # the seed is kept before the first move (a resumed file already holds it)
         save_progress(game, scenario_ref, players, game_file)
     ui.say(
-        f"[bold]The negotiation game[/] on {loaded.name} (seed {game.seed}, replication {game.rep}): "
-        f"US: {players['us']}, China: {players['china']}"
+        "[bold]The negotiation game[/] on {} (seed {}, replication {}): US: {}, China: {}",
+        loaded.name,
+        game.seed,
+        game.rep,
+        players["us"],
+        players["china"],
     )
-    ui.say(f"saved after every turn: {game_file}")
+    ui.say("saved after every turn: {}", game_file)
     for side in SIDES:
         if isinstance(getattr(teams[side], "live", teams[side]), TerminalTeam):  # a team at the keyboard
             for line in vocabulary_lines(side):
@@ -240,7 +247,7 @@ def _play_at_keyboard(
     def on_turn(status, turn) -> None:
         if status.turn <= resumed_turns:  # a saved turn, replayed: one line, no prompt
             if turn is not None:
-                ui.say(f"[dim]{describe_turn(turn)} (saved)[/]")
+                ui.say("[dim]{} (saved)[/]", describe_turn(turn))
             return
         if turn is None:
             ui.out.rule()
@@ -248,9 +255,9 @@ def _play_at_keyboard(
                 ui.say(line)
             return
         save_progress(game, scenario_ref, players, game_file)
-        ui.say(f"[bold]{describe_turn(turn)}[/]")
+        ui.say("[bold]{}[/]", describe_turn(turn))
         for note in turn.notes:
-            ui.say(f"  [yellow]note:[/] {note}")
+            ui.say("  [yellow]note:[/] {}", note)
 
     try:
         result = play(game, teams["us"], teams["china"], on_turn)
@@ -272,11 +279,11 @@ def _play_at_keyboard(
     for d in game.model.negotiation.decisions:
         if d.day >= game.start_day:
             what = f" -> {d.outcome.replace('_', '-')}" if d.outcome else ""
-            ui.say(f"{game.model.clock.date(d.day)} {d.name}: US {d.us}, China {d.china}{what}")
+            ui.say("{} {}: US {}, China {}{}", game.model.clock.date(d.day), d.name, d.us, d.china, what)
     _show_outcomes(result, f"End of the game ({game.model.clock.end})")
-    ui.say(f"game saved: {saved.game_file} (replay: tradesim play --replay {saved.game_file})")
-    ui.say(f"tables: {folder / 'outcomes.json'}, {folder / 'series.csv'}")
-    ui.say(f"chart: {saved.chart}")
+    ui.say("game saved: {} (replay: tradesim play --replay {})", saved.game_file, saved.game_file)
+    ui.say("tables: {}, {}", folder / "outcomes.json", folder / "series.csv")
+    ui.say("chart: {}", saved.chart)
 
 
 def _resume(path: Path, out_dir: Path | None, force: bool) -> None:
@@ -295,7 +302,7 @@ def _resume(path: Path, out_dir: Path | None, force: bool) -> None:
     else:
         folder = ui.empty_folder(out_dir, force)
         game_file = folder / "game.game.toml"
-    ui.say(f"resuming {path} after turn {len(record.turns)} (the saved turns are replayed first)")
+    ui.say("resuming {} after turn {} (the saved turns are replayed first)", path, len(record.turns))
     _play_at_keyboard(
         game, players, loaded, record.scenario, record.players, folder, game_file, len(record.turns)
     )
@@ -315,7 +322,7 @@ def _replay(
         folder = ui.empty_folder(out_dir or Path("results") / f"replay-{stamp}", force)
         _show_turns(result.turns)
         _show_outcomes(result, f"Replay of {path} (seed {record.seed}, replication {record.rep})")
-        ui.say(f"chart: {save_replay(record, loaded, result, folder)}")
+        ui.say("chart: {}", save_replay(record, loaded, result, folder))
         return
     folder = ui.empty_folder(out_dir or Path("results") / f"replay-{stamp}", force)
     try:
@@ -326,18 +333,47 @@ def _replay(
         ui.fail(str(exc))
     for turn in change.changed.turns:
         for note in turn.notes:
-            ui.say(f"[yellow]note[/] (changed game, turn {turn.turn}): {note}")
-    table = Table(
-        title=f"Same luck, different choice: {', '.join(changes)}{' (strategies react)' if react else ''} "
-        f"(seed {record.seed}, replication {record.rep})",
-        title_justify="left",
-    )
-    for column in ("outcome", "as played", "changed", "shift", "unit"):
-        table.add_column(column, justify="left" if column in ("outcome", "unit") else "right")
-    for d in change.differences:
-        table.add_row(d.outcome, f"{d.original:.3f}", f"{d.changed:.3f}", f"{d.shift:+.3f}", d.unit)
-    ui.out.print(table)
+            ui.say("[yellow]note[/] (changed game, turn {}): {}", turn.turn, note)
+    _show_differences(change, changes, record, react)
     diverged = change.first_divergence
-    ui.say(f"first day that differs: {diverged}" if diverged else "the change made no difference at all")
+    if diverged:
+        ui.say("first day that differs: {}", diverged)
+    else:
+        ui.say("the change made no difference at all")
     saved, chart = save_changed(change, loaded, folder)
-    ui.say(f"changed game: {saved}\nchart: {chart}")
+    ui.say("changed game: {}\nchart: {}", saved, chart)
+
+
+def _show_differences(change, changes: list[str], record, react: bool) -> None:
+    """The key outcomes as played and as changed, side by side (the changes as typed: plain text)."""
+    from sim.cli.tables import Column, Grid, number
+
+    grid = Grid(
+        f"Same luck, different choice: {', '.join(changes)}{' (strategies react)' if react else ''} "
+        f"(seed {record.seed}, replication {record.rep})",
+        [
+            Column("outcome"),
+            Column("as played"),
+            Column("changed"),
+            Column("shift"),
+            Column("unit", left=True),
+        ],
+    )
+    for d in change.differences:
+        # one precision per row, so the shift reads against the two values it separates
+        decimals = max(len(number(v).partition(".")[2]) for v in (d.original, d.changed))
+        grid.add(
+            d.outcome,
+            number(d.original, decimals=decimals),
+            number(d.changed, decimals=decimals),
+            number(d.shift, signed=True, decimals=decimals),
+            d.unit,
+            record={
+                "outcome": d.outcome,
+                "as played": d.original,
+                "changed": d.changed,
+                "shift": d.shift,
+                "unit": d.unit,
+            },
+        )
+    ui.table(grid)

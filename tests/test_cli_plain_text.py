@@ -1,0 +1,153 @@
+"""Text from files or users is printed as text, and discovery's boxes are a table like any other.
+
+A scenario may be named ``a [/bold] b`` with an ANSI escape in it: every command that
+prints that name must show it literally (never parse it as Rich markup, which raised
+``MarkupError`` or swallowed the text) and show the escape escaped (never send it to
+the terminal). ``discover`` prints its boxes through the shared table renderer, so every
+figure stays whole at 80 columns and ``--format csv|json`` gives them to a machine.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rich.console import Console
+from typer.testing import CliRunner
+
+import sim.cli.ui as ui
+from sim.cli import app
+
+runner = CliRunner()
+TRICKY = "a [/bold] b [red]c\x1b[31m"
+SHOWN = "a [/bold] b [red]c\\x1b[31m"  # as it must appear: literally, the escape escaped
+
+
+@pytest.fixture
+def tricky_scenario(write_scenario) -> Path:
+    """A scenario whose name holds Rich markup and an ANSI escape."""
+    text = 'extends = "baseline"\nname = "a [/bold] b [red]c\\u001b[31m"\ndescription = "tricky"\n'
+    return write_scenario("tricky", text)
+
+
+def _plain(result) -> str:
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output, "an escape from a file reached the terminal"
+    return result.output
+
+
+# --- names from files through each command that prints them ------------------------------------
+
+
+def test_play_prints_a_scenario_name_with_markup_as_plain_text(tricky_scenario, tmp_path, monkeypatch):
+    monkeypatch.setattr(ui, "out", Console(width=200))
+    args = ["play", str(tricky_scenario), "--us", "hawk", "--china", "dove", "--seed", "2"]
+    output = _plain(runner.invoke(app, [*args, "--out", str(tmp_path / "g")]))
+    assert f"The negotiation game on {SHOWN} (seed 2" in output
+
+
+def test_tournament_prints_a_scenario_name_with_markup_as_plain_text(tricky_scenario, tmp_path, monkeypatch):
+    monkeypatch.setattr(ui, "out", Console(width=200))
+    args = ["tournament", str(tricky_scenario), "-n", "2", "--strategy", "hawk", "--strategy", "dove"]
+    output = _plain(runner.invoke(app, [*args, "--out", str(tmp_path / "t"), "-q"]))
+    assert f"tournament on {SHOWN}:" in output
+
+
+def test_a_bad_move_echoing_markup_is_shown_as_typed(monkeypatch):
+    """What a team types comes back in the refusal literally (``[/bold]`` broke the prompt loop)."""
+    from sim.cli.workshop import TerminalTeam
+
+    captured = Console(width=200, file=io.StringIO())
+    monkeypatch.setattr(ui, "err", captured)
+    typed = iter(["tariff=[/bold]\x1b[31m", "pass"])
+    monkeypatch.setattr("typer.prompt", lambda *a, **k: next(typed))
+    status = type("Status", (), {"is_decision": False})()
+    assert TerminalTeam("us").choose("us", status, []) == {}
+    shown = captured.file.getvalue()
+    assert "not a move:" in shown and "[/bold]\\x1b[31m" in shown and "\x1b" not in shown
+
+
+# --- discover's table -----------------------------------------------------------------------------
+
+
+def _discovery():
+    from sim.experiments.discover import Box, Discovery
+
+    long_rules = [
+        "negotiation.china.escalation_propensity_when_pained > 0.7312",
+        "tariffs.court_ruling.strike_probability <= 0.4417",
+        "licensing.fast_track_review_capacity_files_per_day > 123.4",
+    ]
+    prim = Box(long_rules[:2], 0.6321, 0.8765, 40, 0.8125, 16, 0.5432, 0.9512, chance=False)
+    leaf = Box(long_rules, 0.5123, 0.7777, 30, 0.3333, 9, 0.0711, 0.7012, chance=True)
+    low = Box(["negotiation.us.concede_base <= -2.1"], 0.1, 0.05, 20, 0.1, 10, 0.0, 0.4)
+    return Discovery(
+        condition=f"gdp_loss_year_end_pct > 0.4 in {TRICKY}",
+        cases=61,
+        total=180,
+        boxes=[leaf, low],
+        chosen=leaf,
+        importances=[("negotiation.china.escalation_propensity_when_pained", 0.61)],
+        prim=prim,
+        base_rate=61 / 180,
+        holdout=60,
+        notes=[f"a note naming {TRICKY}"],
+    )
+
+
+@pytest.fixture
+def fake_discovery(monkeypatch, tmp_path):
+    """``discover`` on a folder, with the library's search replaced by a known answer."""
+    import sim.experiments.discover as library
+    import sim.plots.discovery as charts
+
+    found = _discovery()
+    sample = library.Sample(tmp_path, "baseline", {}, [], np.zeros((0, 0)))
+    monkeypatch.setattr(library, "read_sample", lambda folder: sample)
+    monkeypatch.setattr(library, "cases_of_interest", lambda *a: (np.zeros(0, bool), found.condition))
+    monkeypatch.setattr(library, "discover", lambda *a: found)
+    monkeypatch.setattr(charts, "discovery_tradeoff", lambda found, path, label: path)
+    return found
+
+
+def _args(tmp_path: Path, *extra: str) -> list[str]:
+    return ["discover", str(tmp_path), "--outcome", "gdp_loss_year_end_pct", "--above", "0.4", *extra]
+
+
+@pytest.mark.parametrize("width", [80, 60])
+def test_discover_table_keeps_every_rule_and_figure_whole(fake_discovery, tmp_path, monkeypatch, width):
+    from sim.cli.tables import percent
+
+    monkeypatch.setattr(ui, "out", Console(width=width))
+    output = _plain(runner.invoke(app, _args(tmp_path)))
+    assert SHOWN in output  # the condition and the note: plain text
+    words = output.split()
+    for box in (fake_discovery.prim, *fake_discovery.boxes):
+        for rule in box.rules:
+            name, _, bound = rule.split(" ")
+            assert name in words and bound in words, rule  # never folded mid-name
+        for share in (box.coverage, box.density, box.holdout_density, box.holdout_low, box.holdout_high):
+            assert percent(share) in output
+    assert "holds" in output and "no better than chance" in output and "below base rate" in output
+    table = output[output.index("Boxes:") :]
+    lines = [line for line in table.splitlines() if len(line) > width and str(tmp_path) not in line]
+    assert not lines, lines
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_discover_gives_its_boxes_to_a_machine(fake_discovery, tmp_path, fmt):
+    result = runner.invoke(app, [*_args(tmp_path, "--format", fmt)])
+    assert result.exit_code == 0, result.output
+    if fmt == "json":
+        rows = json.loads(result.stdout.splitlines()[0])["rows"]
+    else:
+        rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert [r["box"] for r in rows] == ["PRIM", "tree (chosen)", "tree"]
+    assert math.isclose(float(rows[0]["coverage"]), 0.6321)
+    assert rows[1]["rules"].startswith("negotiation.china.escalation_propensity_when_pained > 0.7312 and ")
+    assert [r["verdict"] for r in rows] == ["holds", "no better than chance", "below base rate"]
