@@ -125,3 +125,116 @@ def test_a_comparison_leaves_out_an_outcome_identical_in_every_scenario(folders,
     assert not any("_by_scenario" in p.name for p in drawn)
     drawn = charts.draw_comparison_plots(folders, tmp_path)
     assert any("gdp_loss_year_end_pct_by_scenario" in p.name for p in drawn)
+
+
+# --- nothing hidden: titles inside the figure, legends and key-date labels off the data ---------
+
+
+def _titles(fig) -> list:
+    texts = [fig._suptitle] if fig._suptitle is not None else []
+    texts += [t for ax in fig.axes for t in (ax.title, ax._left_title, ax._right_title)]
+    return [t for t in texts if t.get_text()]
+
+
+def _drawn(fig):
+    """Lay the figure out as it was saved; its renderer (a kept figure has left pyplot)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return canvas.get_renderer()
+
+
+def _assert_titles_inside(fig) -> None:
+    renderer = _drawn(fig)
+    for text in _titles(fig):
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= -1 and box.x1 <= fig.bbox.width + 1, (text.get_text(), box, fig.bbox)
+        assert box.y1 <= fig.bbox.height + 1, (text.get_text(), box)
+
+
+def _data_tops(ax, x0: float, x1: float) -> float:
+    """The highest point any line or band of ``ax`` reaches between display x0 and x1 (display y)."""
+    points = [line.get_xydata() for line in ax.get_lines() if len(line.get_xdata()) > 2]
+    points += [path.vertices for coll in ax.collections for path in coll.get_paths()]
+    top = -np.inf
+    for xy in points:
+        xy = np.asarray(xy, dtype=float)
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        if xy.size == 0:
+            continue
+        shown = ax.transData.transform(xy)
+        under = shown[(shown[:, 0] >= x0) & (shown[:, 0] <= x1)]
+        if under.size:
+            top = max(top, float(under[:, 1].max()))
+    return top
+
+
+def _assert_clear_of_data(ax, box) -> None:
+    """Nothing ``ax`` draws as data reaches up into ``box`` (a legend's or a label's, display units)."""
+    axes_box = ax.get_window_extent()
+    if box.x1 < axes_box.x0 or box.x0 > axes_box.x1 or box.y1 < axes_box.y0 or box.y0 > axes_box.y1:
+        return  # outside the plotting area
+    assert _data_tops(ax, box.x0, box.x1) <= box.y0 + 1, box
+
+
+def test_a_one_parameter_sweep_title_stays_inside_the_figure(tmp_path):
+    table = tmp_path / "outcomes.csv"
+    rows = ["negotiation.us.concede_base,gdp_loss_year_end_pct"]
+    rows += [f"{x},{0.3 + 0.1 * k}" for x in (-2.5, -2.0, -1.5, -1.0) for k in range(3)]
+    table.write_text("\n".join(rows) + "\n")
+    with charts.kept_figures() as figures:
+        charts.sweep_panels(table, ["negotiation.us.concede_base"], "gdp_loss_year_end_pct", None, "baseline")
+    (fig,) = figures
+    _assert_titles_inside(fig)
+    assert "CUMULATIVE:" not in fig._suptitle.get_text()  # a tag for code readers, not a room
+
+
+@pytest.mark.parametrize("series", ["backlog", "price_index", "approvals", "gdp_loss"])
+def test_fan_legend_and_key_date_labels_never_cover_the_bands(folders, series):
+    with charts.kept_figures() as figures:
+        charts.fan_chart(folders["snap_back"], series, None)
+    (fig,) = figures
+    renderer = _drawn(fig)
+    ax = fig.axes[0]
+    legends = [ax.get_legend(), *fig.legends]
+    for legend in filter(None, legends):
+        _assert_clear_of_data(ax, legend.get_window_extent(renderer))
+    labels = [t for t in ax.texts if t.get_text().strip()]
+    assert labels, "key dates labelled"
+    for text in labels:
+        _assert_clear_of_data(ax, text.get_window_extent(renderer))
+    _assert_titles_inside(fig)
+
+
+def test_game_chart_legends_sit_above_the_lines(baseline, tmp_path):
+    from sim.workshop.charts import game_history_chart
+    from sim.workshop.game import Game, play
+    from sim.workshop.strategies import make_strategy
+
+    game = Game(baseline.spec, 2, 0)
+    params = game.model.params
+    result = play(
+        game,
+        make_strategy("hawk", "us", params, game.streams),
+        make_strategy("dove", "china", params, game.streams),
+    )
+    with charts.kept_figures() as figures:
+        game_history_chart(result, None, "hawk vs dove")
+    (fig,) = figures
+    renderer = _drawn(fig)
+    with_legend = [ax for ax in fig.axes if ax.get_legend() is not None]
+    assert len(with_legend) >= 3  # plants by sector, tariffs, pains
+    for ax in with_legend:
+        _assert_clear_of_data(ax, ax.get_legend().get_window_extent(renderer))
+    _assert_titles_inside(fig)
+
+
+@pytest.mark.slow
+def test_every_chart_of_a_run_and_a_comparison_keeps_its_titles_inside(folders, tmp_path):
+    with charts.kept_figures() as figures:
+        charts.draw_default_plots(folders["snap_back"])
+        charts.draw_comparison_plots(folders, tmp_path)
+    assert len(figures) >= 12
+    for fig in figures:
+        _assert_titles_inside(fig)

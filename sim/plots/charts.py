@@ -32,6 +32,7 @@ from sim.plots.style import (
     TRUCE_COLOUR,
     TRUCE_LABEL,
     VERMILLION,
+    fit_titles,
     outcome_colour,
     outcome_label,
     scenario_colour,
@@ -70,9 +71,26 @@ DEFAULT_FANS: dict[str, str] = {
 }
 
 
-def mark_key_dates(ax: plt.Axes, key_dates: list[dict], labels: bool = True, fontsize: int = 12) -> None:
-    """Dashed vertical lines at the key dates, labelled along the top of the plot."""
-    ymax = ax.get_ylim()[1]
+#: Key-date labels are stacked in this many rows along the top of a chart, this far apart (axes share).
+KEY_DATE_ROWS, KEY_DATE_ROW_STEP = 4, 0.065
+
+
+def mark_key_dates(
+    ax: plt.Axes, key_dates: list[dict], labels: bool = True, fontsize: int = 12, headroom: bool = True
+) -> None:
+    """Dashed vertical lines at the key dates, labelled along the top of the plot.
+
+    The labels sit in a band at the top of the axes (placed in axes units, whatever the
+    y-range); with ``headroom`` the y-axis is raised so the data stays below that band and
+    no label hides a line (a stacked-share chart, filled to its top, passes False).
+    """
+    rows = min(KEY_DATE_ROWS, len(key_dates))
+    if labels and headroom and rows:
+        band_bottom = 0.985 - KEY_DATE_ROW_STEP * (rows - 1) - 0.06  # below the lowest label
+        low, high = ax.get_ylim()
+        data_top = ax.dataLim.y1
+        if np.isfinite(data_top) and data_top > low:
+            ax.set_ylim(low, max(high, low + (data_top - low) / band_bottom))
     for i, mark in enumerate(key_dates):
         x = np.datetime64(mark["date"])
         ax.axvline(x, color=GREY, linestyle="--", linewidth=1.2, zorder=1)
@@ -81,8 +99,9 @@ def mark_key_dates(ax: plt.Axes, key_dates: list[dict], labels: bool = True, fon
         label = mark["label"] + (" (approx.)" if mark.get("uncertain") else "")
         ax.text(
             x,
-            ymax * (0.985 - 0.065 * (i % 4)),
+            0.985 - KEY_DATE_ROW_STEP * (i % KEY_DATE_ROWS),
             f" {label}",
+            transform=ax.get_xaxis_transform(),  # x: a date; y: a share of the axes' height
             fontsize=fontsize,
             color="#333333",
             va="top",
@@ -157,7 +176,7 @@ def fan_chart(
         ax.set_ylabel(_unit_label(measure.unit if measure else series))
         _date_axis(ax)
         value_axis(ax, integer=(measure.unit if measure else "") in COUNT_UNITS)
-        ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.72), frameon=False)
+        _legend_below(fig, ax)
         _save(fig, path)
     return path
 
@@ -207,7 +226,7 @@ def shipments_fan(results: Results, path: Path | None) -> Path | None:
         ax.set_ylabel(unit)
         _date_axis(ax)
         value_axis(ax)
-        ax.legend(loc="upper left", bbox_to_anchor=(0.0, 0.72), frameon=False)
+        _legend_below(fig, ax)
         _save(fig, path)
     return path
 
@@ -233,8 +252,7 @@ def sector_fan_panels(results: Results, prefix: str, path: Path | None, title: s
                 ax.set_ylabel(_unit_label(measure.unit if measure else name))
             _date_axis(ax, label=i >= 2)
             value_axis(ax, integer=(measure.unit if measure else "") in COUNT_UNITS)
-            if i == 0:
-                ax.legend(loc="lower left", frameon=True, framealpha=0.9, fontsize=11)
+        _legend_below(fig, axes.flat[0])
         fig.suptitle(f"{title}\nscenario: {scenario}, {n} replications", fontsize=19)
         _save(fig, path)
     return path
@@ -252,14 +270,14 @@ def negotiation_state_shares(results: Results, path: Path | None) -> Path | None
         fig, ax = plt.subplots(figsize=(13, 7), layout="constrained")
         ax.stackplot(results.dates, shares, labels=names, colors=colours, alpha=0.85)
         ax.set_ylim(0, 100)
-        mark_key_dates(ax, results.manifest.get("key_dates", []))
+        mark_key_dates(ax, results.manifest.get("key_dates", []), headroom=False)  # filled to the top
         ax.set_title(
             f"Where the negotiation stands: latest deadline outcome\n"
             f"scenario: {scenario}, {results.series_replications()} replications"
         )
         ax.set_ylabel("% of replications")
         _date_axis(ax)
-        ax.legend(loc="lower left", frameon=True, framealpha=0.9)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)  # beside: every area is data
         _save(fig, path)
     return path
 
@@ -475,9 +493,11 @@ def sweep_panels(
             ax.set_xlabel(name, fontsize=13)
             if is_date:
                 ax.yaxis.set_major_formatter(mdates.DateFormatter("%d %b"))
+            else:
+                value_axis(ax, integer=bool(measure and measure.unit in COUNT_UNITS))
             ax.grid(alpha=0.3)
         axes[0][0].set_ylabel("Date (2025)" if is_date else _unit_label(measure.unit) if measure else outcome)
-        axes[0][0].legend(frameon=False)
+        _legend_below(fig, axes[0][0])
         fig.suptitle(
             f"{_sentence(measure.description) if measure else outcome}, against the varied parameters\n"
             f"sweep of scenario {scenario}, {len(rows)} runs",
@@ -488,8 +508,21 @@ def sweep_panels(
 
 
 def _sentence(text: str) -> str:
-    """First letter upper case, the rest as written (keeps "US" and "GDP")."""
+    """First letter upper case, the rest as written (keeps "US" and "GDP").
+
+    The catalogue's "CUMULATIVE: " and "LEVEL: " tags are for readers of code; a title says it
+    in words (the axis label ends ", cumulative").
+    """
+    for tag in ("CUMULATIVE: ", "LEVEL: "):
+        text = text.removeprefix(tag)
     return text[:1].upper() + text[1:]
+
+
+def _legend_below(fig: plt.Figure, ax: plt.Axes) -> None:
+    """The legend of ``ax`` in one row below the figure: outside the data, never over a band."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), frameon=False)
 
 
 def _wrap_name(name: str) -> str:
@@ -523,6 +556,7 @@ def kept_figures() -> Iterator[list[plt.Figure]]:
 
 def _save(fig: plt.Figure, path: Path | None) -> None:
     """Write the figure (PNG or SVG, by the file's suffix), or keep it open (see :func:`kept_figures`)."""
+    fit_titles(fig)  # a long title wraps rather than running off the figure
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, dpi=100)
@@ -645,6 +679,7 @@ def branch_fans(branches, path: Path | None, series: tuple[str, ...] | None = No
             ax.set_title(BRANCH_SERIES.get(name) or _sentence(measure.description if measure else name))
             ax.set_ylabel(_unit_label(measure.unit if measure else name))
             _date_axis(ax)
+            value_axis(ax, integer=(measure.unit if measure else "") in COUNT_UNITS)
         for ax in list(axes.flat)[len(names) :]:
             ax.axis("off")
         handles, labels = axes.flat[0].get_legend_handles_labels()
@@ -701,6 +736,8 @@ def variance_strips(y: np.ndarray, split, path: Path | None, scenario: str) -> P
         ax.set_xlabel("Parameter set, ordered by its mean (each dot: one seed)")
         ax.set_ylabel(_unit_label(measure.unit if measure else split.outcome))
         ax.grid(axis="y", alpha=0.3)
-        ax.legend(loc="upper left", frameon=False)
+        value_axis(ax)
+        value_axis(ax, integer=True, axis="x")  # parameter sets are counted: 1, 2, 3
+        _legend_below(fig, ax)
         _save(fig, path)
     return path

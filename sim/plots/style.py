@@ -132,3 +132,70 @@ def value_axis(ax: plt.Axes, integer: bool = False, axis: str = "y") -> None:
         return text.removeprefix("-") if text.strip("-0.,") == "" else text  # never "-0.0"
 
     target.set_major_formatter(FuncFormatter(label))
+
+
+# --- titles and legends that never hide anything ----------------------------------------------
+
+
+def _titles(fig: plt.Figure) -> list:
+    """Every title text of a figure: its suptitle and each axes' three titles."""
+    texts = [fig._suptitle] if getattr(fig, "_suptitle", None) is not None else []
+    for ax in fig.axes:
+        texts += [ax.title, ax._left_title, ax._right_title]
+    return [t for t in texts if t.get_text()]
+
+
+def renderer_of(fig: plt.Figure):
+    """A renderer to measure text with (a figure closed in pyplot keeps only a bare canvas)."""
+    if not hasattr(fig.canvas, "get_renderer"):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
+    return fig.canvas.get_renderer()
+
+
+def fit_titles(fig: plt.Figure, margin_px: float = 8.0) -> None:
+    """Wrap every title that would run past the figure's edges, between words.
+
+    A title is centred on its axes (or on the figure): it fits when half its width fits on
+    each side of its centre. Text widths do not depend on the layout, so this runs before
+    the figure is laid out and saved; long descriptions (a one-parameter sweep's) stay whole.
+    """
+    import textwrap
+
+    renderer = renderer_of(fig)
+    width_px = fig.bbox.width
+    for text in _titles(fig):
+        x_fig = fig.transFigure.inverted().transform(text.get_transform().transform(text.get_position()))[0]
+        ha = text.get_horizontalalignment()
+        for _ in range(8):
+            box = text.get_window_extent(renderer)
+            centre = x_fig * width_px
+            if ha == "center":
+                room = 2 * min(centre, width_px - centre) - 2 * margin_px
+            elif ha == "left":
+                room = width_px - centre - margin_px
+            else:
+                room = centre - margin_px
+            if box.width <= room:
+                break
+            lines = text.get_text().split("\n")
+            longest = max(len(line) for line in lines)
+            chars = max(12, int(longest * max(room, 1.0) / box.width) - 1)
+            text.set_text("\n".join(w for line in lines for w in textwrap.wrap(line, chars) or [""]))
+
+
+def headroom_for_legend(ax: plt.Axes, legend, pad: float = 0.05) -> None:
+    """Raise the y-axis top so the data sits below an upper legend (the legend never hides a line).
+
+    Measured on the legend as drawn at the axes' current size; ``pad`` is a share of the axes'
+    height left between them.
+    """
+    renderer = renderer_of(ax.figure)
+    legend_box = legend.get_window_extent(renderer)
+    axes_box = ax.get_window_extent(renderer)
+    free = (legend_box.y0 - axes_box.y0) / axes_box.height - pad  # share of the height below the legend
+    low, high = ax.get_ylim()
+    data_top = ax.dataLim.y1
+    if 0.2 < free < 1 and data_top > low:
+        ax.set_ylim(low, max(high, low + (data_top - low) / free))

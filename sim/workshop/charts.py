@@ -15,6 +15,7 @@ import numpy as np
 
 from sim.core.domain import SECTORS
 from sim.plots.charts import _STYLE, BLUE, GREY, SECTOR_COLOURS, SECTOR_LABELS, VERMILLION, _date_axis, _save
+from sim.plots.style import headroom_for_legend, value_axis
 from sim.workshop.game import GameResult
 
 #: Panels of the history chart: (title, y-axis label, series drawn).
@@ -78,11 +79,21 @@ def game_history_chart(
             ax.set_ylabel(ylabel)
             ax.set_ylim(bottom=0)
             _date_axis(ax, label=ax in axes[-1])
-            if len(names) > 1:
-                ax.legend(loc="upper left", frameon=False)
+            value_axis(ax, integer=names[0].startswith("plants_halted"))
+            if len(names) > 1:  # in two columns above the data, which is pushed down to make room
+                ax.legend(loc="upper left", ncol=2, frameon=False, fontsize=12)
         ax0 = axes.flat[0]
+        low, high = ax0.get_ylim()
+        ax0.set_ylim(low, max(high, ax0.dataLim.y1 / 0.8))  # the decision labels sit above the line
+        strip = ax0.get_xaxis_transform()  # x: a date; y: a share of the axes' height
         ax0.text(
-            dates[2], ax0.get_ylim()[1] * 0.97, "before the game", color="#333333", fontsize=12, va="top"
+            dates[2],
+            0.03,
+            " before the game",
+            color="#333333",
+            fontsize=12,
+            va="bottom",
+            transform=strip,
         )
         groups: list[list[dict]] = []  # marks a few days apart share one label
         for mark in history:
@@ -95,27 +106,37 @@ def game_history_chart(
             mark = {"date": group[0]["date"], "label": " / ".join(m["label"] for m in group)}
             ax0.text(
                 np.datetime64(mark["date"]),
-                ax0.get_ylim()[1] * 0.55,
+                0.45,
                 f"{mark['label']} ",
                 rotation=90,
                 fontsize=11,
                 ha="right",
                 va="center",
                 color="#333333",
+                transform=strip,
             )
-        for turn in result.turns:
+        late = dates[0] + (dates[-1] - dates[0]) * 3 // 4  # a label after this reads leftwards
+        decisions = [turn for turn in result.turns if turn.decision]
+        for k, turn in enumerate(decisions):  # alternate rows: two deadlines close together never collide
             if turn.decision:
+                x = np.datetime64(turn.date)
                 ax0.text(
-                    np.datetime64(turn.date),
-                    ax0.get_ylim()[1] * 0.85,
-                    f" {turn.decision.split(' (')[0]}",
+                    x,
+                    0.97 - 0.08 * (k % 2),
+                    f" {turn.decision.split(' (')[0]} " if x < late else f"{turn.decision.split(' (')[0]} ",
                     fontsize=12,
+                    va="top",
+                    ha="left" if x < late else "right",
+                    transform=strip,
                 )
         note = "dotted lines: turns (thick: talks or a deadline)"
         if changed is not None:
             note += "; solid: the game as played, dashed: with the changed move"
         fig.suptitle(f"{title}\n{note}", fontsize=19)
         fig.tight_layout()
+        for ax in axes.flat:  # measured at the panels' final size: the data stays below the legend
+            if ax.get_legend() is not None:
+                headroom_for_legend(ax, ax.get_legend())
         _save(fig, path)
     return path
 
