@@ -151,3 +151,46 @@ def test_discover_gives_its_boxes_to_a_machine(fake_discovery, tmp_path, fmt):
     assert math.isclose(float(rows[0]["coverage"]), 0.6321)
     assert rows[1]["rules"].startswith("negotiation.china.escalation_propensity_when_pained > 0.7312 and ")
     assert [r["verdict"] for r in rows] == ["holds", "no better than chance", "below base rate"]
+
+
+# --- plot --list ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def drawable(monkeypatch):
+    """``plot --list`` on a folder that can draw a few known series and outcomes."""
+    import sim.plots.redraw as redraw
+
+    found = redraw.Drawable(
+        ["backlog", "plants_halted_electronics_industrial"],
+        ["gdp_loss_year_end_pct", "plants_ever_halted_electronics_industrial"],
+        False,
+    )
+    monkeypatch.setattr(redraw, "drawable", lambda folder: found)
+    return found
+
+
+@pytest.mark.parametrize("width", [80, 60])
+def test_plot_list_names_each_series_and_outcome_with_its_unit_and_meaning(
+    drawable, tmp_path, monkeypatch, width
+):
+    from sim.results.catalogue import OUTCOMES, SERIES
+
+    monkeypatch.setattr(ui, "out", Console(width=width))
+    output = _plain(runner.invoke(app, ["plot", str(tmp_path), "--list"]))
+    assert not [line for line in output.splitlines() if len(line) > width]
+    words = output.split()
+    for name in drawable.series:
+        assert name in words and SERIES[name].unit in output
+    for name in drawable.outcomes:
+        assert name in words and OUTCOMES[name].unit in output
+    for word in SERIES["backlog"].description.replace(",", "").split():  # the meaning, in words
+        assert word in output.replace(",", "").split()
+
+
+def test_plot_list_gives_a_machine_one_row_per_name(drawable, tmp_path):
+    result = runner.invoke(app, ["plot", str(tmp_path), "--list", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    tables = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [[r["name"] for r in t["rows"]] for t in tables] == [drawable.series, drawable.outcomes]
+    assert tables[1]["rows"][0]["unit"] == "% of annual US GDP, cumulative"

@@ -28,7 +28,10 @@ def plot(
         str | None,
         typer.Option("--outcome", help="Draw one scalar outcome (histogram; side by side for a comparison)."),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="png or svg.")] = "png",
+    fmt: Annotated[
+        str,
+        typer.Option("--format", help="png or svg (the figures); with --list: table (default), csv or json."),
+    ] = "png",
     paths: Annotated[
         int,
         typer.Option(
@@ -46,23 +49,46 @@ def plot(
     from sim.plots.redraw import drawable, redraw
     from sim.results.folder import ResultsError
 
-    if fmt not in ("png", "svg"):
+    if list_only:
+        ui.use_format("table" if fmt == "png" else fmt)  # png: the default, not asked for
+    elif fmt not in ("png", "svg"):
         ui.fail(f"--format must be png or svg, got {fmt!r}")
     try:
         if list_only:
-            found = drawable(folder)
-            ui.say("[bold]daily series[/] (--series):")
-            ui.out.print("  " + ", ".join(found.series), highlight=False, soft_wrap=True)
-            ui.say(
-                "[bold]scalar outcomes[/] (--outcome"
-                + (", side by side):" if found.comparison else ", histogram):")
-            )
-            ui.out.print("  " + ", ".join(found.outcomes), highlight=False, soft_wrap=True)
+            _print_drawable(drawable(folder))
             return
         drawn = redraw(folder, series, outcome, fmt, paths)
     except ResultsError as exc:
         ui.fail(str(exc))
     ui.print_paths("plot", drawn)
+
+
+def _print_drawable(found) -> None:
+    """What ``plot --list`` shows: each series and outcome by name, with its unit and meaning."""
+    from sim.cli.tables import Column, Grid
+    from sim.results.catalogue import OUTCOMES, SERIES
+
+    for title, names, catalogue in (
+        ("Daily series (--series NAME: a fan chart)", found.series, SERIES),
+        (
+            "Scalar outcomes (--outcome NAME: "
+            + ("violins side by side)" if found.comparison else "a histogram)"),
+            found.outcomes,
+            OUTCOMES,
+        ),
+    ):
+        if not names:
+            continue  # a sweep keeps no daily series
+        grid = Grid(title, [Column("name\n  unit", "name"), Column("what it is", prose=True)])
+        for name in names:
+            measure = catalogue.get(name)
+            unit, what = (measure.unit, measure.description) if measure else ("", "")
+            grid.add(
+                f"{name}\n  {unit}" if unit else name,
+                what,
+                record={"name": name, "unit": unit, "what it is": what},
+            )
+        ui.table(grid)
 
 
 @app.command(
