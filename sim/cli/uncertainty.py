@@ -214,12 +214,14 @@ def _print_discovery(found, condition: str, min_coverage: float) -> None:
     from sim.cli.tables import Column, Grid, percent
 
     ui.say(
-        "[bold]{}[/]: {} of {} replications ({}, the base rate); "
-        "boxes found on {}, judged on the {} held out",
+        "[bold]{}[/]: {} of {} replications ({}, the base rate)",
         condition,
         found.cases,
         found.total,
         percent(found.cases / found.total),
+    )
+    ui.say(
+        "boxes found on {} replications, judged on the {} held out",
         found.total - found.holdout,
         found.holdout,
     )

@@ -72,7 +72,7 @@ def _show_turns(turns) -> None:
     from sim.workshop.game import describe_turn
 
     for turn in turns:
-        ui.say("{}", describe_turn(turn))
+        ui.para(describe_turn(turn), hang=4)  # wrapped between moves, never past the terminal
         for note in turn.notes:
             ui.say("  [yellow]note:[/] {}", note)
 
