@@ -13,13 +13,35 @@ from sim.plots.report import STORY, build_report
 from sim.results.folder import read_results
 
 
-@pytest.mark.slow
-def test_report_follows_the_story_with_contents_and_worded_captions(tmp_path):
-    out = tmp_path / "run"
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "run"
     result = CliRunner().invoke(
         app, ["run", "baseline", "--reps", "4", "--seed", "2", "--workers", "1", "--out", str(out), "-q"]
     )
     assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.mark.slow
+def test_report_opens_with_the_key_outcomes_in_words_and_lists_every_outcome_last(run_folder):
+    from sim.results.key_outcomes import KEY_OUTCOMES
+
+    html = build_report(read_results(run_folder))
+    headings = re.findall(r'<h2 id="([a-z-]+)">', html)
+    assert headings[:3] == ["contents", "key-outcomes", "licences"], headings
+    assert headings[-2:] == ["outcomes", "parameters"], headings  # every outcome after the figures
+    top = html[html.index('id="key-outcomes"') : html.index('id="licences"')]
+    assert "gdp_loss" not in top and "US GDP lost by year-end, both channels" in top  # words, not code
+    assert sum(label in top for label in KEY_OUTCOMES.values()) >= 12
+    licences = html[html.index('id="licences"') : html.index('id="shipments"')]
+    assert licences.index("not yet decided") < licences.index("approved that day")  # the backlog first
+
+
+@pytest.mark.slow
+def test_report_follows_the_story_with_contents_and_worded_captions(run_folder, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(run_folder, out)
     plots = out / "plots"
     shutil.copy(next(plots.glob("*.png")), plots / "holiday_photo.png")  # someone else's file
     html = build_report(read_results(out))

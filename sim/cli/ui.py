@@ -18,6 +18,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
+from sim.results.key_outcomes import KEY_OUTCOMES  # a small table, no heavy import
+
 if TYPE_CHECKING:
     from sim.scenario.loader import LoadedScenario, ScenarioError
 
@@ -355,27 +357,6 @@ def median_and_range(median: float, low: float, high: float, kind: str) -> str:
     from sim.experiments.compare import format_value
 
     return f"{format_value(median, kind)}\n({format_value(low, kind)} to {format_value(high, kind)})"
-
-
-#: The outcomes `run` and `compare` show by default, in plain words (unit included), in story order.
-KEY_OUTCOMES = {
-    "backlog_peak": "largest licence backlog (applications)",
-    "wait_days_median": "median wait for a licence decision (days)",
-    "china_us_shipments_may": "China-to-US magnet shipments in May (share of normal)",
-    "china_us_shipments_sep": "China-to-US magnet shipments in September (share of normal)",
-    "first_slowdown_auto": "first US auto plant slowed for want of magnets (date)",
-    "first_stoppage_auto": "first US auto plant halted (date)",
-    "auto_halt_before_june": "an auto plant halts before June (share of runs)",
-    "output_lost_pct_of_year_auto": "US auto output lost (% of a normal year)",
-    "price_rise_peak_pct": "highest magnet price rise over pre-crisis (%)",
-    "deadline_deal": "truce deadline ends in a deal (share of runs)",
-    "deadline_extension": "truce deadline ends in an extension (share of runs)",
-    "deadline_snap_back": "truce lapses, tariffs snap back (share of runs)",
-    "deadline_escalation": "truce deadline ends in escalation (share of runs)",
-    "gdp_loss_year_end_magnet_pct": "US GDP lost by year-end, magnet shortage (% of a year's GDP)",
-    "gdp_loss_year_end_tariff_pct": "US GDP lost by year-end, tariffs (% of a year's GDP)",
-    "gdp_loss_year_end_pct": "US GDP lost by year-end, both channels (% of a year's GDP)",
-}
 
 
 def print_summary(results, every: bool = False) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from sim.plots.charts import DEFAULT_SECTOR_PANELS, draw_default_plots
 from sim.results.catalogue import OUTCOMES, SERIES
 from sim.results.folder import Results, scenario_from_manifest
+from sim.results.key_outcomes import KEY_OUTCOMES
 from sim.results.summary import summarise
 from sim.scenario.sampling import iter_parameters
 
@@ -107,6 +108,12 @@ def chapters(plots: list[Path]) -> list[tuple[str, str, list[tuple[Path, str]]]]
             continue  # not one of ours: a report shows what the model produced, nothing else
         anchor = next((a for a, _, words in STORY if any(w in path.stem for w in words)), None)
         (found[anchor] if anchor else other).append((path, text))
+
+    def first_word(words: tuple[str, ...], path: Path) -> int:  # within a chapter: the story's order too
+        return next(i for i, w in enumerate(words) if w in path.stem)
+
+    for anchor, _, words in STORY:
+        found[anchor].sort(key=lambda item, words=words: first_word(words, item[0]))  # stable: name order
     out = [(anchor, heading, found[anchor]) for anchor, heading, _ in STORY if found[anchor]]
     if other:
         out.append(("other", "Other figures", other))
@@ -122,9 +129,31 @@ def _image(path: Path, text: str) -> str:
 
 
 def _contents(story: list[tuple[str, str, list]]) -> str:
-    items = [("outcomes", "Outcomes")] + [(a, h) for a, h, _ in story] + [("parameters", "Parameters")]
+    items = [("key-outcomes", "Key outcomes"), *((a, h) for a, h, _ in story)]
+    items += [("outcomes", "Every outcome"), ("parameters", "Parameters and their sources")]
     links = "".join(f'<li><a href="#{a}">{_esc(h)}</a></li>' for a, h in items)
     return f'<nav><h2 id="contents">Contents</h2><ol>{links}</ol></nav>'
+
+
+def _key_outcomes(rows) -> list[str]:
+    """The short table a room reads first: the key outcomes in plain words (as ``tradesim run`` prints)."""
+    by_name = {r.name: r for r in rows}
+    parts = [
+        '<h2 id="key-outcomes">Key outcomes</h2>',
+        "<p>Median and 90% interval over replications; for shares of runs, the share of "
+        'replications where it happens and its 90% interval. Every outcome is listed <a href="#outcomes">'
+        "at the end</a>.</p>",
+        "<table><tr><th>outcome</th><th>median</th><th>5%</th><th>95%</th></tr>",
+    ]
+    for name, label in KEY_OUTCOMES.items():
+        r = by_name.get(name)
+        if r is not None:
+            parts.append(
+                f"<tr><td>{_esc(label)}</td><td class=num>{_esc(r.median)}</td>"
+                f"<td class=num>{_esc(r.low)}</td><td class=num>{_esc(r.high)}</td></tr>"
+            )
+    parts.append("</table>")
+    return parts
 
 
 def build_report(results: Results) -> str:
@@ -150,22 +179,26 @@ def build_report(results: Results) -> str:
         + ("" if manifest.get("complete", True) else " · <strong>run interrupted: incomplete</strong>")
         + f" · report written {dt.date.today().isoformat()}</p>",
         _contents(story),
-        '<h2 id="outcomes">Outcomes</h2>',
-        "<p>Median and 90% interval over replications. Yes/no outcomes: share of replications "
-        "and its 90% interval.</p>",
+    ]
+    rows = summarise(results)
+    parts += _key_outcomes(rows)
+    for anchor, heading, figures in story:
+        parts.append(f'<h2 id="{anchor}">{_esc(heading)}</h2>')
+        parts.extend(_image(path, text) for path, text in figures)
+    parts += [
+        '<h2 id="outcomes">Every outcome</h2>',
+        "<p>Median and 90% interval over replications, by code name (the columns of "
+        "<code>outcomes.csv</code>). Yes/no outcomes: share of replications and its 90% interval.</p>",
         "<table><tr><th>outcome</th><th>median</th><th>5%</th><th>95%</th><th>unit</th>"
         "<th>what it measures</th></tr>",
     ]
-    for row in summarise(results):
+    for row in rows:
         parts.append(
             f"<tr><td>{_esc(row.name)}</td><td class=num>{_esc(row.median)}</td>"
             f"<td class=num>{_esc(row.low)}</td><td class=num>{_esc(row.high)}</td>"
             f"<td>{_esc(row.unit)}</td><td>{_esc(row.description)}</td></tr>"
         )
     parts.append("</table>")
-    for anchor, heading, figures in story:
-        parts.append(f'<h2 id="{anchor}">{_esc(heading)}</h2>')
-        parts.extend(_image(path, text) for path, text in figures)
     parts.append('<h2 id="parameters">Parameters and their sources</h2>')
     parts.append(
         "<p>Each replication draws its own value of every uncertain parameter. Sources: "
