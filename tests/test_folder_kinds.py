@@ -197,6 +197,8 @@ def test_comparison_report_puts_the_scenarios_side_by_side(folders):
         assert part in text
     assert text.count("<img") >= 1 + 2 * 2  # deadline bars, then at least two fans per scenario
     assert "snap_back: " in text and "baseline: " in text  # each scenario's fans, captioned
+    key = text.split("</table>")[0]  # the first table: the key outcomes
+    assert "US GDP lost by year-end, both channels" in key  # the key table in words, code name below
 
 
 @pytest.mark.slow
@@ -206,7 +208,7 @@ def test_branches_report_shows_the_fork_the_models_odds_and_each_branch(folders)
     assert "The fork and the model&#x27;s odds" in text or "The fork and the model's odds" in text
     odds = [int(v) for v in re.findall(r"<td class=num>(\d+)%</td></tr>", text.split('id="table"')[0])]
     assert len(odds) == 4 and abs(sum(odds) - 100) <= 2  # one chance per branch, adding up to one
-    for branch in ("deal", "extension", "snap_back", "escalation"):
+    for branch in ("deal", "extension", "snap-back", "escalation"):  # one label per outcome, as in charts
         assert f"<th>{branch}</th>" in text
     assert "One history, then each branch" in text
 

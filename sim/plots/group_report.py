@@ -22,9 +22,11 @@ from sim.plots.charts import (
     outcome_violins,
 )
 from sim.plots.report import _CSS, _esc, _image, write_report, write_text
+from sim.plots.style import outcome_label
 from sim.results.catalogue import OUTCOMES, SERIES
 from sim.results.folder import Results, ResultsError, read_results
 from sim.results.groups import Branches, read_branches
+from sim.results.key_outcomes import KEY_OUTCOMES as KEY_OUTCOMES_IN_WORDS
 from sim.results.kinds import FolderKind, expect
 from sim.results.summary import decimals_for, format_number
 
@@ -84,10 +86,11 @@ def _table(
         by_outcome.setdefault(row["outcome"], {})[row["scenario"]] = row
     if only is not None:
         by_outcome = {name: by_outcome[name] for name in only if name in by_outcome}
-    head = "".join(f"<th>{_esc(m)}</th>" for m in members)
+    shown = {m: outcome_label(m) if column == "branch" else m for m in members}  # snap-back, as in charts
+    head = "".join(f"<th>{_esc(shown[m])}</th>" for m in members)
     parts = [
         f"<p>Median and 90% interval per {column}; below each, in grey, the paired shift against "
-        f"<strong>{_esc(reference)}</strong> (replication by replication, common random numbers): "
+        f"<strong>{_esc(shown[reference])}</strong> (replication by replication, common random numbers): "
         "median and 90% interval. Yes/no outcomes: share of replications.</p>",
         _WIDE,
         f'<table class="wide"><tr><th>outcome</th>{head}<th>unit</th></tr>',
@@ -109,10 +112,12 @@ def _table(
                 )
             tds.append(f"<td class=num>{text}</td>")
         described = OUTCOMES[outcome].description if outcome in OUTCOMES else ""
-        parts.append(
-            f'<tr><td><span title="{_esc(described)}">{_esc(outcome)}</span></td>{"".join(tds)}'
-            f"<td>{_esc(any_row['unit'])}</td></tr>"
-        )
+        if only is not None:  # the key table a room reads: in words, the code name below in grey
+            words = KEY_OUTCOMES_IN_WORDS.get(outcome) or described.removeprefix("CUMULATIVE: ") or outcome
+            name = f'{_esc(words[:1].upper() + words[1:])}<br><span class="source">{_esc(outcome)}</span>'
+        else:
+            name = f'<span title="{_esc(described)}">{_esc(outcome)}</span>'
+        parts.append(f"<tr><td>{name}</td>{''.join(tds)}<td>{_esc(any_row['unit'])}</td></tr>")
     parts.append("</table>")
     return "\n".join(parts)
 
@@ -246,7 +251,8 @@ def build_branches_report(forked: Branches) -> str:
         return ", ".join(f"{side} {d}s" for side, d in decisions.get(branch, {}).items())
 
     rows = "".join(
-        f"<tr><td>{_esc(b)}</td><td>{_esc(decided(b))}</td><td class=num>{100 * odds[b]:.0f}%</td></tr>"
+        f"<tr><td>{_esc(outcome_label(b))}</td><td>{_esc(decided(b))}</td>"
+        f"<td class=num>{100 * odds[b]:.0f}%</td></tr>"
         for b in branches
     )
     fork = (
