@@ -99,3 +99,13 @@ def test_pasting_widens_an_overshot_box_back_to_the_true_bound():
     assert pasted.density == 1.0 and pasted.coverage > tight.coverage
     assert pasted.lower[4] == pytest.approx(0.6, abs=0.03)
     assert pasted.upper[11] == pytest.approx(0.5, abs=0.03)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(22_800.4, "22800"), (0.009123, "0.009123"), (1.0, "1"), (-2.5, "-2.5"), (1.234e8, "123400000")],
+)
+def test_a_box_bound_reads_as_a_plain_number_never_in_e_notation(value, text):
+    from sim.experiments.prim import bound
+
+    assert bound(value) == text

@@ -34,6 +34,8 @@ def test_report_opens_with_the_key_outcomes_in_words_and_lists_every_outcome_las
     top = html[html.index('id="key-outcomes"') : html.index('id="licences"')]
     assert "gdp_loss" not in top and "US GDP lost by year-end, both channels" in top  # words, not code
     assert sum(label in top for label in KEY_OUTCOMES.values()) >= 12
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", html)
+    assert not any("CUMULATIVE" in c for c in captions), captions  # a tag for code, not a room
     licences = html[html.index('id="licences"') : html.index('id="shipments"')]
     assert licences.index("not yet decided") < licences.index("approved that day")  # the backlog first
 

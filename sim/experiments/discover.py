@@ -268,8 +268,8 @@ def discover(
             )
             return
         name, cut = names[t.feature[node]], t.threshold[node]
-        walk(t.children_left[node], [*rules, f"{name} <= {cut:.4g}"])
-        walk(t.children_right[node], [*rules, f"{name} > {cut:.4g}"])
+        walk(t.children_left[node], [*rules, f"{name} <= {prim.bound(cut)}"])
+        walk(t.children_right[node], [*rules, f"{name} > {prim.bound(cut)}"])
 
     walk(0, [])
     trajectory = prim.peel(xt, yt)

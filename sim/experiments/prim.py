@@ -129,12 +129,17 @@ def choose(trajectory: list[PrimBox], min_coverage: float) -> PrimBox:
     return max(eligible or trajectory[:1], key=lambda b: (b.density, b.coverage))
 
 
+def bound(value: float) -> str:
+    """A box's bound as a person reads it: 4 significant digits, never in e-notation (22800, 0.00912)."""
+    return np.format_float_positional(float(value), precision=4, unique=False, fractional=False, trim="-")
+
+
 def rules(box: PrimBox, names: list[str]) -> list[str]:
     """The box in words, one rule per bound."""
     out = []
     for j in box.restricted():
         if np.isfinite(box.lower[j]):
-            out.append(f"{names[j]} >= {box.lower[j]:.4g}")
+            out.append(f"{names[j]} >= {bound(box.lower[j])}")
         if np.isfinite(box.upper[j]):
-            out.append(f"{names[j]} <= {box.upper[j]:.4g}")
+            out.append(f"{names[j]} <= {bound(box.upper[j])}")
     return out

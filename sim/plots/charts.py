@@ -33,6 +33,7 @@ from sim.plots.style import (
     TRUCE_LABEL,
     VERMILLION,
     fit_titles,
+    in_words,
     outcome_colour,
     outcome_label,
     scenario_colour,
@@ -443,7 +444,7 @@ def tornado(result, path: Path | None, scenario: str, top: int = 15) -> Path | N
         ax.set_xlim(left=0)
         ax.grid(axis="x", alpha=0.3)
         fig.suptitle(
-            f"What drives: {measure.description if measure else result.outcome}?\n"
+            f"What drives: {in_words(measure.description) if measure else result.outcome}?\n"
             f"scenario: {scenario} · {result.method}, {len(result.values)} model runs · lines: 95% intervals",
             fontsize=18,
         )
@@ -513,8 +514,7 @@ def _sentence(text: str) -> str:
     The catalogue's "CUMULATIVE: " and "LEVEL: " tags are for readers of code; a title says it
     in words (the axis label ends ", cumulative").
     """
-    for tag in ("CUMULATIVE: ", "LEVEL: "):
-        text = text.removeprefix(tag)
+    text = in_words(text)
     return text[:1].upper() + text[1:]
 
 

@@ -22,7 +22,7 @@ from sim.plots.charts import (
     outcome_violins,
 )
 from sim.plots.report import _CSS, _esc, _image, write_report, write_text
-from sim.plots.style import outcome_label
+from sim.plots.style import in_words, outcome_label
 from sim.results.catalogue import OUTCOMES, SERIES
 from sim.results.folder import Results, ResultsError, read_results
 from sim.results.groups import Branches, read_branches
@@ -113,7 +113,7 @@ def _table(
             tds.append(f"<td class=num>{text}</td>")
         described = OUTCOMES[outcome].description if outcome in OUTCOMES else ""
         if only is not None:  # the key table a room reads: in words, the code name below in grey
-            words = KEY_OUTCOMES_IN_WORDS.get(outcome) or described.removeprefix("CUMULATIVE: ") or outcome
+            words = KEY_OUTCOMES_IN_WORDS.get(outcome) or in_words(described) or outcome
             name = f'{_esc(words[:1].upper() + words[1:])}<br><span class="source">{_esc(outcome)}</span>'
         else:
             name = f'<span title="{_esc(described)}">{_esc(outcome)}</span>'
@@ -144,7 +144,7 @@ def _page(title: str, meta: str, intro: list[str], sections: list[tuple[str, str
 def _what(name: str) -> str:
     """A series or outcome in words, capitalised, with its unit."""
     measure = SERIES.get(name) or OUTCOMES.get(name)
-    what = measure.description if measure else name.replace("_", " ")
+    what = in_words(measure.description) if measure else name.replace("_", " ")
     unit = f" ({measure.unit})" if measure and measure.unit not in ("flag", "date") else ""
     return what[:1].upper() + what[1:] + unit
 

@@ -17,6 +17,7 @@ import os
 from pathlib import Path
 
 from sim.plots.charts import DEFAULT_SECTOR_PANELS, draw_default_plots
+from sim.plots.style import in_words
 from sim.results.catalogue import OUTCOMES, SERIES
 from sim.results.folder import Results, scenario_from_manifest
 from sim.results.key_outcomes import KEY_OUTCOMES
@@ -91,7 +92,7 @@ def caption(stem: str) -> str | None:
             if measure is None and suffix == "_by_sector":
                 what = DEFAULT_SECTOR_PANELS.get(name, "").removesuffix(", by sector") or None
             else:
-                what = measure.description if measure else name.replace("_", " ")
+                what = in_words(measure.description) if measure else name.replace("_", " ")
             if what:
                 unit = f" ({measure.unit})" if measure and measure.unit not in ("flag", "date") else ""
                 return template.format(what=what[:1].upper() + what[1:] + unit)

@@ -85,6 +85,17 @@ SCENARIO_COLOURS: dict[str, str] = {
 }
 
 
+def in_words(description: str) -> str:
+    """A catalogue description as a room reads it: without the "CUMULATIVE: " or "LEVEL: " tag.
+
+    The tags tell readers of code which GDP measure a name holds; the unit a chart or table
+    prints beside it already ends ", cumulative".
+    """
+    for tag in ("CUMULATIVE: ", "LEVEL: "):
+        description = description.removeprefix(tag)
+    return description
+
+
 def outcome_colour(outcome: str) -> str:
     """The colour of a deadline outcome (or a branch named after one), ``snap-back`` or ``snap_back``."""
     return OUTCOME_COLOURS.get(outcome.replace("-", "_"), GREY)
