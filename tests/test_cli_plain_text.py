@@ -194,3 +194,27 @@ def test_plot_list_gives_a_machine_one_row_per_name(drawable, tmp_path):
     tables = [json.loads(line) for line in result.stdout.splitlines()]
     assert [[r["name"] for r in t["rows"]] for t in tables] == [drawable.series, drawable.outcomes]
     assert tables[1]["rows"][0]["unit"] == "% of annual US GDP, cumulative"
+
+
+def test_a_share_that_rounds_to_ten_percent_is_written_like_its_neighbours():
+    from sim.cli.tables import percent
+
+    assert percent(0.0999) == "10%"  # not "10.0%" beside "49%"
+    assert percent(0.0994) == "9.9%"
+
+
+def test_sources_write_a_whole_number_figure_without_decimals():
+    from sim.cli.tables import number
+    from sim.scenario.sources import load_registry
+
+    whole = {
+        fid: f
+        for fid, f in load_registry().figures.items()
+        if isinstance(f.value, float) and f.value.is_integer() and f.unit != "qualitative"
+    }
+    assert whole, "the registry has whole-number figures (7 elements, 6 months)"
+    result = runner.invoke(app, ["sources", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    rows = {r["id"]: r for r in json.loads(result.stdout.splitlines()[0])["rows"]}
+    for fid, f in whole.items():
+        assert rows[fid]["value"] == f"{number(f.value)} {f.unit}", rows[fid]  # 7 elements, not 7.0

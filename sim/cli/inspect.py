@@ -79,7 +79,13 @@ def sources(
     measures (in our words), how reliable it is, and which scenario parameters and
     calibration targets use it.
     """
-    from sim.cli.tables import Column, Grid, clean
+    from sim.cli.tables import Column, Grid, clean, number
+
+    def _figure_value(value):  # a date as ISO, a number by the one rule (7, not 7.0), text as written
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        return number(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
     from sim.experiments.calibration import load_targets
     from sim.scenario.sources import article_of, load_registry
 
@@ -90,7 +96,7 @@ def sources(
         if figure not in registry:
             ui.fail(f"no figure {clean(figure)!r} in the registry (see `tradesim sources`)")
         f = registry[figure]
-        value = f.value.isoformat() if hasattr(f.value, "isoformat") else f.value
+        value = _figure_value(f.value)
         ui.say("[bold]{}[/]", figure)
         lines = [
             ("value", f"{value} {f.unit}" if f.unit != "qualitative" else str(value)),
@@ -120,7 +126,7 @@ def sources(
         ],
     )
     for fid, f in registry.items():
-        value = f.value.isoformat() if hasattr(f.value, "isoformat") else f.value
+        value = _figure_value(f.value)
         shown = str(value) if f.unit == "qualitative" else f"{value} {f.unit}"
         n_targets = sum(t.figure == fid for t in targets.values())
         used = f"{len(f.used_by)} params" + (f", {n_targets} target(s)" if n_targets else "")

@@ -89,7 +89,7 @@ def percent(share: float, signed: bool = False) -> str:
     if share is None or math.isnan(share):
         return "-"
     pct = 100 * share
-    if abs(pct) >= 10 or float(pct).is_integer():
+    if abs(round(pct, 1)) >= 10 or float(pct).is_integer():  # 9.99% reads 10%, like its neighbours
         decimals = 0
     elif abs(pct) >= 1:
         decimals = 1
