@@ -218,3 +218,17 @@ def test_sources_write_a_whole_number_figure_without_decimals():
     rows = {r["id"]: r for r in json.loads(result.stdout.splitlines()[0])["rows"]}
     for fid, f in whole.items():
         assert rows[fid]["value"] == f"{number(f.value)} {f.unit}", rows[fid]  # 7 elements, not 7.0
+
+
+def test_a_stacked_row_names_each_line_of_a_paired_cell():
+    """Calibration stacked its "figure / reliability" cell as "figure reliability: 20,000-90,000"."""
+    from sim.cli.tables import Column, Grid, layout
+
+    grid = Grid(
+        "",
+        [Column("target"), Column("figure\nreliability", "figure", paired=True)]
+        + [Column(f"a header long enough {i}") for i in range(4)],
+    )
+    grid.add("pending_applications_june", "20,000-90,000\nreported", "1", "2", "3", "4")
+    lines = [line.strip() for line, _ in layout(grid, 60)]
+    assert "figure: 20,000-90,000" in lines and "reliability: reported" in lines

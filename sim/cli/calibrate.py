@@ -79,7 +79,7 @@ def _print_calibration(rows, reps: int, seed: int) -> None:
         f"Calibration: figures from the sources beside the model ({reps} replications, seed {seed})",
         [
             Column("target\nscenario: model quantity", "target", prose=True),
-            Column("figure\nreliability", "figure", prose=True),
+            Column("figure\nreliability", "figure", prose=True, paired=True),
             Column("median"),
             Column("5%"),
             Column("95%"),

@@ -117,6 +117,7 @@ class Column:
     key: str = ""
     prose: bool = False  # wrapped to fit; figures, names and dates never are
     left: bool = False  # names and labels: aligned left (figures: right)
+    paired: bool = False  # each header line names the cell's line below it ("figure\nreliability")
 
     def __post_init__(self):
         self.header = clean(self.header)
@@ -251,6 +252,10 @@ def _stacked(grid: Grid, width: int) -> list[tuple[str, str]]:
             out.append((line, "bold"))
         for col, text in zip(grid.columns[1:], row[1:], strict=True):
             if not text:
+                continue
+            names, values = _lines(col.header), _lines(text)
+            if col.paired and len(names) == len(values):  # stacked, each line keeps its own name
+                out.extend((f"  {name}: {value}", "") for name, value in zip(names, values, strict=True))
                 continue
             label = "  " + " ".join(_lines(col.header)) + ": "
             lines = _wrap(text, max(20, width - 4)) if col.prose else _lines(text)
