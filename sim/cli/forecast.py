@@ -81,7 +81,11 @@ def forecast_add(
         typer.Option(help="Quantile levels in %, comma-separated. Default: the file's, or 5,50,95."),
     ] = None,
     probability: Annotated[
-        str | None, typer.Option(help="The probability of the event, in % (asked if not given).")
+        str | None,
+        typer.Option(
+            help="The probability of the event: 30%, 30 or 0.3 all read as 30% (a number below 1 is a "
+            "fraction; the line printed says how it was read). Asked if not given."
+        ),
     ] = None,
     quantiles: Annotated[
         str | None,
