@@ -238,3 +238,11 @@ def test_every_chart_of_a_run_and_a_comparison_keeps_its_titles_inside(folders, 
     assert len(figures) >= 12
     for fig in figures:
         _assert_titles_inside(fig)
+
+
+def test_a_control_character_in_a_title_is_written_as_an_escape():
+    fig, ax = plt.subplots()
+    ax.set_title("game on a [/bold] b\x1b[31m")
+    with charts.kept_figures() as figures:
+        charts._save(fig, None)
+    assert figures[0].axes[0].get_title() == "game on a [/bold] b\\x1b[31m"

@@ -165,6 +165,13 @@ def renderer_of(fig: plt.Figure):
     return fig.canvas.get_renderer()
 
 
+def printable(text: str) -> str:
+    """``text`` with control characters (an ANSI escape in a scenario's name) written as escapes."""
+    return "".join(
+        ch if ch == "\n" or ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text
+    )
+
+
 def fit_titles(fig: plt.Figure, margin_px: float = 8.0) -> None:
     """Wrap every title that would run past the figure's edges, between words.
 
@@ -177,6 +184,7 @@ def fit_titles(fig: plt.Figure, margin_px: float = 8.0) -> None:
     renderer = renderer_of(fig)
     width_px = fig.bbox.width
     for text in _titles(fig):
+        text.set_text(printable(text.get_text()))  # a name from a file may hold an escape character
         x_fig = fig.transFigure.inverted().transform(text.get_transform().transform(text.get_position()))[0]
         ha = text.get_horizontalalignment()
         for _ in range(8):
