@@ -183,6 +183,15 @@ def test_change_command_shows_the_difference_side_by_side(tmp_path, baseline):
     assert changed.turns[2:] == load_game(path).turns[2:]
 
 
+def test_change_command_runs_again_into_the_same_folder_with_force(tmp_path, baseline):
+    game, _ = _strategy_game(baseline, "dove", "dove")
+    path = save_game(record_of("baseline", game, {"us": "dove", "china": "dove"}), tmp_path / "d.game.toml")
+    args = ["play", "--replay", str(path), "--change", "2=china:pace=slow", "--out", str(tmp_path / "c")]
+    assert runner.invoke(app, args, terminal_width=200).exit_code == 0
+    again = runner.invoke(app, [*args, "--force"], terminal_width=200)
+    assert again.exit_code == 0, again.output  # its own "changed" tables are not a stranger's files
+
+
 # --- bad moves, bad files -----------------------------------------------------------------------
 
 

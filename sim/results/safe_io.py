@@ -180,7 +180,7 @@ def clear_folder(folder: Path) -> None:
 
 #: Top-level names a results folder may hold without a manifest (an interrupted write's leftovers).
 _OUR_SUFFIXES = (".csv", ".part", ".tmp", ".npz", ".json", ".html", ".png", ".svg", ".toml")
-_OUR_FOLDERS = ("series", "plots")
+_OUR_FOLDERS = ("series", "plots", "changed")  # changed: `play --replay --change`'s changed game
 
 
 def _ours(path: Path) -> bool:
