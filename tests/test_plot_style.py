@@ -246,3 +246,13 @@ def test_a_control_character_in_a_title_is_written_as_an_escape():
     with charts.kept_figures() as figures:
         charts._save(fig, None)
     assert figures[0].axes[0].get_title() == "game on a [/bold] b\\x1b[31m"
+
+
+def test_a_histogram_of_plant_days_writes_thousands_with_a_separator(folders, kept):
+    charts.outcome_histogram(folders["snap_back"], "halted_plant_days_auto", charts.Path("h.png"))
+    (fig,) = kept
+    ax = fig.axes[0]
+    ax.set_xlim(0, 7000)  # the range a snap-back's idle plant-days reach
+    ax.figure.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert "2,000" in labels and "2000" not in labels, labels

@@ -316,6 +316,8 @@ def outcome_histogram(results: Results, name: str, path: Path | None) -> Path | 
         ax.set_xlabel(_unit_label(measure.unit) if measure and not is_date else "Date (2025)")
         ax.set_ylabel("Replications")
         value_axis(ax, integer=True)
+        if not is_date:  # thousands separated, decimals from the tick step, as on every value axis
+            value_axis(ax, integer=bool(measure and measure.unit in COUNT_UNITS), axis="x")
         ax.grid(axis="y", alpha=0.3)
         _save(fig, path)
     return path
