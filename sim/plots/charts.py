@@ -675,7 +675,10 @@ def branch_fans(branches, path: Path | None, series: tuple[str, ...] | None = No
                 after = ~before | (dates == fork)
                 ax.fill_between(dates[after], q25[after], q75[after], color=colours[branch], alpha=0.2)
                 label = outcome_label(branch)
-                ax.plot(dates[after], q50[after], color=colours[branch], linewidth=2.4, label=label)
+                # escalation often retraces snap-back (same tariffs): dashed, the line beneath shows through
+                style = "--" if branch == "escalation" else "-"
+                colour = colours[branch]
+                ax.plot(dates[after], q50[after], color=colour, linewidth=2.4, linestyle=style, label=label)
             ax.axvline(fork, color="#333333", linestyle="--", linewidth=1.4)
             measure = SERIES.get(name)
             ax.set_title(BRANCH_SERIES.get(name) or _sentence(measure.description if measure else name))
