@@ -232,3 +232,21 @@ def test_a_stacked_row_names_each_line_of_a_paired_cell():
     grid.add("pending_applications_june", "20,000-90,000\nreported", "1", "2", "3", "4")
     lines = [line.strip() for line, _ in layout(grid, 60)]
     assert "figure: 20,000-90,000" in lines and "reliability: reported" in lines
+
+
+#: Every command that prints a table (plot: with --list).
+TABLE_COMMANDS = (
+    *("list", "sources", "show", "diff", "calibrate", "run", "compare", "branches", "reweight"),
+    *("sensitivity", "variance", "discover", "replay", "play", "tournament", "forecast score", "plot"),
+)
+
+
+@pytest.mark.parametrize("name", TABLE_COMMANDS)
+def test_every_command_that_prints_a_table_takes_format(name):
+    import typer
+
+    command = typer.main.get_command(app)
+    for part in name.split():
+        command = command.commands[part]
+    options = {opt for param in command.params for opt in getattr(param, "opts", [])}
+    assert "--format" in options, f"tradesim {name} prints a table but takes no --format"

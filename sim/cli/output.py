@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 import sim.cli.ui as ui
-from sim.cli.ui import app
+from sim.cli.ui import FormatOption, app
 
 PANEL = "Figures, reports and stories"
 
@@ -150,6 +150,7 @@ def replay(
             "--scenario", "-s", help="In a comparison or branches folder: which scenario or branch."
         ),
     ] = None,
+    fmt: FormatOption = "table",
 ) -> None:
     """Re-run exactly one replication from a saved results folder and print its story.
 
@@ -162,6 +163,7 @@ def replay(
     from sim.experiments.replay import replay as replay_one
     from sim.results.folder import ResultsError
 
+    ui.use_format(fmt)
     try:
         replayed = replay_one(folder, rep, scenario)
     except (ResultsError, FileNotFoundError) as exc:
