@@ -119,7 +119,10 @@ def run(
             ui.fail(str(exc))
     if report.reps_completed == 0:
         ui.fail(f"interrupted before any replication finished; {folder} holds empty tables", 130)
-    results = read_results(folder)
+    try:  # a resumed folder whose saved rows were damaged on disk: one line, never a traceback
+        results = read_results(folder)
+    except ResultsError as exc:
+        ui.fail(str(exc))
     ui.print_summary(results, every)
     if plots:
         from sim.plots.charts import draw_default_plots

@@ -231,7 +231,7 @@ def _print_discovery(found, condition: str, min_coverage: float) -> None:
             Column("box", prose=True),
             Column("coverage"),
             Column("density"),
-            Column("held-out\ndensity", "held-out density"),
+            Column("held-out density"),
             Column("verdict", left=True),
         ],
         caption="Coverage: share of the cases inside the box; density: share of the box that are cases "
