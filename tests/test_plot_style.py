@@ -256,3 +256,22 @@ def test_a_histogram_of_plant_days_writes_thousands_with_a_separator(folders, ke
     ax.figure.canvas.draw()
     labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     assert "2,000" in labels and "2000" not in labels, labels
+
+
+def test_sector_panels_shipments_and_state_charts_keep_legends_and_labels_off_the_data(folders):
+    with charts.kept_figures() as figures:
+        charts.sector_fan_panels(folders["snap_back"], "stock", None, "Magnet stock")
+        charts.shipments_fan(folders["snap_back"], None)
+        charts.negotiation_state_shares(folders["snap_back"], None)
+    sectors, shipments, state = figures
+    for fig in (sectors, shipments):
+        renderer = _drawn(fig)
+        for ax in fig.axes:
+            for legend in filter(None, [ax.get_legend(), *fig.legends]):
+                _assert_clear_of_data(ax, legend.get_window_extent(renderer))
+            for text in ax.texts:
+                _assert_clear_of_data(ax, text.get_window_extent(renderer))
+        _assert_titles_inside(fig)
+    renderer = _drawn(state)  # a stacked share fills its axes: the legend goes beside it
+    legend_box = state.axes[0].get_legend().get_window_extent(renderer)
+    assert legend_box.x0 >= state.axes[0].get_window_extent(renderer).x1
