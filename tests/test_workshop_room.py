@@ -122,6 +122,39 @@ def test_resume_restores_every_game_to_the_last_submitted_move(tmp_path):
     assert again.games[1].game.turns[2].us == {"tariff": 33.3}
 
 
+def test_freed_seat_revokes_the_token_the_strategy_plays_it_and_a_new_team_joins_after_resume(tmp_path):
+    clock = FakeClock()
+    room = _room(tmp_path, clock)
+    us, china = room.join("Eagles", 1, "us"), room.join("Dragons", 1, "china")
+    room.resume_clock()
+    room.submit(us.token, {"turn": "1", "tariff": "80"})
+    status = room.games[1].status
+    # China's team left: freeing its seat closes the turn at once (the US had moved; hawk plays China)
+    room.free_seat(1, "china")
+    assert room.state(1)["turn"] == 2 and room.state(1)["teams"] == {"us": "Eagles", "china": None}
+    assert room.games[1].game.turns[0].china == posture_moves("china", RETALIATE, status)
+    assert room.games[1].sources[0] == {"us": "team", "china": "strategy"}
+    with pytest.raises(RoomError) as refused:
+        room.submit(china.token, {"turn": "2", "pace": "fast"})
+    assert refused.value.status == 403 and "freed" in refused.value.message
+    with pytest.raises(RoomError):
+        room.free_seat(1, "china")  # nobody holds it now
+    room.store.close()
+
+    again = Room.resume(tmp_path / "class.sqlite", clock=clock)
+    with pytest.raises(RoomError) as refused:
+        again.seat(china.token)  # still refused after the server restarted
+    assert refused.value.status == 403
+    assert again.state(1)["turn"] == 2 and again.seat(us.token).side == "us"
+    pandas = again.join("Pandas")  # the first free seat is the freed one
+    assert (pandas.game, pandas.side) == (1, "china")
+    again.resume_clock()
+    again.submit(us.token, {"turn": "2", "moves": "pass"})
+    assert again.state(1)["turn"] == 2  # waits for the new China team now
+    again.submit(pandas.token, {"turn": "2", "pace": "slow"})
+    assert again.state(1)["turn"] == 3 and again.games[1].game.turns[1].china == {"pace": "slow"}
+
+
 def test_exported_game_replays_to_identical_outcomes(tmp_path):
     room = _room(tmp_path)
     us, china = room.join("Eagles", 1, "us"), room.join("Dragons", 1, "china")

@@ -205,6 +205,9 @@ def build_app(room: Room, join_url: str) -> Starlette:
             last = None
             while True:
                 event = hub.event(key_game)
+                if key_game is not None and token not in room.seats:  # the facilitator freed the seat
+                    yield 'data: {"freed": true}\n\n'
+                    return
                 key, data = snapshot()
                 if key != last:
                     yield f"data: {data}\n\n"
@@ -253,6 +256,8 @@ def build_app(room: Room, join_url: str) -> Starlette:
             room.extend(game, seconds if math.isfinite(seconds) else 0.0)
         elif action == "reveal":
             room.reveal()
+        elif action == "free":
+            room.free_seat(game, fields.get("side", ""))
         elif action in ("forecast-open", "forecast-close"):
             room.set_forecast_round(action == "forecast-open")
         else:

@@ -100,6 +100,7 @@ class Room:
         self.forecast_open = False
         self.seats: dict[str, Seat] = {}
         self.seat_at: dict[tuple[int, str], Seat] = {}
+        self.freed: set[str] = set()  # tokens of seats the facilitator freed: refused for good
         self.games: dict[int, LiveGame] = {}
         self.version = 0
         self.listeners: list[Callable[[int | None], None]] = []  # told which game changed (None: all)
@@ -139,6 +140,7 @@ class Room:
         room.revealed, room.forecast_open = bool(flags["revealed"]), bool(flags["forecast_open"])
         for number, side, seat_token, name in store.seats():
             room._seat(Seat(number, side, seat_token, name))
+        room.freed = store.freed_tokens()
         for number in range(1, settings.games + 1):
             lg = room.games[number] = room._new_game(number)
             for stored in store.turns(number):
@@ -292,6 +294,8 @@ class Room:
 
     def seat(self, token: str) -> Seat:
         seat = self.seats.get(token)
+        if seat is None and token in self.freed:
+            raise RoomError(403, "the facilitator freed this seat: join again from the start page")
         if seat is None:
             raise RoomError(404, "unknown team link: join again from the start page")
         return seat
@@ -367,6 +371,25 @@ class Room:
             self._close(lg, "facilitator")
         self.store.log(f"advance {game or 'all'}")
         self.changed()
+
+    def free_seat(self, game: str | int, side: str) -> Seat:
+        """Take a seat from its team: the token is revoked, a new team may join the seat, and until
+        one does the built-in strategy plays it. A move the team already sent this turn stands.
+        """
+        (lg,) = self._targets(game if game not in (None, "", "all") else -1)
+        if side not in SIDES:
+            raise RoomError(400, f"side must be one of {', '.join(SIDES)}")
+        seat = self.seat_at.get((lg.number, side))
+        if seat is None:
+            raise RoomError(409, f"game {lg.number} {side}: no team holds that seat")
+        self.store.free_seat(seat.token)
+        del self.seats[seat.token], self.seat_at[(lg.number, side)]
+        self.freed.add(seat.token)
+        self.store.log(f"freed game {lg.number} {side} ({seat.name})")
+        if not self.paused and self._ready(lg):  # the team that is left had moved already
+            self._close(lg, "both moved")
+        self.changed(lg.number)
+        return seat
 
     def extend(self, game: str | int | None, seconds: float) -> None:
         if not 0 < seconds <= MAX_EXTEND_S:

@@ -42,6 +42,7 @@
       if (key !== first) location.reload();
       return;
     }
+    if (s.freed) { es.close(); location.reload(); return; }  // the page then says why
     const changed = String(s.turn) !== body.dataset.turn || String(s.finished) !== body.dataset.finished ||
       String(s.paused) !== body.dataset.paused || String(s.revealed) !== body.dataset.revealed ||
       String(s.forecast_open) !== body.dataset.forecast;
