@@ -135,11 +135,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(folder: Path, port: int, games: int, pin: bool) -> tuple[subprocess.Popen, str]:
+def start_server(folder: Path, port: int, games: int, pin: bool, reps: int) -> tuple[subprocess.Popen, str]:
     log = (folder / "server.log").open("w")
     command = [sys.executable, "-m", "sim", "workshop", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--games", str(games), "--seed", "1", "--turn-minutes", "0", "--strategy", "hawk"]
-    command += ["--reps", "2", "--db", str(folder / "load.sqlite")]
+    command += ["--reps", str(reps), "--db", str(folder / "load.sqlite")]
     env = os.environ | {"PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
     proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     if pin:  # the server on the first core, the simulated browsers on the others
@@ -270,6 +270,13 @@ def main() -> None:
     parser.add_argument("--games", type=int, default=20)
     parser.add_argument("--turns", type=int, default=5)
     parser.add_argument("--think-seconds", type=float, default=3.0)
+    parser.add_argument(
+        "--reps",
+        type=int,
+        default=2,
+        help="The server's --reps (default 2): the debrief's model distribution, computed in a worker "
+        "process from the start (the workshop's default 200 takes ~9 s of a core; a run overlaps it).",
+    )
     parser.add_argument("--max-requests", type=int, default=5000)
     parser.add_argument("--max-seconds", type=float, default=300.0)
     parser.add_argument(
@@ -301,7 +308,7 @@ def main() -> None:
         report(args, budget, latencies, wall)
         return
     with tempfile.TemporaryDirectory() as folder:
-        proc, token = start_server(Path(folder), _free_port(), args.games, args.pin)
+        proc, token = start_server(Path(folder), _free_port(), args.games, args.pin, args.reps)
         url = f"http://127.0.0.1:{proc.args[proc.args.index('--port') + 1]}"
         budget = Budget(args.max_requests)
         server_before, client_before = cpu_seconds(proc.pid), time.process_time()

@@ -21,6 +21,7 @@ import json
 import logging
 import math
 import secrets
+from concurrent.futures import Executor
 from pathlib import Path
 
 import segno
@@ -51,6 +52,8 @@ from sim.workshop.view import SECTOR_SHORT
 #: Seconds between keep-alive comments on a live connection, and between timer checks.
 KEEPALIVE_S = 15.0
 TICK_S = 0.25
+#: Replications of the debrief's distribution computed per task of the background pool.
+DISTRIBUTION_CHUNK_REPS = 5
 
 _HERE = Path(__file__).parent
 log = logging.getLogger("tradesim.workshop")
@@ -66,8 +69,14 @@ _env.filters["sig"] = lambda v: (
 )
 
 
-def build_app(room: Room, join_url: str) -> Starlette:
-    """The web app of one room; ``join_url`` is the address teams type (or scan)."""
+def build_app(room: Room, join_url: str, pool: Executor | None = None) -> Starlette:
+    """The web app of one room; ``join_url`` is the address teams type (or scan).
+
+    ``pool`` computes the debrief's model distribution in the background: a process
+    pool under ``tradesim workshop``, so the distribution's replications (a minute of
+    CPU at the default ``--reps``) neither hold the interpreter's lock against the
+    pages nor share the server's core; None runs them in a thread (tests).
+    """
     hub = Hub()
     room.listeners.append(hub.notify)
     qr = segno.make(join_url, error="m")  # drawn once: the join address does not change
@@ -121,11 +130,15 @@ def build_app(room: Room, join_url: str) -> Starlette:
             line_chart("US GDP lost, % of a year", labels, {"GDP lost": [s.gdp_loss_pct for s in statuses]}),
             line_chart("Magnet price index", labels, {"price": [s.price_index for s in statuses]}),
             line_chart(
-                "US plants halted", labels, {"halted": [float(sum(s.plants_halted.values())) for s in statuses]}
+                "US plants halted",
+                labels,
+                {"halted": [float(sum(s.plants_halted.values())) for s in statuses]},
             ),
             line_chart("China's licence backlog", labels, {"backlog": [float(s.backlog) for s in statuses]}),
             line_chart(
-                "Pain", labels, {"US": [s.us_pain for s in statuses], "China": [s.china_pain for s in statuses]}
+                "Pain",
+                labels,
+                {"US": [s.us_pain for s in statuses], "China": [s.china_pain for s in statuses]},
             ),
             line_chart(
                 "Tariffs, %",
@@ -401,11 +414,17 @@ def build_app(room: Room, join_url: str) -> Starlette:
                 log.exception("closing a turn on its timer failed")
 
     async def compute_distribution() -> None:
-        s = room.settings
+        s, loop = room.settings, asyncio.get_running_loop()
         try:
-            shared["distribution"] = await asyncio.to_thread(
-                debrief.model_distribution, room.scenario.spec, s.seed, s.reps
-            )
+            rows: list[dict[str, float]] = []
+            for first in range(
+                0, s.reps, DISTRIBUTION_CHUNK_REPS
+            ):  # a stopped server waits one chunk at most
+                reps = range(first, min(s.reps, first + DISTRIBUTION_CHUNK_REPS))
+                rows += await loop.run_in_executor(
+                    pool, debrief.replication_outcomes, room.scenario.spec, s.seed, reps
+                )
+            shared["distribution"] = debrief.distribution_of(rows)
         except Exception as exc:  # shown on the debrief page rather than lost in a task
             shared["distribution_error"] = f"{type(exc).__name__}: {exc}"
         hub.notify()
