@@ -237,8 +237,39 @@ async def browser(
         live.close()
 
 
+async def facilitator(connect, token: str, budget: Budget, reloads: list[int]) -> None:
+    """The facilitator's page on the projector: as live.js does, it reloads (at most once a second)
+    when any game changes, and each reload opens a new live connection."""
+    http = connect()
+    try:
+        while True:
+            budget.take()
+            await http.request("GET", f"/facilitator/{token}")
+            reloads[0] += 1
+            live, first = connect(), None
+            budget.take()
+            async for data in live.events(f"/events/{token}"):
+                games = json.loads(data)["games"]
+                key = json.dumps([{k: v for k, v in g.items() if k != "remaining_s"} for g in games])
+                if first is None:
+                    first = key
+                elif key != first:
+                    break
+            live.close()
+            await asyncio.sleep(1.0)
+    finally:
+        http.close()
+
+
 async def run(
-    url: str, token: str, browsers: int, turns: int, think_s: float, budget: Budget, client: str
+    url: str,
+    token: str,
+    browsers: int,
+    turns: int,
+    think_s: float,
+    budget: Budget,
+    client: str,
+    with_facilitator: bool,
 ) -> tuple[list[float], float]:
     limits = httpx.Limits(max_connections=4 * browsers, max_keepalive_connections=2 * browsers)
     timeout = httpx.Timeout(30.0, read=None)
@@ -255,13 +286,21 @@ async def run(
             asyncio.create_task(browser(connect, i, turns, think_s, budget, closing, latencies, started))
             for i in range(browsers)
         ]
+        reloads = [0]
+        watcher = (
+            asyncio.create_task(facilitator(connect, token, budget, reloads)) if with_facilitator else None
+        )
         await asyncio.sleep(1.0)  # everybody joined and listening
         budget.take()
         await shared.post(f"/facilitator/{token}/resume")
         t0 = time.perf_counter()
         started.set()
         await asyncio.gather(*tasks)
-        return latencies, time.perf_counter() - t0
+        wall = time.perf_counter() - t0
+        if watcher is not None:
+            watcher.cancel()
+            print(f"the facilitator's page reloaded {reloads[0]} times")
+        return latencies, wall
 
 
 def main() -> None:
@@ -292,6 +331,11 @@ def main() -> None:
         help="How the simulated browsers talk HTTP: a minimal client on asyncio streams (default), "
         "or httpx (costs the machine more CPU than the server it measures).",
     )
+    parser.add_argument(
+        "--no-facilitator",
+        action="store_true",
+        help="Leave out the facilitator's page (by default it is open, and reloads as live.js makes it).",
+    )
     parser.add_argument("--url", help="Use a running server (started with --turn-minutes 0) instead.")
     parser.add_argument("--token", help="With --url: its facilitator token.")
     args = parser.parse_args()
@@ -301,7 +345,16 @@ def main() -> None:
         budget = Budget(args.max_requests)
         latencies, wall = asyncio.run(
             asyncio.wait_for(
-                run(args.url, args.token, args.browsers, args.turns, args.think_seconds, budget, args.client),
+                run(
+                    args.url,
+                    args.token,
+                    args.browsers,
+                    args.turns,
+                    args.think_seconds,
+                    budget,
+                    args.client,
+                    not args.no_facilitator,
+                ),
                 args.max_seconds,
             )
         )
@@ -315,7 +368,16 @@ def main() -> None:
         try:
             latencies, wall = asyncio.run(
                 asyncio.wait_for(
-                    run(url, token, args.browsers, args.turns, args.think_seconds, budget, args.client),
+                    run(
+                        url,
+                        token,
+                        args.browsers,
+                        args.turns,
+                        args.think_seconds,
+                        budget,
+                        args.client,
+                        not args.no_facilitator,
+                    ),
                     args.max_seconds,
                 )
             )
