@@ -153,6 +153,8 @@ def test_freed_seat_revokes_the_token_the_strategy_plays_it_and_a_new_team_joins
     assert again.state(1)["turn"] == 2  # waits for the new China team now
     again.submit(pandas.token, {"turn": "2", "pace": "slow"})
     assert again.state(1)["turn"] == 3 and again.games[1].game.turns[1].china == {"pace": "slow"}
+    assert again.played_by(1) == {"us": "Eagles", "china": "Dragons then Pandas (hawk: 1 turn)"}
+    assert again.players(1) == {"us": "human", "china": "human"}  # a changed replay keeps teams' moves
 
 
 def test_exported_game_replays_to_identical_outcomes(tmp_path):

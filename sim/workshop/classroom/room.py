@@ -101,6 +101,7 @@ class Room:
         self.seats: dict[str, Seat] = {}
         self.seat_at: dict[tuple[int, str], Seat] = {}
         self.freed: set[str] = set()  # tokens of seats the facilitator freed: refused for good
+        self.former: dict[tuple[int, str], list[str]] = {}  # (game, side) -> teams that left it
         self.games: dict[int, LiveGame] = {}
         self.version = 0
         self.listeners: list[Callable[[int | None], None]] = []  # told which game changed (None: all)
@@ -140,7 +141,9 @@ class Room:
         room.revealed, room.forecast_open = bool(flags["revealed"]), bool(flags["forecast_open"])
         for number, side, seat_token, name in store.seats():
             room._seat(Seat(number, side, seat_token, name))
-        room.freed = store.freed_tokens()
+        for number, side, seat_token, name in store.freed_seats():
+            room.freed.add(seat_token)
+            room.former.setdefault((number, side), []).append(name)
         for number in range(1, settings.games + 1):
             lg = room.games[number] = room._new_game(number)
             for stored in store.turns(number):
@@ -385,6 +388,7 @@ class Room:
         self.store.free_seat(seat.token)
         del self.seats[seat.token], self.seat_at[(lg.number, side)]
         self.freed.add(seat.token)
+        self.former.setdefault((lg.number, side), []).append(seat.name)
         self.store.log(f"freed game {lg.number} {side} ({seat.name})")
         if not self.paused and self._ready(lg):  # the team that is left had moved already
             self._close(lg, "both moved")
@@ -432,8 +436,32 @@ class Room:
         return lg.remaining_s
 
     def players(self, number: int) -> dict[str, str]:
-        """Who plays each side, as a game file names them: "human" or the strategy."""
-        return {side: "human" if (number, side) in self.seat_at else self.settings.strategy for side in SIDES}
+        """Who plays each side, as a game file names them: "human" or the strategy.
+
+        A side is "human" if a team holds it or ever played a turn of it (a freed
+        seat), so a replay with a move changed keeps the teams' moves as played
+        rather than letting the strategy re-decide them.
+        """
+        played = self.games[number].sources
+        return {
+            side: "human"
+            if (number, side) in self.seat_at or any(src[side] != "strategy" for src in played)
+            else self.settings.strategy
+            for side in SIDES
+        }
+
+    def played_by(self, number: int) -> dict[str, str]:
+        """Who played each side, for the debrief: the teams that held the seat, and the strategy's turns."""
+        names = {}
+        for side in SIDES:
+            held = [*self.former.get((number, side), [])]
+            if (number, side) in self.seat_at:
+                held.append(self.seat_at[(number, side)].name)
+            robot = sum(src[side] == "strategy" for src in self.games[number].sources)
+            names[side] = " then ".join(held) or self.settings.strategy
+            if held and robot:
+                names[side] += f" ({self.settings.strategy}: {robot} turn{'s' if robot > 1 else ''})"
+        return names
 
     def state(self, number: int) -> dict:
         """A game at a glance (what the pages and the live updates show)."""

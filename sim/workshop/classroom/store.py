@@ -111,9 +111,11 @@ class Store:
             )
             self.db.execute("DELETE FROM seats WHERE token = ?", (token,))
 
-    def freed_tokens(self) -> set[str]:
-        """Tokens of seats the facilitator freed: refused for good, even after a resume."""
-        return {row[0] for row in self.db.execute("SELECT token FROM freed_seats")}
+    def freed_seats(self) -> list[tuple[int, str, str, str]]:
+        """(game, side, token, name) of every seat the facilitator freed, in order: refused for good."""
+        return list(
+            self.db.execute("SELECT game, side, token, name FROM freed_seats ORDER BY freed_at, rowid")
+        )
 
     def add_submission(self, game: int, turn: int, side: str, moves: str) -> None:
         self._write(
