@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import subprocess
 import sys
@@ -155,6 +156,33 @@ def test_freed_seat_revokes_the_token_the_strategy_plays_it_and_a_new_team_joins
     assert again.state(1)["turn"] == 3 and again.games[1].game.turns[1].china == {"pace": "slow"}
     assert again.played_by(1) == {"us": "Eagles", "china": "Dragons then Pandas (hawk: 1 turn)"}
     assert again.players(1) == {"us": "human", "china": "human"}  # a changed replay keeps teams' moves
+
+
+def test_games_in_a_worker_process_play_the_same_turns_and_a_closing_turn_takes_no_more_moves(tmp_path):
+    """The server's rooms play their turns in a worker process: same seed and moves, same game."""
+    rooms = {}
+    for worker in (False, True):
+        settings = Settings(games=1, seed=11, turn_seconds=0.0, strategy="pain-driven", reps=2)
+        room = Room.create(tmp_path / f"w{worker}.sqlite", settings, clock=FakeClock(), worker=worker)
+        us = room.join("Eagles", 1, "us")
+        room.resume_clock()
+        for turn in (1, 2, 3):
+            room.submit(us.token, {"turn": str(turn), "tariff": str(30 + turn)})
+            if worker:
+                assert room.games[1].closing == "both moved" and room.state(1)["turn"] == turn
+                with pytest.raises(RoomError) as refused:  # the turn is being played: too late to change
+                    room.submit(us.token, {"turn": str(turn), "tariff": "99"})
+                assert refused.value.status == 409
+                asyncio.run(room.play_waiting())
+        room.reveal()
+        asyncio.run(room.play_waiting())
+        rooms[worker] = room
+    local, remote = rooms[False].games[1], rooms[True].games[1]
+    assert remote.finished and remote.game.turns == local.game.turns
+    assert remote.game.statuses == local.game.statuses and remote.sources == local.sources
+    assert _same(remote.result.outcomes, local.result.outcomes)
+    assert rooms[True].store.turns(1) == rooms[False].store.turns(1)
+    rooms[True].engine.close()
 
 
 def test_exported_game_replays_to_identical_outcomes(tmp_path):

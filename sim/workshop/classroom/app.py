@@ -195,6 +195,7 @@ def build_app(room: Room, join_url: str, pool: Executor | None = None) -> Starle
         seat = room.seat(request.path_params["token"])
         fields = await read_fields(request)
         moves = room.submit(seat.token, fields)
+        await room.play_waiting()  # a closed turn plays in the worker while other requests go on
         if wants_json(request):
             return JSONResponse({"moves": format_moves(moves), "state": room.state(seat.game)})
         return RedirectResponse(f"/team/{seat.token}", status_code=303)
@@ -282,6 +283,7 @@ def build_app(room: Room, join_url: str, pool: Executor | None = None) -> Starle
             room.set_forecast_round(action == "forecast-open")
         else:
             raise RoomError(404, f"no such action {action[:30]!r}")
+        await room.play_waiting()
         if wants_json(request):
             return JSONResponse({"ok": True, "games": [room.state(n) for n in room.games]})
         return RedirectResponse(f"/facilitator/{token}", status_code=303)
@@ -410,6 +412,7 @@ def build_app(room: Room, join_url: str, pool: Executor | None = None) -> Starle
             await asyncio.sleep(TICK_S)
             try:
                 room.tick()
+                await room.play_waiting()
             except Exception:  # a failing turn must not stop every other game's timer
                 log.exception("closing a turn on its timer failed")
 

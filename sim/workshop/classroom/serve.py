@@ -72,4 +72,5 @@ def serve(room: Room, host: str, port: int, say: Callable[[str], None] = print) 
         uvicorn.Server(config).run()
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+        room.engine.close()
         room.store.close()
