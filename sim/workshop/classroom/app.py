@@ -21,7 +21,6 @@ import json
 import logging
 import math
 import secrets
-from concurrent.futures import Executor
 from pathlib import Path
 
 import segno
@@ -42,6 +41,7 @@ from starlette.staticfiles import StaticFiles
 
 from sim.core.domain import SECTORS
 from sim.workshop.classroom import debrief
+from sim.workshop.classroom.engine import Worker
 from sim.workshop.classroom.room import Room, RoomError
 from sim.workshop.classroom.svg import distribution_chart, line_chart
 from sim.workshop.classroom.transport import HEADERS, BodyLimit, Hub, read_fields, wants_json
@@ -69,13 +69,13 @@ _env.filters["sig"] = lambda v: (
 )
 
 
-def build_app(room: Room, join_url: str, pool: Executor | None = None) -> Starlette:
+def build_app(room: Room, join_url: str, background: Worker | None = None) -> Starlette:
     """The web app of one room; ``join_url`` is the address teams type (or scan).
 
-    ``pool`` computes the debrief's model distribution in the background: a process
-    pool under ``tradesim workshop``, so the distribution's replications (a minute of
-    CPU at the default ``--reps``) neither hold the interpreter's lock against the
-    pages nor share the server's core; None runs them in a thread (tests).
+    ``background`` computes the debrief's model distribution: a worker process
+    (:class:`~sim.workshop.classroom.debrief.Replications`) under ``tradesim workshop``,
+    so the distribution's replications (~10 s of CPU at the default ``--reps``) do
+    not hold the interpreter's lock against the pages; None runs them in a thread (tests).
     """
     hub = Hub()
     room.listeners.append(hub.notify)
@@ -417,16 +417,15 @@ def build_app(room: Room, join_url: str, pool: Executor | None = None) -> Starle
                 log.exception("closing a turn on its timer failed")
 
     async def compute_distribution() -> None:
-        s, loop = room.settings, asyncio.get_running_loop()
+        s, spec = room.settings, room.scenario.spec
         try:
             rows: list[dict[str, float]] = []
-            for first in range(
-                0, s.reps, DISTRIBUTION_CHUNK_REPS
-            ):  # a stopped server waits one chunk at most
+            for first in range(0, s.reps, DISTRIBUTION_CHUNK_REPS):  # a stopping server waits one chunk
                 reps = range(first, min(s.reps, first + DISTRIBUTION_CHUNK_REPS))
-                rows += await loop.run_in_executor(
-                    pool, debrief.replication_outcomes, room.scenario.spec, s.seed, reps
-                )
+                if background is not None:
+                    rows += await background.acall("outcomes", spec, s.seed, reps)
+                else:
+                    rows += await asyncio.to_thread(debrief.replication_outcomes, spec, s.seed, reps)
             shared["distribution"] = debrief.distribution_of(rows)
         except Exception as exc:  # shown on the debrief page rather than lost in a task
             shared["distribution_error"] = f"{type(exc).__name__}: {exc}"

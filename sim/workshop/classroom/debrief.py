@@ -64,6 +64,13 @@ def replication_outcomes(spec: Scenario, seed: int, reps: range) -> list[dict[st
     return [run_replication(spec, seed, rep).outcomes for rep in reps]
 
 
+class Replications:
+    """Computes replications' outcomes in the server's background worker (see :mod:`.engine`)."""
+
+    def outcomes(self, spec: Scenario, seed: int, reps: range) -> list[dict[str, float]]:
+        return replication_outcomes(spec, seed, reps)
+
+
 def distribution_of(rows: list[dict[str, float]]) -> dict[str, np.ndarray]:
     """Replications' outcomes as one array per outcome, plus ``halted_plant_days`` over sectors."""
     outcomes = {name: np.array([row[name] for row in rows], dtype=float) for name in rows[0]}

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import multiprocessing
+import os
 import signal
 from dataclasses import dataclass, field
 
@@ -137,33 +138,38 @@ class Games:
         pass
 
 
-def _worker(connection, args: tuple) -> None:
-    """The worker process: build the games, then answer calls until the pipe closes."""
+def _serve(connection, make, args: tuple) -> None:
+    """A worker process: build the object, then answer calls until the pipe closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the server, which stops the worker
-    games = Games(*args)
+    target = make(*args)
     while True:
         try:
             method, call_args = connection.recv()
-        except (EOFError, OSError):  # the server stopped (or was killed)
-            return
+        except (EOFError, OSError):  # the server stopped, or was killed: the pipe closed
+            os._exit(0)  # nothing to flush here (the workshop file is the server's): exit at once
         try:
-            connection.send((True, getattr(games, method)(*call_args)))
+            answer = (True, getattr(target, method)(*call_args))
         except Exception as exc:  # sent back, raised in the server
-            connection.send((False, exc))
+            answer = (False, exc)
+        try:
+            connection.send(answer)
+        except OSError:  # the server stopped while this call ran
+            os._exit(0)
 
 
-class WorkerGames:
-    """The same calls as :class:`Games`, answered by a worker process: ``call`` waits, ``acall`` awaits."""
+class Worker:
+    """An object built in a worker process (started fresh, ``spawn``) that answers calls over a pipe.
 
-    remote = True
+    ``call`` waits for the answer; ``acall`` awaits it, the pipe read in a thread, so
+    the server's event loop goes on meanwhile. One call at a time. The worker ends
+    when the pipe closes: :meth:`close`, or the server's process ending in any way.
+    """
 
-    def __init__(self, scenario: str, seed: int, start: str, every_days: int, strategy: str):
+    def __init__(self, make, *args) -> None:
         context = multiprocessing.get_context("spawn")
         self.connection, theirs = context.Pipe()
-        args = (scenario, seed, start, every_days, strategy)
-        self.process = context.Process(
-            target=_worker, args=(theirs, args), daemon=True, name="tradesim-games"
-        )
+        name = f"tradesim-{make.__name__.lower()}"
+        self.process = context.Process(target=_serve, args=(theirs, make, args), daemon=True, name=name)
         self.process.start()
         theirs.close()
         self.lock: asyncio.Lock | None = None
@@ -176,11 +182,25 @@ class WorkerGames:
         return value
 
     async def acall(self, method: str, *args):
-        """One call without blocking the event loop (the pipe is read in a thread while the worker works)."""
         if self.lock is None:
             self.lock = asyncio.Lock()
         async with self.lock:
             return await asyncio.to_thread(self.call, method, *args)
+
+    def close(self) -> None:
+        self.connection.close()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+
+
+class WorkerGames(Worker):
+    """:class:`Games` in a worker process (``tradesim workshop``)."""
+
+    remote = True
+
+    def __init__(self, scenario: str, seed: int, start: str, every_days: int, strategy: str):
+        super().__init__(Games, scenario, seed, start, every_days, strategy)
 
     def new(self, number: int, rep: int) -> GameView:
         return self.call("new", number, rep)
@@ -193,9 +213,3 @@ class WorkerGames:
 
     def replay(self, number: int, played: list[tuple[int, str, str]]) -> GameView:
         return self.call("replay", number, played)
-
-    def close(self) -> None:
-        self.connection.close()
-        self.process.join(timeout=5)
-        if self.process.is_alive():
-            self.process.kill()

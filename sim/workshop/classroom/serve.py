@@ -7,16 +7,15 @@ machine's address on the local network when bound to every interface.
 
 from __future__ import annotations
 
-import multiprocessing
-import signal
 import socket
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 
 import segno
 import uvicorn
 
 from sim.workshop.classroom.app import build_app
+from sim.workshop.classroom.debrief import Replications
+from sim.workshop.classroom.engine import Worker
 from sim.workshop.classroom.room import Room
 
 
@@ -46,21 +45,15 @@ def terminal_qr(url: str) -> str:
     return buffer.getvalue()
 
 
-def _ignore_ctrl_c() -> None:
-    """In the background worker: Ctrl-C stops the server, which then stops the worker."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def serve(room: Room, host: str, port: int, say: Callable[[str], None] = print) -> None:
     """Run until interrupted (Ctrl-C): every change is already in the workshop file.
 
-    The debrief's model distribution is computed in one worker process (started
-    fresh, not forked from a server with threads), leaving the server's event
-    loop its own core.
+    Two worker processes do the heavy work off the event loop: the games' turns
+    (the room's engine) and the debrief's model distribution.
     """
     url = join_url(host, port)
-    pool = ProcessPoolExecutor(1, multiprocessing.get_context("spawn"), initializer=_ignore_ctrl_c)
-    app = build_app(room, url, pool)
+    background = Worker(Replications)
+    app = build_app(room, url, background)
     say(terminal_qr(url))
     say(f"teams join at: {url}")
     say(f"facilitator:   {url}facilitator/{room.facilitator_token}   (keep this address to yourself)")
@@ -71,6 +64,6 @@ def serve(room: Room, host: str, port: int, say: Callable[[str], None] = print) 
     try:
         uvicorn.Server(config).run()
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        background.close()
         room.engine.close()
         room.store.close()
