@@ -31,6 +31,7 @@ are back. What the facilitator does is in :mod:`.facilitation`.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import tempfile
 import time
@@ -120,6 +121,7 @@ class Room(FacilitatorActions):
         )
         #: turns to play in the engine, while a worker plays them: (game, closed by, moves sent, seated sides)
         self.to_play: list[tuple[int, str, dict[str, Moves], set[str]]] = []
+        self._playing: asyncio.Lock | None = None
 
     # --- starting and resuming ---------------------------------------------------------------------
 
@@ -243,12 +245,19 @@ class Room(FacilitatorActions):
             self._played(lg, self.engine.play(lg.number, dict(lg.pending), seated))
 
     async def play_waiting(self) -> None:
-        """Play the closed turns waiting for the worker, one at a time, without blocking the server."""
-        while self.to_play:
-            number, _, pending, seated = self.to_play.pop(0)
-            played = await self.engine.acall("play", number, pending, seated)
-            self._played(self.games[number], played)
-            self.changed(number)
+        """Play the closed turns waiting for the worker, one at a time, without blocking the server.
+
+        One caller plays them all (the turns a reveal chains on too); another waits
+        for it, so each request's answer shows every turn it closed as played.
+        """
+        if self._playing is None:
+            self._playing = asyncio.Lock()
+        async with self._playing:
+            while self.to_play:
+                number, _, pending, seated = self.to_play.pop(0)
+                played = await self.engine.acall("play", number, pending, seated)
+                self._played(self.games[number], played)
+                self.changed(number)
 
     def _played(self, lg: LiveGame, played: Played) -> None:
         """Keep a turn the engine played (in the file first), then open the next one."""
