@@ -3,7 +3,8 @@
 A facilitator and four teams in two games play three turns through the pages
 (forms, buttons, live updates); one team's page is closed and reopened
 mid-turn; the server is killed (SIGKILL) mid-turn and resumed from its file while
-the pages stay open and reconnect by themselves; the exported game replays to
+the pages stay open and reconnect by themselves; the facilitator frees a seat
+(the team's open page says so, the game goes on); the exported game replays to
 identical outcomes. Screenshots at 1280x720 (facilitator, debrief) and 390x844
 (a team) go to the test's temporary folder, or to ``$TRADESIM_SCREENSHOTS``.
 """
@@ -19,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -297,6 +299,19 @@ def test_a_class_plays_three_turns_in_real_browsers_survives_a_crash_and_replays
         for team in teams:
             team.wait_turn(4)
 
+        # the facilitator frees game 2's China seat: that team's open page says so by itself, its
+        # address is refused, and game 2 goes on with the strategy playing China
+        a.switch_to.window(fac)
+        a.get(facilitator_url)
+        _click(a, "free-2-china")
+        teams[3].show()
+        _wait(lambda: "freed this seat" in b.page_source, 30, "the freed team's page says so")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(teams[3].url + "/state")
+        assert refused.value.code == 403
+        teams[2].move({"tariff": "15"}, 4)
+        teams[2].wait_turn(5)
+
         a.switch_to.window(fac)
         a.get(facilitator_url)
         _viewport(a, 1280, 720)
@@ -325,7 +340,8 @@ def test_a_class_plays_three_turns_in_real_browsers_survives_a_crash_and_replays
         a.execute_script("arguments[0].scrollIntoView()", whatif)
         a.save_screenshot(str(shots / "debrief-whatif-1280x720.png"))
 
-        # every game exported replays to the outcomes the server computed, to the last digit
+        # every game exported replays to the outcomes the server computed, to the last digit (game 2's
+        # China is still "human": its team played turns 1 to 3, so a changed replay keeps those moves)
         outcomes = []
         for number in (1, 2):
             text = urllib.request.urlopen(f"{server.url}/facilitator/{token}/export/{number}").read()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import subprocess
 import sys
@@ -120,6 +121,68 @@ def test_resume_restores_every_game_to_the_last_submitted_move(tmp_path):
     again.submit(seats[1].token, {"turn": "3", "green_channel": "on"})
     assert again.state(1)["turn"] == 4
     assert again.games[1].game.turns[2].us == {"tariff": 33.3}
+
+
+def test_freed_seat_revokes_the_token_the_strategy_plays_it_and_a_new_team_joins_after_resume(tmp_path):
+    clock = FakeClock()
+    room = _room(tmp_path, clock)
+    us, china = room.join("Eagles", 1, "us"), room.join("Dragons", 1, "china")
+    room.resume_clock()
+    room.submit(us.token, {"turn": "1", "tariff": "80"})
+    status = room.games[1].status
+    # China's team left: freeing its seat closes the turn at once (the US had moved; hawk plays China)
+    room.free_seat(1, "china")
+    assert room.state(1)["turn"] == 2 and room.state(1)["teams"] == {"us": "Eagles", "china": None}
+    assert room.games[1].game.turns[0].china == posture_moves("china", RETALIATE, status)
+    assert room.games[1].sources[0] == {"us": "team", "china": "strategy"}
+    with pytest.raises(RoomError) as refused:
+        room.submit(china.token, {"turn": "2", "pace": "fast"})
+    assert refused.value.status == 403 and "freed" in refused.value.message
+    with pytest.raises(RoomError):
+        room.free_seat(1, "china")  # nobody holds it now
+    room.store.close()
+
+    again = Room.resume(tmp_path / "class.sqlite", clock=clock)
+    with pytest.raises(RoomError) as refused:
+        again.seat(china.token)  # still refused after the server restarted
+    assert refused.value.status == 403
+    assert again.state(1)["turn"] == 2 and again.seat(us.token).side == "us"
+    pandas = again.join("Pandas")  # the first free seat is the freed one
+    assert (pandas.game, pandas.side) == (1, "china")
+    again.resume_clock()
+    again.submit(us.token, {"turn": "2", "moves": "pass"})
+    assert again.state(1)["turn"] == 2  # waits for the new China team now
+    again.submit(pandas.token, {"turn": "2", "pace": "slow"})
+    assert again.state(1)["turn"] == 3 and again.games[1].game.turns[1].china == {"pace": "slow"}
+    assert again.played_by(1) == {"us": "Eagles", "china": "Dragons then Pandas (hawk: 1 turn)"}
+    assert again.players(1) == {"us": "human", "china": "human"}  # a changed replay keeps teams' moves
+
+
+def test_games_in_a_worker_process_play_the_same_turns_and_a_closing_turn_takes_no_more_moves(tmp_path):
+    """The server's rooms play their turns in a worker process: same seed and moves, same game."""
+    rooms = {}
+    for worker in (False, True):
+        settings = Settings(games=1, seed=11, turn_seconds=0.0, strategy="pain-driven", reps=2)
+        room = Room.create(tmp_path / f"w{worker}.sqlite", settings, clock=FakeClock(), worker=worker)
+        us = room.join("Eagles", 1, "us")
+        room.resume_clock()
+        for turn in (1, 2, 3):
+            room.submit(us.token, {"turn": str(turn), "tariff": str(30 + turn)})
+            if worker:
+                assert room.games[1].closing == "both moved" and room.state(1)["turn"] == turn
+                with pytest.raises(RoomError) as refused:  # the turn is being played: too late to change
+                    room.submit(us.token, {"turn": str(turn), "tariff": "99"})
+                assert refused.value.status == 409
+                asyncio.run(room.play_waiting())
+        room.reveal()
+        asyncio.run(room.play_waiting())
+        rooms[worker] = room
+    local, remote = rooms[False].games[1], rooms[True].games[1]
+    assert remote.finished and remote.game.turns == local.game.turns
+    assert remote.game.statuses == local.game.statuses and remote.sources == local.sources
+    assert _same(remote.result.outcomes, local.result.outcomes)
+    assert rooms[True].store.turns(1) == rooms[False].store.turns(1)
+    rooms[True].engine.close()
 
 
 def test_exported_game_replays_to_identical_outcomes(tmp_path):

@@ -83,6 +83,37 @@ def test_only_the_facilitator_pauses_advances_or_reveals(web):
     assert client.get("/debrief").status_code == 200
 
 
+def test_only_the_facilitator_frees_a_seat_and_the_old_link_is_refused_afterwards(web):
+    room, client = web
+    us = _join(client, "Eagles", "1:us")
+    china = _join(client, "Dragons", "1:china")
+    before = _snapshot(room)
+    for who in (us, china, "guess"):
+        r = client.post(f"/facilitator/{who}/free", data={"game": "1", "side": "china"}, headers=JSON)
+        assert r.status_code in (403, 404)
+    assert _snapshot(room) == before and room.seat(china).side == "china"
+    token = room.facilitator_token
+    for fields in ({"game": "1", "side": "russia"}, {"game": "9", "side": "us"}, {"game": "2", "side": "us"}):
+        r = client.post(f"/facilitator/{token}/free", data=fields, headers=JSON)
+        assert r.status_code in (400, 409) and r.json()["error"]
+    assert _snapshot(room) == before
+    r = client.post(f"/facilitator/{token}/free", data={"game": "1", "side": "china"}, headers=JSON)
+    assert r.status_code == 200
+    assert r.json()["games"][0]["teams"] == {"us": "Eagles", "china": None}
+    page = client.get(f"/team/{china}")
+    assert page.status_code == 403 and "freed this seat" in page.text
+    r = client.post(f"/team/{china}/move", data={"turn": "1", "pace": "fast"}, headers=JSON)
+    assert r.status_code == 403 and room.games[1].pending == {}
+    with client.stream("GET", f"/events/{china}") as stream:
+        assert stream.status_code == 403
+    assert "free seat" in client.get(f"/facilitator/{token}").text  # the US seat can still be freed
+    new = _join(client, "Pandas", "1:china")  # a new team takes the seat, and the game goes on
+    client.post(f"/facilitator/{token}/resume")
+    client.post(f"/team/{us}/move", data={"turn": "1", "tariff": "70"}, headers=JSON)
+    client.post(f"/team/{new}/move", data={"turn": "1", "pace": "slow"}, headers=JSON)
+    assert room.state(1)["turn"] == 2 and room.games[1].sources[0] == {"us": "team", "china": "team"}
+
+
 def test_malformed_and_oversized_requests_get_a_clear_4xx_and_change_nothing(web):
     room, client = web
     team = _join(client, "Eagles", "1:us")

@@ -100,7 +100,7 @@ def workshop(
         warm_up()
     try:
         if resume is not None:
-            room = Room.resume(resume)
+            room = Room.resume(resume, worker=True)
         else:
             loaded = load_scenario(scenario)
             ref = str(loaded.path) if Path(scenario).suffix == ".toml" else scenario
@@ -122,7 +122,7 @@ def workshop(
                 reps=reps,
             )
             stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-            room = Room.create(db or Path(f"workshop-{stamp}.sqlite"), settings)
+            room = Room.create(db or Path(f"workshop-{stamp}.sqlite"), settings, worker=True)
     except ScenarioError as exc:
         _fail("\n".join(str(p) for p in exc.problems))
     except (ValueError, OSError, sqlite3.Error) as exc:

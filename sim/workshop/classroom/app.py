@@ -25,6 +25,7 @@ from pathlib import Path
 
 import segno
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import (
@@ -40,6 +41,7 @@ from starlette.staticfiles import StaticFiles
 
 from sim.core.domain import SECTORS
 from sim.workshop.classroom import debrief
+from sim.workshop.classroom.engine import Worker
 from sim.workshop.classroom.room import Room, RoomError
 from sim.workshop.classroom.svg import distribution_chart, line_chart
 from sim.workshop.classroom.transport import HEADERS, BodyLimit, Hub, read_fields, wants_json
@@ -50,6 +52,8 @@ from sim.workshop.view import SECTOR_SHORT
 #: Seconds between keep-alive comments on a live connection, and between timer checks.
 KEEPALIVE_S = 15.0
 TICK_S = 0.25
+#: Replications of the debrief's distribution computed per task of the background pool.
+DISTRIBUTION_CHUNK_REPS = 5
 
 _HERE = Path(__file__).parent
 log = logging.getLogger("tradesim.workshop")
@@ -65,10 +69,19 @@ _env.filters["sig"] = lambda v: (
 )
 
 
-def build_app(room: Room, join_url: str) -> Starlette:
-    """The web app of one room; ``join_url`` is the address teams type (or scan)."""
+def build_app(room: Room, join_url: str, background: Worker | None = None) -> Starlette:
+    """The web app of one room; ``join_url`` is the address teams type (or scan).
+
+    ``background`` computes the debrief's model distribution: a worker process
+    (:class:`~sim.workshop.classroom.debrief.Replications`) under ``tradesim workshop``,
+    so the distribution's replications (~10 s of CPU at the default ``--reps``) do
+    not hold the interpreter's lock against the pages; None runs them in a thread (tests).
+    """
     hub = Hub()
     room.listeners.append(hub.notify)
+    qr = segno.make(join_url, error="m")  # drawn once: the join address does not change
+    qr_inline = qr.svg_inline(omitsize=True, dark="#000", light="#fff")
+    qr_file = qr.svg_inline(scale=8)
     shared: dict = {"distribution": None, "distribution_error": None}
 
     def page(name: str, code: int = 200, **context) -> HTMLResponse:
@@ -109,47 +122,58 @@ def build_app(room: Room, join_url: str) -> Starlette:
 
     # --- a team's page ------------------------------------------------------------------------------
 
-    chart_cache: dict[tuple[int, int], list[str]] = {}
+    boards: dict[int, tuple[tuple[int, bool], Markup]] = {}  # game -> (its turn key, rendered board)
 
-    def _charts(number: int, statuses) -> list[str]:
-        """A game's charts, drawn once per turn (statuses only grow) and shared by both teams."""
-        key = (number, len(statuses))
-        if key not in chart_cache:
-            labels = [f"T{s.turn}" for s in statuses]
-            charts = [
-                line_chart(
-                    "US GDP lost, % of a year", labels, {"GDP lost": [s.gdp_loss_pct for s in statuses]}
-                ),
-                line_chart("Magnet price index", labels, {"price": [s.price_index for s in statuses]}),
-                line_chart(
-                    "US plants halted",
-                    labels,
-                    {"halted": [float(sum(s.plants_halted.values())) for s in statuses]},
-                ),
-                line_chart(
-                    "China's licence backlog", labels, {"backlog": [float(s.backlog) for s in statuses]}
-                ),
-                line_chart(
-                    "Pain",
-                    labels,
-                    {"US": [s.us_pain for s in statuses], "China": [s.china_pain for s in statuses]},
-                ),
-                line_chart(
-                    "Tariffs, %",
-                    labels,
-                    {
-                        "US on China": [s.us_tariff_pct for s in statuses],
-                        "China on US": [s.china_tariff_pct for s in statuses],
-                    },
-                ),
-            ]
-            chart_cache[key] = charts
-        return chart_cache[key]
+    def _charts(statuses) -> list[str]:
+        labels = [f"T{s.turn}" for s in statuses]
+        return [
+            line_chart("US GDP lost, % of a year", labels, {"GDP lost": [s.gdp_loss_pct for s in statuses]}),
+            line_chart("Magnet price index", labels, {"price": [s.price_index for s in statuses]}),
+            line_chart(
+                "US plants halted",
+                labels,
+                {"halted": [float(sum(s.plants_halted.values())) for s in statuses]},
+            ),
+            line_chart("China's licence backlog", labels, {"backlog": [float(s.backlog) for s in statuses]}),
+            line_chart(
+                "Pain",
+                labels,
+                {"US": [s.us_pain for s in statuses], "China": [s.china_pain for s in statuses]},
+            ),
+            line_chart(
+                "Tariffs, %",
+                labels,
+                {
+                    "US on China": [s.us_tariff_pct for s in statuses],
+                    "China on US": [s.china_tariff_pct for s in statuses],
+                },
+            ),
+        ]
+
+    def _board(lg) -> Markup:
+        """A game's board (where things stand, its charts, the turns played), rendered once per turn.
+
+        The board changes only when a turn closes, and both teams of a game see the
+        same one, so when a class's turns close together each game's board is drawn
+        once, not once per page load (the page around it is small).
+        """
+        key = (len(lg.game.turns), lg.finished)
+        cached = boards.get(lg.number)
+        if cached is None or cached[0] != key:
+            html = _env.get_template("board.html").render(
+                lg=lg,
+                status=lg.status,
+                charts=_charts(lg.game.statuses),
+                turns=list(zip(lg.game.turns, lg.sources, strict=True)),
+                sectors=SECTORS,
+                sector_short=SECTOR_SHORT,
+            )
+            cached = boards[lg.number] = (key, Markup(html))
+        return cached[1]
 
     async def team(request: Request) -> Response:
         seat = room.seat(request.path_params["token"])
         lg = room.games[seat.game]
-        charts = _charts(seat.game, lg.game.statuses)
         outcomes = lg.result.game_outcomes() if lg.result else None
         return page(
             "team.html",
@@ -157,15 +181,12 @@ def build_app(room: Room, join_url: str) -> Starlette:
             lg=lg,
             status=lg.status,
             state=room.state(seat.game),
-            charts=charts,
+            board=_board(lg),
             vocabulary=VOCABULARY[seat.side],
             meaning=MEANING,
             side_names=SIDE_NAMES,
-            sectors=SECTORS,
-            sector_short=SECTOR_SHORT,
             max_tariff=MAX_TARIFF_PCT,
             mine=lg.pending.get(seat.side),
-            turns=list(zip(lg.game.turns, lg.sources, strict=True)),
             outcomes=outcomes,
             key_outcomes=KEY_OUTCOMES,
         )
@@ -174,6 +195,7 @@ def build_app(room: Room, join_url: str) -> Starlette:
         seat = room.seat(request.path_params["token"])
         fields = await read_fields(request)
         moves = room.submit(seat.token, fields)
+        await room.play_waiting()  # a closed turn plays in the worker while other requests go on
         if wants_json(request):
             return JSONResponse({"moves": format_moves(moves), "state": room.state(seat.game)})
         return RedirectResponse(f"/team/{seat.token}", status_code=303)
@@ -205,6 +227,9 @@ def build_app(room: Room, join_url: str) -> Starlette:
             last = None
             while True:
                 event = hub.event(key_game)
+                if key_game is not None and token not in room.seats:  # the facilitator freed the seat
+                    yield 'data: {"freed": true}\n\n'
+                    return
                 key, data = snapshot()
                 if key != last:
                     yield f"data: {data}\n\n"
@@ -221,13 +246,12 @@ def build_app(room: Room, join_url: str) -> Starlette:
 
     async def facilitator(request: Request) -> Response:
         room.check_facilitator(request.path_params["token"])
-        qr = segno.make(join_url, error="m").svg_inline(omitsize=True, dark="#000", light="#fff")
         seats = sorted(room.seats.values(), key=lambda s: (s.game, s.side))
         return page(
             "facilitator.html",
             token=room.facilitator_token,
             states=[room.state(n) for n in room.games],
-            qr=qr,
+            qr=qr_inline,
             seats=seats,
             forecasts=len({row[0] for row in room.store.forecasts()}),
             log=room.store.entries()[-8:],
@@ -253,10 +277,13 @@ def build_app(room: Room, join_url: str) -> Starlette:
             room.extend(game, seconds if math.isfinite(seconds) else 0.0)
         elif action == "reveal":
             room.reveal()
+        elif action == "free":
+            room.free_seat(game, fields.get("side", ""))
         elif action in ("forecast-open", "forecast-close"):
             room.set_forecast_round(action == "forecast-open")
         else:
             raise RoomError(404, f"no such action {action[:30]!r}")
+        await room.play_waiting()
         if wants_json(request):
             return JSONResponse({"ok": True, "games": [room.state(n) for n in room.games]})
         return RedirectResponse(f"/facilitator/{token}", status_code=303)
@@ -294,8 +321,7 @@ def build_app(room: Room, join_url: str) -> Starlette:
         return _export(room.seat(request.path_params["token"]).game)
 
     async def qr_svg(request: Request) -> Response:
-        svg = segno.make(join_url, error="m").svg_inline(scale=8)
-        return Response(svg, media_type="image/svg+xml", headers=HEADERS)
+        return Response(qr_file, media_type="image/svg+xml", headers=HEADERS)
 
     # --- forecasts and debrief -------------------------------------------------------------------------
 
@@ -353,8 +379,9 @@ def build_app(room: Room, join_url: str) -> Starlette:
             if number not in games or side not in VOCABULARY:
                 raise RoomError(400, "choose a finished game and a side (us or china)")
             try:
-                rows, diverged = debrief.one_move_changed(
-                    room, number, turn, side, q.get("moves", "pass")[:200]
+                # two whole-year replays: off the event loop, so every other page keeps answering
+                rows, diverged = await asyncio.to_thread(
+                    debrief.one_move_changed, room, number, turn, side, q.get("moves", "pass")[:200]
                 )
             except ValueError as exc:
                 raise RoomError(400, str(exc)) from None
@@ -385,15 +412,21 @@ def build_app(room: Room, join_url: str) -> Starlette:
             await asyncio.sleep(TICK_S)
             try:
                 room.tick()
+                await room.play_waiting()
             except Exception:  # a failing turn must not stop every other game's timer
                 log.exception("closing a turn on its timer failed")
 
     async def compute_distribution() -> None:
-        s = room.settings
+        s, spec = room.settings, room.scenario.spec
         try:
-            shared["distribution"] = await asyncio.to_thread(
-                debrief.model_distribution, room.scenario.spec, s.seed, s.reps
-            )
+            rows: list[dict[str, float]] = []
+            for first in range(0, s.reps, DISTRIBUTION_CHUNK_REPS):  # a stopping server waits one chunk
+                reps = range(first, min(s.reps, first + DISTRIBUTION_CHUNK_REPS))
+                if background is not None:
+                    rows += await background.acall("outcomes", spec, s.seed, reps)
+                else:
+                    rows += await asyncio.to_thread(debrief.replication_outcomes, spec, s.seed, reps)
+            shared["distribution"] = debrief.distribution_of(rows)
         except Exception as exc:  # shown on the debrief page rather than lost in a task
             shared["distribution_error"] = f"{type(exc).__name__}: {exc}"
         hub.notify()

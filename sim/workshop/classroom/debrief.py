@@ -2,8 +2,9 @@
 
 * The model's distribution is ``reps`` replications of the workshop's scenario and
   seed, played by the model's own negotiators (no team): what the class's games
-  are set beside. Computed once, in a background thread, from the seed alone, so
-  a resumed workshop gets the same numbers.
+  are set beside. Computed once, in the background (a worker process under
+  ``tradesim workshop``), from the seed alone, so a resumed workshop gets the
+  same numbers.
 * Forecasts are the participants' answers to the same questions as ``tradesim
   forecast`` (a probability and quantiles), scored with
   :func:`sim.workshop.forecast.score_forecasts` against that distribution.
@@ -55,7 +56,23 @@ COMPARED: dict[str, str] = {
 
 def model_distribution(spec: Scenario, seed: int, reps: int) -> dict[str, np.ndarray]:
     """Every outcome over ``reps`` replications, plus ``halted_plant_days`` summed over sectors."""
-    rows = [run_replication(spec, seed, rep).outcomes for rep in range(reps)]
+    return distribution_of(replication_outcomes(spec, seed, range(reps)))
+
+
+def replication_outcomes(spec: Scenario, seed: int, reps: range) -> list[dict[str, float]]:
+    """The outcomes of some replications (the server computes the distribution in such chunks)."""
+    return [run_replication(spec, seed, rep).outcomes for rep in reps]
+
+
+class Replications:
+    """Computes replications' outcomes in the server's background worker (see :mod:`.engine`)."""
+
+    def outcomes(self, spec: Scenario, seed: int, reps: range) -> list[dict[str, float]]:
+        return replication_outcomes(spec, seed, reps)
+
+
+def distribution_of(rows: list[dict[str, float]]) -> dict[str, np.ndarray]:
+    """Replications' outcomes as one array per outcome, plus ``halted_plant_days`` over sectors."""
     outcomes = {name: np.array([row[name] for row in rows], dtype=float) for name in rows[0]}
     outcomes["halted_plant_days"] = sum(outcomes[f"halted_plant_days_{s}"] for s in SECTORS)
     return outcomes

@@ -1,8 +1,9 @@
 """A class's games, seats, turns and timers: the glue between the web pages and the game library.
 
-A room holds N games of one scenario (each a :class:`sim.workshop.game.Game`),
-two seats per game (the US and China), and one facilitator. What happens in a
-turn, and what is a legal move, is the library's: moves are read with
+A room holds N games of one scenario (each a :class:`sim.workshop.game.Game`, run by
+the room's engine, :mod:`.engine`: in this process, or in a worker process under the
+server), two seats per game (the US and China), and one facilitator. What happens in
+a turn, and what is a legal move, is the library's: moves are read with
 :func:`sim.workshop.moves.parse_moves` and applied by ``Game.move``; a side no team
 holds is played by a built-in strategy (:func:`sim.workshop.strategies.make_strategy`).
 The room only decides *when* a turn closes:
@@ -15,7 +16,9 @@ The room only decides *when* a turn closes:
   to the horizon: teams pass, strategies keep playing).
 
 Each strategy is asked at every turn, even where a team's move is used, so its
-memory and its random stream stay in step when the room is rebuilt.
+memory and its random stream stay in step when the room is rebuilt. With a
+worker, a closed turn waits in :attr:`Room.to_play` until the server awaits
+:meth:`Room.play_waiting`; meanwhile the game is ``closing`` and takes no move.
 
 Nothing lost: every seat, submission, timer change and closed turn goes to the
 :class:`~sim.workshop.classroom.store.Store` as it happens. :meth:`Room.resume`
@@ -23,12 +26,12 @@ rebuilds every game by replaying its closed turns (same seed, same moves, same
 model state), then restores the open turn's submissions and timer. A resumed
 room starts paused, each running timer keeping what it had left (at least
 :data:`RESUME_GRACE_S`), so the facilitator restarts the clock once the browsers
-are back.
+are back. What the facilitator does is in :mod:`.facilitation`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import asyncio
 import secrets
 import tempfile
 import time
@@ -37,8 +40,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from sim.scenario.loader import LoadedScenario, load_scenario
+from sim.workshop.classroom.engine import Games, GameView, Opened, Played, WorkerGames
+from sim.workshop.classroom.facilitation import FacilitatorActions
 from sim.workshop.classroom.settings import (
-    MAX_EXTEND_S,
     MAX_NAME_CHARS,
     RESUME_GRACE_S,
     RoomError,
@@ -47,10 +51,9 @@ from sim.workshop.classroom.settings import (
     parse_form,
 )
 from sim.workshop.classroom.store import Store, StoredTurn
-from sim.workshop.game import Game, GameResult, TurnStatus
+from sim.workshop.game import GameResult, TurnStatus
 from sim.workshop.moves import SIDES, Moves, format_moves, parse_moves
 from sim.workshop.records import record_of, save_game
-from sim.workshop.strategies import make_strategy
 
 
 @dataclass(frozen=True)
@@ -62,18 +65,19 @@ class Seat:
 
 
 class LiveGame:
-    """One game of the room: the library's Game, its two strategies, and the open turn."""
+    """One game of the room: what it shows (turns, statuses), the open turn, its timer."""
 
-    def __init__(self, number: int, game: Game, strategies: dict):
+    def __init__(self, number: int, game: GameView):
         self.number = number
         self.game = game
-        self.strategies = strategies
         self.status: TurnStatus | None = None
         self.pending: dict[str, Moves] = {}
         self.sources: list[dict[str, str]] = []  # per closed turn: side -> "team", "strategy" or "pass"
         self.deadline: float | None = None  # wall clock, while the timer runs
         self.remaining_s: float | None = None  # while the room is paused
         self.result: GameResult | None = None
+        self.closing: str | None = None  # while its turn is being played in the engine: what closed it
+        self.finishing = False  # played to the horizon, turn after turn (reveal, or the turn limit)
 
     @property
     def finished(self) -> bool:
@@ -84,11 +88,17 @@ class LiveGame:
         return self.status.turn if self.status else len(self.game.turns)
 
 
-class Room:
+class Room(FacilitatorActions):
     """Every game of one workshop, with its store; use :meth:`create` or :meth:`resume`."""
 
     def __init__(
-        self, store: Store, settings: Settings, scenario: LoadedScenario, token: str, clock=time.time
+        self,
+        store: Store,
+        settings: Settings,
+        scenario: LoadedScenario,
+        token: str,
+        clock=time.time,
+        worker: bool = False,
     ):
         self.store = store
         self.settings = settings
@@ -100,15 +110,28 @@ class Room:
         self.forecast_open = False
         self.seats: dict[str, Seat] = {}
         self.seat_at: dict[tuple[int, str], Seat] = {}
+        self.freed: set[str] = set()  # tokens of seats the facilitator freed: refused for good
+        self.former: dict[tuple[int, str], list[str]] = {}  # (game, side) -> teams that left it
         self.games: dict[int, LiveGame] = {}
         self.version = 0
         self.listeners: list[Callable[[int | None], None]] = []  # told which game changed (None: all)
+        engine = WorkerGames if worker else Games
+        self.engine = engine(
+            settings.scenario, settings.seed, settings.start, settings.every_days, settings.strategy
+        )
+        #: turns to play in the engine, while a worker plays them: (game, closed by, moves sent, seated sides)
+        self.to_play: list[tuple[int, str, dict[str, Moves], set[str]]] = []
+        self._playing: asyncio.Lock | None = None
 
     # --- starting and resuming ---------------------------------------------------------------------
 
     @classmethod
-    def create(cls, path: Path, settings: Settings, clock=time.time) -> Room:
-        """A new workshop file; refuses to overwrite one (use :meth:`resume`)."""
+    def create(cls, path: Path, settings: Settings, clock=time.time, worker: bool = False) -> Room:
+        """A new workshop file; refuses to overwrite one (use :meth:`resume`).
+
+        ``worker``: the games run in a worker process (the server), and a turn that
+        closes waits in :attr:`to_play` until the server plays it (:meth:`play_waiting`).
+        """
         settings.check()
         path = Path(path)
         if path.exists() and path.stat().st_size > 0:
@@ -117,7 +140,7 @@ class Room:
         store = Store(path)
         token = secrets.token_urlsafe(16)
         store.save_settings(asdict(settings) | {"facilitator_token": token, "paused": True})
-        room = cls(store, settings, scenario, token, clock)
+        room = cls(store, settings, scenario, token, clock, worker)
         for number in range(1, settings.games + 1):
             room.games[number] = room._new_game(number)
             room._open(room.games[number])
@@ -125,7 +148,7 @@ class Room:
         return room
 
     @classmethod
-    def resume(cls, path: Path, clock=time.time) -> Room:
+    def resume(cls, path: Path, clock=time.time, worker: bool = False) -> Room:
         """Rebuild every game from a workshop file: closed turns replayed, the open turn restored."""
         path = Path(path)
         if not path.is_file():
@@ -135,19 +158,22 @@ class Room:
         token = saved.pop("facilitator_token")
         flags = {k: saved.pop(k, False) for k in ("paused", "revealed", "forecast_open")}
         settings = Settings(**saved)
-        room = cls(store, settings, load_scenario(settings.scenario), token, clock)
+        room = cls(store, settings, load_scenario(settings.scenario), token, clock, worker)
         room.revealed, room.forecast_open = bool(flags["revealed"]), bool(flags["forecast_open"])
         for number, side, seat_token, name in store.seats():
             room._seat(Seat(number, side, seat_token, name))
+        for number, side, seat_token, name in store.freed_seats():
+            room.freed.add(seat_token)
+            room.former.setdefault((number, side), []).append(name)
         for number in range(1, settings.games + 1):
-            lg = room.games[number] = room._new_game(number)
-            for stored in store.turns(number):
-                status = lg.game.advance()
-                if status is None or status.turn != stored.turn:
-                    raise ValueError(f"{path}: game {number} turn {stored.turn} does not follow the game")
-                room._ask_strategies(lg, status)
-                lg.game.move(parse_moves("us", stored.us), parse_moves("china", stored.china))
-                lg.sources.append({"us": stored.us_source, "china": stored.china_source})
+            room._new_game(number)
+            stored = store.turns(number)
+            try:
+                view = room.engine.replay(number, [(t.turn, t.us, t.china) for t in stored])
+            except ValueError as exc:
+                raise ValueError(f"{path}: {exc}") from None
+            lg = room.games[number] = LiveGame(number, view)
+            lg.sources = [{"us": t.us_source, "china": t.china_source} for t in stored]
             room._open(lg, restoring=True)
         store.save_settings({"paused": True})
         store.log("server resumed")
@@ -156,10 +182,7 @@ class Room:
     def _new_game(self, number: int) -> LiveGame:
         s = self.settings
         rep = s.rep if s.same_luck else s.rep + number - 1
-        game = Game(self.scenario.spec, s.seed, rep, dt.date.fromisoformat(s.start), s.every_days)
-        params = game.model.params
-        strategies = {side: make_strategy(s.strategy, side, params, game.streams) for side in SIDES}
-        return LiveGame(number, game, strategies)
+        return LiveGame(number, self.engine.new(number, rep))
 
     def _seat(self, seat: Seat) -> None:
         self.seats[seat.token] = seat
@@ -169,12 +192,17 @@ class Room:
 
     def _open(self, lg: LiveGame, restoring: bool = False) -> None:
         """Run the game to its next turn (or finish it) and start the turn's timer."""
+        self._opened(lg, self.engine.open(lg.number), restoring)
+
+    def _opened(self, lg: LiveGame, opened: Opened, restoring: bool = False) -> None:
+        """Show the game's next turn (or its end) and start the turn's timer."""
         limit = self.settings.max_turns
-        status = lg.game.advance()
+        status = opened.status
         lg.status, lg.pending, lg.deadline, lg.remaining_s = status, {}, None, None
         if status is None:
-            lg.result = lg.game.result()
+            lg.result = opened.result
             return
+        lg.game.statuses.append(status)
         if restoring:
             lg.pending = {
                 side: parse_moves(side, text)
@@ -201,42 +229,61 @@ class Room:
             lg.deadline, lg.remaining_s = self.clock() + seconds, None
         self.store.set_timer(lg.number, lg.turn, lg.deadline, lg.remaining_s)
 
-    def _ask_strategies(self, lg: LiveGame, status: TurnStatus) -> dict[str, Moves]:
-        history = tuple(lg.game.turns)
-        return {side: lg.strategies[side].choose(side, status, history) for side in SIDES}
-
     def _close(self, lg: LiveGame, closed_by: str) -> None:
-        """Close the open turn: teams' moves, strategies for empty seats, a pass for a silent team."""
-        status = lg.status
-        assert status is not None
-        answers = self._ask_strategies(lg, status)
-        moves: dict[str, Moves] = {}
-        sources: dict[str, str] = {}
-        for side in SIDES:
-            if side in lg.pending:
-                moves[side], sources[side] = lg.pending[side], "team"
-            elif (lg.number, side) in self.seat_at:
-                moves[side], sources[side] = {}, "pass"
-            else:
-                moves[side], sources[side] = canonical(side, answers[side]), "strategy"
+        """Close the open turn: teams' moves, strategies for empty seats, a pass for a silent team.
+
+        The turn is played in the engine: at once in this process, or, with a worker,
+        when the server calls :meth:`play_waiting` (until then the game is ``closing``:
+        its timer stopped, its moves no longer changeable).
+        """
+        assert lg.status is not None and lg.closing is None
+        seated = {side for side in SIDES if (lg.number, side) in self.seat_at}
+        lg.closing, lg.deadline, lg.remaining_s = closed_by, None, None
+        if self.engine.remote:
+            self.to_play.append((lg.number, closed_by, dict(lg.pending), seated))
+        else:
+            self._played(lg, self.engine.play(lg.number, dict(lg.pending), seated))
+
+    async def play_waiting(self) -> None:
+        """Play the closed turns waiting for the worker, one at a time, without blocking the server.
+
+        One caller plays them all (the turns a reveal chains on too); another waits
+        for it, so each request's answer shows every turn it closed as played.
+        """
+        if self._playing is None:
+            self._playing = asyncio.Lock()
+        async with self._playing:
+            while self.to_play:
+                number, _, pending, seated = self.to_play.pop(0)
+                played = await self.engine.acall("play", number, pending, seated)
+                self._played(self.games[number], played)
+                self.changed(number)
+
+    def _played(self, lg: LiveGame, played: Played) -> None:
+        """Keep a turn the engine played (in the file first), then open the next one."""
+        turn, sources = played.turn, played.sources
         self.store.close_turn(
             StoredTurn(
                 lg.number,
-                status.turn,
-                format_moves(moves["us"]),
-                format_moves(moves["china"]),
+                turn.turn,
+                format_moves(turn.us),
+                format_moves(turn.china),
                 sources["us"],
                 sources["china"],
-                closed_by,
+                lg.closing or "",
             )
         )
-        lg.game.move(moves["us"], moves["china"])
+        lg.game.turns.append(turn)
         lg.sources.append(sources)
-        self._open(lg)
+        lg.closing = None
+        self._opened(lg, played.opened)
+        if lg.finishing and not lg.finished and lg.closing is None:
+            self._close(lg, "end of game")
 
     def _finish(self, lg: LiveGame) -> None:
         """Play a game to the horizon: submitted moves count, silent teams pass, strategies play."""
-        while not lg.finished:
+        lg.finishing = True
+        if not lg.finished and lg.closing is None:
             self._close(lg, "end of game")
 
     def _ready(self, lg: LiveGame) -> bool:
@@ -292,6 +339,8 @@ class Room:
 
     def seat(self, token: str) -> Seat:
         seat = self.seats.get(token)
+        if seat is None and token in self.freed:
+            raise RoomError(403, "the facilitator freed this seat: join again from the start page")
         if seat is None:
             raise RoomError(404, "unknown team link: join again from the start page")
         return seat
@@ -302,6 +351,8 @@ class Room:
         lg = self.games[seat.game]
         if lg.finished:
             raise RoomError(409, f"game {seat.game} is over")
+        if lg.closing:
+            raise RoomError(409, f"turn {lg.turn} has closed: reload the page")
         turn = fields.get("turn")
         if turn is not None and str(turn) != str(lg.turn):
             raise RoomError(409, f"turn {turn} has closed; this is turn {lg.turn}: reload the page")
@@ -313,94 +364,6 @@ class Room:
         self.changed(seat.game)
         return moves
 
-    # --- what the facilitator does -----------------------------------------------------------------
-
-    def check_facilitator(self, token: str) -> None:
-        if not secrets.compare_digest(str(token).encode(), self.facilitator_token.encode()):
-            raise RoomError(403, "only the facilitator can do this")
-
-    def _targets(self, game: str | int | None) -> list[LiveGame]:
-        if game in (None, "", "all"):
-            return [lg for lg in self.games.values() if not lg.finished]
-        try:
-            number = int(game)
-        except (TypeError, ValueError):
-            number = 0
-        if number not in self.games:
-            raise RoomError(400, f"game must be 'all' or a number from 1 to {len(self.games)}")
-        if self.games[number].finished:
-            raise RoomError(409, f"game {number} is over")
-        return [self.games[number]]
-
-    def pause(self) -> None:
-        if self.paused:
-            return
-        now = self.clock()
-        for lg in self.games.values():
-            if lg.deadline is not None:
-                lg.remaining_s, lg.deadline = max(0.0, lg.deadline - now), None
-                self.store.set_timer(lg.number, lg.turn, None, lg.remaining_s)
-        self.paused = True
-        self.store.save_settings({"paused": True})
-        self.store.log("clock paused")
-        self.changed()
-
-    def resume_clock(self) -> None:
-        if not self.paused:
-            return
-        self.paused = False
-        now = self.clock()
-        for lg in self.games.values():
-            if lg.remaining_s is not None:
-                lg.deadline, lg.remaining_s = now + lg.remaining_s, None
-                self.store.set_timer(lg.number, lg.turn, lg.deadline, None)
-        self.store.save_settings({"paused": False})
-        self.store.log("clock started")
-        for lg in self.games.values():
-            if not lg.finished and self._ready(lg):
-                self._close(lg, "both moved")
-        self.changed()
-
-    def advance(self, game: str | int | None = None) -> None:
-        """Close the open turn now (a silent team passes)."""
-        for lg in self._targets(game):
-            self._close(lg, "facilitator")
-        self.store.log(f"advance {game or 'all'}")
-        self.changed()
-
-    def extend(self, game: str | int | None, seconds: float) -> None:
-        if not 0 < seconds <= MAX_EXTEND_S:
-            raise RoomError(400, f"seconds must be from 1 to {MAX_EXTEND_S:g}")
-        targets = self._targets(game)
-        for lg in targets:
-            if lg.deadline is not None:
-                lg.deadline += seconds
-            else:
-                lg.remaining_s = (lg.remaining_s or 0.0) + seconds
-                if not self.paused:
-                    lg.deadline, lg.remaining_s = self.clock() + lg.remaining_s, None
-            self.store.set_timer(lg.number, lg.turn, lg.deadline, lg.remaining_s)
-        self.store.log(f"extend {game or 'all'} {seconds:g}")
-        self.changed()
-
-    def reveal(self) -> None:
-        """Play every game to the horizon and open the debrief to everyone."""
-        for lg in self.games.values():
-            self._finish(lg)
-        self.revealed = True
-        self.forecast_open = False
-        self.store.save_settings({"revealed": True, "forecast_open": False})
-        self.store.log("reveal")
-        self.changed()
-
-    def set_forecast_round(self, open_: bool) -> None:
-        if open_ and self.revealed:
-            raise RoomError(409, "the outcomes are revealed: forecasts are closed")
-        self.forecast_open = open_
-        self.store.save_settings({"forecast_open": open_})
-        self.store.log("forecasts open" if open_ else "forecasts closed")
-        self.changed()
-
     # --- views -------------------------------------------------------------------------------------
 
     def remaining_s(self, lg: LiveGame) -> float | None:
@@ -409,8 +372,32 @@ class Room:
         return lg.remaining_s
 
     def players(self, number: int) -> dict[str, str]:
-        """Who plays each side, as a game file names them: "human" or the strategy."""
-        return {side: "human" if (number, side) in self.seat_at else self.settings.strategy for side in SIDES}
+        """Who plays each side, as a game file names them: "human" or the strategy.
+
+        A side is "human" if a team holds it or ever played a turn of it (a freed
+        seat), so a replay with a move changed keeps the teams' moves as played
+        rather than letting the strategy re-decide them.
+        """
+        played = self.games[number].sources
+        return {
+            side: "human"
+            if (number, side) in self.seat_at or any(src[side] != "strategy" for src in played)
+            else self.settings.strategy
+            for side in SIDES
+        }
+
+    def played_by(self, number: int) -> dict[str, str]:
+        """Who played each side, for the debrief: the teams that held the seat, and the strategy's turns."""
+        names = {}
+        for side in SIDES:
+            held = [*self.former.get((number, side), [])]
+            if (number, side) in self.seat_at:
+                held.append(self.seat_at[(number, side)].name)
+            robot = sum(src[side] == "strategy" for src in self.games[number].sources)
+            names[side] = " then ".join(held) or self.settings.strategy
+            if held and robot:
+                names[side] += f" ({self.settings.strategy}: {robot} turn{'s' if robot > 1 else ''})"
+        return names
 
     def state(self, number: int) -> dict:
         """A game at a glance (what the pages and the live updates show)."""

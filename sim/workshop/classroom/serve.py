@@ -14,6 +14,8 @@ import segno
 import uvicorn
 
 from sim.workshop.classroom.app import build_app
+from sim.workshop.classroom.debrief import Replications
+from sim.workshop.classroom.engine import Worker
 from sim.workshop.classroom.room import Room
 
 
@@ -44,9 +46,14 @@ def terminal_qr(url: str) -> str:
 
 
 def serve(room: Room, host: str, port: int, say: Callable[[str], None] = print) -> None:
-    """Run until interrupted (Ctrl-C): every change is already in the workshop file."""
+    """Run until interrupted (Ctrl-C): every change is already in the workshop file.
+
+    Two worker processes do the heavy work off the event loop: the games' turns
+    (the room's engine) and the debrief's model distribution.
+    """
     url = join_url(host, port)
-    app = build_app(room, url)
+    background = Worker(Replications)
+    app = build_app(room, url, background)
     say(terminal_qr(url))
     say(f"teams join at: {url}")
     say(f"facilitator:   {url}facilitator/{room.facilitator_token}   (keep this address to yourself)")
@@ -57,4 +64,6 @@ def serve(room: Room, host: str, port: int, say: Callable[[str], None] = print) 
     try:
         uvicorn.Server(config).run()
     finally:
+        background.close()
+        room.engine.close()
         room.store.close()

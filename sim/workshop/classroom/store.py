@@ -2,15 +2,17 @@
 
 Why SQLite and append-only tables: a class must lose nothing if the laptop
 running the server is closed or the process is killed. Each change is one
-committed transaction in a write-ahead log (WAL), and nothing is
-updated in place except the room's settings, so the file is also a log of the
-session. ``synchronous=NORMAL``: in WAL mode a committed transaction survives
-the server process being killed (what the workshop must survive); only a power
-cut or an operating-system crash can lose the last few, and ``FULL`` (an fsync
-per move) cost 5-10 ms a move on a busy laptop, most of the server's time
-under a class's load (benchmarks/README.md). :mod:`sim.workshop.classroom.room` rebuilds every game from it by
-replaying the closed turns (the model is deterministic given its seed and the
-moves) and restoring the open turn's submissions and timers.
+committed transaction in a write-ahead log (WAL), and nothing is updated in
+place except the room's settings, so the file is also a log of the session (a
+seat the facilitator frees is the one row removed: it moves to ``freed_seats``,
+so its token stays refused). ``synchronous=NORMAL``: in WAL mode a committed
+transaction survives the server process being killed (what the workshop must
+survive); only a power cut or an operating-system crash can lose the last few,
+and ``FULL`` (an fsync per move) cost 5-10 ms a move on a busy laptop, most of
+the server's time under a class's load (benchmarks/README.md).
+:mod:`sim.workshop.classroom.room` rebuilds every game from it by replaying the
+closed turns (the model is deterministic given its seed and the moves) and
+restoring the open turn's submissions and timers.
 """
 
 from __future__ import annotations
@@ -42,6 +44,9 @@ CREATE TABLE IF NOT EXISTS forecasts (
     value REAL NOT NULL, at REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS forecasters (name TEXT PRIMARY KEY, key TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS log (id INTEGER PRIMARY KEY, at REAL NOT NULL, what TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS freed_seats (
+    token TEXT PRIMARY KEY, game INTEGER NOT NULL, side TEXT NOT NULL, name TEXT NOT NULL,
+    freed_at REAL NOT NULL);
 """
 
 
@@ -96,6 +101,21 @@ class Store:
     def seats(self) -> list[tuple[int, str, str, str]]:
         """(game, side, token, name) in the order teams joined."""
         return list(self.db.execute("SELECT game, side, token, name FROM seats ORDER BY joined_at, rowid"))
+
+    def free_seat(self, token: str) -> None:
+        """Remove a seat (its token is revoked) and keep it in ``freed_seats``, in one transaction."""
+        with self.db:
+            self.db.execute(
+                "INSERT INTO freed_seats SELECT token, game, side, name, ? FROM seats WHERE token = ?",
+                (time.time(), token),
+            )
+            self.db.execute("DELETE FROM seats WHERE token = ?", (token,))
+
+    def freed_seats(self) -> list[tuple[int, str, str, str]]:
+        """(game, side, token, name) of every seat the facilitator freed, in order: refused for good."""
+        return list(
+            self.db.execute("SELECT game, side, token, name FROM freed_seats ORDER BY freed_at, rowid")
+        )
 
     def add_submission(self, game: int, turn: int, side: str, moves: str) -> None:
         self._write(

@@ -31,6 +31,8 @@
   showTimers();
   if (!url || !window.EventSource) return;
   let first = null;
+  let reloading = false;
+  const RELOAD_MS = 1000;
   const es = new EventSource(url);
   es.onopen = function () { if (conn) conn.hidden = true; };
   es.onerror = function () { if (conn) conn.hidden = false; };
@@ -39,9 +41,11 @@
     if (body.dataset.facilitator) {
       const key = JSON.stringify(s.games.map(function (g) { const c = Object.assign({}, g); delete c.remaining_s; return c; }));
       if (first === null) { first = key; return; }
-      if (key !== first) location.reload();
+      // when a whole class moves at once, reload once a second at most (not once per move)
+      if (key !== first && !reloading) { reloading = true; setTimeout(function () { location.reload(); }, RELOAD_MS); }
       return;
     }
+    if (s.freed) { es.close(); location.reload(); return; }  // the page then says why
     const changed = String(s.turn) !== body.dataset.turn || String(s.finished) !== body.dataset.finished ||
       String(s.paused) !== body.dataset.paused || String(s.revealed) !== body.dataset.revealed ||
       String(s.forecast_open) !== body.dataset.forecast;
