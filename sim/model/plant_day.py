@@ -311,6 +311,7 @@ def plants_days(
     last_day: int,
     arrivals: np.ndarray,
     arrivals_by_plant: np.ndarray,
+    unconstrained: bool,
     first_come: bool,
     tied: bool,
     plants: np.ndarray,
@@ -321,13 +322,17 @@ def plants_days(
     halted: np.ndarray,
     totals: np.ndarray,
 ) -> None:
-    """``plants_day`` for days ``first_day..last_day``, landings read from the day's rows."""
+    """``plants_day`` for days ``first_day..last_day``, landings read from the day's rows.
+
+    ``unconstrained`` is passed on as an argument, never written as ``False`` here: a constant
+    is typed as a literal, and ``plants_day`` would be compiled a second time for it (~2 s).
+    """
     for day in range(first_day, last_day + 1):
         plants_day(
             day,
             arrivals[day],
             arrivals_by_plant[day],
-            False,
+            unconstrained,
             first_come,
             tied,
             plants,
@@ -359,4 +364,4 @@ def _warm_up() -> None:
             np.zeros((2, 1)),
         )
         plants_day(0, np.ones(n_sectors), by_plant, False, *args)
-        plants_days(0, 0, np.ones((1, n_sectors)), by_plant.reshape(1, -1), *args)
+        plants_days(0, 0, np.ones((1, n_sectors)), by_plant.reshape(1, -1), False, *args)
