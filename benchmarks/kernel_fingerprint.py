@@ -22,7 +22,6 @@ import numpy as np
 from sim.model.replication import simulate
 from sim.scenario.loader import list_scenarios, load_scenario
 
-
 #: The baseline with a switch set otherwise (every scenario shipped uses "tied" and "hold").
 VARIANTS: dict[str, dict[str, object]] = {
     "baseline+first_come": {"industry.allocation": "first_come"},
@@ -50,7 +49,9 @@ def scenario_digest(name: str, reps: int, seed: int, changes: dict[str, object] 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--reps", type=int, default=6, help="replications per scenario")
     parser.add_argument("--seed", type=int, default=20250611, help="master seed")
     args = parser.parse_args()
