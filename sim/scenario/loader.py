@@ -309,11 +309,13 @@ def _source_problems(raw: dict, origins: dict[str, str], default_file: str) -> l
             source = node.get("source")
             if source is None:
                 return
-            file = _origin_of(prefix, origins, default_file)
+            def file() -> str:  # only when there is a problem: it scans every key (~2,000 a scenario)
+                return _origin_of(prefix, origins, default_file)
+
             if not isinstance(source, str) or not source.startswith(SOURCE_PREFIXES):
                 problems.append(
                     Problem(
-                        file,
+                        file(),
                         f"{prefix}.source",
                         "must start with 'fig:', 'assumption:' or 'what-if:'",
                     )
@@ -323,14 +325,14 @@ def _source_problems(raw: dict, origins: dict[str, str], default_file: str) -> l
                 if fig not in known:
                     problems.append(
                         Problem(
-                            file,
+                            file(),
                             f"{prefix}.source",
                             f"unknown figure id {fig!r} (see `tradesim sources`)",
                         )
                     )
             elif not source.split(":", 1)[1].strip():
                 problems.append(
-                    Problem(file, f"{prefix}.source", "an assumption or what-if needs its reason")
+                    Problem(file(), f"{prefix}.source", "an assumption or what-if needs its reason")
                 )
             return
         if isinstance(node, dict):
