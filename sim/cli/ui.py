@@ -239,7 +239,8 @@ def check_outcomes(names: list[str] | None) -> None:
 def prepare_model(quiet: bool = False) -> None:
     """Compile the model's kernels, or load them from the disk cache (see ``sim.core.jit``).
 
-    Compiling takes some seconds, once after install; saying so keeps a first run from looking stuck.
+    Compiling takes some seconds, once after install (on every core at once); saying so keeps a
+    first run from looking stuck.
     """
     from sim.model.replication import warm_up
 

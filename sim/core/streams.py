@@ -172,6 +172,6 @@ def _mix(x, y):  # pragma: no cover - compiled
     return result ^ (result >> _XSHIFT)
 
 
-@on_warm_up("streams")
+@on_warm_up("streams", compile_s=0.6)
 def _warm_up() -> None:
     Streams(0, 0).parameter_uniforms(["licensing.arrivals_per_day"])

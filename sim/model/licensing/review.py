@@ -891,7 +891,7 @@ def _normalised(weights: Mapping[str, float], names: tuple[str, ...]) -> np.ndar
     return w / w.sum()
 
 
-@on_warm_up("licensing")
+@on_warm_up("licensing", compile_s=2.5)
 def _warm_up() -> None:
     """Compile the day with the argument types a replication passes: run a tiny review."""
     from sim.core.streams import Streams
