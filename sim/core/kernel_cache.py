@@ -221,7 +221,7 @@ def compile_in_processes(warm_ups: Sequence[WarmUp], processes: int | None = Non
     """Fill a cold cache: each share of the warm-ups compiled by its own process at once.
 
     This process runs the first share; the others run in fresh interpreters (``python -m
-    sim.core.kernel_cache MODULE:NAME ...``), which write what they compile to the disk cache
+    sim.core.compile_child MODULE:NAME ...``), which write what they compile to the disk cache
     and exit. Returns how many processes compiled. A child that fails costs nothing but time:
     whatever it did not compile is compiled when this process's warm-ups run afterwards.
     """
@@ -231,7 +231,7 @@ def compile_in_processes(warm_ups: Sequence[WarmUp], processes: int | None = Non
     children = []
     try:
         for part in shares[1:]:
-            command = [sys.executable, "-m", "sim.core.kernel_cache", *(w.address for w in part)]
+            command = [sys.executable, "-m", "sim.core.compile_child", *(w.address for w in part)]
             children.append(
                 subprocess.Popen(
                     command, env=_child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -247,19 +247,3 @@ def compile_in_processes(warm_ups: Sequence[WarmUp], processes: int | None = Non
                 child.kill()
                 child.wait()
     return len(shares)
-
-
-def _compile_main(addresses: list[str]) -> None:
-    """A child's work: import each named module (registering its warm-ups) and run the named ones."""
-    import importlib
-
-    from sim.core import jit
-
-    for address in addresses:
-        module, _, name = address.partition(":")
-        importlib.import_module(module)
-        jit.warm_up_named(name)
-
-
-if __name__ == "__main__":  # pragma: no cover - run as a child process by compile_in_processes
-    _compile_main(sys.argv[1:])
