@@ -104,6 +104,8 @@ def test_shares_balance_compile_time_and_keep_a_group_in_one_process():
     assert [sum(w.compile_s for w in s) for s in shares] == [5.0, 4.0]
     assert [[w.name for w in s] for s in share(warm_ups, 1)] == [["a", "b", "q", "c", "d"]]
     assert len(share(warm_ups, 16)) == 4  # no more processes than groups
+    # a process that imported the modules in another order gets the same shares
+    assert [sorted(w.name for w in s) for s in share(warm_ups[::-1], 2)] == [["a", "c"], ["b", "d", "q"]]
 
 
 def test_a_cold_cache_filled_by_two_processes_is_loaded_without_compiling(tmp_path):
@@ -127,6 +129,35 @@ print(json.dumps([[sum(k.stats.cache_hits.values()), sum(k.stats.cache_misses.va
 """
     for hits, misses in json.loads(_fresh(check, NUMBA_CACHE_DIR=str(tmp_path))):
         assert hits >= 1 and misses == 0
+
+
+def test_children_started_early_compile_the_shares_the_parent_expects(tmp_path):
+    """``start_early`` starts a child before this process has imported anything of the model; the
+    child's share is the one this process leaves to it, so after the parent's own share and the
+    wait, every kernel loads from the cache."""
+    code = """
+import json
+from sim.core import kernel_cache
+modules = ["sim.model.macro", "sim.model.market", "sim.model.negotiation"]
+started = kernel_cache.start_early(modules)
+import importlib
+for m in modules:
+    importlib.import_module(m)
+from sim.core import jit
+used = kernel_cache.compile_in_processes(list(jit._WARM_UPS.values()))
+print(json.dumps([started, used]))
+"""
+    env = {"NUMBA_CACHE_DIR": str(tmp_path), "TRADESIM_COMPILE_PROCESSES": "2"}
+    assert json.loads(_fresh(code, **env)) == [True, 2]
+    check = """
+import json, sim.model.macro as a, sim.model.market as b, sim.model.negotiation as c
+from sim.core import jit
+for w in list(jit._WARM_UPS.values()):
+    w.func()
+kernels = [a._macro_days, b._market_days, c.pain_of, c._pain_days]
+print(json.dumps([sum(k.stats.cache_misses.values()) for k in kernels]))
+"""
+    assert json.loads(_fresh(check, NUMBA_CACHE_DIR=str(tmp_path))) == [0, 0, 0, 0]
 
 
 def test_cache_command_shows_clears_and_keeps_other_programs_caches(tmp_path, monkeypatch):

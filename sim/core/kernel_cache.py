@@ -26,6 +26,7 @@ numba is imported, and the processes compile the modules they are named.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -201,7 +202,9 @@ def share(warm_ups: Sequence[WarmUp], processes: int) -> list[list[WarmUp]]:
         groups.setdefault(w.group, []).append(w)
     loads = [0.0] * max(1, processes)
     shares: list[list[WarmUp]] = [[] for _ in loads]
-    for members in sorted(groups.values(), key=lambda g: -sum(w.compile_s for w in g)):
+    # by compile time, then name: the same shares whatever order the modules were imported in
+    # (a child started early imports them in its own order)
+    for _, members in sorted(groups.items(), key=lambda kv: (-sum(w.compile_s for w in kv[1]), kv[0])):
         least = loads.index(min(loads))
         shares[least].extend(members)
         loads[least] += sum(w.compile_s for w in members)
@@ -217,6 +220,54 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+#: Processes started by ``start_early``, and how many shares the warm-ups were split into.
+_EARLY: list[subprocess.Popen] = []
+_EARLY_SHARES = 0
+
+
+def start_early(modules: Sequence[str]) -> bool:
+    """Start compiling a cold cache now, in other processes, while this one gets ready.
+
+    A command that will simulate calls this first thing, before its own imports and the
+    scenario (most of a second): each child imports ``modules`` (which register every warm-up
+    the command will run), shares the warm-ups as
+    ``share`` does for ``compile_processes()`` processes and compiles its share; this process
+    compiles share 0 when it warms up (``compile_in_processes``). Costs one file lookup when the
+    cache is ready (any ``ready-*`` marker counts here; ``is_ready`` checks the exact one later).
+    Children still running when this process exits (it failed before warming up) are stopped.
+    Returns whether children were started.
+    """
+    global _EARLY_SHARES
+    if _EARLY or any(cache_dir().glob("ready-*")):
+        return False
+    processes = compile_processes()
+    if processes < 2:
+        return False
+    for index in range(1, processes):
+        share_of = f"{index}/{processes}"
+        command = [sys.executable, "-m", "sim.core.compile_child", "--share", share_of, *modules]
+        try:
+            _EARLY.append(_spawn(command))
+        except OSError:
+            break
+    _EARLY_SHARES = processes if _EARLY else 0
+    if _EARLY:
+        atexit.register(_stop, _EARLY)
+    return bool(_EARLY)
+
+
+def _spawn(command: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(command, env=_child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _stop(children: list[subprocess.Popen]) -> None:
+    """Stop children still compiling (interrupted, or never waited for)."""
+    for child in children:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
 def compile_in_processes(warm_ups: Sequence[WarmUp], processes: int | None = None) -> int:
     """Fill a cold cache: each share of the warm-ups compiled by its own process at once.
 
@@ -225,25 +276,23 @@ def compile_in_processes(warm_ups: Sequence[WarmUp], processes: int | None = Non
     and exit. Returns how many processes compiled. A child that fails costs nothing but time:
     whatever it did not compile is compiled when this process's warm-ups run afterwards.
     """
-    shares = share(warm_ups, compile_processes() if processes is None else processes)
-    if len(shares) <= 1:
-        return 1
-    children = []
+    if _EARLY and processes is None:  # children started by start_early compile shares 1, 2, ...
+        children, shares = list(_EARLY), share(warm_ups, _EARLY_SHARES)
+        _EARLY.clear()
+    else:
+        children, shares = [], share(warm_ups, compile_processes() if processes is None else processes)
+        if len(shares) <= 1:
+            return 1
     try:
-        for part in shares[1:]:
-            command = [sys.executable, "-m", "sim.core.compile_child", *(w.address for w in part)]
-            children.append(
-                subprocess.Popen(
-                    command, env=_child_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        if not children:
+            for part in shares[1:]:
+                children.append(
+                    _spawn([sys.executable, "-m", "sim.core.compile_child", *(w.address for w in part)])
                 )
-            )
-        for w in shares[0]:
+        for w in shares[0] if shares else []:
             w.func()
         for child in children:
             child.wait()
     finally:
-        for child in children:
-            if child.poll() is None:  # interrupted: no compile left running behind us
-                child.kill()
-                child.wait()
+        _stop(children)  # interrupted: no compile left running behind us
     return len(shares)
