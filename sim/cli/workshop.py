@@ -162,6 +162,7 @@ def play_command(
     `pace=slow|normal|fast`, `green_channel=on|off`, `military=hold|review`, `stance=...`.
     A stance counts at talks and deadlines; left out there, it is drawn from the side's pain.
     """
+    ui.start_compiling()  # first: a cold cache compiles on the other cores while this one loads
     from sim.workshop.game import Game
     from sim.workshop.moves import SIDES
     from sim.workshop.strategies import STRATEGIES, make_strategy
