@@ -173,3 +173,35 @@ def test_cache_command_shows_clears_and_keeps_other_programs_caches(tmp_path, mo
     assert cleared.exit_code == 0, cleared.output
     assert "deleted 1" in cleared.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["someone-else"]
+
+
+def test_after_warm_up_a_replication_compiles_nothing(baseline):
+    """The warm-ups call every kernel with the argument types a replication passes: otherwise each
+    worker would compile what they missed, one kernel at a time, after the parent's shared compile."""
+    from numba.core import event
+
+    from sim.model.replication import simulate, warm_up
+
+    warm_up()
+    compiled: list[str] = []
+
+    class Listener(event.Listener):
+        def on_start(self, ev: event.Event) -> None:
+            compiled.append(str((ev.data or {}).get("dispatcher")))
+
+        def on_end(self, ev: event.Event) -> None:
+            pass
+
+    switches = [
+        {},
+        {"industry.allocation": "first_come"},
+        {"industry.allocation": "proportional"},
+        {"supply.unconstrained": True},
+        {"licensing.review.military_handling": "review"},
+    ]
+    with event.install_listener("numba:compile", Listener()):
+        for changes in switches:
+            model, _ = simulate(baseline.spec, 7, 0, changes=changes)
+            model.outcomes()
+            model.series()
+    assert compiled == []

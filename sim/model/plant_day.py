@@ -372,7 +372,7 @@ def plants_days(
         )
 
 
-@on_warm_up("industry", compile_s=3.4)
+@on_warm_up("industry", compile_s=2.9)
 def _warm_up() -> None:
     """Compile (or load) the kernels: a day of two plants, tied and first come, with the model's types."""
     n_sectors = 4

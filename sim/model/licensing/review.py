@@ -891,7 +891,7 @@ def _normalised(weights: Mapping[str, float], names: tuple[str, ...]) -> np.ndar
     return w / w.sum()
 
 
-@on_warm_up("licensing", compile_s=2.5)
+@on_warm_up("licensing", compile_s=2.7)
 def _warm_up() -> None:
     """Compile the day with the argument types a replication passes: run a tiny review."""
     from sim.core.streams import Streams
@@ -929,4 +929,9 @@ def _warm_up() -> None:
     review = LicensingReview(clock, params, Streams(0, 0), LicensingState())
     for day in range(clock.n_days):
         review.advance_day(day)
-    review.outcomes(2)
+    # the outcomes' kernel, as ``outcomes`` calls it (not ``outcomes`` itself: that would compile the
+    # quantiles kernel too, which its own warm-up compiles, maybe in another process)
+    apps = review.apps
+    _waits(
+        apps.column("filed"), apps.column("decided"), apps.column("lane"), apps.column("approved"), 5.0
+    )
