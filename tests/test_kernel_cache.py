@@ -205,3 +205,26 @@ def test_after_warm_up_a_replication_compiles_nothing(baseline):
             model.outcomes()
             model.series()
     assert compiled == []
+
+
+def test_compiling_writes_nothing_into_an_installed_package(tmp_path):
+    """Issue 19: `pip uninstall` removes the files it installed; a compiled cache inside the package
+    stayed behind, and the leftover folder kept `import sim` working. Compile a kernel from a copy of
+    the package (as installed): the cache is written under the user's cache folder, none in the copy."""
+    import shutil
+
+    site = tmp_path / "site"
+    shutil.copytree(PACKAGE, site / "sim", ignore=shutil.ignore_patterns("__pycache__"))
+    env = dict(os.environ, PYTHONPATH=str(site), XDG_CACHE_HOME=str(tmp_path / "cache"))
+    env.pop("NUMBA_CACHE_DIR", None)
+    code = "import sim.model.macro\nfrom sim.core import jit\njit.warm_up_named('macro')\n"
+    code += "print(jit._CACHE_DIR)"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    where = Path(done.stdout.strip().splitlines()[-1])
+    assert where.is_relative_to(tmp_path / "cache" / "tradesim")
+    assert list(where.rglob("*.nbi")) and list(where.rglob("*.nbc"))
+    leftovers = [p for p in (site / "sim").rglob("*") if p.is_file() and p.suffix not in (".py", ".pyc")]
+    shipped = [p for p in PACKAGE.rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    assert {p.relative_to(site) for p in leftovers} <= {p.relative_to(ROOT) for p in shipped}
