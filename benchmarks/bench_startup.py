@@ -47,6 +47,14 @@ def speed_gauge() -> str:
     return f"{time.process_time() - c0:.2f} s CPU ({time.perf_counter() - w0:.2f} s wall)"
 
 
+def load() -> str:
+    """The 1-minute load average: processes wanting a core (more than the cores: timings stretch)."""
+    try:
+        return f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    except (AttributeError, OSError):
+        return "load average unknown"
+
+
 def timed(command: list[str], env: dict[str, str] | None = None, cwd: Path = ROOT) -> tuple[float, float]:
     """Wall and CPU seconds (the process and everything it waited for) of one command."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -105,7 +113,7 @@ def main() -> None:
     if args.kernels:
         kernels_alone()
         return
-    print(f"speed gauge: a 10-million-step Python loop takes {speed_gauge()} now\n")
+    print(f"speed gauge: a 10-million-step Python loop takes {speed_gauge()} now; {load()}\n")
     print(f"  {'':48s} {'wall s':>7s} {'CPU s':>7s}")
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -147,7 +155,7 @@ def main() -> None:
                 *timed(tradesim(*game, str(tmp / "g1")), environment(tmp / "c4")),
             )
             row("a game, warm", *timed(tradesim(*game, str(tmp / "g2")), env))
-    print(f"\nspeed gauge after: {speed_gauge()}")
+    print(f"\nspeed gauge after: {speed_gauge()}; {load()}")
 
 
 if __name__ == "__main__":
