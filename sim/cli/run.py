@@ -120,7 +120,10 @@ def run(
             ui.fail(str(exc))
     if report.reps_completed == 0:
         ui.fail(f"interrupted before any replication finished; {folder} holds empty tables", 130)
-    results = read_results(folder)
+    try:
+        results = read_results(folder)
+    except ResultsError as exc:  # a table damaged before a resume, found when it is read back
+        ui.fail(str(exc))
     ui.print_summary(results, every)
     if plots:
         from sim.plots.charts import draw_default_plots

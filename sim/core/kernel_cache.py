@@ -286,9 +286,12 @@ def compile_in_processes(warm_ups: Sequence[WarmUp], processes: int | None = Non
     try:
         if not children:
             for part in shares[1:]:
-                children.append(
-                    _spawn([sys.executable, "-m", "sim.core.compile_child", *(w.address for w in part)])
-                )
+                try:
+                    children.append(
+                        _spawn([sys.executable, "-m", "sim.core.compile_child", *(w.address for w in part)])
+                    )
+                except OSError:  # no interpreter to start: this process compiles the rest afterwards
+                    break
         for w in shares[0] if shares else []:
             w.func()
         for child in children:

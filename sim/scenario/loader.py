@@ -290,6 +290,7 @@ def _source_problems(raw: dict, origins: dict[str, str], default_file: str) -> l
             source = node.get("source")
             if source is None:
                 return
+
             def file() -> str:  # only when there is a problem: it scans every key (~2,000 a scenario)
                 return _origin_of(prefix, origins, default_file)
 

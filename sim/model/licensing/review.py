@@ -932,6 +932,4 @@ def _warm_up() -> None:
     # the outcomes' kernel, as ``outcomes`` calls it (not ``outcomes`` itself: that would compile the
     # quantiles kernel too, which its own warm-up compiles, maybe in another process)
     apps = review.apps
-    _waits(
-        apps.column("filed"), apps.column("decided"), apps.column("lane"), apps.column("approved"), 5.0
-    )
+    _waits(apps.column("filed"), apps.column("decided"), apps.column("lane"), apps.column("approved"), 5.0)
