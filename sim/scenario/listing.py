@@ -5,7 +5,8 @@ about 10 ms, and importing the validator about 0.2 s; ``tradesim list`` shows ev
 So each valid scenario's row is remembered in the user's cache folder (``scenario-list.json``
 beside the compiled kernels, ``sim.core.kernel_cache``) with the SHA-256 of every file that made
 it (the scenario, each parent, the figures registry) and of the code that validated it
-(``sim/scenario`` and ``sim/core``). A row is reused only while all of them are byte for byte
+(``sim/scenario`` and ``sim/core``), under the scenario folder that named parents are looked
+up in (``TRADESIM_SCENARIO_DIR``). A row is reused only while all of them are byte for byte
 unchanged; otherwise, and for an invalid scenario (never remembered), the scenario is loaded
 and validated as ``tradesim validate`` does.
 """
@@ -22,6 +23,7 @@ from pathlib import Path
 from sim.core import kernel_cache
 from sim.core.paths import data_dir
 from sim.core.version import source_hash
+from sim.scenario.files import SCENARIO_DIR_ENV
 
 _FILE = "scenario-list.json"
 #: The code that validates a scenario.
@@ -67,7 +69,8 @@ def _validated(path: Path) -> tuple[ScenarioRow, dict[str, str] | None]:
 def scenario_rows(paths: list[Path]) -> list[ScenarioRow]:
     """The row of each scenario file in ``paths``: remembered while nothing it depends on changed."""
     store = kernel_cache.cache_root() / _FILE
-    code = source_hash(_VALIDATOR)
+    # a parent named without a path is looked up in TRADESIM_SCENARIO_DIR first: part of the key
+    code = f"{source_hash(_VALIDATOR)}:{os.environ.get(SCENARIO_DIR_ENV, '')}"
     try:
         saved = json.loads(store.read_text(encoding="utf-8"))
         entries: dict = saved["rows"] if saved.get("code") == code else {}
