@@ -43,7 +43,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.core.jit import inline, kernel, on_warm_up
+from sim.core.jit import kernel, on_warm_up
+from sim.core.sorting import sort_stably
 
 #: Relative slack for "the stock covers a day": k days of stock run k days, whatever the
 #: last bit of k subtractions says.
@@ -95,41 +96,13 @@ def fill_first_come(
                 k += 1
         if k == 0:
             continue
-        _sort_stably(members, k, order_time)  # ties by index, as numpy's mergesort
+        sort_stably(members, k, order_time)  # ties by index, as numpy's mergesort
         before = total
         for i in members[:k]:
             wanted = open_orders[i]
             total += wanted
             ahead = total - wanted - before
             delivered[i] = min(max(distributor[s] - ahead, 0.0), wanted)
-
-
-@inline
-def _sort_stably(items: np.ndarray, k: int, key: np.ndarray) -> None:
-    """Sort ``items[:k]`` by ``key[item]``, equal keys kept in their order (a bottom-up merge sort).
-
-    The same order as ``np.argsort(kind="mergesort")``, which compiles numba's generic sort
-    (about a second of every cold start); a stable order of given keys is unique.
-    """
-    spare = np.empty(items.size, dtype=np.int64)
-    src, dst = items, spare
-    width = 1
-    while width < k:
-        for lo in range(0, k, 2 * width):
-            mid, hi = min(lo + width, k), min(lo + 2 * width, k)
-            i, j = lo, mid
-            for out in range(lo, hi):
-                if j >= hi or (i < mid and not key[src[j]] < key[src[i]]):
-                    dst[out] = src[i]
-                    i += 1
-                else:
-                    dst[out] = src[j]
-                    j += 1
-        src, dst = dst, src
-        width *= 2
-    if src is spare:
-        for i in range(k):
-            items[i] = spare[i]
 
 
 @kernel
