@@ -345,7 +345,7 @@ def plants_days(
         )
 
 
-@on_warm_up("industry", compile_s=2.9)
+@on_warm_up("industry", compile_s=2.4)
 def _warm_up() -> None:
     """Compile (or load) the kernels: a day of two plants, tied and first come, with the model's types."""
     n_sectors = 4

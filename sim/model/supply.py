@@ -847,7 +847,7 @@ def _supply_days(
     return last_day + 1, 0, 0
 
 
-@on_warm_up("supply", compile_s=2.8)
+@on_warm_up("supply", compile_s=2.7)
 def _warm_up() -> None:
     """Compile (or load) the kernels: a pipeline, cleared lots and a tied licensed day, two days
     and two plants, with the argument types the model passes (untied allocation passes the same

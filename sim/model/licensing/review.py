@@ -894,7 +894,7 @@ def _normalised(weights: Mapping[str, float], names: tuple[str, ...]) -> np.ndar
     return w / w.sum()
 
 
-@on_warm_up("licensing", compile_s=2.7)
+@on_warm_up("licensing", compile_s=3.3)
 def _warm_up() -> None:
     """Compile the day with the argument types a replication passes: run a tiny review."""
     from sim.core.streams import Streams
