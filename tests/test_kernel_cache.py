@@ -108,6 +108,19 @@ def test_shares_balance_compile_time_and_keep_a_group_in_one_process():
     assert [sorted(w.name for w in s) for s in share(warm_ups[::-1], 2)] == [["a", "c"], ["b", "d", "q"]]
 
 
+def test_the_compile_is_shared_by_the_idle_cores_only(monkeypatch):
+    monkeypatch.delenv("TRADESIM_COMPILE_PROCESSES", raising=False)
+    monkeypatch.setattr(kernel_cache, "usable_cpus", lambda: 4)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    assert kernel_cache.compile_processes() == 4
+    monkeypatch.setattr(os, "getloadavg", lambda: (2.1, 2.0, 2.0))
+    assert kernel_cache.compile_processes() == 2
+    monkeypatch.setattr(os, "getloadavg", lambda: (9.0, 9.0, 9.0))  # busy: one process, as before
+    assert kernel_cache.compile_processes() == 1
+    monkeypatch.setenv("TRADESIM_COMPILE_PROCESSES", "3")
+    assert kernel_cache.compile_processes() == 3
+
+
 def test_a_cold_cache_filled_by_two_processes_is_loaded_without_compiling(tmp_path):
     """Known answer: each share's kernels are compiled once, by its own process, into the disk cache;
     a fresh process then loads every one of them (cache hits, no misses) and finds the cache ready."""

@@ -249,7 +249,7 @@ def start_compiling(dask: str | None = None) -> None:
 def prepare_model(quiet: bool = False) -> None:
     """Compile the model's kernels, or load them from the disk cache (see ``sim.core.jit``).
 
-    Compiling takes some seconds, once after install (on every core at once); saying so keeps a
+    Compiling takes some seconds, once after install (on the idle cores at once); saying so keeps a
     first run from looking stuck.
     """
     from sim.model.replication import warm_up

@@ -193,7 +193,7 @@ def play_command(
         ui.fail(f"--start {start}: not a date (write YYYY-MM-DD, e.g. 2025-06-16)")
     folder = ui.empty_folder(out_dir or Path("results") / f"game-{stamp}", force)
     master_seed = ui.master_seed(seed)
-    ui.prepare_model()  # on a cold cache the kernels compile on every core, not one by one as first used
+    ui.prepare_model()  # on a cold cache the kernels compile on the idle cores, not one by one as first used
     try:
         game = Game(loaded.spec, master_seed, rep, first_turn, every)
     except ValueError as exc:

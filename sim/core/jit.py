@@ -20,7 +20,7 @@ calls one from another module (``sim.model.licensing.review._advance`` calls
 module alone. So the cache lives in a folder named after a hash of every source the
 kernels may depend on (``sim/core`` and ``sim/model``, ``sim.core.version.source_hash``):
 ``tradesim-numba-HASH/`` in the user's cache folder, or in ``NUMBA_CACHE_DIR`` if that is set
-(``sim.core.kernel_cache`` says where, and how a cold cache is compiled on every core at
+(``sim.core.kernel_cache`` says where, and how a cold cache is compiled on the idle cores at
 once). Any edit there starts a fresh cache, compiled once; the cache of other code is never used.
 
 Calling a kernel costs a fixed fraction of a microsecond per array argument

@@ -1,4 +1,4 @@
-"""Where the compiled kernels live, and how a cold cache is compiled on every core at once.
+"""Where the compiled kernels live, and how a cold cache is compiled on the idle cores at once.
 
 **Where.** In the user's cache folder, never inside the package: ``$XDG_CACHE_HOME/tradesim``
 (``~/.cache/tradesim``) on Linux, ``~/Library/Caches/tradesim`` on macOS,
@@ -12,8 +12,8 @@ machine (a JupyterHub) can point every account's ``NUMBA_CACHE_DIR`` at one writ
 fill it once with ``tradesim cache --build``.
 
 **How fast.** Compiling every kernel takes 10-15 s of CPU (numba's typing and LLVM, one kernel
-after another). A cold cache is filled by several processes at once: the registered warm-ups
-(``sim.core.jit.on_warm_up``) are shared among one process per core, largest first, each child
+after another). A cold cache is filled by one process per idle core at once: the registered warm-ups
+(``sim.core.jit.on_warm_up``) are shared among them, largest first, each child
 compiling its share into the disk cache while this process compiles its own; this process then
 loads the rest from disk. Warm-ups that compile a kernel of another are declared in one group and
 stay in one process, so nothing is compiled twice. A file ``ready-TAG`` in the folder says the
@@ -167,7 +167,7 @@ def mark_ready(folder: Path | None = None) -> None:
         pass
 
 
-# --- compiling a cold cache on every core -------------------------------------------------------
+# --- compiling a cold cache on the idle cores -------------------------------------------------
 
 
 def usable_cpus() -> int:
@@ -179,16 +179,22 @@ def usable_cpus() -> int:
 
 
 def compile_processes() -> int:
-    """How many processes compile a cold cache: ``TRADESIM_COMPILE_PROCESSES``, or one per core.
+    """How many processes compile a cold cache: ``TRADESIM_COMPILE_PROCESSES``, or one per idle core.
 
     Sharing the compile costs about 2 s of CPU more in all (each process starts numba and
-    compiles numba's own helpers again); on 2 idle cores it still takes about two thirds of the
-    time of one process, and on cores busy with other work no longer than one process.
+    compiles numba's own helpers again): it pays on idle cores, and on cores busy with other
+    work it was slower than one process (measured on 2 cores at a load average of 4: 23-28 s
+    against 18-19 s). So cores count as idle by the 1-minute load average.
     """
     given = os.environ.get(PROCESSES_ENV, "").strip()
     if given.isdigit() and int(given) > 0:
         return int(given)
-    return usable_cpus()
+    cpus = usable_cpus()
+    try:
+        busy = os.getloadavg()[0]
+    except (AttributeError, OSError):  # Windows: no load average
+        busy = 0.0
+    return max(1, min(cpus, round(cpus - busy)))
 
 
 def share(warm_ups: Sequence[WarmUp], processes: int) -> list[list[WarmUp]]:
