@@ -159,7 +159,7 @@ def test_validate_show_and_list_print_markup_from_files_as_plain_text(markup_sce
         assert result.exit_code == 0, result.output
         assert "a [/bold] b [red]c\\x1b[31m" in result.output
         assert "\x1b" not in result.output
-    monkeypatch.setattr("sim.scenario.loader.list_scenarios", lambda: [markup_scenario])
+    monkeypatch.setenv("TRADESIM_SCENARIO_DIR", str(markup_scenario.parent))  # the first folder is listed
     result = runner.invoke(app, ["list"])
     assert result.exit_code == 0, result.output
     assert "a [/bold] b [red]c\\x1b[31m" in result.output

@@ -310,7 +310,7 @@ def test_report_out_is_a_regular_file_or_a_new_path(tmp_path, reference, kind):
 
 
 def _in_copy(package: Path, code: str) -> str:
-    env = dict(os.environ, PYTHONPATH=str(package.parent))
+    env = dict(os.environ, PYTHONPATH=str(package.parent), XDG_CACHE_HOME=str(package.parent / "cache"))
     env.pop("NUMBA_CACHE_DIR", None)
     run = [sys.executable, "-c", code]
     out = subprocess.run(run, env=env, cwd=package.parent, capture_output=True, text=True, check=True)
@@ -329,7 +329,8 @@ def test_kernel_cache_and_manifest_hash_follow_every_source_they_depend_on(tmp_p
         fh.write("\n# an edit\n")
     after_dir, after_hash = _in_copy(copy, probe).split()
     assert before_dir != after_dir and before_hash != after_hash
-    assert Path(after_dir).parent == copy / "__pycache__"
+    assert Path(after_dir).parent == Path(before_dir).parent  # one cache folder, a subfolder per source
+    assert not Path(after_dir).is_relative_to(copy)  # never inside the package (pip uninstall)
     with (copy / "cli" / "run.py").open("a") as fh:  # not kernel code: same kernels, other source
         fh.write("\n# an edit\n")
     cli_dir, cli_hash = _in_copy(copy, probe).split()

@@ -249,3 +249,20 @@ def test_with_normal_shipments_all_year_no_plant_slows(lots):
     ind = model.industry
     assert (ind.first_slowdown_day == -1).all()
     assert ind.lost_output.sum() == 0.0 and ind.slowed.sum() == 0
+
+
+def test_first_come_queue_order_is_numpys_stable_sort():
+    """The hand-written merge sort (it spares numba's generic sort a second of compile) orders the
+    queue as ``np.argsort(kind="mergesort")``: by order time, equal times by plant index."""
+    from sim.core.sorting import sort_stably
+
+    rng = np.random.default_rng(3)
+    for n in (0, 1, 2, 3, 5, 8, 17, 100):
+        for ties in (False, True):
+            key = rng.integers(0, 4, size=n + 2).astype(float) if ties else rng.random(n + 2)
+            items = rng.permutation(n + 2).astype(np.int64)
+            got = items.copy()
+            sort_stably(got, n, key)
+            want = items[:n][np.argsort(key[items[:n]], kind="mergesort")]
+            assert got[:n].tolist() == want.tolist()
+            assert got[n:].tolist() == items[n:].tolist()  # beyond k: untouched

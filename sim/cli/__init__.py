@@ -17,6 +17,7 @@ functions (``import sim``, see the notebooks). One module per group of commands:
     tournament.py  tournament
     forecast.py    forecast add, forecast score
     classroom.py   workshop (the game in a class's browsers; web libraries imported only when it runs)
+    cache.py       cache (where the compiled model is kept; --clear, --build)
 
 ``tradesim --help`` must stay quick: no module here imports numba, scipy,
 matplotlib, SALib, dask or pandas at import time (a test checks).
@@ -38,7 +39,8 @@ import sim.cli.uncertainty
 import sim.cli.output
 import sim.cli.workshop
 import sim.cli.tournament
-import sim.cli.forecast  # noqa: F401
+import sim.cli.forecast
+import sim.cli.cache  # noqa: F401
 
 # isort: on
 from sim.cli.classroom import register as _register_classroom

@@ -63,6 +63,7 @@ def compare_command(
     daily series, see `--series`), the outcome and parameter tables with a `scenario`
     column, `comparison.csv` and plots.
     """
+    ui.start_compiling(dask)  # first: a cold cache compiles on the other cores while this one loads
     from sim.experiments.compare import ComparisonInterrupted, run_comparison
     from sim.results.safe_io import ResultsError
     from sim.results.series_store import resolve_kept

@@ -18,18 +18,15 @@ PANEL = "Scenarios and sources"
 def list_command(fmt: FormatOption = "table") -> None:
     """List the scenarios in `scenarios/` with a one-line description each."""
     from sim.cli.tables import Column, Grid
-    from sim.scenario.loader import ScenarioError, list_scenarios, load_scenario
+    from sim.scenario.files import list_scenarios
+    from sim.scenario.listing import scenario_rows  # remembered rows: no validator to import
 
     ui.use_format(fmt)
     grid = Grid(
         "Scenarios", [Column("name"), Column("extends", left=True), Column("description", prose=True)]
     )
-    for path in list_scenarios():
-        try:
-            s = load_scenario(path)
-            grid.add(s.name, s.spec.extends or "", s.spec.description)
-        except ScenarioError as exc:
-            grid.add(path.stem, "", f"invalid: {exc.problems[0].message}")
+    for row in scenario_rows(list_scenarios()):
+        grid.add(row.name, row.extends, row.problem or row.description)
     ui.table(grid)
 
 

@@ -67,6 +67,7 @@ def run(
     Ctrl-C stops cleanly and keeps every finished replication; `--resume DIR` finishes
     the run without recomputing them.
     """
+    ui.start_compiling(dask)  # first: a cold cache compiles on the other cores while this one loads
     from sim.experiments.run import resume_experiment, resume_status, run_experiment
     from sim.results.folder import ResultsError, read_results
     from sim.results.series_store import resolve_kept

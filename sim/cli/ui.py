@@ -238,10 +238,21 @@ def check_outcomes(names: list[str] | None) -> None:
 # --- progress ----------------------------------------------------------------------------------
 
 
+def start_compiling(dask: str | None = None) -> None:
+    """If nothing is compiled yet, start compiling the model on the other cores now, while the
+    command imports and loads the scenario (``sim.core.kernel_cache.start_early``). Not for a
+    remote Dask cluster: its workers compile for themselves."""
+    if dask in (None, "local"):
+        from sim.core.kernel_cache import start_early
+
+        start_early(["sim.model.replication"])  # imports every subsystem: every kernel's warm-up
+
+
 def prepare_model(quiet: bool = False) -> None:
     """Compile the model's kernels, or load them from the disk cache (see ``sim.core.jit``).
 
-    Compiling takes some seconds, once after install; saying so keeps a first run from looking stuck.
+    Compiling takes some seconds, once after install (on the idle cores at once); saying so keeps a
+    first run from looking stuck.
     """
     from sim.model.replication import warm_up
 

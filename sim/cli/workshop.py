@@ -164,6 +164,7 @@ def play_command(
     `pace=slow|normal|fast`, `green_channel=on|off`, `military=hold|review`, `stance=...`.
     A stance counts at talks and deadlines; left out there, it is drawn from the side's pain.
     """
+    ui.start_compiling()  # first: a cold cache compiles on the other cores while this one loads
     from sim.workshop.game import Game
     from sim.workshop.moves import SIDES
     from sim.workshop.strategies import STRATEGIES, make_strategy
@@ -195,6 +196,7 @@ def play_command(
         ui.fail(f"--start {start}: not a date (write YYYY-MM-DD, e.g. 2025-06-16)")
     folder = ui.empty_folder(out_dir or Path("results") / f"game-{stamp}", force)
     master_seed = ui.master_seed(seed)
+    ui.prepare_model()  # on a cold cache the kernels compile on the idle cores, not one by one as first used
     try:
         game = Game(loaded.spec, master_seed, rep, first_turn, every)
     except ValueError as exc:
@@ -293,6 +295,7 @@ def _resume(path: Path, out_dir: Path | None, force: bool) -> None:
 
     record, loaded = _load_game(path)
     teams = {side: TerminalTeam(side) for side in SIDES}
+    ui.prepare_model()
     try:
         game, players = resume_game(record, loaded, teams)
     except ValueError as exc:
@@ -317,6 +320,7 @@ def _replay(
     from sim.workshop.sessions import replay_changed, save_changed, save_replay
 
     record, loaded = _load_game(path)
+    ui.prepare_model()
     if not changes:
         _, result = replay_game(record, loaded)
         folder = ui.empty_folder(out_dir or Path("results") / f"replay-{stamp}", force)

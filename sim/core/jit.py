@@ -9,19 +9,19 @@ subsystem's day in one call are compiled with numba instead.
 
 Kernels are compiled without ``fastmath``, so they do the same IEEE arithmetic,
 in the same order, as the Python they replace, and give the same numbers on
-every machine. ``cache=True`` keeps the compiled code on disk (next to the
-module, or in numba's user cache when the package folder is read-only), so only
-the first process on a machine pays the compile time; ``sim.model.replication.warm_up`` compiles (or
-loads) every kernel, which a parent process calls before starting its workers.
+every machine. ``cache=True`` keeps the compiled code on disk (in the user's cache folder, see
+below), so only the first process of a user pays the compile time;
+``sim.model.replication.warm_up`` compiles (or loads) every kernel, which a parent process calls
+before starting its workers.
 
 Numba checks a cached kernel against its own source file only: a kernel that
 calls one from another module (``sim.model.licensing.review._advance`` calls
 ``sim.model.licensing.queue.serve_day``) kept the old callee after an edit of that
 module alone. So the cache lives in a folder named after a hash of every source the
 kernels may depend on (``sim/core`` and ``sim/model``, ``sim.core.version.source_hash``):
-``sim/__pycache__/tradesim-numba-HASH/`` (or in ``NUMBA_CACHE_DIR`` if that is set, or in
-``~/.cache/tradesim/`` when the package folder is read-only). Any edit there
-starts a fresh cache, compiled once; the cache of other code is never used.
+``tradesim-numba-HASH/`` in the user's cache folder, or in ``NUMBA_CACHE_DIR`` if that is set
+(``sim.core.kernel_cache`` says where, and how a cold cache is compiled on the idle cores at
+once). Any edit there starts a fresh cache, compiled once; the cache of other code is never used.
 
 Calling a kernel costs a fixed fraction of a microsecond per array argument
 (numba checks and wraps each one), which adds up for a kernel that takes a
@@ -36,41 +36,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
-from sim.core.version import KERNEL_SOURCES, source_hash
-
-#: How a kernel cache folder of this package is named: PREFIX + 16 hex digits of the source hash.
-_PREFIX = "tradesim-numba-"
-
-
-def _cache_dir() -> str:
-    """The kernels' disk cache for this exact source (see the module's docstring).
-
-    A ``NUMBA_CACHE_DIR`` set by the user is the folder the cache goes in; one set by a parent
-    tradesim process (named ``tradesim-numba-HASH``) is replaced by this process's own.
-    """
-    key = source_hash(KERNEL_SOURCES)[:16]
-    given = os.environ.get("NUMBA_CACHE_DIR")
-    if given:
-        base = Path(given).parent if Path(given).name.startswith(_PREFIX) else Path(given)
-    else:
-        base = Path(__file__).resolve().parents[1] / "__pycache__"
-        if not os.access(base if base.exists() else base.parent, os.W_OK):  # an installed, read-only package
-            base = Path.home() / ".cache" / "tradesim"
-    return str(base / f"{_PREFIX}{key}")
-
+from sim.core import kernel_cache
+from sim.core.kernel_cache import WarmUp
 
 # Set before numba reads its configuration (and again below, if something imported numba first).
-_CACHE_DIR = os.environ["NUMBA_CACHE_DIR"] = _cache_dir()
+_CACHE_DIR = os.environ["NUMBA_CACHE_DIR"] = str(kernel_cache.cache_dir())
 
-import numba  # noqa: E402 - after NUMBA_CACHE_DIR is set
-import numpy as np  # noqa: E402
+import numba  # after NUMBA_CACHE_DIR is set
+import numpy as np
 
 numba.config.CACHE_DIR = _CACHE_DIR
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Kernels registered with their warm-up call: name -> function that runs each kernel once.
-_WARM_UPS: dict[str, Callable[[], None]] = {}
+#: Kernels registered with their warm-up call, by name.
+_WARM_UPS: dict[str, WarmUp] = {}
 
 
 def kernel(func: F) -> F:
@@ -90,24 +70,44 @@ def inline(func: F) -> F:
     return numba.njit(inline="always", nogil=True, fastmath=False)(func)  # type: ignore[return-value]
 
 
-def on_warm_up(name: str) -> Callable[[Callable[[], None]], Callable[[], None]]:
-    """Register a function that calls a module's kernels once on tiny inputs (see ``warm_up``)."""
+def on_warm_up(
+    name: str, compile_s: float, group: str | None = None
+) -> Callable[[Callable[[], None]], Callable[[], None]]:
+    """Register a function that calls a module's kernels once on tiny inputs (see ``warm_up``).
+
+    ``compile_s``: its compile time on a cold cache, CPU seconds (``benchmarks/bench_startup.py
+    --kernels`` measures it), used to share a cold compile among processes. ``group``: warm-ups
+    that compile each other's kernels (one calls a kernel of the other) name one group and are
+    compiled in one process.
+    """
 
     def register(func: Callable[[], None]) -> Callable[[], None]:
-        _WARM_UPS[name] = func
+        _WARM_UPS[name] = WarmUp(name, func, compile_s, group or name)
         return func
 
     return register
 
 
-def run_warm_ups() -> None:
-    """Call every registered warm-up: compile, or load from the disk cache, each kernel imported so far.
+def warm_up_named(name: str) -> None:
+    """Run one registered warm-up (a compiling child process runs its share by name)."""
+    _WARM_UPS[name].func()
 
-    ``sim.model.replication.warm_up`` imports every subsystem first, so that all the model's kernels
-    are registered; this module stays below the model and never imports it.
+
+def run_warm_ups() -> None:
+    """Compile, or load from the disk cache, each kernel imported so far.
+
+    On a cold cache the warm-ups are first shared among processes, one per core
+    (``sim.core.kernel_cache.compile_in_processes``), and this process then loads what the others
+    compiled. ``sim.model.replication.warm_up`` imports every subsystem first, so that all the
+    model's kernels are registered; this module stays below the model and never imports it.
     """
-    for func in _WARM_UPS.values():
-        func()
+    warm_ups = list(_WARM_UPS.values())
+    folder = Path(_CACHE_DIR)
+    if not kernel_cache.is_ready(folder):
+        kernel_cache.compile_in_processes(warm_ups)
+    for w in warm_ups:
+        w.func()
+    kernel_cache.mark_ready(folder)
 
 
 class PackedRow:

@@ -129,7 +129,8 @@ def _seed_sequence_uniforms(prefix, keys, out):  # pragma: no cover - compiled
     """For each key: the pool of SeedSequence(entropy = prefix + [key]), its first two words as a uniform."""
     n_prefix = prefix.size
     entropy = np.empty(n_prefix + 1, dtype=np.uint64)
-    entropy[:n_prefix] = prefix
+    for i in range(n_prefix):  # a loop, not a slice assignment: that compiles numba's shape check (~1.5 s)
+        entropy[i] = prefix[i]
     pool = np.empty(_POOL_SIZE, dtype=np.uint64)
     for k in range(keys.size):
         entropy[n_prefix] = keys[k]
@@ -171,6 +172,6 @@ def _mix(x, y):  # pragma: no cover - compiled
     return result ^ (result >> _XSHIFT)
 
 
-@on_warm_up("streams")
+@on_warm_up("streams", compile_s=0.6)
 def _warm_up() -> None:
     Streams(0, 0).parameter_uniforms(["licensing.arrivals_per_day"])

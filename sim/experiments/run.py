@@ -498,6 +498,7 @@ def _dask_executor(address: str, workers: int) -> Iterator[Executor]:
     except ImportError:  # pragma: no cover - a declared dependency
         raise RuntimeError("--dask needs the distributed package: pip install 'dask[distributed]'") from None
     if address == "local":
+        warm_up()  # a cold cache is compiled here once, on every core; the workers then load it
         cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,

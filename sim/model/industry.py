@@ -267,6 +267,7 @@ class Industry:
             last,
             arrivals,
             arrivals_by_plant,
+            False,  # unconstrained supply runs day by day (advance_day): landings depend on orders
             self.first_come,
             self.tied,
             self._plants,

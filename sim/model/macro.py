@@ -228,7 +228,7 @@ def _macro_days(
         cumulative[day] = magnet_so_far + tariff_so_far
 
 
-@on_warm_up("macro")
+@on_warm_up("macro", compile_s=0.3)
 def _warm_up() -> None:
     """Compile (or load) the kernel with the model's types: two days of two sectors."""
     _macro_days(0, 1, np.ones((2, 2)), 0.1, np.ones(2), 1.5, np.zeros((2, 2)), np.zeros((2, 2)), np.zeros(2))

@@ -126,7 +126,7 @@ def _market_days(
     carry[_RECENT], carry[_LOG_PRICE] = recent, log_price
 
 
-@on_warm_up("market")
+@on_warm_up("market", compile_s=0.2)
 def _warm_up() -> None:
     """Compile (or load) the kernel with the model's types: two days of two sectors."""
     out = np.zeros(2)

@@ -565,7 +565,7 @@ def _pain_days(
     return us_pain, china_pain, halted_recent
 
 
-@on_warm_up("negotiation")
+@on_warm_up("negotiation", compile_s=0.4)
 def _warm_up() -> None:
     """Compile (or load) the kernels with the model's types: two days of two sectors."""
     ones = np.ones(2)

@@ -44,6 +44,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.core.jit import kernel, on_warm_up
+from sim.core.sorting import sort_stably
 
 #: Relative slack for "the stock covers a day": k days of stock run k days, whatever the
 #: last bit of k subtractions says.
@@ -95,10 +96,9 @@ def fill_first_come(
                 k += 1
         if k == 0:
             continue
-        waiting = members[:k]
-        queue = waiting[np.argsort(order_time[waiting], kind="mergesort")]  # stable: ties by index
+        sort_stably(members, k, order_time)  # ties by index, as numpy's mergesort
         before = total
-        for i in queue:
+        for i in members[:k]:
             wanted = open_orders[i]
             total += wanted
             ahead = total - wanted - before
@@ -311,6 +311,7 @@ def plants_days(
     last_day: int,
     arrivals: np.ndarray,
     arrivals_by_plant: np.ndarray,
+    unconstrained: bool,
     first_come: bool,
     tied: bool,
     plants: np.ndarray,
@@ -321,13 +322,17 @@ def plants_days(
     halted: np.ndarray,
     totals: np.ndarray,
 ) -> None:
-    """``plants_day`` for days ``first_day..last_day``, landings read from the day's rows."""
+    """``plants_day`` for days ``first_day..last_day``, landings read from the day's rows.
+
+    ``unconstrained`` is passed on as an argument, never written as ``False`` here: a constant
+    is typed as a literal, and ``plants_day`` would be compiled a second time for it (~2 s).
+    """
     for day in range(first_day, last_day + 1):
         plants_day(
             day,
             arrivals[day],
             arrivals_by_plant[day],
-            False,
+            unconstrained,
             first_come,
             tied,
             plants,
@@ -340,7 +345,7 @@ def plants_days(
         )
 
 
-@on_warm_up("industry")
+@on_warm_up("industry", compile_s=2.4)
 def _warm_up() -> None:
     """Compile (or load) the kernels: a day of two plants, tied and first come, with the model's types."""
     n_sectors = 4
@@ -359,4 +364,4 @@ def _warm_up() -> None:
             np.zeros((2, 1)),
         )
         plants_day(0, np.ones(n_sectors), by_plant, False, *args)
-        plants_days(0, 0, np.ones((1, n_sectors)), by_plant.reshape(1, -1), *args)
+        plants_days(0, 0, np.ones((1, n_sectors)), by_plant.reshape(1, -1), False, *args)

@@ -19,7 +19,6 @@ import math
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-import numpy as np
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
 
 Scalar = float | int | bool | str | dt.date
@@ -268,6 +267,8 @@ class Choice(_Dist):
         return None, None
 
     def ppf(self, u: float) -> Scalar:
+        import numpy as np  # here, not at import: `tradesim list` loads scenarios without numpy
+
         w = np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights)
         cum = np.cumsum(w) / w.sum()
         return self.values[int(np.searchsorted(cum, u, side="right"))]

@@ -13,7 +13,6 @@ key and what is allowed; the CLI prints those and exits with code 2.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import tomllib
 import types
 import typing
@@ -23,12 +22,11 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from sim.core.paths import data_dir
+from sim.scenario.files import SCENARIO_DIR_ENV, list_scenarios, scenario_dirs  # noqa: F401 - re-exported
 from sim.scenario.sampling import iter_parameters
 from sim.scenario.schema import Scenario, is_param_table
 from sim.scenario.sources import figure_id, load_registry
 
-SCENARIO_DIR_ENV = "TRADESIM_SCENARIO_DIR"
 SOURCE_PREFIXES = ("fig:", "assumption:", "what-if:")
 
 
@@ -66,23 +64,6 @@ class LoadedScenario:
     @property
     def name(self) -> str:
         return self.spec.name
-
-
-def scenario_dirs() -> list[Path]:
-    """Folders searched for scenarios named without a path, in order."""
-    dirs: list[Path] = []
-    if os.environ.get(SCENARIO_DIR_ENV):
-        dirs.append(Path(os.environ[SCENARIO_DIR_ENV]))
-    shipped = data_dir("scenarios")  # a source checkout (editable install) or an installed wheel
-    if shipped is not None:
-        dirs.append(shipped)
-    return [d for d in dirs if d.is_dir()]
-
-
-def list_scenarios() -> list[Path]:
-    """Every scenario file in the first scenario folder that exists."""
-    dirs = scenario_dirs()
-    return sorted(dirs[0].glob("*.toml")) if dirs else []
 
 
 def resolve_scenario_path(ref: str | Path, relative_to: Path | None = None) -> Path:
@@ -309,11 +290,14 @@ def _source_problems(raw: dict, origins: dict[str, str], default_file: str) -> l
             source = node.get("source")
             if source is None:
                 return
-            file = _origin_of(prefix, origins, default_file)
+
+            def file() -> str:  # only when there is a problem: it scans every key (~2,000 a scenario)
+                return _origin_of(prefix, origins, default_file)
+
             if not isinstance(source, str) or not source.startswith(SOURCE_PREFIXES):
                 problems.append(
                     Problem(
-                        file,
+                        file(),
                         f"{prefix}.source",
                         "must start with 'fig:', 'assumption:' or 'what-if:'",
                     )
@@ -323,14 +307,14 @@ def _source_problems(raw: dict, origins: dict[str, str], default_file: str) -> l
                 if fig not in known:
                     problems.append(
                         Problem(
-                            file,
+                            file(),
                             f"{prefix}.source",
                             f"unknown figure id {fig!r} (see `tradesim sources`)",
                         )
                     )
             elif not source.split(":", 1)[1].strip():
                 problems.append(
-                    Problem(file, f"{prefix}.source", "an assumption or what-if needs its reason")
+                    Problem(file(), f"{prefix}.source", "an assumption or what-if needs its reason")
                 )
             return
         if isinstance(node, dict):

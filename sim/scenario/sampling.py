@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from pydantic import BaseModel
 
 from sim.scenario.distributions import Dist, Fixed
@@ -22,6 +21,8 @@ from sim.scenario.param_types import builder
 from sim.scenario.params import Params
 
 if TYPE_CHECKING:  # annotations only: the schema imports this module to check correlations
+    import numpy as np
+
     from sim.core.streams import Streams
     from sim.scenario.schema import Scenario
 
@@ -95,6 +96,8 @@ def correlation_matrix(correlations) -> tuple[list[str], np.ndarray]:
     """
     names = sorted({p for c in correlations for p in c.between})
     index = {p: i for i, p in enumerate(names)}
+    import numpy as np  # here, not at import: `tradesim list` loads scenarios without numpy
+
     matrix = np.eye(len(names))
     for c in correlations:
         i, j = index[c.between[0]], index[c.between[1]]
@@ -107,6 +110,7 @@ def correlation_matrix(correlations) -> tuple[list[str], np.ndarray]:
 def correlate(uniforms: Mapping[str, float], correlations) -> dict[str, float]:
     """Correlated uniforms for the parameters named in ``correlations`` (Gaussian copula)."""
     names, matrix = correlation_matrix(correlations)
+    import numpy as np
     from scipy.special import ndtr, ndtri  # only correlated scenarios need it
 
     z = ndtri(np.array([uniforms[p] for p in names]))

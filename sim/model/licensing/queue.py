@@ -287,7 +287,7 @@ def _push_all(queue, filed, first_row, lanes):  # pragma: no cover - compiled
         push(queue, filed[i], first_row + i, lanes[i])
 
 
-@on_warm_up("review_queue")
+@on_warm_up("review_queue", compile_s=0.5, group="licensing")
 def _warm_up() -> None:
     q = ReviewQueue(2, np.random.default_rng(0), capacity=4)
     q.set_tiers([[0], [1]])

@@ -643,7 +643,10 @@ def _advance(
         if day >= controls_day:
             if not counters[SERVING]:
                 files = _files_on(day, controls_day, fresh_bounds, backlog_sector.size, day_count)
-                if counters[APPS] + files > filed_of.size or tail.max() + files > lane_filed.shape[1]:
+                longest = tail[0]  # tail.max(), written out (numpy's compiles for ~0.4 s)
+                for lane in range(1, tail.size):
+                    longest = max(longest, tail[lane])
+                if counters[APPS] + files > filed_of.size or longest + files > lane_filed.shape[1]:
                     return day  # no room to file today
                 # --- file: the backlog at the opening of the controls day, then new and booked
                 # files merged by filing time (new first on a tie); each is written to the table
@@ -891,7 +894,7 @@ def _normalised(weights: Mapping[str, float], names: tuple[str, ...]) -> np.ndar
     return w / w.sum()
 
 
-@on_warm_up("licensing")
+@on_warm_up("licensing", compile_s=3.3)
 def _warm_up() -> None:
     """Compile the day with the argument types a replication passes: run a tiny review."""
     from sim.core.streams import Streams
@@ -929,4 +932,7 @@ def _warm_up() -> None:
     review = LicensingReview(clock, params, Streams(0, 0), LicensingState())
     for day in range(clock.n_days):
         review.advance_day(day)
-    review.outcomes(2)
+    # the outcomes' kernel, as ``outcomes`` calls it (not ``outcomes`` itself: that would compile the
+    # quantiles kernel too, which its own warm-up compiles, maybe in another process)
+    apps = review.apps
+    _waits(apps.column("filed"), apps.column("decided"), apps.column("lane"), apps.column("approved"), 5.0)
