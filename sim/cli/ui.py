@@ -21,7 +21,28 @@ from rich.text import Text
 if TYPE_CHECKING:
     from sim.scenario.loader import LoadedScenario, ScenarioError
 
+
+class _Commands(typer.core.TyperGroup):
+    """The command group: a results folder that cannot be used as asked is one line, in every command.
+
+    A folder another run is writing, a damaged manifest, a full disk, a dead worker: the library
+    raises :class:`sim.results.safe_io.ResultsError` naming the folder or file, and whichever command
+    met it exits 2 with that line (the commands need not each remember to catch it).
+    """
+
+    def invoke(self, ctx):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            from sim.results.safe_io import ResultsError  # standard library only: cheap
+
+            if isinstance(exc, ResultsError):
+                fail(str(exc))
+            raise
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="tradesim",
     help="Monte Carlo simulator of the 2025 US-China rare-earth standoff.\n\n"
     "Start with `tradesim list`, then `tradesim run baseline`.",

@@ -27,6 +27,7 @@ from sim.core.limits import MAX_DESIGN_POINTS
 from sim.experiments.run import executor
 from sim.model.replication import run_replication
 from sim.results.checkpoint import ResumableTable
+from sim.results.safe_io import FolderLock
 from sim.results.writer import outcome_cell, write_json_atomic
 from sim.scenario.loader import LoadedScenario, load_scenario
 from sim.scenario.sampling import iter_parameters
@@ -154,65 +155,66 @@ def run_sweep(
     folder.mkdir(parents=True, exist_ok=True)
     from sim.core.clock import Clock
 
-    clock = Clock(loaded.spec.calendar.start, loaded.spec.calendar.end)
-    table = ResumableTable(folder / "outcomes.csv", resume)
-    try:
-        done = _points_done(table, reps)
-    except ValueError:
-        table.close()
-        raise
-    manifest: dict[str, Any] = {
-        "sweep": {
-            "scenario": loaded.name,
-            "scenario_file": str(loaded.path),
-            "varied": [vars(v) for v in varies],
-            "points": len(points),
-            "design": design,
-            "design_points": points.tolist(),
-            "outcomes": list(outcomes or []),
-        },
-        "master_seed": seed,
-        "reps_per_point": reps,
-        "complete": False,
-    }
-    names: list[str] | None = table.header[len(varies) + 2 :] if table.header else None
-    finished = done
-    interrupted = False
-
-    def write(point: int, rows: list[dict[str, float]]) -> None:
-        nonlocal names, finished
-        names = names or list(rows[0])
-        table.append(
-            ["point", *[v.path for v in varies], "rep", *names],
-            (
-                [point, *points[point].tolist(), rep, *(outcome_cell(n, row[n], clock) for n in names)]
-                for rep, row in enumerate(rows)
-            ),
-        )
-        finished = point + 1
-        if progress:
-            progress(len(rows))
-
-    todo = list(range(done, len(specs)))
-    with table:
+    with FolderLock(folder):  # one writer of the folder at a time: a second sweep or --resume is refused
+        clock = Clock(loaded.spec.calendar.start, loaded.spec.calendar.end)
+        table = ResumableTable(folder / "outcomes.csv", resume)
         try:
-            if workers > 1 or dask:
-                with executor(workers, dask) as pool:
-                    futures = {i: pool.submit(_run_point, specs[i], seed, reps) for i in todo}
-                    for i in todo:  # in design order: the table is the same for any worker count
-                        write(i, futures[i].result())
-            else:
-                for i in todo:
-                    write(i, _run_point(specs[i], seed, reps))
-        except KeyboardInterrupt:
-            interrupted = True
-    manifest.update(
-        complete=finished == len(points),
-        points_done=finished,
-        finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    )
-    write_json_atomic(folder / "manifest.json", manifest)
-    return SweepReport(table.path, finished, len(points), interrupted)
+            done = _points_done(table, reps)
+        except ValueError:
+            table.close()
+            raise
+        manifest: dict[str, Any] = {
+            "sweep": {
+                "scenario": loaded.name,
+                "scenario_file": str(loaded.path),
+                "varied": [vars(v) for v in varies],
+                "points": len(points),
+                "design": design,
+                "design_points": points.tolist(),
+                "outcomes": list(outcomes or []),
+            },
+            "master_seed": seed,
+            "reps_per_point": reps,
+            "complete": False,
+        }
+        names: list[str] | None = table.header[len(varies) + 2 :] if table.header else None
+        finished = done
+        interrupted = False
+
+        def write(point: int, rows: list[dict[str, float]]) -> None:
+            nonlocal names, finished
+            names = names or list(rows[0])
+            table.append(
+                ["point", *[v.path for v in varies], "rep", *names],
+                (
+                    [point, *points[point].tolist(), rep, *(outcome_cell(n, row[n], clock) for n in names)]
+                    for rep, row in enumerate(rows)
+                ),
+            )
+            finished = point + 1
+            if progress:
+                progress(len(rows))
+
+        todo = list(range(done, len(specs)))
+        with table:
+            try:
+                if workers > 1 or dask:
+                    with executor(workers, dask) as pool:
+                        futures = {i: pool.submit(_run_point, specs[i], seed, reps) for i in todo}
+                        for i in todo:  # in design order: the table is the same for any worker count
+                            write(i, futures[i].result())
+                else:
+                    for i in todo:
+                        write(i, _run_point(specs[i], seed, reps))
+            except KeyboardInterrupt:
+                interrupted = True
+        manifest.update(
+            complete=finished == len(points),
+            points_done=finished,
+            finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        )
+        write_json_atomic(folder / "manifest.json", manifest)
+        return SweepReport(table.path, finished, len(points), interrupted)
 
 
 @dataclass
