@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 import sim.cli.ui as ui
-from sim.cli.ui import FormatOption, ScenarioArgument, app
+from sim.cli.ui import ForceWorkersOption, FormatOption, ScenarioArgument, WorkersOption, app
 from sim.core.limits import MAX_REPS
 
 PANEL = "Scenarios and sources"
@@ -179,7 +179,8 @@ def diff(
         ),
     ] = 0,
     seed: Annotated[int, typer.Option(min=0, help="Master seed for --reps.")] = 1,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", min=1, help="Local processes.")] = None,
+    workers: WorkersOption = None,
+    force_workers: ForceWorkersOption = False,
     fmt: FormatOption = "table",
 ) -> None:
     """What differs between two scenarios: parameters (with sources), and with --reps, outcomes.
@@ -212,7 +213,7 @@ def diff(
         ui.table(grid)
     if reps < 2:
         return
-    rows = paired_shifts(a, b, reps, seed, ui.workers_or_default(workers))
+    rows = paired_shifts(a, b, reps, seed, ui.workers_or_default(workers, force_workers))
     grid = Grid(
         f"outcome shifts, {b.name} minus {a.name}, paired ({reps} replications, seed {seed}): "
         "median and 90% interval; outcomes unchanged in every replication left out",

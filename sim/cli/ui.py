@@ -78,10 +78,28 @@ def main_options(
 
 # --- options shared by several commands (declared once) ----------------------------------------
 
+
+
+def _dask_answers(ctx: typer.Context, address: str | None) -> str | None:
+    """Check ``--dask`` as it is parsed: a scheduler that does not answer is one line, before any folder."""
+    if address and not ctx.resilient_parsing:
+        from sim.experiments.cluster import check_scheduler
+        from sim.results.safe_io import ResultsError
+
+        try:
+            check_scheduler(address)
+        except ResultsError as exc:
+            fail(str(exc))
+    return address
+
+
 #: ``--dask``: every command that runs many replications can send them to a Dask cluster.
 DaskOption = Annotated[
     str | None,
-    typer.Option(help="Run on a Dask cluster: its scheduler address, or `local` to start one here."),
+    typer.Option(
+        help="Run on a Dask cluster: its scheduler address, or `local` to start one here.",
+        callback=_dask_answers,
+    ),
 ]
 #: ``--series``: which daily series a run keeps on disk (outcomes and parameters are always kept).
 SeriesOption = Annotated[
