@@ -79,7 +79,6 @@ def main_options(
 # --- options shared by several commands (declared once) ----------------------------------------
 
 
-
 def _dask_answers(ctx: typer.Context, address: str | None) -> str | None:
     """Check ``--dask`` as it is parsed: a scheduler that does not answer is one line, before any folder."""
     if address and not ctx.resilient_parsing:

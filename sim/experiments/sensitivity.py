@@ -253,13 +253,17 @@ def run_sensitivity(
                 },
                 "complete": False,
             }
-            write_json_atomic(folder / "manifest.json", manifest)
+            # a resumed analysis's manifest says this already: a refused resume changes nothing
+            if not (resume and (folder / "manifest.json").is_file()):
+                write_json_atomic(folder / "manifest.json", manifest)
             table = ResumableTable(folder / "evaluations.csv", resume)
+        failed = True
         try:
             y = evaluate_design(spec, outcome, names, design, seed, workers, progress, dask, table, held)
+            failed = False
         finally:
             if table is not None:
-                table.close()
+                table.close(failed=failed)  # refused before a new run: the table is left as it was
         if folder is not None:
             write_json_atomic(folder / "manifest.json", manifest | {"complete": True})
     missing = np.isnan(y)

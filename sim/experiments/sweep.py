@@ -114,16 +114,29 @@ class SweepReport:
     interrupted: bool
 
 
-def _points_done(table: ResumableTable, reps: int) -> int:
-    """Design points already complete in a sweep table (rows come whole points at a time)."""
-    if not table.kept:
+def _points_done(table: ResumableTable, varies: list[Vary], points: np.ndarray, reps: int) -> int:
+    """Design points already complete in a sweep table; the rows of any later point are dropped.
+
+    Rows come a whole point at a time, in design order: the kept rows count while each is
+    the next (point, replication) of this design, with this design's values. A table whose
+    columns are not this sweep's is refused (``ValueError``); a point cut short is run again.
+    """
+    if not table.header:
         return 0
-    points = [int(r[0]) for r in table.kept]
-    done = max(points) + 1
-    if len(points) != done * reps:
-        raise ValueError(
-            f"{table.path}: {len(points)} rows for {done} points of {reps} replications; not resumable"
-        )
+    fixed = ["point", *[v.path for v in varies], "rep"]
+    if table.header[: len(fixed)] != fixed or len(table.header) == len(fixed):
+        raise ValueError(f"{table.path}: its columns are not this sweep's ({', '.join(fixed)}, outcomes)")
+    good = 0
+    for i, row in enumerate(table.kept):
+        point, rep = divmod(i, reps)
+        values = [float(x) for x in row[1 : len(varies) + 1]]
+        if point >= len(points) or row[0] != str(point) or row[len(fixed) - 1] != str(rep):
+            break
+        if values != points[point].tolist():
+            break
+        good = i + 1
+    done = good // reps
+    table.keep_first(done * reps)
     return done
 
 
@@ -159,9 +172,9 @@ def run_sweep(
         clock = Clock(loaded.spec.calendar.start, loaded.spec.calendar.end)
         table = ResumableTable(folder / "outcomes.csv", resume)
         try:
-            done = _points_done(table, reps)
+            done = _points_done(table, varies, points, reps)
         except ValueError:
-            table.close()
+            table.close(failed=True)
             raise
         manifest: dict[str, Any] = {
             "sweep": {
@@ -184,6 +197,11 @@ def run_sweep(
         def write(point: int, rows: list[dict[str, float]]) -> None:
             nonlocal names, finished
             names = names or list(rows[0])
+            if set(names) != set(rows[0]):  # a resumed table's outcome columns: not this model's
+                raise ValueError(
+                    f"{table.path}: its outcome columns are not the ones this scenario produces; "
+                    "not resumable (run the sweep again with --out elsewhere)"
+                )
             table.append(
                 ["point", *[v.path for v in varies], "rep", *names],
                 (

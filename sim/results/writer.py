@@ -26,6 +26,7 @@ from sim.core.replication_result import ReplicationResult
 from sim.core.version import __version__, source_hash
 from sim.results import series_store
 from sim.results.catalogue import OUTCOMES, SERIES
+from sim.results.checkpoint import written_cell
 from sim.results.safe_io import FolderLock, fsync_file, write_bytes_atomic, writing
 from sim.results.series_store import SERIES_KEPT, SeriesKept
 
@@ -292,9 +293,13 @@ def _read_rows(*paths: Path) -> tuple[list[str] | None, dict[int, list[str]]]:
     """The header and the whole rows (by replication) of a table's files, merged.
 
     A file cut short by a crash ends without a line break: its last, partial line is dropped,
-    and so is any row with the wrong number of cells or a replication number that is not one.
-    Files whose header differs from the first file's are ignored (another run's).
+    and so is any row with the wrong number of cells, a replication number that is not one, or
+    a cell that is not what the writer writes (in the outcomes table: a number, an ISO date or
+    nothing; in any table: no byte that is not UTF-8): a damaged row is simulated again, so the
+    resumed table is the one an uninterrupted run writes. A file whose header is damaged, or
+    differs from the first file's (another run's), is ignored.
     """
+    cell_ok = written_cell if paths and paths[0].name.startswith("outcomes.") else _text_cell
     header: list[str] | None = None
     rows: dict[int, list[str]] = {}
     for path in paths:
@@ -306,14 +311,21 @@ def _read_rows(*paths: Path) -> tuple[list[str] | None, dict[int, list[str]]]:
         lines = list(csv.reader(text.splitlines(keepends=True)))
         if not lines:
             continue
+        if not lines[0] or not all(map(_text_cell, lines[0])) or "" in lines[0]:
+            continue
         if header is None:
             header = lines[0]
         elif lines[0] != header:
             continue
         for row in lines[1:]:
-            if len(row) == len(header) and row[0].isdigit():
+            if len(row) == len(header) and row[0].isdigit() and all(map(cell_ok, row[1:])):
                 rows.setdefault(int(row[0]), row)
     return header, rows
+
+
+def _text_cell(cell: str) -> bool:
+    """A cell with no undecodable byte (read as U+FFFD) and no control character."""
+    return "\ufffd" not in cell and cell.isprintable()
 
 
 #: the outcome that holds each replication's normal China-to-US flow
