@@ -38,10 +38,11 @@ def list_command(fmt: FormatOption = "table") -> None:
     epilog="Examples: `tradesim validate scenarios/*.toml` · `tradesim validate my_what_if.toml`",
 )
 def validate(
-    files: Annotated[list[str], typer.Argument(help="Scenario files or names to check.")],
+    files: Annotated[list[str], typer.Argument(help="Scenario files or names, or saved games, to check.")],
 ) -> None:
     """Check scenario files: keys, types, ranges, dates, parent scenarios and sources.
 
+    A saved game (`*.game.toml`) is checked too: its keys, moves, and dates inside its scenario.
     Exits with code 2 and one line per problem (file, key, what is allowed) if any is wrong.
     """
     from rich.text import Text
@@ -52,7 +53,18 @@ def validate(
     bad = 0
     for ref in files:
         try:
+            if ref.endswith(".game.toml"):  # the model's game layer is imported only for a game
+                from sim.workshop.records import load_game, load_record_scenario
+
+                record = load_game(ref)
+                s = load_record_scenario(record, Path(ref).parent, ref)
+                ui.say("[green]ok[/] {} (a game of {}, {} turns)", ref, s.name, len(record.turns))
+                continue
             s = load_scenario(ref)
+        except ValueError as exc:  # a game file's problem (GameFileError), the file named
+            bad += 1
+            ui.err.print(Text.assemble(("error:", "bold red"), " ", bounded(str(exc))), soft_wrap=True)
+            continue
         except ScenarioError as exc:
             bad += 1
             for p in exc.problems:

@@ -300,7 +300,7 @@ def comparison_entries(refs: Sequence[str | Path | LoadedScenario]) -> dict[str,
             continue
         path = Path(ref)
         record = load_game(path)
-        spec = load_record_scenario(record, path.parent)
+        spec = load_record_scenario(record, path.parent, path)
         name = path.name.removesuffix(".game.toml")
         if name == "game":  # `tradesim play` saves game.game.toml: name it by its folder
             name = path.resolve().parent.name
