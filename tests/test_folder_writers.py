@@ -123,3 +123,101 @@ def test_a_results_folder_problem_is_one_line_and_exit_2_in_any_command(tmp_path
     assert result.exit_code == 2, result.output
     assert isinstance(result.exception, SystemExit)
     assert "in use by another tradesim run (process 4242)" in result.output
+
+
+# --- places that cannot be written, as root too ------------------------------------------------
+# The real-permission tests in test_faults.py skip as root (root writes anywhere) or where no
+# read-only file system is mounted. These inject the operating system's own refusal (EROFS,
+# EACCES) for one folder, in the same calls the command makes, so they run everywhere.
+
+
+@pytest.fixture
+def refuse_writes(monkeypatch):
+    """``refuse_writes(folder, errno)``: creating or writing anything inside ``folder`` fails so."""
+    import errno as errno_codes
+    import io
+    import os
+
+    refused: dict[Path, int] = {}
+    real_mkdir, real_open, real_os_open = os.mkdir, io.open, os.open
+
+    def inside(path) -> int | None:
+        try:
+            p = Path(os.fsdecode(path)).absolute()
+        except TypeError:  # a file descriptor
+            return None
+        return next((code for folder, code in refused.items() if p == folder or folder in p.parents), None)
+
+    def fail(code: int, path) -> OSError:
+        return OSError(code, os.strerror(code), os.fsdecode(path))
+
+    def mkdir(path, *args, **kwargs):
+        code = inside(path)
+        if code is not None and not Path(os.fsdecode(path)).is_dir():
+            raise fail(code, path)
+        return real_mkdir(path, *args, **kwargs)
+
+    def open_(path, mode="r", *args, **kwargs):
+        code = inside(path) if isinstance(mode, str) and set(mode) & set("wax+") else None
+        if code is not None:
+            raise fail(code, path)
+        return real_open(path, mode, *args, **kwargs)
+
+    def os_open(path, flags, *args, **kwargs):
+        code = inside(path) if flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT) else None
+        if code is not None:
+            raise fail(code, path)
+        return real_os_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", mkdir)
+    monkeypatch.setattr(io, "open", open_)
+    monkeypatch.setattr(os, "open", os_open)
+
+    def refuse(folder: Path, code: int = errno_codes.EROFS) -> Path:
+        refused[Path(folder).absolute()] = code
+        return folder
+
+    return refuse
+
+
+UNWRITABLE_COMMANDS = {
+    "run": ["run", "baseline", "--reps", "1"],
+    "compare": ["compare", "baseline", "snap_back", "--reps", "2"],
+    "variance": ["variance", "baseline", "--param-sets", "2", "--seeds", "2"],
+    "sweep": ["sweep", "baseline", "--vary", "licensing.renewal_probability=0.2:0.8:2", "--reps", "1"],
+    "branches": ["branches", "baseline", "--at", "truce_deadline", "--reps", "1"],
+}
+
+
+@pytest.mark.parametrize("code", ["EROFS", "EACCES"])
+@pytest.mark.parametrize("command", sorted(UNWRITABLE_COMMANDS))
+def test_an_out_that_cannot_be_written_is_refused_before_running_even_as_root(
+    tmp_path, refuse_writes, command, code
+):
+    import errno
+
+    place = refuse_writes(tmp_path / "place", getattr(errno, code))
+    result = runner.invoke(app, [*UNWRITABLE_COMMANDS[command], "--out", str(place / "r")])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert f"--out {place / 'r'}: cannot write there" in result.output and code in result.output
+    assert not place.exists()
+
+
+@pytest.mark.parametrize("code", ["EROFS", "EACCES"])
+def test_a_report_that_cannot_be_written_is_one_line_and_leaves_nothing(tmp_path, refuse_writes, code):
+    import errno
+
+    from sim.experiments.run import run_experiment
+    from sim.scenario.loader import load_scenario
+
+    folder = tmp_path / "run"
+    run_experiment(load_scenario("baseline"), 2, 1, folder, workers=1)
+    place = tmp_path / "place"
+    place.mkdir()
+    refuse_writes(place, getattr(errno, code))
+    result = runner.invoke(app, ["report", str(folder), "--out", str(place / "r.html")])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert "cannot write" in result.output and str(place) in result.output
+    assert not list(place.iterdir())
