@@ -18,6 +18,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -298,3 +299,18 @@ def test_a_sweep_resume_refused_for_foreign_columns_leaves_the_table_as_it_was(p
     result = runner.invoke(app, ["sweep", "--resume", str(folder), "-w", "1"])
     assert result.exit_code == 2 and "its columns are not this sweep's" in result.output, result.output
     assert _fingerprint(folder) == before and not list(folder.glob("*.part"))
+
+
+def test_run_resume_replaces_a_damaged_series_chunk_with_the_undamaged_one(pristine, tmp_path):
+    from sim.results.folder import read_results
+
+    folder = tmp_path / "run"
+    shutil.copytree(pristine, folder)
+    chunk = sorted((folder / "series").glob("*.npz"))[0]
+    _flip_middle(chunk)
+    result = runner.invoke(app, ["run", "--resume", str(folder), "-q", "--no-plots", "-w", "1"])
+    assert result.exit_code == 0, result.output
+    assert chunk.read_bytes() == (pristine / "series" / chunk.name).read_bytes()
+    np.testing.assert_array_equal(
+        read_results(folder).series("backlog"), read_results(pristine).series("backlog")
+    )

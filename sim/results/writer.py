@@ -185,6 +185,8 @@ class ResultsWriter:
 
         Rows are in ``TABLE.csv`` (a run stopped cleanly) or ``TABLE.csv.part`` (a run killed
         while writing), or both (a resume killed in its turn): every whole row of either counts.
+        A damaged row, or a series chunk that does not read back whole, is dropped: its
+        replications are simulated again, so the resumed folder is an uninterrupted run's.
         """
         tables = {}
         for name in SCALAR_TABLES:
@@ -198,6 +200,9 @@ class ResultsWriter:
             self.series_kept != "none"
             and not (self.folder / series_store.SUBFOLDER / series_store.QUANTILES_FILE).exists()
         ):
+            for path in series_store.chunk_files(self.folder):  # damaged: its replications are run again
+                if not series_store.chunk_is_whole(path):
+                    path.unlink()
             done &= series_store.stored_reps(self.folder)
             for path in series_store.chunk_files(self.folder):  # a chunk with rows missing is redone
                 if not set(series_store.chunk_reps(path).tolist()) <= done:
