@@ -314,3 +314,14 @@ def test_run_resume_replaces_a_damaged_series_chunk_with_the_undamaged_one(prist
     np.testing.assert_array_equal(
         read_results(folder).series("backlog"), read_results(pristine).series("backlog")
     )
+
+
+def test_reweight_of_a_cut_short_probability_table_names_it(pristine_branches, tmp_path):
+    folder = tmp_path / "branches"
+    shutil.copytree(pristine_branches, folder)
+    table = folder / "branch_probabilities.csv"
+    table.write_bytes(table.read_bytes()[: int(table.stat().st_size * 0.75)])  # a row's cells missing
+    result = runner.invoke(app, ["reweight", str(folder)])
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert f"{table}: damaged" in result.output.replace("\n", "")
