@@ -48,34 +48,46 @@ def assert_same_results(folder: Path, reference: Path) -> None:
     assert not list(folder.rglob("*.part")) and not list(folder.rglob("*.tmp"))
 
 
-def _cli(*args: str) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
-    return subprocess.Popen(
-        [sys.executable, "-m", "sim", *args],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+#: ``tradesim`` whose run, once its first rows are on disk, says so (a file) and waits for the
+#: test's go-ahead (another file): a test kills it, or tries a second run on its folder, while it
+#: surely is mid-run, however loaded the machine (a sleep, or a race with the run's speed, would
+#: not be: on a quiet machine the run could finish first, on a loaded one not start in time).
+_GATED_CLI = """
+import pathlib, sys, time
+import sim.results.writer as writer
+wrote, go = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+real = writer.ResultsWriter.write_chunk
+def write_chunk(self, chunk):
+    real(self, chunk)
+    if not go.exists():
+        wrote.touch()
+        while not go.exists():
+            time.sleep(0.01)
+writer.ResultsWriter.write_chunk = write_chunk
+sys.argv = ["tradesim", *sys.argv[3:]]
+from sim.cli import main
+main()
+"""
+
+
+def _wait_for_file(path: Path, proc: subprocess.Popen, timeout_s: float = 300) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not path.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, f"{path} never appeared"
+        time.sleep(0.01)
 
 
 def _start_run(folder: Path, workers: int = 2) -> subprocess.Popen:
-    return _cli(
-        "run", "baseline", "--reps", str(REPS), "--seed", str(SEED), "--workers", str(workers),
-        "--out", str(folder), "--no-plots", "--quiet", "--force-workers",
-    )  # fmt: skip
-
-
-def _wait_for_rows(folder: Path, proc: subprocess.Popen, rows: int = 3, timeout_s: float = 120) -> None:
-    """Wait until the run has written some rows (but is not done), or fail."""
-    part = folder / "outcomes.csv.part"
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if part.is_file() and part.read_bytes().count(b"\n") > rows:
-            return
-        assert proc.poll() is None, proc.communicate()
-        time.sleep(0.05)
-    pytest.fail("the run wrote no rows in time")
+    """A run in its own process, held after its first rows (``folder.parent/wrote``) until ``go``."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
+    args = ["run", "baseline", "--reps", str(REPS), "--seed", str(SEED), "--workers", str(workers)]
+    wrote, go = folder.parent / "wrote", folder.parent / "go"
+    gated = [sys.executable, "-c", _GATED_CLI, str(wrote), str(go)]
+    options = ["--out", str(folder), "--no-plots", "--quiet", "--force-workers"]
+    return subprocess.Popen(
+        [*gated, *args, *options], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def _children(pid: int) -> list[int]:
@@ -106,7 +118,7 @@ linux_only = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="re
 def test_sigkill_of_the_main_process_leaves_a_folder_resume_finishes_exactly(tmp_path, reference):
     folder = tmp_path / "run"
     proc = _start_run(folder)
-    _wait_for_rows(folder, proc)
+    _wait_for_file(tmp_path / "wrote", proc)  # held after its first rows: surely not finished
     workers = _children(proc.pid)
     assert workers, "the run has worker processes"
     proc.kill()
@@ -126,8 +138,9 @@ def test_sigkill_of_the_main_process_leaves_a_folder_resume_finishes_exactly(tmp
 def test_sigkill_of_a_worker_is_one_line_and_resume_finishes_exactly(tmp_path, reference):
     folder = tmp_path / "run"
     proc = _start_run(folder)
-    _wait_for_rows(folder, proc)
+    _wait_for_file(tmp_path / "wrote", proc)
     os.kill(_children(proc.pid)[0], signal.SIGKILL)
+    (tmp_path / "go").touch()
     _, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 2, stderr
     assert "worker process died" in stderr and "--resume" in stderr
@@ -165,13 +178,16 @@ def test_a_full_disk_is_one_line_naming_the_file_and_resume_finishes_exactly(
 
 @pytest.mark.slow
 def test_a_second_run_on_a_folder_being_written_is_refused_naming_the_first(tmp_path, reference):
-    folder = tmp_path / "run"
+    folder, wrote, go = tmp_path / "run", tmp_path / "wrote", tmp_path / "go"
     proc = _start_run(folder, workers=1)
-    _wait_for_rows(folder, proc, rows=1)
-    for args in (["run", "--resume", str(folder)], ["run", "baseline", "--out", str(folder), "--force"]):
-        result = runner.invoke(app, [*args, "--reps", "2"] if "--force" in args else args)
-        assert result.exit_code == 2, result.output
-        assert f"in use by another tradesim run (process {proc.pid})" in result.output
+    try:
+        _wait_for_file(wrote, proc)  # the first run holds the folder and waits
+        for args in (["run", "--resume", str(folder)], ["run", "baseline", "--out", str(folder), "--force"]):
+            result = runner.invoke(app, [*args, "--reps", "2"] if "--force" in args else args)
+            assert result.exit_code == 2, result.output
+            assert f"in use by another tradesim run (process {proc.pid})" in result.output
+    finally:
+        go.touch()
     _, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 0, stderr
     assert_same_results(folder, reference)  # the first run was not disturbed

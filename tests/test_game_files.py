@@ -109,3 +109,56 @@ def test_a_copied_folder_replays_on_another_disk_with_its_own_scenario(tmp_path,
     record = load_game(elsewhere / "games" / "g.game.toml")
     _, again = replay_game(record, baseline)  # the same luck and moves on the same model
     assert again.game_outcomes() == result.game_outcomes()
+
+
+# --- a game whose dates do not fit its scenario ---------------------------------------------------
+
+GAME_HEAD = """format = "tradesim-game/1"
+scenario = "baseline"
+seed = 1
+rep = 0
+start = {start}
+every_days = 14
+us_player = "a"
+china_player = "b"
+"""
+TURN = "[[turns]]\nturn = {n}\ndate = {date}\n"
+
+
+def _game(tmp_path, start: str, *dates: str):
+    path = tmp_path / "g.game.toml"
+    path.write_text(
+        GAME_HEAD.format(start=start) + "".join(TURN.format(n=i + 1, date=d) for i, d in enumerate(dates))
+    )
+    return path
+
+
+def _refused(args: list[str], *wanted: str) -> None:
+    result = runner.invoke(app, args, input="")
+    assert result.exit_code == 2, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    errors = [line for line in result.output.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and all(w in errors[0] for w in wanted), result.output
+
+
+def test_a_game_starting_before_its_scenario_is_one_line_in_replay_resume_and_validate(tmp_path):
+    game = _game(tmp_path, "2024-01-01")
+    wanted = ("start: 2024-01-01 is outside the scenario", "allowed: 2025-04-02 to 2025-12-31")
+    for args in (["play", "--replay"], ["play", "--resume"], ["validate"]):
+        _refused([*args, str(game)], str(game), *wanted)
+    assert not list(tmp_path.glob("results*"))
+
+
+def test_turns_dated_after_the_scenario_ends_are_refused_naming_the_turn(tmp_path):
+    game = _game(tmp_path, "2025-07-01", "2025-07-01", "2031-01-01")
+    wanted = ("turns[2].date: 2031-01-01 is after the scenario ends", "allowed: 2025-04-02 to 2025-12-31")
+    for args in (["play", "--replay"], ["play", "--resume"], ["validate"]):
+        _refused([*args, str(game)], str(game), *wanted)
+    _refused(["compare", "baseline", str(game), "--reps", "2", "--out", str(tmp_path / "c")], *wanted)
+
+
+def test_a_binary_game_file_is_one_line_in_replay_resume_and_validate(tmp_path):
+    game = tmp_path / "x.game.toml"
+    game.write_bytes(bytes(range(256)))
+    for args in (["play", "--replay"], ["play", "--resume"], ["validate"]):
+        _refused([*args, str(game)], str(game), "not text")

@@ -11,6 +11,7 @@ import sim.cli.ui as ui
 from sim.cli.ui import (
     DaskOption,
     ForceOption,
+    ForceWorkersOption,
     FormatOption,
     OutcomesOption,
     QuietOption,
@@ -73,6 +74,7 @@ def branches(
     ] = None,
     outcomes: OutcomesOption = None,
     workers: WorkersOption = None,
+    force_workers: ForceWorkersOption = False,
     out_dir: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Branches folder. Default: results/SCENARIO-branches-TIMESTAMP."),
@@ -113,7 +115,7 @@ def branches(
     ui.check_outcomes(outcomes)
     folder = ui.empty_folder(out_dir or ui.default_folder(f"{loaded.name}-branches"), force)
     master_seed = ui.master_seed(seed)
-    n_workers = ui.workers_or_default(workers)
+    n_workers = ui.workers_or_default(workers, force_workers)
     ui.say(
         "[bold]{}[/] forked at {} into {}: "
         f"{reps} replications, seed {master_seed}, {n_workers} worker(s) -> "

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 import sim.cli.ui as ui
-from sim.cli.ui import DaskOption, FormatOption, WorkersOption, app
+from sim.cli.ui import DaskOption, ForceWorkersOption, FormatOption, WorkersOption, app
 from sim.core.limits import MAX_REPS
 
 PANEL = "Scenarios and sources"
@@ -27,6 +27,7 @@ def calibrate(
     ] = 100,
     seed: Annotated[int, typer.Option(min=0, help="Master seed (fixed, so CI runs are stable).")] = 1,
     workers: WorkersOption = None,
+    force_workers: ForceWorkersOption = False,
     out_dir: Annotated[
         Path | None, typer.Option("--out", "-o", help="Keep the results folders here (default: discarded).")
     ] = None,
@@ -60,7 +61,13 @@ def calibrate(
     with ui.named_progress() as bars:
         try:
             found = run_calibration(
-                wanted, reps, seed, out_dir, ui.workers_or_default(workers), ui.NamedBars(bars, reps), dask
+                wanted,
+                reps,
+                seed,
+                out_dir,
+                ui.workers_or_default(workers, force_workers),
+                ui.NamedBars(bars, reps),
+                dask,
             )
         except ScenarioError as exc:
             ui.fail(exc)

@@ -12,6 +12,7 @@ from sim.cli.ui import (
     AllOption,
     DaskOption,
     ForceOption,
+    ForceWorkersOption,
     FormatOption,
     QuietOption,
     SeriesOption,
@@ -42,6 +43,7 @@ def compare_command(
         int | None, typer.Option(min=0, help="Master seed, shared by every scenario. Default: a fresh one.")
     ] = None,
     workers: WorkersOption = None,
+    force_workers: ForceWorkersOption = False,
     out_dir: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Comparison folder. Default: results/compare-TIMESTAMP."),
@@ -82,7 +84,7 @@ def compare_command(
         ui.fail(str(exc))
     folder = ui.empty_folder(out_dir or ui.default_folder("compare"), force)
     master_seed = ui.master_seed(seed)
-    n_workers = ui.workers_or_default(workers)
+    n_workers = ui.workers_or_default(workers, force_workers)
     ui.say(
         f"comparing {{}}: {reps} replications each, seed {master_seed}, {n_workers} worker(s) -> {{}}",
         ", ".join(entries),

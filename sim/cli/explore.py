@@ -11,6 +11,7 @@ import sim.cli.ui as ui
 from sim.cli.ui import (
     DaskOption,
     ForceOption,
+    ForceWorkersOption,
     FormatOption,
     OptionalScenarioArgument,
     WorkersOption,
@@ -41,6 +42,7 @@ def sensitivity(
     ] = 10,
     seed: Annotated[int, typer.Option(min=0, help="Seed of the design and of the model's streams.")] = 1,
     workers: WorkersOption = None,
+    force_workers: ForceWorkersOption = False,
     out_dir: Annotated[
         Path | None, typer.Option("--out", "-o", help="Folder for the table and chart. Default: results/.")
     ] = None,
@@ -94,7 +96,7 @@ def sensitivity(
         ui.fail(str(exc))
     k = len(uncertain_parameters(request.spec))
     total = runs_needed(k, request.samples, request.method)
-    n_workers = ui.workers_or_default(workers)
+    n_workers = ui.workers_or_default(workers, force_workers)
     ui.say(
         "{}: "
         f"{request.method} on {k} uncertain parameters, {total} model runs, {n_workers} worker(s) -> "
@@ -180,6 +182,7 @@ def sweep(
     ] = None,
     seed: Annotated[int, typer.Option(min=0, help="Master seed (and the hypercube's seed).")] = 1,
     workers: WorkersOption = None,
+    force_workers: ForceWorkersOption = False,
     out_dir: Annotated[
         Path | None, typer.Option("--out", "-o", help="Sweep folder. Default: results/sweep-TIMESTAMP.")
     ] = None,
@@ -240,7 +243,7 @@ def sweep(
         except ValueError as exc:
             ui.fail(str(exc))
         folder = ui.empty_folder(out_dir or ui.default_folder("sweep"), force)
-    n_workers = ui.workers_or_default(workers)
+    n_workers = ui.workers_or_default(workers, force_workers)
     total = len(points) * reps
     ui.say(
         "{}: "

@@ -9,7 +9,7 @@ from typing import Annotated, TypeVar
 import typer
 
 import sim.cli.ui as ui
-from sim.cli.ui import FormatOption, WorkersOption, app
+from sim.cli.ui import ForceWorkersOption, FormatOption, WorkersOption, app
 from sim.core.limits import MAX_REPS
 
 T = TypeVar("T")
@@ -171,6 +171,7 @@ def forecast_score(
         int | None, typer.Option(min=0, help="Without a results folder: master seed. Default: a fresh one.")
     ] = None,
     workers: WorkersOption = None,
+    force_workers: ForceWorkersOption = False,
     out_dir: Annotated[
         Path | None,
         typer.Option(
@@ -214,7 +215,7 @@ def forecast_score(
                 reps,
                 master_seed,
                 folder,
-                ui.workers_or_default(workers),
+                ui.workers_or_default(workers, force_workers),
                 progress=lambda k: bar.advance(task, k),
             )
         if report.interrupted:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 import sim.cli.ui as ui
-from sim.cli.ui import FormatOption, ScenarioArgument, app
+from sim.cli.ui import ForceWorkersOption, FormatOption, ScenarioArgument, WorkersOption, app
 from sim.core.limits import MAX_REPS
 
 PANEL = "Scenarios and sources"
@@ -35,10 +35,11 @@ def list_command(fmt: FormatOption = "table") -> None:
     epilog="Examples: `tradesim validate scenarios/*.toml` · `tradesim validate my_what_if.toml`",
 )
 def validate(
-    files: Annotated[list[str], typer.Argument(help="Scenario files or names to check.")],
+    files: Annotated[list[str], typer.Argument(help="Scenario files or names, or saved games, to check.")],
 ) -> None:
     """Check scenario files: keys, types, ranges, dates, parent scenarios and sources.
 
+    A saved game (`*.game.toml`) is checked too: its keys, moves, and dates inside its scenario.
     Exits with code 2 and one line per problem (file, key, what is allowed) if any is wrong.
     """
     from rich.text import Text
@@ -49,7 +50,18 @@ def validate(
     bad = 0
     for ref in files:
         try:
+            if ref.endswith(".game.toml"):  # the model's game layer is imported only for a game
+                from sim.workshop.records import load_game, load_record_scenario
+
+                record = load_game(ref)
+                s = load_record_scenario(record, Path(ref).parent, ref)
+                ui.say("[green]ok[/] {} (a game of {}, {} turns)", ref, s.name, len(record.turns))
+                continue
             s = load_scenario(ref)
+        except ValueError as exc:  # a game file's problem (GameFileError), the file named
+            bad += 1
+            ui.err.print(Text.assemble(("error:", "bold red"), " ", bounded(str(exc))), soft_wrap=True)
+            continue
         except ScenarioError as exc:
             bad += 1
             for p in exc.problems:
@@ -182,7 +194,8 @@ def diff(
         ),
     ] = 0,
     seed: Annotated[int, typer.Option(min=0, help="Master seed for --reps.")] = 1,
-    workers: Annotated[int | None, typer.Option("--workers", "-w", min=1, help="Local processes.")] = None,
+    workers: WorkersOption = None,
+    force_workers: ForceWorkersOption = False,
     fmt: FormatOption = "table",
 ) -> None:
     """What differs between two scenarios: parameters (with sources), and with --reps, outcomes.
@@ -215,7 +228,7 @@ def diff(
         ui.table(grid)
     if reps < 2:
         return
-    rows = paired_shifts(a, b, reps, seed, ui.workers_or_default(workers))
+    rows = paired_shifts(a, b, reps, seed, ui.workers_or_default(workers, force_workers))
     grid = Grid(
         f"outcome shifts, {b.name} minus {a.name}, paired ({reps} replications, seed {seed}): "
         "median and 90% interval; outcomes unchanged in every replication left out",

@@ -16,6 +16,7 @@ from sim.cli.ui import (
     OptionalScenarioArgument,
     QuietOption,
     SeriesOption,
+    WorkersOption,
     app,
 )
 from sim.core.limits import MAX_REPS
@@ -37,10 +38,7 @@ def run(
         int | None,
         typer.Option(min=0, help="Master seed. Same seed, same results. Default: a fresh one."),
     ] = None,
-    workers: Annotated[
-        int | None,
-        typer.Option("--workers", "-w", min=1, help="Local processes. Default: all cores."),
-    ] = None,
+    workers: WorkersOption = None,
     out_dir: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Results folder. Default: results/SCENARIO-TIMESTAMP."),

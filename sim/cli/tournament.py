@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 import sim.cli.ui as ui
-from sim.cli.ui import ForceOption, FormatOption, QuietOption, app
+from sim.cli.ui import ForceOption, ForceWorkersOption, FormatOption, QuietOption, app
 from sim.core.limits import MAX_REPS
 
 PANEL = "Workshop"
@@ -29,6 +29,7 @@ def tournament(
     ] = 20,
     seed: Annotated[int, typer.Option(min=0, help="Master seed. Same seed, same tables.")] = 1,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, help="Local processes.")] = 1,
+    force_workers: ForceWorkersOption = False,
     strategy: Annotated[
         list[str] | None, typer.Option(help="Only these strategies (repeat). Default: all four.")
     ] = None,
@@ -63,7 +64,13 @@ def tournament(
     with ui.progress("playing games", quiet) as bar:
         task = bar.add_task("play", total=games)
         report = run_tournament(
-            loaded, reps, seed, folder, workers, names, progress=lambda k: bar.advance(task, k)
+            loaded,
+            reps,
+            seed,
+            folder,
+            ui.workers_or_default(workers, force_workers),
+            names,
+            progress=lambda k: bar.advance(task, k),
         )
     for side, label in (("us", "US"), ("china", "China")):
         grid = Grid(

@@ -23,7 +23,28 @@ from sim.results.key_outcomes import KEY_OUTCOMES  # a small table, no heavy imp
 if TYPE_CHECKING:
     from sim.scenario.loader import LoadedScenario, ScenarioError
 
+
+class _Commands(typer.core.TyperGroup):
+    """The command group: a results folder that cannot be used as asked is one line, in every command.
+
+    A folder another run is writing, a damaged manifest, a full disk, a dead worker: the library
+    raises :class:`sim.results.safe_io.ResultsError` naming the folder or file, and whichever command
+    met it exits 2 with that line (the commands need not each remember to catch it).
+    """
+
+    def invoke(self, ctx):  # type: ignore[no-untyped-def]
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            from sim.results.safe_io import ResultsError  # standard library only: cheap
+
+            if isinstance(exc, ResultsError):
+                fail(str(exc))
+            raise
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="tradesim",
     help="Monte Carlo simulator of the 2025 US-China rare-earth standoff.\n\n"
     "Start with `tradesim list`, then `tradesim run baseline`.",
@@ -59,10 +80,27 @@ def main_options(
 
 # --- options shared by several commands (declared once) ----------------------------------------
 
+
+def _dask_answers(ctx: typer.Context, address: str | None) -> str | None:
+    """Check ``--dask`` as it is parsed: a scheduler that does not answer is one line, before any folder."""
+    if address and not ctx.resilient_parsing:
+        from sim.experiments.cluster import check_scheduler
+        from sim.results.safe_io import ResultsError
+
+        try:
+            check_scheduler(address)
+        except ResultsError as exc:
+            fail(str(exc))
+    return address
+
+
 #: ``--dask``: every command that runs many replications can send them to a Dask cluster.
 DaskOption = Annotated[
     str | None,
-    typer.Option(help="Run on a Dask cluster: its scheduler address, or `local` to start one here."),
+    typer.Option(
+        help="Run on a Dask cluster: its scheduler address, or `local` to start one here.",
+        callback=_dask_answers,
+    ),
 ]
 #: ``--series``: which daily series a run keeps on disk (outcomes and parameters are always kept).
 SeriesOption = Annotated[

@@ -11,6 +11,7 @@ import sim.cli.ui as ui
 from sim.cli.ui import (
     DaskOption,
     ForceOption,
+    ForceWorkersOption,
     FormatOption,
     QuietOption,
     ScenarioArgument,
@@ -38,6 +39,7 @@ def variance(
         int | None, typer.Option(min=0, help="Master seed. Same seed, same split. Default: a fresh one.")
     ] = None,
     workers: WorkersOption = None,
+    force_workers: ForceWorkersOption = False,
     out_dir: Annotated[
         Path | None, typer.Option("--out", "-o", help="Folder. Default: results/SCENARIO-variance-TIMESTAMP.")
     ] = None,
@@ -63,7 +65,7 @@ def variance(
     ui.check_outcomes(outcomes)
     folder = ui.empty_folder(out_dir or ui.default_folder(f"{loaded.name}-variance"), force)
     master_seed = ui.master_seed(seed)
-    n_workers = ui.workers_or_default(workers)
+    n_workers = ui.workers_or_default(workers, force_workers)
     total = param_sets * seeds
     ui.say(
         "[bold]{}[/]: "

@@ -21,7 +21,7 @@ def _load_game(path: Path):
 
     try:
         record = load_game(path)
-        return record, load_record_scenario(record, path.parent)
+        return record, load_record_scenario(record, path.parent, path)
     except GameFileError as exc:
         ui.fail(str(exc))
     except ScenarioError as exc:

@@ -28,7 +28,6 @@ from __future__ import annotations
 import copy
 import csv
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -47,6 +46,7 @@ from sim.model.replication import Replication
 from sim.results.catalogue import OUTCOMES
 from sim.results.folder import Results, ResultsWriter, base_manifest, read_results, write_json_atomic
 from sim.results.groups import WEIGHTS_FILE, Branches, read_branches  # noqa: F401 - read here too
+from sim.results.safe_io import FolderLock, atomic_text
 from sim.scenario.loader import LoadedScenario, ScenarioError
 from sim.scenario.sampling import draw_flat, draw_parameters
 from sim.scenario.schema import Scenario, point_date
@@ -268,7 +268,6 @@ class _BranchWriter:
         self, folder: Path, scenario: LoadedScenario, point: ForkPoint, seed: int, reps: int, workers
     ):
         self.folder = folder
-        folder.mkdir(parents=True, exist_ok=True)
         clock = Clock(scenario.spec.calendar.start, scenario.spec.calendar.end)
         self.writers: dict[str, ResultsWriter] = {}
         for branch in point.branches:
@@ -293,12 +292,10 @@ class _BranchWriter:
     def close(self, complete: bool) -> None:
         for writer in self.writers.values():
             writer.close(complete)
-        tmp = self.folder / f"{WEIGHTS_FILE}.part"
-        with tmp.open("w", newline="") as fh:
+        with atomic_text(self.folder / WEIGHTS_FILE) as fh:
             out = csv.writer(fh)
             out.writerow(["rep", "fork_date", *self.branches])
             out.writerows(self._rows[rep] for rep in sorted(self._rows))
-        os.replace(tmp, self.folder / WEIGHTS_FILE)
 
 
 def run_branches(
@@ -325,7 +322,26 @@ def run_branches(
     point = select_branches(fork_point(scenario.spec, at), branches)
     workers = default_workers() if workers is None else workers
     branch_specs = {b: branch_scenario(scenario, point, b).spec for b in point.branches}
-    writer = _BranchWriter(out, scenario, point, master_seed, reps, workers)
+    with FolderLock(out):  # one branches run writes here at a time (each branch's writer locks its own)
+        writer = _BranchWriter(out, scenario, point, master_seed, reps, workers)
+        return _fork_and_write(
+            scenario, point, branch_specs, writer, reps, master_seed, workers, progress, dask
+        )
+
+
+def _fork_and_write(
+    scenario: LoadedScenario,
+    point: ForkPoint,
+    branch_specs: dict[str, Scenario],
+    writer: _BranchWriter,
+    reps: int,
+    master_seed: int,
+    workers: int,
+    progress: Callable[[int], None] | None,
+    dask: str | None,
+) -> BranchReport:
+    """Run the forked replications into ``writer``, then write the top-level tables and manifest."""
+    out = writer.folder
     interrupted = False
     try:
         if workers == 1 and not dask:
@@ -468,8 +484,7 @@ def reweight(branches: Branches, weights: dict[str, float] | None = None) -> lis
 def write_differences(path: Path, results: dict[str, Results]) -> None:
     """Every branch against every other, paired by replication: ``branch`` minus ``against``."""
     names = list(results)
-    tmp = path.with_suffix(".csv.part")
-    with tmp.open("w", newline="") as fh:
+    with atomic_text(path) as fh:
         out = csv.writer(fh)
         out.writerow(
             ["outcome", "unit", "kind", "branch", "against", "n", "diff_median", "diff_low", "diff_high"]
@@ -493,4 +508,3 @@ def write_differences(path: Path, results: dict[str, Results]) -> None:
                         ),
                     ]
                 )
-    os.replace(tmp, path)

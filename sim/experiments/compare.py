@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
@@ -31,6 +30,7 @@ from sim.core.paths import safe_name
 from sim.experiments.run import run_experiment
 from sim.results.catalogue import OUTCOMES
 from sim.results.folder import Results, read_results, write_json_atomic
+from sim.results.safe_io import FolderLock, atomic_text
 from sim.results.series_store import SeriesKept
 from sim.results.summary import decimals_for, format_number, wilson_interval
 from sim.scenario.loader import LoadedScenario
@@ -138,13 +138,14 @@ def compare(results: dict[str, Results]) -> list[ComparisonRow]:
 def write_combined_tables(
     folder: Path, results: dict[str, Results], rows: list[ComparisonRow], column: str = "scenario"
 ) -> None:
-    """Top-level tidy tables with a ``scenario`` (or ``column``) column, and ``comparison.csv``; atomic.
+    """Top-level tidy tables with a ``scenario`` (or ``column``) column, and ``comparison.csv``.
 
-    Daily series stay in each scenario's folder (``Results.series_frame`` gives them as a table).
+    Each file is written whole or not at all (:func:`sim.results.safe_io.atomic_text`); the caller
+    holds the folder's lock. Daily series stay in each scenario's folder (``Results.series_frame``
+    gives them as a table).
     """
     for table in ("outcomes", "parameters"):
-        tmp = folder / f"{table}.csv.part"
-        with tmp.open("w", newline="") as out:
+        with atomic_text(folder / f"{table}.csv") as out:
             writer = csv.writer(out)
             header_written = False
             for name, r in results.items():
@@ -164,16 +165,13 @@ def write_combined_tables(
                         continue
                     for row in reader:
                         writer.writerow([name, *row])
-        os.replace(tmp, folder / f"{table}.csv")
-    tmp = folder / "comparison.csv.part"
-    with tmp.open("w", newline="") as out:
+    with atomic_text(folder / "comparison.csv") as out:
         writer = csv.DictWriter(out, fieldnames=list(asdict(rows[0])) if rows else ["outcome"])
         writer.writeheader()
         for row in rows:
             writer.writerow(
                 {k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(row).items()}
             )
-    os.replace(tmp, folder / "comparison.csv")
     first = next(iter(results.values()))
     manifest = {
         "comparison": list(results),
@@ -243,17 +241,20 @@ def run_comparison(
     folder = Path(folder)
     results: dict[str, Results] = {}
     subfolders = scenario_folders(folder, list(scenarios))
-    for name, entry in scenarios.items():
-        tick = (lambda k, n=name: progress(n, k)) if progress else None
-        if isinstance(entry, LoadedScenario):
-            report = run_experiment(entry, reps, master_seed, subfolders[name], workers, tick, dask, series)
-            if report.interrupted:
-                raise ComparisonInterrupted(name, folder)
-        else:
-            entry(subfolders[name], reps, master_seed, workers or 1, tick)
-        results[name] = read_results(subfolders[name])
-    rows = compare(results)
-    write_combined_tables(folder, results, rows)
+    with FolderLock(folder):  # one comparison writes here at a time (each scenario's run locks its own)
+        for name, entry in scenarios.items():
+            tick = (lambda k, n=name: progress(n, k)) if progress else None
+            if isinstance(entry, LoadedScenario):
+                report = run_experiment(
+                    entry, reps, master_seed, subfolders[name], workers, tick, dask, series
+                )
+                if report.interrupted:
+                    raise ComparisonInterrupted(name, folder)
+            else:
+                entry(subfolders[name], reps, master_seed, workers or 1, tick)
+            results[name] = read_results(subfolders[name])
+        rows = compare(results)
+        write_combined_tables(folder, results, rows)
     return results, rows
 
 

@@ -35,6 +35,7 @@ from sim.core.clock import Clock
 from sim.core.limits import MAX_REPS, cores_available
 from sim.core.replication_result import ReplicationResult
 from sim.core.version import source_hash
+from sim.experiments.cluster import DASK_CONNECT_TIMEOUT_S
 from sim.model.replication import run_replication, warm_up
 from sim.results.folder import ResultsError, scenario_from_manifest
 from sim.results.safe_io import load_manifest
@@ -512,7 +513,7 @@ def _dask_executor(address: str, workers: int) -> Iterator[Executor]:
         client = Client(cluster)
     else:
         try:
-            cluster, client = None, Client(address, timeout="10s")
+            cluster, client = None, Client(address, timeout=f"{DASK_CONNECT_TIMEOUT_S}s")
         except (OSError, TimeoutError) as exc:
             raise ResultsError(f"--dask {address}: no Dask scheduler answers there ({exc})") from None
     try:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import math
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -35,6 +36,7 @@ from sim.model.replication import run_replication
 from sim.results.catalogue import OUTCOMES
 from sim.results.checkpoint import ResumableTable
 from sim.results.folder import write_json_atomic
+from sim.results.safe_io import FolderLock, atomic_text
 from sim.scenario.sampling import uncertain_parameters
 from sim.scenario.schema import Scenario
 
@@ -230,26 +232,40 @@ def run_sensitivity(
             raise ValueError("groups: sensitivity analysis needs at least two groups")
         group_of = [groups[n] for n in names]
     problem, design = sample_design(names, method, samples, seed, group_of)
-    table = None
-    if folder is not None:
-        folder.mkdir(parents=True, exist_ok=True)
-        manifest = {
-            "sensitivity": {"outcome": outcome, "method": method, "samples": samples, "runs": len(design)},
-            "seed": seed,
-            "parameters": names if parameters is not None else None,
-            "groups": dict(groups) if groups is not None else None,
-            "scenario": {"name": scenario_name, "resolved": spec.model_dump(mode="json", exclude_none=True)},
-            "complete": False,
-        }
-        write_json_atomic(folder / "manifest.json", manifest)
-        table = ResumableTable(folder / "evaluations.csv", resume)
-    try:
-        y = evaluate_design(spec, outcome, names, design, seed, workers, progress, dask, table, held)
-    finally:
-        if table is not None:
-            table.close()
-    if folder is not None:
-        write_json_atomic(folder / "manifest.json", manifest | {"complete": True})
+    # one writer of the folder at a time: a second analysis or --resume there is refused
+    with FolderLock(folder) if folder is not None else nullcontext():
+        table = None
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+            manifest = {
+                "sensitivity": {
+                    "outcome": outcome,
+                    "method": method,
+                    "samples": samples,
+                    "runs": len(design),
+                },
+                "seed": seed,
+                "parameters": names if parameters is not None else None,
+                "groups": dict(groups) if groups is not None else None,
+                "scenario": {
+                    "name": scenario_name,
+                    "resolved": spec.model_dump(mode="json", exclude_none=True),
+                },
+                "complete": False,
+            }
+            # a resumed analysis's manifest says this already: a refused resume changes nothing
+            if not (resume and (folder / "manifest.json").is_file()):
+                write_json_atomic(folder / "manifest.json", manifest)
+            table = ResumableTable(folder / "evaluations.csv", resume)
+        failed = True
+        try:
+            y = evaluate_design(spec, outcome, names, design, seed, workers, progress, dask, table, held)
+            failed = False
+        finally:
+            if table is not None:
+                table.close(failed=failed)  # refused before a new run: the table is left as it was
+        if folder is not None:
+            write_json_atomic(folder / "manifest.json", manifest | {"complete": True})
     missing = np.isnan(y)
     if missing.all():
         raise ValueError(f"{outcome} has no value at any design point")
@@ -347,11 +363,9 @@ def index_columns(method: Method) -> tuple[str, str, str]:
 
 def write_indices(result: SensitivityResult, path: Path) -> Path:
     """The indices, most influential parameter first, as a CSV table (written atomically)."""
-    tmp = path.with_name(path.name + ".part")
-    with tmp.open("w", newline="") as fh:
+    with atomic_text(path) as fh:
         writer = csv.writer(fh)
         writer.writerow(["parameter", *index_columns(result.method)])
         for i in result.ranked():
             writer.writerow([result.names[i], result.index[i], result.conf[i], result.other[i]])
-    tmp.replace(path)
     return path

@@ -27,6 +27,7 @@ from sim.core.limits import MAX_DESIGN_POINTS
 from sim.experiments.run import executor
 from sim.model.replication import run_replication
 from sim.results.checkpoint import ResumableTable
+from sim.results.safe_io import FolderLock
 from sim.results.writer import outcome_cell, write_json_atomic
 from sim.scenario.loader import LoadedScenario, load_scenario
 from sim.scenario.sampling import iter_parameters
@@ -113,16 +114,29 @@ class SweepReport:
     interrupted: bool
 
 
-def _points_done(table: ResumableTable, reps: int) -> int:
-    """Design points already complete in a sweep table (rows come whole points at a time)."""
-    if not table.kept:
+def _points_done(table: ResumableTable, varies: list[Vary], points: np.ndarray, reps: int) -> int:
+    """Design points already complete in a sweep table; the rows of any later point are dropped.
+
+    Rows come a whole point at a time, in design order: the kept rows count while each is
+    the next (point, replication) of this design, with this design's values. A table whose
+    columns are not this sweep's is refused (``ValueError``); a point cut short is run again.
+    """
+    if not table.header:
         return 0
-    points = [int(r[0]) for r in table.kept]
-    done = max(points) + 1
-    if len(points) != done * reps:
-        raise ValueError(
-            f"{table.path}: {len(points)} rows for {done} points of {reps} replications; not resumable"
-        )
+    fixed = ["point", *[v.path for v in varies], "rep"]
+    if table.header[: len(fixed)] != fixed or len(table.header) == len(fixed):
+        raise ValueError(f"{table.path}: its columns are not this sweep's ({', '.join(fixed)}, outcomes)")
+    good = 0
+    for i, row in enumerate(table.kept):
+        point, rep = divmod(i, reps)
+        values = [float(x) for x in row[1 : len(varies) + 1]]
+        if point >= len(points) or row[0] != str(point) or row[len(fixed) - 1] != str(rep):
+            break
+        if values != points[point].tolist():
+            break
+        good = i + 1
+    done = good // reps
+    table.keep_first(done * reps)
     return done
 
 
@@ -154,65 +168,71 @@ def run_sweep(
     folder.mkdir(parents=True, exist_ok=True)
     from sim.core.clock import Clock
 
-    clock = Clock(loaded.spec.calendar.start, loaded.spec.calendar.end)
-    table = ResumableTable(folder / "outcomes.csv", resume)
-    try:
-        done = _points_done(table, reps)
-    except ValueError:
-        table.close()
-        raise
-    manifest: dict[str, Any] = {
-        "sweep": {
-            "scenario": loaded.name,
-            "scenario_file": str(loaded.path),
-            "varied": [vars(v) for v in varies],
-            "points": len(points),
-            "design": design,
-            "design_points": points.tolist(),
-            "outcomes": list(outcomes or []),
-        },
-        "master_seed": seed,
-        "reps_per_point": reps,
-        "complete": False,
-    }
-    names: list[str] | None = table.header[len(varies) + 2 :] if table.header else None
-    finished = done
-    interrupted = False
-
-    def write(point: int, rows: list[dict[str, float]]) -> None:
-        nonlocal names, finished
-        names = names or list(rows[0])
-        table.append(
-            ["point", *[v.path for v in varies], "rep", *names],
-            (
-                [point, *points[point].tolist(), rep, *(outcome_cell(n, row[n], clock) for n in names)]
-                for rep, row in enumerate(rows)
-            ),
-        )
-        finished = point + 1
-        if progress:
-            progress(len(rows))
-
-    todo = list(range(done, len(specs)))
-    with table:
+    with FolderLock(folder):  # one writer of the folder at a time: a second sweep or --resume is refused
+        clock = Clock(loaded.spec.calendar.start, loaded.spec.calendar.end)
+        table = ResumableTable(folder / "outcomes.csv", resume)
         try:
-            if workers > 1 or dask:
-                with executor(workers, dask) as pool:
-                    futures = {i: pool.submit(_run_point, specs[i], seed, reps) for i in todo}
-                    for i in todo:  # in design order: the table is the same for any worker count
-                        write(i, futures[i].result())
-            else:
-                for i in todo:
-                    write(i, _run_point(specs[i], seed, reps))
-        except KeyboardInterrupt:
-            interrupted = True
-    manifest.update(
-        complete=finished == len(points),
-        points_done=finished,
-        finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-    )
-    write_json_atomic(folder / "manifest.json", manifest)
-    return SweepReport(table.path, finished, len(points), interrupted)
+            done = _points_done(table, varies, points, reps)
+        except ValueError:
+            table.close(failed=True)
+            raise
+        manifest: dict[str, Any] = {
+            "sweep": {
+                "scenario": loaded.name,
+                "scenario_file": str(loaded.path),
+                "varied": [vars(v) for v in varies],
+                "points": len(points),
+                "design": design,
+                "design_points": points.tolist(),
+                "outcomes": list(outcomes or []),
+            },
+            "master_seed": seed,
+            "reps_per_point": reps,
+            "complete": False,
+        }
+        names: list[str] | None = table.header[len(varies) + 2 :] if table.header else None
+        finished = done
+        interrupted = False
+
+        def write(point: int, rows: list[dict[str, float]]) -> None:
+            nonlocal names, finished
+            names = names or list(rows[0])
+            if set(names) != set(rows[0]):  # a resumed table's outcome columns: not this model's
+                raise ValueError(
+                    f"{table.path}: its outcome columns are not the ones this scenario produces; "
+                    "not resumable (run the sweep again with --out elsewhere)"
+                )
+            table.append(
+                ["point", *[v.path for v in varies], "rep", *names],
+                (
+                    [point, *points[point].tolist(), rep, *(outcome_cell(n, row[n], clock) for n in names)]
+                    for rep, row in enumerate(rows)
+                ),
+            )
+            finished = point + 1
+            if progress:
+                progress(len(rows))
+
+        todo = list(range(done, len(specs)))
+        with table:
+            try:
+                if workers > 1 or dask:
+                    with executor(workers, dask) as pool:
+                        futures = {i: pool.submit(_run_point, specs[i], seed, reps) for i in todo}
+                        for i in todo:  # in design order: the table is the same for any worker count
+                            write(i, futures[i].result())
+                else:
+                    for i in todo:
+                        write(i, _run_point(specs[i], seed, reps))
+            except KeyboardInterrupt:
+                interrupted = True
+        manifest.update(
+            complete=finished == len(points),
+            points_done=finished,
+            finished=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        )
+        write_json_atomic(folder / "manifest.json", manifest)
+        return SweepReport(table.path, finished, len(points), interrupted)
 
 
 @dataclass

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, wait
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -36,6 +36,7 @@ from sim.core.streams import Streams
 from sim.experiments.run import default_workers, executor
 from sim.model.replication import simulate
 from sim.results.catalogue import OUTCOMES
+from sim.results.safe_io import FolderLock, atomic_text
 from sim.scenario.distributions import Fixed
 from sim.scenario.sampling import iter_parameters
 from sim.scenario.schema import Scenario
@@ -182,12 +183,10 @@ def outcome_table(nested: list[list[dict[str, float]]], outcome: str) -> np.ndar
 
 
 def write_tables(folder: Path, nested: list[list[dict[str, float]]], splits: list[VarianceSplit]) -> None:
-    """``nested_outcomes.csv`` (one row per replication) and ``variance.csv``, written atomically."""
-    folder.mkdir(parents=True, exist_ok=True)
+    """``nested_outcomes.csv`` (one row per replication) and ``variance.csv``, each whole or not at all."""
     names = list(nested[0][0])
     seeds = len(nested[0])
-    tmp = folder / "nested_outcomes.csv.part"
-    with tmp.open("w", newline="") as fh:
+    with atomic_text(folder / "nested_outcomes.csv") as fh:
         out = csv.writer(fh)
         out.writerow(["param_set", "seed", "rep", *names])
         for i, rows in enumerate(nested):
@@ -195,14 +194,11 @@ def write_tables(folder: Path, nested: list[list[dict[str, float]]], splits: lis
                 out.writerow(
                     [i, j, chance_rep(i, j, seeds), *("" if math.isnan(row[n]) else row[n] for n in names)]
                 )
-    os.replace(tmp, folder / "nested_outcomes.csv")
-    tmp = folder / "variance.csv.part"
-    with tmp.open("w", newline="") as fh:
+    with atomic_text(folder / "variance.csv") as fh:
         out = csv.DictWriter(fh, fieldnames=list(asdict(splits[0])))
         out.writeheader()
         for s in splits:
             out.writerow(asdict(s))
-    os.replace(tmp, folder / "variance.csv")
 
 
 #: Outcomes split when none is named.
@@ -226,12 +222,13 @@ def run_variance(
     ``ValueError`` when the scenario does not produce an outcome asked for.
     """
     names = outcomes or [n for n in DEFAULT_OUTCOMES if n in OUTCOMES]
-    nested = nested_outcomes(spec, master_seed, param_sets, seeds, workers, progress, dask)
-    missing = [n for n in names if n not in nested[0][0]]
-    if missing:
-        raise ValueError(f"this scenario does not produce {', '.join(missing)}")
-    rng = np.random.default_rng(master_seed)
-    splits = [split_variance(outcome_table(nested, n), n, rng=rng) for n in names]
-    if folder is not None:
-        write_tables(folder, nested, splits)
+    with FolderLock(folder) if folder is not None else nullcontext():  # one writer of the folder at a time
+        nested = nested_outcomes(spec, master_seed, param_sets, seeds, workers, progress, dask)
+        missing = [n for n in names if n not in nested[0][0]]
+        if missing:
+            raise ValueError(f"this scenario does not produce {', '.join(missing)}")
+        rng = np.random.default_rng(master_seed)
+        splits = [split_variance(outcome_table(nested, n), n, rng=rng) for n in names]
+        if folder is not None:
+            write_tables(folder, nested, splits)
     return nested, splits

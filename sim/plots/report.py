@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
-import os
 from pathlib import Path
 
 from sim.plots.charts import DEFAULT_SECTOR_PANELS, draw_default_plots
@@ -21,6 +20,7 @@ from sim.plots.style import in_words
 from sim.results.catalogue import OUTCOMES, SERIES
 from sim.results.folder import Results, scenario_from_manifest
 from sim.results.key_outcomes import KEY_OUTCOMES
+from sim.results.safe_io import write_bytes_atomic
 from sim.results.summary import summarise
 from sim.scenario.sampling import iter_parameters
 
@@ -218,10 +218,8 @@ def build_report(results: Results) -> str:
 
 
 def write_text(path: Path, text: str) -> Path:
-    """Write a report atomically."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    """Write a report whole or not at all (a temporary name beside it, fsynced, renamed)."""
+    write_bytes_atomic(path, text.encode("utf-8"))
     return path
 
 

@@ -48,11 +48,16 @@ def read_branches(folder: Path, command: str = "reweight") -> Branches:
     path = found.folder / WEIGHTS_FILE
     if not path.is_file():
         raise ResultsError(f"{found.folder}: a branches folder without its {WEIGHTS_FILE}")
-    with path.open(newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    branches = found.manifest["branches"]
-    reps = np.array([int(r["rep"]) for r in rows])
-    probability = {b: np.array([float(r[b]) for r in rows]) for b in branches}
-    dates = np.array([np.datetime64(r["fork_date"]) for r in rows], dtype="datetime64[D]")
+    try:  # a damaged table (cut short, binary, text in a cell) is one line naming it
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        branches = found.manifest["branches"]
+        reps = np.array([int(r["rep"]) for r in rows])
+        probability = {b: np.array([float(r[b]) for r in rows]) for b in branches}
+        dates = np.array([np.datetime64(r["fork_date"]) for r in rows], dtype="datetime64[D]")
+    except (ValueError, TypeError, KeyError) as exc:  # a short row's missing cells are None
+        raise ResultsError(
+            f"{path}: damaged ({type(exc).__name__}: {str(exc)[:120]}); run `tradesim branches` again"
+        ) from None
     results = {b: read_results(p) for b, p in found.members().items()}
     return Branches(found.folder, found.manifest, results, reps, probability, dates)

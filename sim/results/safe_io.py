@@ -21,6 +21,7 @@ import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import TextIO
 
 try:
     import fcntl
@@ -74,6 +75,28 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         try:
             with tmp.open("wb") as fh:
                 fh.write(data)
+                fsync_file(fh)
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+
+@contextmanager
+def atomic_text(path: Path | str) -> Iterator[TextIO]:
+    """Write a text file (CSV: ``newline=""``) whole or not at all, as :func:`write_bytes_atomic` does.
+
+    The block writes to a temporary name beside ``path``; when it ends the file is fsynced and
+    renamed over ``path``. If the block (or the disk) fails, the temporary file is removed and
+    ``path`` keeps what it held before.
+    """
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with tmp.open("w", newline="", encoding="utf-8") as fh:
+                yield fh
                 fsync_file(fh)
             os.replace(tmp, path)
         except BaseException:

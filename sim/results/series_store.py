@@ -144,6 +144,15 @@ def chunk_reps(path: Path) -> np.ndarray:
         return data["rep"]
 
 
+def chunk_is_whole(path: Path) -> bool:
+    """Whether a chunk file reads back whole: a zip archive whose every member passes its CRC."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return archive.testzip() is None and "rep.npy" in archive.namelist()
+    except _DAMAGED:
+        return False
+
+
 def stored_reps(folder: Path) -> set[int]:
     """Every replication whose daily series are on disk as paths."""
     return {int(r) for path in chunk_files(folder) for r in chunk_reps(path)}

@@ -26,6 +26,7 @@ from sim.core.replication_result import ReplicationResult
 from sim.core.version import __version__, source_hash
 from sim.results import series_store
 from sim.results.catalogue import OUTCOMES, SERIES
+from sim.results.checkpoint import written_cell
 from sim.results.safe_io import FolderLock, fsync_file, write_bytes_atomic, writing
 from sim.results.series_store import SERIES_KEPT, SeriesKept
 
@@ -184,6 +185,8 @@ class ResultsWriter:
 
         Rows are in ``TABLE.csv`` (a run stopped cleanly) or ``TABLE.csv.part`` (a run killed
         while writing), or both (a resume killed in its turn): every whole row of either counts.
+        A damaged row, or a series chunk that does not read back whole, is dropped: its
+        replications are simulated again, so the resumed folder is an uninterrupted run's.
         """
         tables = {}
         for name in SCALAR_TABLES:
@@ -197,6 +200,9 @@ class ResultsWriter:
             self.series_kept != "none"
             and not (self.folder / series_store.SUBFOLDER / series_store.QUANTILES_FILE).exists()
         ):
+            for path in series_store.chunk_files(self.folder):  # damaged: its replications are run again
+                if not series_store.chunk_is_whole(path):
+                    path.unlink()
             done &= series_store.stored_reps(self.folder)
             for path in series_store.chunk_files(self.folder):  # a chunk with rows missing is redone
                 if not set(series_store.chunk_reps(path).tolist()) <= done:
@@ -292,9 +298,13 @@ def _read_rows(*paths: Path) -> tuple[list[str] | None, dict[int, list[str]]]:
     """The header and the whole rows (by replication) of a table's files, merged.
 
     A file cut short by a crash ends without a line break: its last, partial line is dropped,
-    and so is any row with the wrong number of cells or a replication number that is not one.
-    Files whose header differs from the first file's are ignored (another run's).
+    and so is any row with the wrong number of cells, a replication number that is not one, or
+    a cell that is not what the writer writes (in the outcomes table: a number, an ISO date or
+    nothing; in any table: no byte that is not UTF-8): a damaged row is simulated again, so the
+    resumed table is the one an uninterrupted run writes. A file whose header is damaged, or
+    differs from the first file's (another run's), is ignored.
     """
+    cell_ok = written_cell if paths and paths[0].name.startswith("outcomes.") else _text_cell
     header: list[str] | None = None
     rows: dict[int, list[str]] = {}
     for path in paths:
@@ -306,14 +316,21 @@ def _read_rows(*paths: Path) -> tuple[list[str] | None, dict[int, list[str]]]:
         lines = list(csv.reader(text.splitlines(keepends=True)))
         if not lines:
             continue
+        if not lines[0] or not all(map(_text_cell, lines[0])) or "" in lines[0]:
+            continue
         if header is None:
             header = lines[0]
         elif lines[0] != header:
             continue
         for row in lines[1:]:
-            if len(row) == len(header) and row[0].isdigit():
+            if len(row) == len(header) and row[0].isdigit() and all(map(cell_ok, row[1:])):
                 rows.setdefault(int(row[0]), row)
     return header, rows
+
+
+def _text_cell(cell: str) -> bool:
+    """A cell with no undecodable byte (read as U+FFFD) and no control character."""
+    return "\ufffd" not in cell and cell.isprintable()
 
 
 #: the outcome that holds each replication's normal China-to-US flow

@@ -244,11 +244,37 @@ def _expect(path: Path, key: str, value: Any, kind: type) -> None:
         raise GameFileError(f"{path}: {key}: must be {name}, got {value!r}")
 
 
-def load_record_scenario(record: GameRecord, relative_to: Path | None = None) -> LoadedScenario:
-    """The scenario a game was played on (a path is tried beside the game file first)."""
+def load_record_scenario(
+    record: GameRecord, relative_to: Path | None = None, game_file: Path | str = "game file"
+) -> LoadedScenario:
+    """The scenario a game was played on (a path is tried beside the game file first).
+
+    The game's dates are checked against it (:func:`check_game_dates`); ``game_file`` names
+    the file in the error.
+    """
     if relative_to is not None and (relative_to / record.scenario).is_file():
-        return load_scenario(relative_to / record.scenario)
-    return load_scenario(record.scenario)
+        loaded = load_scenario(relative_to / record.scenario)
+    else:
+        loaded = load_scenario(record.scenario)
+    check_game_dates(record, loaded, game_file)
+    return loaded
+
+
+def check_game_dates(record: GameRecord, scenario: LoadedScenario, game_file: Path | str) -> None:
+    """:class:`GameFileError` unless the game starts, and every turn falls, inside the scenario.
+
+    A game is played on the scenario's simulated days: a start before the scenario begins, or a
+    turn after it ends, has no day to be played on (a file edited by hand, or another scenario's).
+    """
+    start, end = scenario.spec.calendar.start, scenario.spec.calendar.end
+    allowed = f"allowed: {start} to {end}, the simulated period of {scenario.name}"
+    if not start <= record.start <= end:
+        raise GameFileError(f"{game_file}: start: {record.start} is outside the scenario ({allowed})")
+    for i, turn in enumerate(record.turns):
+        if turn.date > end:
+            raise GameFileError(
+                f"{game_file}: turns[{i + 1}].date: {turn.date} is after the scenario ends ({allowed})"
+            )
 
 
 def replay_game(

@@ -36,6 +36,7 @@ from sim.core.replication_result import ReplicationResult
 from sim.core.version import __version__
 from sim.experiments.run import executor, key_dates
 from sim.results.folder import ResultsWriter, base_manifest, write_json_atomic
+from sim.results.safe_io import atomic_text
 from sim.scenario.loader import LoadedScenario, load_scenario
 from sim.scenario.schema import Scenario
 from sim.workshop.game import DEFAULT_EVERY_DAYS, DEFAULT_START, Game, describe_turn, play
@@ -195,14 +196,12 @@ def pairing_means(games: list[dict], strategies: list[str], measure: str) -> np.
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
     """Floats written in full (repr), so the ranking can be recomputed from the file exactly."""
-    tmp = path.with_name(path.name + ".part")
-    with tmp.open("w", newline="") as fh:
+    with atomic_text(path) as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(
             {k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in r.items()} for r in rows
         )
-    tmp.replace(path)
 
 
 # --- a saved game over many replications --------------------------------------------------------
@@ -301,7 +300,7 @@ def comparison_entries(refs: Sequence[str | Path | LoadedScenario]) -> dict[str,
             continue
         path = Path(ref)
         record = load_game(path)
-        spec = load_record_scenario(record, path.parent)
+        spec = load_record_scenario(record, path.parent, path)
         name = path.name.removesuffix(".game.toml")
         if name == "game":  # `tradesim play` saves game.game.toml: name it by its folder
             name = path.resolve().parent.name
