@@ -100,7 +100,7 @@ def compare_command(
     if plots:
         from sim.plots.charts import draw_comparison_plots
 
-        ui.print_plots(draw_comparison_plots(results, folder))
+        ui.print_plots(draw_comparison_plots(results, folder, workers=n_workers))
     ui.say("results: {} (comparison.csv, one folder per scenario)", folder)
 
 

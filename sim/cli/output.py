@@ -59,7 +59,7 @@ def plot(
             )
             ui.out.print("  " + ", ".join(found.outcomes), highlight=False, soft_wrap=True)
             return
-        drawn = redraw(folder, series, outcome, fmt, paths)
+        drawn = redraw(folder, series, outcome, fmt, paths, workers=ui.workers_or_default(None))
     except ResultsError as exc:
         ui.fail(str(exc))
     ui.print_paths("plot", drawn)

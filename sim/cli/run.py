@@ -124,7 +124,7 @@ def run(
     if plots:
         from sim.plots.charts import draw_default_plots
 
-        ui.print_plots(draw_default_plots(results))
+        ui.print_plots(draw_default_plots(results, workers=n_workers))  # one figure per core at a time
     ui.say("results: {}", folder)
     if report.interrupted:
         ui.err.print(

@@ -253,6 +253,15 @@ class ResultsWriter:
             for fh in self._files.values():
                 fh.flush()
 
+    def reduce_to_quantiles(self, map_series: series_store.SeriesMap = map) -> None:
+        """Reduce the chunk files to daily quantiles (``--series quantiles``, every replication in).
+
+        ``map_series`` spreads the series over processes (a pool's ``map``): a run calls this on its
+        workers as soon as the last chunk is written, so the reduction is not a serial tail.
+        """
+        with writing(self.folder / series_store.SUBFOLDER / series_store.QUANTILES_FILE):
+            series_store.reduce_to_quantiles(self.folder, map_series)
+
     def close(self, complete: bool) -> None:
         """Move the tables into place, reduce series to quantiles if asked, write the manifest last.
 
@@ -268,8 +277,7 @@ class ResultsWriter:
                     fh.close()
                     os.replace(self.folder / f"{name}.csv.part", path)
             if complete and self.series_kept == "quantiles":
-                with writing(self.folder / series_store.SUBFOLDER / series_store.QUANTILES_FILE):
-                    series_store.reduce_to_quantiles(self.folder)
+                self.reduce_to_quantiles()  # nothing left to do if the run reduced them on its workers
             self.manifest["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             normal = _normal_flow(self.folder / "outcomes.csv")
             if normal is not None:
