@@ -147,6 +147,23 @@ def test_figures_drawn_on_two_processes_are_the_files_drawn_one_after_another(ba
     assert len(drawn[1]) == 3 and drawn[1] == drawn[2]
 
 
+def test_drawing_processes_started_before_a_run_draw_the_files_of_the_default_plots(
+    baseline, tmp_path, monkeypatch
+):
+    from sim.plots import charts
+    from sim.plots.drawers import DrawingProcesses
+
+    every_job = charts.default_plot_jobs
+    monkeypatch.setattr(charts, "default_plot_jobs", lambda *a: every_job(*a)[2:6])  # 4 of 14: time
+    with DrawingProcesses(2) as drawers:  # forked before the run, as `tradesim run` does
+        run_experiment(baseline, 3, 6, tmp_path / "run", workers=1)
+        early = {p.name: p.read_bytes() for p in drawers.default_figures(tmp_path / "run")}
+        assert drawers._pool is not None  # drawn on the processes, not here
+    shutil.rmtree(tmp_path / "run" / "plots")
+    here = {p.name: p.read_bytes() for p in charts.draw_default_plots(read_results(tmp_path / "run"))}
+    assert len(here) == 4 and early == here
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -41,7 +41,7 @@ def _draw(index: int) -> Path | None:
     return _JOBS[index].draw()
 
 
-def _start_drawer() -> None:
+def ignore_interrupts() -> None:
     """A drawing process leaves Ctrl-C to its parent, which waits for the figures under way."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
@@ -55,7 +55,7 @@ def draw_figures(jobs: list[FigureJob], workers: int = 1) -> list[Path | None]:
     _JOBS = list(jobs)
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(processes, mp_context=context, initializer=_start_drawer) as pool:
+        with ProcessPoolExecutor(processes, mp_context=context, initializer=ignore_interrupts) as pool:
             heaviest_first = sorted(range(len(jobs)), key=lambda i: -jobs[i].weight)
             futures = {i: pool.submit(_draw, i) for i in heaviest_first}
             return [futures[i].result() for i in range(len(jobs))]

@@ -331,12 +331,13 @@ NORMAL_FLOW_OUTCOME = "china_us_normal_flow"
 def _normal_flow(outcomes_csv: Path) -> dict[str, Any] | None:
     """The normal China-to-US flow over the replications (tonnes/day): the base of the monthly
     shipments shares, drawn per replication (each one's value is in the outcomes table)."""
-    with outcomes_csv.open(newline="") as fh:
-        rows = list(csv.reader(fh))
-    if not rows or NORMAL_FLOW_OUTCOME not in rows[0]:
-        return None
-    col = rows[0].index(NORMAL_FLOW_OUTCOME)
-    values = np.array([float(r[col]) for r in rows[1:] if r[col] != ""])
+    with outcomes_csv.open(newline="") as fh:  # one column, row by row: the table is never held as text
+        rows = csv.reader(fh)
+        header = next(rows, [])
+        if NORMAL_FLOW_OUTCOME not in header:
+            return None
+        col = header.index(NORMAL_FLOW_OUTCOME)
+        values = np.array([float(r[col]) for r in rows if r[col] != ""])
     if not values.size:
         return None
     low, median, high = np.quantile(values, [0.05, 0.5, 0.95])
