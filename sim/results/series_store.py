@@ -276,22 +276,27 @@ def daily_quantiles(values: np.ndarray, levels: Sequence[float], block_days: int
     The same numbers as ``np.nanquantile(values, levels, axis=0)`` (linear
     interpolation), computed by one sort per block of days instead of numpy's
     day-by-day loop over columns that hold a NaN, which for a thousand
-    replications of fifty series took seconds. In float64, a block of days at a
-    time, so temporaries are one block, not the whole series.
+    replications of fifty series took seconds. Each block is sorted as stored (float32
+    from a results folder: converting to float64 is exact and keeps the order, so the
+    order statistics are the same numbers) with each day's values contiguous, which
+    sorted 100,000 replications four times as fast as float64 across the rows; the
+    interpolation is in float64. A block of days at a time, so temporaries are one
+    block, not the whole series.
     """
     q = np.asarray(levels, dtype=np.float64)[:, None]
     out = np.empty((q.shape[0], values.shape[1]))
     for first in range(0, values.shape[1], block_days):
-        block = np.sort(values[:, first : first + block_days].astype(np.float64), axis=0)  # NaN last
-        n = (~np.isnan(block)).sum(axis=0)
+        block = np.ascontiguousarray(values[:, first : first + block_days].T)  # (days, replications)
+        block.sort(axis=1)  # NaN last
+        n = (~np.isnan(block)).sum(axis=1)
         virtual = (n - 1) * q  # numpy's linear method, computed as numpy computes it
         below = np.floor(virtual)
         gamma = virtual - below
         last = np.maximum(n - 1, 0)
         lo = np.clip(below.astype(np.int64), 0, last)
         hi = np.clip(below.astype(np.int64) + 1, 0, last)
-        a = np.take_along_axis(block, lo, axis=0)
-        b = np.take_along_axis(block, hi, axis=0)
+        a = np.take_along_axis(block, lo.T, axis=1).T.astype(np.float64)
+        b = np.take_along_axis(block, hi.T, axis=1).T.astype(np.float64)
         diff = b - a
         result = np.where(gamma >= 0.5, b - diff * (1.0 - gamma), a + diff * gamma)  # numpy's _lerp
         result[:, n == 0] = np.nan
