@@ -158,10 +158,22 @@ def test_drawing_processes_started_before_a_run_draw_the_files_of_the_default_pl
     with DrawingProcesses(2) as drawers:  # forked before the run, as `tradesim run` does
         run_experiment(baseline, 3, 6, tmp_path / "run", workers=1)
         early = {p.name: p.read_bytes() for p in drawers.default_figures(tmp_path / "run")}
-        assert drawers._pool is not None  # drawn on the processes, not here
+        assert drawers._root is not None and drawers._root.is_alive()  # drawn there, not here
     shutil.rmtree(tmp_path / "run" / "plots")
     here = {p.name: p.read_bytes() for p in charts.draw_default_plots(read_results(tmp_path / "run"))}
     assert len(here) == 4 and early == here
+
+
+def test_drawing_processes_raise_the_error_drawing_here_raises(tmp_path):
+    from sim.plots.drawers import DrawingProcesses
+
+    (tmp_path / "manifest.json").write_text("{")  # a damaged folder
+    errors = []
+    for processes in (1, 2):
+        with DrawingProcesses(processes) as drawers, pytest.raises(Exception) as raised:
+            drawers.default_figures(tmp_path)
+        errors.append((type(raised.value), str(raised.value)))
+    assert errors[0] == errors[1] and errors[0][0] is ResultsError
 
 
 def _free_port() -> int:

@@ -1,104 +1,104 @@
 """Drawing processes started before a run: matplotlib is imported while the model simulates.
 
-See :class:`DrawingProcesses`; the figures are drawn as :mod:`sim.plots.parallel` draws them.
+After a warm ``tradesim run`` of 100 replications, importing matplotlib and loading its fonts
+took ~0.5 s of the main process before the first figure, on one core while the other idled.
+:class:`DrawingProcesses` forks one process at the start of the command, which imports the
+charts while the main process is still loading the compiled kernels (one core busy, the other
+idle) and then sleeps; the main process never imports matplotlib. Asked for a finished
+folder's figures, it reads the folder and draws them with
+:func:`sim.plots.charts.draw_default_plots` on one process per core, forked from itself (so
+they inherit matplotlib already imported): the same code, the same files.
 """
 
 from __future__ import annotations
 
+import io
 import multiprocessing
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import suppress
+from multiprocessing.connection import Connection
 from pathlib import Path
 
-from sim.plots.parallel import FigureJob, ignore_interrupts
+from sim.plots.parallel import ignore_interrupts
 
 
 class DrawingProcesses:
-    """Processes started before a run, which import matplotlib while it simulates, then draw its figures.
+    """A process that imports matplotlib now and draws a results folder's default figures later.
 
-    After a warm ``tradesim run`` of 100 replications, importing matplotlib and loading its fonts
-    took ~0.5 s of the main process before the first figure. Forked at the start of the command,
-    these processes do that while the main process is still loading the compiled kernels (one
-    core busy, the other idle) and then sleep; the main process never imports matplotlib. Each
-    reads the finished results folder itself and draws the default figures it is handed, with
-    the same code as :func:`sim.plots.charts.draw_default_plots`, so the files are the same.
-    Use as a context manager; without ``fork`` (or with one process) it draws in this process.
+    Use as a context manager. With one process asked for, or where processes are not forked
+    (spawned ones would import everything again), the figures are drawn in this process.
     """
 
     def __init__(self, processes: int):
         self.processes = max(1, processes)
-        self._pool: ProcessPoolExecutor | None = None
-        self._calls = 0
+        self._root: multiprocessing.process.BaseProcess | None = None
+        self._conn: Connection | None = None
 
     def __enter__(self) -> DrawingProcesses:
         if self.processes > 1 and multiprocessing.get_start_method() == "fork":
             context = multiprocessing.get_context("fork")
-            self._pool = ProcessPoolExecutor(
-                self.processes, mp_context=context, initializer=_start_ready_drawer
+            self._conn, theirs = context.Pipe()
+            self._root = context.Process(
+                target=_drawing_root, args=(theirs, self.processes), name="tradesim-plots"
             )
-            self._pool.submit(int)  # forks every process now (a fork pool starts them all at once)
+            self._root.start()
+            theirs.close()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._root is None or self._conn is None:
+            return
+        with suppress(OSError):  # it died already
+            self._conn.send(None)  # done: it exits
+        self._root.join(timeout=5)
+        if self._root.is_alive():  # still drawing after a Ctrl-C: its own processes die with it
+            self._root.terminate()
+            self._root.join()
+        self._conn.close()
 
     def default_figures(self, folder: Path, fmt: str = "png") -> list[Path]:
-        """The default figures of the results folder ``folder``, drawn on these processes."""
-        if self._pool is None:
+        """The default figures of the results folder ``folder``, drawn on one process per core."""
+        if self._root is None or self._conn is None:
             from sim.plots.charts import draw_default_plots
             from sim.results.folder import read_results
 
             return draw_default_plots(read_results(folder), fmt)
-        self._calls += 1
-        key = (str(folder), fmt, self._calls)  # each call reads the folder afresh
-        weights = self._pool.submit(_default_weights, key).result()
-        heaviest_first = sorted(range(len(weights)), key=lambda i: -weights[i])
-        futures = {i: self._pool.submit(_draw_default, key, i) for i in heaviest_first}
-        return [path for path in (futures[i].result() for i in range(len(weights))) if path is not None]
+        self._conn.send((str(folder), fmt))
+        try:
+            ok, answer = self._conn.recv()
+        except EOFError:
+            raise RuntimeError("the plotting process died before drawing the figures") from None
+        if not ok:
+            raise answer
+        return answer
 
 
-def _start_ready_drawer() -> None:
-    """Ignore Ctrl-C (the parent stops the command), die with the parent, import the charts and
-    load the fonts they use."""
-    import ctypes
-    import io
-    import signal
-
+def _drawing_root(conn: Connection, processes: int) -> None:
+    """Import the charts and load their fonts, then draw each folder asked for until told to stop."""
     ignore_interrupts()
-    # a parent killed with SIGKILL takes these idle processes with it (Linux ``PR_SET_PDEATHSIG``);
-    # elsewhere they notice the lost parent at their next task
-    with suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").prctl(1, signal.SIGKILL, 0, 0, 0)
     import matplotlib.pyplot as plt
 
     from sim.plots import charts
+    from sim.results.folder import read_results
 
-    with plt.rc_context(charts._STYLE):
+    with plt.rc_context(charts._STYLE):  # the fonts the charts use, loaded once for every drawing process
         fig, ax = plt.subplots(figsize=(2, 2), layout="constrained")
         ax.set_title("Aa")
         ax.text(0.5, 0.5, "Aa", bbox={"facecolor": "white", "edgecolor": "none"})
         fig.savefig(io.BytesIO(), dpi=100)
         plt.close(fig)
-
-
-#: The default figure jobs of the folder last asked for, in this drawing process.
-_DEFAULT: dict[tuple[str, str, int], list[FigureJob]] = {}
-
-
-def _default_jobs(key: tuple[str, str, int]) -> list[FigureJob]:
-    if key not in _DEFAULT:
-        from sim.plots.charts import default_plot_jobs
-        from sim.results.folder import read_results
-
-        _DEFAULT.clear()
-        _DEFAULT[key] = default_plot_jobs(read_results(Path(key[0])), key[1])
-    return _DEFAULT[key]
-
-
-def _default_weights(key: tuple[str, str, int]) -> list[float]:
-    return [job.weight for job in _default_jobs(key)]
-
-
-def _draw_default(key: tuple[str, str, int], index: int) -> Path | None:
-    return _default_jobs(key)[index].draw()
+    while True:
+        try:
+            request = conn.recv()
+        except EOFError:  # the command ended
+            return
+        if request is None:
+            return
+        folder, fmt = request
+        try:
+            paths = charts.draw_default_plots(read_results(Path(folder)), fmt, processes)
+            conn.send((True, [path for path in paths if path is not None]))
+        except Exception as exc:  # a damaged folder, a full disk: raised in the command, as if drawn there
+            try:
+                conn.send((False, exc))
+            except Exception:  # an error that does not pickle
+                conn.send((False, RuntimeError(f"{type(exc).__name__}: {exc}")))

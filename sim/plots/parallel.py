@@ -17,10 +17,12 @@ platform does not fork (spawned processes would import everything again), and in
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,8 +44,16 @@ def _draw(index: int) -> Path | None:
 
 
 def ignore_interrupts() -> None:
-    """A drawing process leaves Ctrl-C to its parent, which waits for the figures under way."""
+    """A drawing process leaves Ctrl-C to its parent, which waits for the figures under way, and dies
+    with it (Linux ``PR_SET_PDEATHSIG``: a parent killed with SIGKILL takes it along; elsewhere it
+    notices the lost parent at its next task)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with suppress(OSError, AttributeError):  # not Linux with glibc
+        ctypes.CDLL("libc.so.6").prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+#: prctl option (linux/prctl.h)
+_PR_SET_PDEATHSIG = 1
 
 
 def draw_figures(jobs: list[FigureJob], workers: int = 1) -> list[Path | None]:
