@@ -66,11 +66,14 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child(reps: int, workers: int, engine: str, stored: bool) -> None:
-    """One run in this fresh process; prints its figures as JSON."""
-    sys.path.insert(0, str(ROOT))
-    if stored:
-        import benchmarks.stored_model  # noqa: F401 - replaces the model in this process and forked workers
+def child(reps: int, workers: int, engine: str, stored: bool, tree: Path) -> None:
+    """One run in this fresh process (of the checkout ``tree``); prints its figures as JSON."""
+    sys.path.insert(0, str(tree))
+    if stored:  # replaces the model in this process and the workers it forks
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location("stored_model", STORED)
+        spec.loader.exec_module(importlib.util.module_from_spec(spec))
     from sim.experiments.run import run_experiment
     from sim.results.series_store import resolve_kept
     from sim.scenario.loader import load_scenario
@@ -114,11 +117,11 @@ def _free_port() -> int:
 class Scheduler:
     """A ``dask scheduler`` and ``dask worker`` processes on loopback, for one row."""
 
-    def __init__(self, workers: int, stored: bool):
+    def __init__(self, workers: int, stored: bool, tree: Path):
         port = _free_port()
         self.address = f"tcp://127.0.0.1:{port}"
         dask = [sys.executable, "-m", "dask"]
-        env = dict(os.environ, PYTHONPATH=f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}")
+        env = dict(os.environ, PYTHONPATH=str(tree))
         quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
         self.processes = [
             subprocess.Popen(
@@ -151,13 +154,22 @@ class Scheduler:
             process.wait(30)
 
 
-def row(reps: int, workers: int, engine: str, stored: bool, max_seconds: float) -> dict:
-    env = dict(os.environ)
+def row(reps: int, workers: int, engine: str, stored: bool, max_seconds: float, tree: Path) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(tree))
     if stored:  # a local Dask cluster's workers import the stand-in too
         env["DASK_DISTRIBUTED__WORKER__PRELOAD"] = json.dumps([str(STORED)])
-    scheduler = Scheduler(workers, stored) if engine == "dask-scheduler" else None
+    scheduler = Scheduler(workers, stored, tree) if engine == "dask-scheduler" else None
     try:
-        command = [sys.executable, __file__, "--child", str(reps), "--workers", str(workers)]
+        command = [
+            sys.executable,
+            __file__,
+            "--child",
+            str(reps),
+            "--workers",
+            str(workers),
+            "--tree",
+            str(tree),
+        ]
         command += ["--engine", scheduler.address if scheduler else engine] + (["--stored"] if stored else [])
         out = subprocess.run(
             command, capture_output=True, text=True, timeout=max_seconds, env=env, check=True
@@ -177,15 +189,16 @@ def main() -> None:
     parser.add_argument("--engines", nargs="+", default=["local"], help="local, dask-local, dask-scheduler")
     parser.add_argument("--model", action="store_true", help="the real model, not the stored replication")
     parser.add_argument("--max-seconds", type=float, default=900, help="bound on each row")
+    parser.add_argument("--tree", type=Path, default=ROOT, help="the checkout to time (default: this one)")
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--engine", default="local", help=argparse.SUPPRESS)
     parser.add_argument("--stored", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.workers[0], args.engine, args.stored)
+        child(args.child, args.workers[0], args.engine, args.stored, args.tree)
         return
     what = "the real model" if args.model else "a stored replication (benchmarks/stored_model.py)"
-    print(f"Very large runs of the baseline, {what}; series kept as --series auto decides")
+    print(f"Very large runs of the baseline, {what}, code in {args.tree}; series as --series auto decides")
     print(
         f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())} · speed gauge {speed_gauge():.2f} s"
     )
@@ -196,7 +209,7 @@ def main() -> None:
     for reps in args.reps:
         for engine in args.engines:
             for workers in args.workers:
-                r = row(reps, workers, engine, not args.model, args.max_seconds)
+                r = row(reps, workers, engine, not args.model, args.max_seconds, args.tree)
                 if "timed_out" in r:
                     print(f"{engine:<15}{workers:>8}{reps:>9}  stopped after {r['timed_out']:.0f} s")
                     continue

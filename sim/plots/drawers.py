@@ -5,9 +5,9 @@ took ~0.5 s of the main process before the first figure, on one core while the o
 :class:`DrawingProcesses` forks one process at the start of the command, which imports the
 charts while the main process is still loading the compiled kernels (one core busy, the other
 idle) and then sleeps; the main process never imports matplotlib. Asked for a finished
-folder's figures, it reads the folder and draws them with
-:func:`sim.plots.charts.draw_default_plots` on one process per core, forked from itself (so
-they inherit matplotlib already imported): the same code, the same files.
+folder's figures, it reads the folder and draws them as ``tradesim plot FOLDER`` does
+(:func:`sim.plots.redraw.redraw`), on one process per core forked from itself (so they inherit
+matplotlib already imported): the same code, the same files.
 """
 
 from __future__ import annotations
@@ -56,12 +56,12 @@ class DrawingProcesses:
         self._conn.close()
 
     def default_figures(self, folder: Path, fmt: str = "png") -> list[Path]:
-        """The default figures of the results folder ``folder``, drawn on one process per core."""
+        """The default figures of a run's or a comparison's folder (what ``tradesim plot FOLDER``
+        draws), on one process per core."""
         if self._root is None or self._conn is None:
-            from sim.plots.charts import draw_default_plots
-            from sim.results.folder import read_results
+            from sim.plots.redraw import redraw
 
-            return draw_default_plots(read_results(folder), fmt)
+            return redraw(Path(folder), fmt=fmt)
         self._conn.send((str(folder), fmt))
         try:
             ok, answer = self._conn.recv()
@@ -78,7 +78,7 @@ def _drawing_root(conn: Connection, processes: int) -> None:
     import matplotlib.pyplot as plt
 
     from sim.plots import charts
-    from sim.results.folder import read_results
+    from sim.plots.redraw import redraw
 
     with plt.rc_context(charts._STYLE):  # the fonts the charts use, loaded once for every drawing process
         fig, ax = plt.subplots(figsize=(2, 2), layout="constrained")
@@ -95,7 +95,7 @@ def _drawing_root(conn: Connection, processes: int) -> None:
             return
         folder, fmt = request
         try:
-            paths = charts.draw_default_plots(read_results(Path(folder)), fmt, processes)
+            paths = redraw(Path(folder), fmt=fmt, workers=processes)
             conn.send((True, [path for path in paths if path is not None]))
         except Exception as exc:  # a damaged folder, a full disk: raised in the command, as if drawn there
             try:

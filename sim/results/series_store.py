@@ -17,8 +17,10 @@ What a run keeps (``SeriesKept``):
 - ``all``: every chunk file: fan charts, single paths (``plot --paths``), calibration.
 - ``quantiles``: chunk files while the run goes (so Ctrl-C keeps them and
   ``--resume`` can finish), reduced to ``quantiles.npz`` when the run is
-  complete: enough for fan charts and the negotiation-state chart, a few
-  hundred KB whatever the number of replications.
+  complete (one series per worker process at a time, on the run's own pool):
+  enough for fan charts and the negotiation-state chart, a few hundred KB
+  whatever the number of replications. The quantiles are exact, numpy's
+  ``nanquantile``: no approximation enters.
 - ``none``: no daily series at all; outcomes and parameters only.
 
 float32 keeps counts exact up to 16.7 million and other values to ~7 digits,
