@@ -334,9 +334,13 @@ def _run(
                 in_flight = len(chunks) if dask else 2 * workers
                 with executor(workers, dask) as pool:
                     _run_parallel(spec, master_seed, chunks, writer, keep_series, progress, pool, in_flight)
-                    if writer.series_kept == "quantiles" and len(writer.completed) == reps and not dask:
-                        # one series per worker at a time, not a serial tail in this process (Dask
-                        # workers may not see this disk: their runs reduce here, in close)
+                    if (
+                        writer.series_kept == "quantiles"
+                        and len(writer.completed) == reps
+                        and dask in (None, "local")
+                    ):
+                        # one series per worker at a time, not a serial tail in this process (a remote
+                        # Dask cluster's workers may not see this disk: its runs reduce here, in close)
                         writer.reduce_to_quantiles(pool.map)
     except KeyboardInterrupt:
         interrupted = True
