@@ -36,6 +36,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 ROOT = Path(__file__).resolve().parents[1]
 STORED = ROOT / "benchmarks" / "stored_model.py"
 
@@ -50,12 +52,25 @@ def speed_gauge() -> float:
 
 
 def _fingerprint(folder: Path) -> str:
+    """SHA-256 (12 hex digits) of the tables and the daily series, whatever the chunk layout.
+
+    Chunk files are cut by the number of workers, so paths are hashed series by series in
+    replication order (one series in memory at a time), the quantile file as its bytes.
+    """
+    from sim.results import series_store
+
     digest = hashlib.sha256()
-    series = sorted((folder / "series").glob("*.npz"))
-    for path in [folder / "outcomes.csv", folder / "parameters.csv", *series]:
+    for path in [
+        folder / "outcomes.csv",
+        folder / "parameters.csv",
+        *sorted((folder / "series").glob("q*.npz")),
+    ]:
         digest.update(path.name.encode())
         with path.open("rb") as fh:  # streamed: the tables of 100,000 replications are ~200 MB
             digest.update(hashlib.file_digest(fh, "sha256").digest())
+    if series_store.chunk_files(folder):
+        for name in series_store.series_names(folder):
+            digest.update(name.encode() + series_store.read_paths(folder, name, dtype=np.float32).tobytes())
     return digest.hexdigest()[:12]
 
 
