@@ -97,6 +97,31 @@ def test_a_chunk_with_a_flipped_byte_is_refused_by_name_or_read_exactly(tmp_path
             series_store.read_paths(tmp_path, "x")
 
 
+def test_a_resume_redoes_every_replication_of_a_chunk_it_removes(tmp_path):
+    # a run killed while flushing rows can leave rows for some replications of a chunk and not the
+    # others: the chunk is removed and redone, and so must be the replications that had rows
+    manifest = {"scenario": {"name": "made-up"}, "calendar": {"start": START, "end": END}}
+    writer = ResultsWriter(tmp_path, Clock(START, END), manifest, "all")
+    for reps in ([0, 1], [2, 3, 4]):
+        series = [{"backlog": np.full(DAYS, float(r))} for r in reps]
+        writer.write_chunk(
+            FinishedChunk(
+                reps,
+                [{"x": 1.0}] * len(reps),
+                [{"p": 1.0}] * len(reps),
+                series_store.pack_chunk(reps, series),
+            )
+        )
+    writer.close(complete=False)
+    for table in ("outcomes.csv", "parameters.csv"):  # rows of 0, 1 and 2 only, as a kill mid-flush leaves
+        path = tmp_path / table
+        path.write_text("".join(path.read_text().splitlines(keepends=True)[:4]))
+    resumed = ResultsWriter(tmp_path, Clock(START, END), manifest, "all", resume=True)
+    assert resumed.finished_reps() == {0, 1}
+    assert resumed.finished_reps() <= series_store.stored_reps(tmp_path)
+    resumed.close(complete=False)
+
+
 def test_quantiles_reduced_on_a_process_pool_are_the_bytes_reduced_in_one_process(tmp_path):
     here, pooled = _made_up_folder(tmp_path / "here"), tmp_path / "pooled"
     shutil.copytree(here, pooled)

@@ -199,8 +199,10 @@ class ResultsWriter:
         ):
             done &= series_store.stored_reps(self.folder)
             for path in series_store.chunk_files(self.folder):  # a chunk with rows missing is redone
-                if not set(series_store.chunk_reps(path).tolist()) <= done:
+                held = set(series_store.chunk_reps(path).tolist())
+                if not held <= done:
                     path.unlink()
+                    done -= held  # whole: its reps that had rows lost their series with it
         self._headers = (outcome_header[1:], param_header[1:])
         for rep in sorted(done):
             self._waiting[rep] = (outcome_rows[rep], by_rep[rep])
