@@ -124,7 +124,10 @@ def run(
                 ui.fail(str(exc))
         if report.reps_completed == 0:
             ui.fail(f"interrupted before any replication finished; {folder} holds empty tables", 130)
-        results = read_results(folder)
+        try:
+            results = read_results(folder)
+        except ResultsError as exc:  # a resumed folder whose kept rows were damaged: one line, no traceback
+            ui.fail(str(exc))
         ui.print_summary(results, every)
         if plots:
             ui.print_plots(drawers.default_figures(folder))
