@@ -90,20 +90,21 @@ def compare_command(
         ", ".join(entries),
         folder,
     )
-    with ui.named_progress(quiet) as bars:
-        try:
-            results, rows = run_comparison(
-                entries, reps, master_seed, folder, n_workers, ui.NamedBars(bars, reps), dask, kept
-            )
-        except ComparisonInterrupted as exc:
-            ui.fail(str(exc), 130)
-        except ResultsError as exc:  # a folder in use, a full disk, a dead worker
-            ui.fail(str(exc))
-    print_comparison(rows, list(results), every)
-    if plots:
-        from sim.plots.charts import draw_comparison_plots
+    from sim.plots.drawers import DrawingProcesses
 
-        ui.print_plots(draw_comparison_plots(results, folder))
+    with DrawingProcesses(n_workers if plots else 1) as drawers:  # they import matplotlib meanwhile
+        with ui.named_progress(quiet) as bars:
+            try:
+                results, rows = run_comparison(
+                    entries, reps, master_seed, folder, n_workers, ui.NamedBars(bars, reps), dask, kept
+                )
+            except ComparisonInterrupted as exc:
+                ui.fail(str(exc), 130)
+            except ResultsError as exc:  # a folder in use, a full disk, a dead worker
+                ui.fail(str(exc))
+        print_comparison(rows, list(results), every)
+        if plots:
+            ui.print_plots(drawers.default_figures(folder))
     ui.say("results: {} (comparison.csv, one folder per scenario)", folder)
 
 

@@ -57,7 +57,7 @@ def plot(
         if list_only:
             _print_drawable(drawable(folder))
             return
-        drawn = redraw(folder, series, outcome, fmt, paths)
+        drawn = redraw(folder, series, outcome, fmt, paths, workers=ui.workers_or_default(None))
     except ResultsError as exc:
         ui.fail(str(exc))
     ui.print_paths("plot", drawn)

@@ -104,29 +104,32 @@ def run(
             loaded.spec.description,
             folder,
         )
-    with ui.progress("simulating replications", quiet) as bar:
-        task = bar.add_task("run", total=reps, completed=done)
-        advance = lambda k: bar.advance(task, k)  # noqa: E731 - a one-line callback
-        try:
-            if resume is not None:
-                report = resume_experiment(folder, n_workers, progress=advance, dask=dask)
-            else:
-                report = run_experiment(
-                    loaded, reps, master_seed, folder, n_workers, progress=advance, dask=dask, series=kept
-                )
-        except ResultsError as exc:
-            ui.fail(str(exc))
-    if report.reps_completed == 0:
-        ui.fail(f"interrupted before any replication finished; {folder} holds empty tables", 130)
-    try:  # a resumed folder whose saved rows were damaged on disk: one line, never a traceback
-        results = read_results(folder)
-    except ResultsError as exc:
-        ui.fail(str(exc))
-    ui.print_summary(results, every)
-    if plots:
-        from sim.plots.charts import draw_default_plots
+    from sim.plots.drawers import DrawingProcesses
 
-        ui.print_plots(draw_default_plots(results))
+    # one process per core draws the plots; started now, they import matplotlib while this one loads
+    # the compiled kernels, and this process never imports it
+    with DrawingProcesses(n_workers if plots else 1) as drawers:
+        with ui.progress("simulating replications", quiet) as bar:
+            task = bar.add_task("run", total=reps, completed=done)
+            advance = lambda k: bar.advance(task, k)  # noqa: E731 - a one-line callback
+            try:
+                if resume is not None:
+                    report = resume_experiment(folder, n_workers, progress=advance, dask=dask)
+                else:
+                    report = run_experiment(
+                        loaded, reps, master_seed, folder, n_workers, progress=advance, dask=dask, series=kept
+                    )
+            except ResultsError as exc:
+                ui.fail(str(exc))
+        if report.reps_completed == 0:
+            ui.fail(f"interrupted before any replication finished; {folder} holds empty tables", 130)
+        try:
+            results = read_results(folder)
+        except ResultsError as exc:  # a resumed folder whose kept rows were damaged: one line, no traceback
+            ui.fail(str(exc))
+        ui.print_summary(results, every)
+        if plots:
+            ui.print_plots(drawers.default_figures(folder))
     ui.say("results: {}", folder)
     if report.interrupted:
         ui.warn(

@@ -330,11 +330,19 @@ def _run(
             if workers == 1 and not dask:
                 _run_serial(spec, master_seed, chunks, writer, keep_series, progress)
             elif chunks:
-                # Local processes send each result back as soon as it is done; a Dask cluster keeps
-                # results on its workers until asked, so it can be given every chunk at once.
-                in_flight = len(chunks) if dask else 2 * workers
                 with executor(workers, dask) as pool:
+                    # a few chunks per worker keep every worker busy; more only wait in memory (Dask's
+                    # scheduler and client held every chunk's task at once: +200 MB at 10,000 reps)
+                    in_flight = 2 * max(workers, getattr(pool, "cluster_workers", 0)) * (2 if dask else 1)
                     _run_parallel(spec, master_seed, chunks, writer, keep_series, progress, pool, in_flight)
+                    if (
+                        writer.series_kept == "quantiles"
+                        and len(writer.completed) == reps
+                        and dask in (None, "local")
+                    ):
+                        # one series per worker at a time, not a serial tail in this process (a remote
+                        # Dask cluster's workers may not see this disk: its runs reduce here, in close)
+                        writer.reduce_to_quantiles(pool.map)
     except KeyboardInterrupt:
         interrupted = True
     except BrokenProcessPool:
@@ -521,7 +529,9 @@ def _dask_executor(address: str, workers: int) -> Iterator[Executor]:
         client.run(warm_up)  # each worker compiles the kernels, or loads them from its disk cache
         if cluster is not None:  # workers of our own: their inherited objects need no collecting
             client.run(gc.freeze)
-        yield client.get_executor()
+        pool = client.get_executor()
+        pool.cluster_workers = len(client.scheduler_info()["workers"])  # type: ignore[attr-defined]
+        yield pool
     finally:
         client.close()
         if cluster is not None:

@@ -11,6 +11,7 @@ import datetime as dt
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 
 import matplotlib
@@ -22,6 +23,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from sim.core.domain import SECTORS
+from sim.plots.parallel import FigureJob, draw_figures
 from sim.plots.style import (
     BLUE,
     GREY,
@@ -556,6 +558,11 @@ def kept_figures() -> Iterator[list[plt.Figure]]:
         _kept = outer
 
 
+def _processes(workers: int) -> int:
+    """Processes to draw on: one inside :func:`kept_figures`, whose figures must come back here."""
+    return 1 if _kept is not None else workers
+
+
 def _save(fig: plt.Figure, path: Path | None) -> None:
     """Write the figure (PNG or SVG, by the file's suffix), or keep it open (see :func:`kept_figures`)."""
     fit_titles(fig)  # a long title wraps rather than running off the figure
@@ -567,37 +574,54 @@ def _save(fig: plt.Figure, path: Path | None) -> None:
     plt.close(fig)
 
 
-def draw_default_plots(results: Results, fmt: str = "png") -> list[Path]:
-    """The figures written after every run (``fmt``: png or svg)."""
+def draw_default_plots(results: Results, fmt: str = "png", workers: int = 1) -> list[Path]:
+    """The figures written after every run (``fmt``: png or svg), on up to ``workers`` processes."""
+    return draw_figures(default_plot_jobs(results, fmt), _processes(workers))  # type: ignore[return-value]
+
+
+def default_plot_jobs(results: Results, fmt: str = "png") -> list[FigureJob]:
+    """The figures written after every run, each as a job to draw (:mod:`sim.plots.parallel`)."""
     folder = results.folder / "plots"
     if not results.series_names():  # a run with `--series none`: outcomes only, nothing over time
         return []
-    paths = [
-        fan_chart(results, name, folder / f"{name}_fan.{fmt}", title) for name, title in DEFAULT_FANS.items()
+    jobs = [
+        FigureJob(partial(fan_chart, results, name, folder / f"{name}_fan.{fmt}", title))
+        for name, title in DEFAULT_FANS.items()
     ]
     if "price_index" not in results.series_names():  # the licence review alone
-        return paths
+        return jobs
     if "china_us_departures" in results.series_names():
-        paths.append(shipments_fan(results, folder / f"china_us_shipments_fan.{fmt}"))
+        jobs.append(FigureJob(partial(shipments_fan, results, folder / f"china_us_shipments_fan.{fmt}"), 1.5))
     for prefix, title in DEFAULT_SECTOR_PANELS.items():
-        paths.append(sector_fan_panels(results, prefix, folder / f"{prefix}_by_sector.{fmt}", title))
-    paths.append(
-        fan_chart(
-            results, "price_index", folder / f"price_index_fan.{fmt}", "Rare-earth magnet price index", None
+        path = folder / f"{prefix}_by_sector.{fmt}"
+        jobs.append(FigureJob(partial(sector_fan_panels, results, prefix, path, title), 3.0))  # four panels
+    jobs.append(
+        FigureJob(
+            partial(
+                fan_chart,
+                results,
+                "price_index",
+                folder / f"price_index_fan.{fmt}",
+                "Rare-earth magnet price index",
+                None,
+            )
         )
     )
-    paths.append(
-        fan_chart(
-            results,
-            "gdp_loss",
-            folder / f"gdp_loss_fan.{fmt}",
-            "US GDP lost to plant halts and tariffs, cumulative",
+    jobs.append(
+        FigureJob(
+            partial(
+                fan_chart,
+                results,
+                "gdp_loss",
+                folder / f"gdp_loss_fan.{fmt}",
+                "US GDP lost to plant halts and tariffs, cumulative",
+            )
         )
     )
     for name, title in US_SIDE_FANS.items():
-        paths.append(fan_chart(results, name, folder / f"{name}_fan.{fmt}", title))
-    paths.append(negotiation_state_shares(results, folder / f"negotiation_state.{fmt}"))
-    return paths
+        jobs.append(FigureJob(partial(fan_chart, results, name, folder / f"{name}_fan.{fmt}", title)))
+    jobs.append(FigureJob(partial(negotiation_state_shares, results, folder / f"negotiation_state.{fmt}")))
+    return jobs
 
 
 #: Outcomes drawn side by side after a comparison.
@@ -610,20 +634,22 @@ COMPARISON_OUTCOMES = (
 )
 
 
-def draw_comparison_plots(results: dict[str, Results], folder: Path, fmt: str = "png") -> list[Path]:
+def draw_comparison_plots(
+    results: dict[str, Results], folder: Path, fmt: str = "png", workers: int = 1
+) -> list[Path]:
     """The figures written after a comparison: deadline outcome shares, key outcomes side by side."""
     folder = folder / "plots"
-    paths = []
+    jobs = []
     first = next(iter(results.values()))
     if "deadline_deal" in first.outcomes:
-        paths.append(deadline_outcome_bars(results, folder / f"deadline_outcomes.{fmt}"))
+        jobs.append(FigureJob(partial(deadline_outcome_bars, results, folder / f"deadline_outcomes.{fmt}")))
     for name in COMPARISON_OUTCOMES:
         if not all(name in r.outcomes for r in results.values()):
             continue
         if _identical_in_every_scenario(results, name):
             continue  # the same in every scenario, replication by replication: nothing to compare
-        paths.append(outcome_violins(results, name, folder / f"{name}_by_scenario.{fmt}"))
-    return paths
+        jobs.append(FigureJob(partial(outcome_violins, results, name, folder / f"{name}_by_scenario.{fmt}")))
+    return draw_figures(jobs, _processes(workers))  # type: ignore[return-value]
 
 
 def _identical_in_every_scenario(results: dict[str, Results], name: str) -> bool:

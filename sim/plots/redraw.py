@@ -90,11 +90,17 @@ def _redraw_sweep(found: FolderKind, series: str | None, outcome: str | None, fm
 
 
 def redraw(
-    folder: Path, series: str | None = None, outcome: str | None = None, fmt: str = "png", paths: int = 0
+    folder: Path,
+    series: str | None = None,
+    outcome: str | None = None,
+    fmt: str = "png",
+    paths: int = 0,
+    workers: int = 1,
 ) -> list[Path]:
     """Draw into ``folder/plots``: the default figures, a fan chart of ``series`` or a chart of ``outcome``.
 
-    ``paths`` adds that many single replications to a fan chart (a run's folder only).
+    ``paths`` adds that many single replications to a fan chart (a run's folder only); the default
+    figures of a run or a comparison are drawn on up to ``workers`` processes.
     """
     if fmt not in ("png", "svg"):
         raise ValueError(f"--format must be png or svg, got {fmt!r}")
@@ -119,11 +125,11 @@ def redraw(
             return [outcome_violins(results, outcome, plots / f"{outcome}_by_scenario.{fmt}")]
         if series:
             return [fan_chart(r, series, plots / f"{series}_{name}_fan.{fmt}") for name, r in results.items()]
-        return draw_comparison_plots(results, folder, fmt)
+        return draw_comparison_plots(results, folder, fmt, workers)
     one = next(iter(results.values()))
     if series:
         suffix = f"_{paths}paths" if paths else ""
         return [fan_chart(one, series, plots / f"{series}_fan{suffix}.{fmt}", sample_paths=paths)]
     if outcome:
         return [outcome_histogram(one, outcome, plots / f"{outcome}_hist.{fmt}")]
-    return draw_default_plots(one, fmt)
+    return draw_default_plots(one, fmt, workers)

@@ -205,8 +205,10 @@ class ResultsWriter:
                     path.unlink()
             done &= series_store.stored_reps(self.folder)
             for path in series_store.chunk_files(self.folder):  # a chunk with rows missing is redone
-                if not set(series_store.chunk_reps(path).tolist()) <= done:
+                held = set(series_store.chunk_reps(path).tolist())
+                if not held <= done:
                     path.unlink()
+                    done -= held  # whole: its reps that had rows lost their series with it
         self._headers = (outcome_header[1:], param_header[1:])
         for rep in sorted(done):
             self._waiting[rep] = (outcome_rows[rep], by_rep[rep])
@@ -259,6 +261,15 @@ class ResultsWriter:
             for fh in self._files.values():
                 fh.flush()
 
+    def reduce_to_quantiles(self, map_series: series_store.SeriesMap = map) -> None:
+        """Reduce the chunk files to daily quantiles (``--series quantiles``, every replication in).
+
+        ``map_series`` spreads the series over processes (a pool's ``map``): a run calls this on its
+        workers as soon as the last chunk is written, so the reduction is not a serial tail.
+        """
+        with writing(self.folder / series_store.SUBFOLDER / series_store.QUANTILES_FILE):
+            series_store.reduce_to_quantiles(self.folder, map_series)
+
     def close(self, complete: bool) -> None:
         """Move the tables into place, reduce series to quantiles if asked, write the manifest last.
 
@@ -274,8 +285,7 @@ class ResultsWriter:
                     fh.close()
                     os.replace(self.folder / f"{name}.csv.part", path)
             if complete and self.series_kept == "quantiles":
-                with writing(self.folder / series_store.SUBFOLDER / series_store.QUANTILES_FILE):
-                    series_store.reduce_to_quantiles(self.folder)
+                self.reduce_to_quantiles()  # nothing left to do if the run reduced them on its workers
             self.manifest["finished"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             normal = _normal_flow(self.folder / "outcomes.csv")
             if normal is not None:
@@ -340,12 +350,13 @@ NORMAL_FLOW_OUTCOME = "china_us_normal_flow"
 def _normal_flow(outcomes_csv: Path) -> dict[str, Any] | None:
     """The normal China-to-US flow over the replications (tonnes/day): the base of the monthly
     shipments shares, drawn per replication (each one's value is in the outcomes table)."""
-    with outcomes_csv.open(newline="") as fh:
-        rows = list(csv.reader(fh))
-    if not rows or NORMAL_FLOW_OUTCOME not in rows[0]:
-        return None
-    col = rows[0].index(NORMAL_FLOW_OUTCOME)
-    values = np.array([float(r[col]) for r in rows[1:] if r[col] != ""])
+    with outcomes_csv.open(newline="") as fh:  # one column, row by row: the table is never held as text
+        rows = csv.reader(fh)
+        header = next(rows, [])
+        if NORMAL_FLOW_OUTCOME not in header:
+            return None
+        col = header.index(NORMAL_FLOW_OUTCOME)
+        values = np.array([float(r[col]) for r in rows if r[col] != ""])
     if not values.size:
         return None
     low, median, high = np.quantile(values, [0.05, 0.5, 0.95])

@@ -1,0 +1,90 @@
+"""Warm commands as a room waits for them: ``tradesim run`` of 100 replications and a four-scenario compare.
+
+Run from the repository root::
+
+    python benchmarks/bench_warm_commands.py              # 3 rounds: about 2-3 minutes on 2 cores
+    python benchmarks/bench_warm_commands.py --rounds 5
+
+Each command runs in a fresh interpreter (``python -m sim``, as the ``tradesim`` script does),
+after one untimed run that leaves the compiled kernels cached (warm), with and without its
+default plots, so the plots' share is the difference. Printed per command: the minimum and median
+wall time over the rounds (the minimum is the least disturbed run on a shared machine), CPU time
+of the command and its processes, the load average and the speed gauge (CPU seconds of a fixed
+10-million-step Python loop) read before each round. Targets (issue 21, on 2 cores): the run in at
+most 2 s, the comparison in at most 4 s. It never asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+DEADLINE_SCENARIOS = ["deal_by_deadline", "extension_90_days", "snap_back", "no_deal"]
+#: label -> (command without --reps, replications)
+COMMANDS = {
+    "run baseline --reps 100": (["run", "baseline", "--seed", "1"], 100),
+    "compare (4 deadline scenarios) --reps 200": (["compare", *DEADLINE_SCENARIOS, "--seed", "1"], 200),
+}
+
+
+def speed_gauge() -> float:
+    """CPU seconds of a fixed pure-Python loop: this machine's speed right now."""
+    c0 = time.process_time()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.process_time() - c0
+
+
+def timed(args: list[str], out: Path) -> tuple[float, float]:
+    """Wall and CPU seconds (the command and every process it waited for) of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "sim", *args, "--out", str(out), "--force", "--quiet"],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env=dict(os.environ, MPLBACKEND="Agg"),
+    )
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} cores · load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    with tempfile.TemporaryDirectory(prefix="bench-warm-") as tmp:
+        for label, (command, reps) in COMMANDS.items():
+            timed([*command, "--reps", "2", "--no-plots"], Path(tmp) / "warm-up")  # kernels cached
+            for plots in ("--plots", "--no-plots"):
+                walls, cpus, gauges, loads = [], [], [], []
+                for _ in range(args.rounds):
+                    gauges.append(speed_gauge())
+                    loads.append(os.getloadavg()[0])
+                    wall, cpu = timed([*command, "--reps", str(reps), plots], Path(tmp) / "out")
+                    walls.append(wall)
+                    cpus.append(cpu)
+                median_wall, median_cpu = statistics.median(walls), statistics.median(cpus)
+                print(
+                    f"{label} {plots:<10} wall min {min(walls):5.2f} s · median {median_wall:5.2f} s"
+                    f" · CPU median {median_cpu:5.2f} s · gauges {min(gauges):.2f}-{max(gauges):.2f} s"
+                    f" · load {min(loads):.1f}-{max(loads):.1f}",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()
