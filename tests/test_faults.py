@@ -91,10 +91,20 @@ def _start_run(folder: Path, workers: int = 2) -> subprocess.Popen:
 
 
 def _children(pid: int) -> list[int]:
+    """The run's pool workers: its children forked from it (same command line), not the helper
+    processes it may start with a command of their own (a cold cache's compiling children)."""
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         found += [int(c) for c in (task / "children").read_text().split()]
-    return found
+    own = Path(f"/proc/{pid}/cmdline").read_bytes()
+    forked = []
+    for child in found:
+        try:
+            if Path(f"/proc/{child}/cmdline").read_bytes() == own:
+                forked.append(child)
+        except FileNotFoundError:  # exited meanwhile
+            pass
+    return forked
 
 
 def _alive(pid: int) -> bool:
