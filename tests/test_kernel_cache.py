@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,10 @@ def test_shares_balance_compile_time_and_keep_a_group_in_one_process():
 def test_the_compile_is_shared_by_the_idle_cores_only(monkeypatch):
     monkeypatch.delenv("TRADESIM_COMPILE_PROCESSES", raising=False)
     monkeypatch.setattr(kernel_cache, "usable_cpus", lambda: 4)
+    for busy_fraction, processes in ((0.05, 4), (0.5, 2), (1.0, 1)):  # measured now (Linux)
+        monkeypatch.setattr(kernel_cache, "_busy_fraction_now", lambda f=busy_fraction: f)
+        assert kernel_cache.compile_processes() == processes
+    monkeypatch.setattr(kernel_cache, "_busy_fraction_now", lambda: None)  # no /proc: load average
     monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))
     assert kernel_cache.compile_processes() == 4
     monkeypatch.setattr(os, "getloadavg", lambda: (2.1, 2.0, 2.0))
@@ -119,6 +124,20 @@ def test_the_compile_is_shared_by_the_idle_cores_only(monkeypatch):
     assert kernel_cache.compile_processes() == 1
     monkeypatch.setenv("TRADESIM_COMPILE_PROCESSES", "3")
     assert kernel_cache.compile_processes() == 3
+
+
+@pytest.mark.skipif(not Path("/proc/stat").is_file(), reason="reads /proc/stat (Linux)")
+def test_a_core_kept_busy_now_is_counted_busy_whatever_the_load_average_says():
+    """Known answer: a process spinning on a core makes at least most of one core busy, measured
+    over a tenth of a second (the load average would take a minute to see it)."""
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)  # started and spinning
+        busy = kernel_cache.busy_cores(kernel_cache.usable_cpus())
+    finally:
+        spinner.kill()
+        spinner.wait()
+    assert busy >= 0.6
 
 
 def test_a_cold_cache_filled_by_two_processes_is_loaded_without_compiling(tmp_path):

@@ -32,6 +32,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -184,17 +185,55 @@ def compile_processes() -> int:
     Sharing the compile costs about 2 s of CPU more in all (each process starts numba and
     compiles numba's own helpers again): it pays on idle cores, and on cores busy with other
     work it was slower than one process (measured on 2 cores at a load average of 4: 23-28 s
-    against 18-19 s). So cores count as idle by the 1-minute load average.
+    against 18-19 s). So only idle cores share it (:func:`busy_cores`).
     """
     given = os.environ.get(PROCESSES_ENV, "").strip()
     if given.isdigit() and int(given) > 0:
         return int(given)
     cpus = usable_cpus()
+    return max(1, min(cpus, round(cpus - busy_cores(cpus))))
+
+
+def busy_cores(cpus: int) -> float:
+    """How many of ``cpus`` cores other work keeps busy now.
+
+    Measured over a tenth of a second from ``/proc/stat`` where there is one (Linux): the
+    1-minute load average lags by a minute, so right after ``pip install`` (the README's first
+    command installs, then runs) it still counts the installer and would keep the compile on
+    one core. Elsewhere (macOS, Windows) the load average, or nothing.
+    """
+    now = _busy_fraction_now()
+    if now is not None:
+        return now * cpus
     try:
-        busy = os.getloadavg()[0]
+        return os.getloadavg()[0]
     except (AttributeError, OSError):  # Windows: no load average
-        busy = 0.0
-    return max(1, min(cpus, round(cpus - busy)))
+        return 0.0
+
+
+def _cpu_times() -> tuple[int, int] | None:
+    """(idle, total) jiffies of all cores since boot, from ``/proc/stat``; None where unreadable."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            fields = fh.readline().split()
+    except OSError:
+        return None
+    if not fields or fields[0] != "cpu":
+        return None
+    values = [int(v) for v in fields[1:9]]  # user nice system idle iowait irq softirq steal
+    return values[3] + values[4], sum(values)
+
+
+def _busy_fraction_now(interval_s: float = 0.1) -> float | None:
+    """Share of all cores' time spent busy over ``interval_s`` (0 idle .. 1 all busy)."""
+    before = _cpu_times()
+    if before is None:
+        return None
+    time.sleep(interval_s)
+    after = _cpu_times()
+    if after is None or after[1] <= before[1]:
+        return None
+    return 1.0 - (after[0] - before[0]) / (after[1] - before[1])
 
 
 def share(warm_ups: Sequence[WarmUp], processes: int) -> list[list[WarmUp]]:
