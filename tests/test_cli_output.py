@@ -266,7 +266,7 @@ def test_key_outcomes_are_in_the_catalogue():
 def test_reweight_shows_the_combined_column_whole(branches_folder, width):
     from sim.experiments.branches import parse_weights, read_branches
     from sim.experiments.branches import reweight as mix
-    from sim.experiments.compare import format_value
+    from sim.results.summary import format_value
 
     result = runner.invoke(app, ["reweight", str(branches_folder), "--weights", "deal=0.6,extension=0.4"])
     assert result.exit_code == 0, result.output
@@ -292,8 +292,9 @@ def test_reweight_as_json_gives_the_combined_figure(branches_folder):
 @pytest.mark.slow
 @pytest.mark.parametrize("width", WIDTHS, indirect=True)
 def test_compare_of_four_scenarios_keeps_every_figure(tmp_path, width):
-    from sim.experiments.compare import compare, format_diff, format_value
+    from sim.experiments.compare import compare
     from sim.results.folder import read_results
+    from sim.results.summary import format_diff, format_value
 
     out = tmp_path / "cmp"
     args = ["compare", "baseline", "deal_by_deadline", "snap_back", "no_deal", "-n", "2", "--seed", "1"]

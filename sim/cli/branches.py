@@ -201,7 +201,8 @@ def print_branches(forked, weights: dict[str, float] | None, names: list[str]) -
     """
     from sim.cli.tables import Column, Grid, percent
     from sim.experiments.branches import reweight as mix
-    from sim.experiments.compare import compare, format_diff, format_value
+    from sim.experiments.compare import compare
+    from sim.results.summary import format_diff, format_value
 
     rows = [r for r in compare(forked.results) if r.outcome in names]
     mixture = {r.outcome: r for r in mix(forked, weights)}

@@ -115,7 +115,7 @@ def print_comparison(rows, names: list[str], every: bool = False) -> None:
     console (many scenarios), each outcome is stacked: one line per scenario.
     """
     from sim.cli.tables import Column, Grid, unit_after
-    from sim.experiments.compare import format_diff, format_value
+    from sim.results.summary import format_diff, format_value
 
     grid = Grid(
         f"Outcomes by scenario: median (5% to 95%), then the paired shift against {names[0]}",

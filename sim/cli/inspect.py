@@ -205,7 +205,8 @@ def diff(
     by replication.
     """
     from sim.cli.tables import Column, Grid, unit_after
-    from sim.experiments.compare import format_diff, format_value, paired_shifts, parameter_changes
+    from sim.experiments.compare import paired_shifts, parameter_changes
+    from sim.results.summary import format_diff, format_value
 
     ui.use_format(fmt)
     a, b = ui.load(scenario_a), ui.load(scenario_b)

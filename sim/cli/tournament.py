@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 import sim.cli.ui as ui
-from sim.cli.ui import ForceOption, ForceWorkersOption, FormatOption, QuietOption, app
+from sim.cli.ui import ForceOption, ForceWorkersOption, FormatOption, QuietOption, ScenarioArgument, app
 from sim.core.limits import MAX_REPS
 
 PANEL = "Workshop"
@@ -21,9 +21,7 @@ PANEL = "Workshop"
     "`tradesim tournament chip_escalation --strategy hawk --strategy dove --reps 10`",
 )
 def tournament(
-    scenario: Annotated[
-        str, typer.Argument(help="A scenario name from `tradesim list`, or a path.")
-    ] = "baseline",
+    scenario: ScenarioArgument = "baseline",
     reps: Annotated[
         int, typer.Option("--reps", "-n", min=2, max=MAX_REPS, help="Replications per pairing.")
     ] = 20,

@@ -403,7 +403,7 @@ def sd(variance: float) -> str:
 
 def median_and_range(median: float, low: float, high: float, kind: str) -> str:
     """A narrow table cell: the median over its 5%-95% range."""
-    from sim.experiments.compare import format_value
+    from sim.results.summary import format_value
 
     return f"{format_value(median, kind)}\n({format_value(low, kind)} to {format_value(high, kind)})"
 

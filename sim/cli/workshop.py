@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 import sim.cli.ui as ui
-from sim.cli.ui import ForceOption, FormatOption, app
+from sim.cli.ui import ForceOption, FormatOption, ScenarioArgument, app
 
 PANEL = "Workshop"
 
@@ -88,9 +88,7 @@ def _show_turns(turns) -> None:
     "`tradesim play --replay my.game.toml --change '5=china:pace=fast stance=concede'`",
 )
 def play_command(
-    scenario: Annotated[
-        str, typer.Argument(help="A scenario name from `tradesim list`, or a path.")
-    ] = "baseline",
+    scenario: ScenarioArgument = "baseline",
     us: Annotated[
         str,
         typer.Option(

@@ -32,7 +32,7 @@ from sim.results.catalogue import OUTCOMES
 from sim.results.folder import Results, read_results, write_json_atomic
 from sim.results.safe_io import FolderLock, atomic_text
 from sim.results.series_store import SeriesKept
-from sim.results.summary import decimals_for, format_number, wilson_interval
+from sim.results.summary import wilson_interval
 from sim.scenario.loader import LoadedScenario
 from sim.scenario.sampling import iter_parameters
 
@@ -181,21 +181,6 @@ def write_combined_tables(
         "tradesim_version": first.manifest.get("tradesim_version"),
     }
     write_json_atomic(folder / "manifest.json", manifest)
-
-
-def format_value(value: float, kind: str, diff: bool = False) -> str:
-    """A cell of the comparison table: a value, or (``diff``) a paired shift with its sign."""
-    if math.isnan(value):
-        return "-"
-    if kind == "flag":
-        return f"{100 * value:+.0f} pts" if diff else f"{100 * value:.0f}%"
-    if kind == "date":
-        return f"{value:+.0f} d" if diff else str(np.datetime64(int(round(value)), "D"))
-    return format_number(value, decimals_for(value, kind), signed=diff)
-
-
-def format_diff(value: float, kind: str) -> str:
-    return format_value(value, kind, diff=True)
 
 
 class ComparisonInterrupted(Exception):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import math
 from pathlib import Path
 
 from sim.plots.charts import (
@@ -28,7 +27,7 @@ from sim.results.folder import Results, ResultsError, read_results
 from sim.results.groups import Branches, read_branches
 from sim.results.key_outcomes import KEY_OUTCOMES as KEY_OUTCOMES_IN_WORDS
 from sim.results.kinds import FolderKind, expect
-from sim.results.summary import decimals_for, format_number
+from sim.results.summary import format_value
 
 #: Daily series drawn as a fan per scenario in a comparison report, in the story's order.
 KEY_FANS = ("backlog", "stock_auto", "price_index", "gdp_loss")
@@ -55,18 +54,8 @@ BRANCH_OUTCOMES = ("gdp_loss_year_end_pct", "halted_plant_days_auto", "price_ind
 
 
 def _cell(value: str, kind: str, diff: bool = False) -> str:
-    if value == "":
-        return "-"
-    x = float(value)
-    if math.isnan(x):
-        return "-"
-    if kind == "flag":
-        return f"{100 * x:+.0f} pts" if diff else f"{100 * x:.0f}%"
-    if kind == "date":
-        import numpy as np
-
-        return f"{x:+.0f} d" if diff else str(np.datetime64(int(round(x)), "D"))
-    return format_number(x, decimals_for(x, kind), signed=diff)
+    """A cell of the saved comparison table, as the terminal's table writes it."""
+    return "-" if value == "" else format_value(float(value), kind, diff)
 
 
 def _table(

@@ -51,6 +51,22 @@ def format_number(value: float, decimals: int, signed: bool = False) -> str:
     return f"{value:{'+' if signed else ''},.{decimals}f}"
 
 
+def format_value(value: float, kind: str, diff: bool = False) -> str:
+    """A cell of the comparison table: a value, or (``diff``) a paired shift with its sign."""
+    if math.isnan(value):
+        return "-"
+    if kind == "flag":
+        return f"{100 * value:+.0f} pts" if diff else f"{100 * value:.0f}%"
+    if kind == "date":
+        return f"{value:+.0f} d" if diff else str(np.datetime64(int(round(value)), "D"))
+    return format_number(value, decimals_for(value, kind), signed=diff)
+
+
+def format_diff(value: float, kind: str) -> str:
+    """A paired shift between scenarios, with its sign."""
+    return format_value(value, kind, diff=True)
+
+
 def summarise(results: Results) -> list[OutcomeSummary]:
     """Median and 5th-95th percentile of every scalar outcome in a results folder."""
     rows = []
