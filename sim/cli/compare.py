@@ -67,9 +67,10 @@ def compare_command(
     """
     ui.start_compiling(dask)  # first: a cold cache compiles on the other cores while this one loads
     from sim.experiments.compare import ComparisonInterrupted, run_comparison
+    from sim.experiments.shared_history import plan_shared_history
     from sim.results.safe_io import ResultsError
     from sim.results.series_store import resolve_kept
-    from sim.scenario.loader import ScenarioError
+    from sim.scenario.loader import LoadedScenario, ScenarioError
     from sim.workshop.tournament import comparison_entries
 
     ui.use_format(fmt)
@@ -90,6 +91,14 @@ def compare_command(
         ", ".join(entries),
         folder,
     )
+    scenario_files = all(isinstance(e, LoadedScenario) for e in entries.values())  # no saved games
+    shared = plan_shared_history(entries) if scenario_files else None
+    if shared is not None:
+        ui.say(
+            "the scenarios differ only at decision points ({}): each replication is simulated once "
+            "up to the first of them, then copied there for each scenario (same results as separate runs)",
+            ", ".join(shared.points) or "none",
+        )
     from sim.plots.drawers import DrawingProcesses
 
     with DrawingProcesses(n_workers if plots else 1) as drawers:  # they import matplotlib meanwhile

@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from sim.core.paths import safe_name
-from sim.experiments.run import run_experiment
+from sim.experiments.run import default_workers, run_experiment
+from sim.experiments.shared_history import plan_shared_history, run_shared_comparison
 from sim.results.catalogue import OUTCOMES
 from sim.results.folder import Results, read_results, write_json_atomic
 from sim.results.safe_io import FolderLock, atomic_text
@@ -186,8 +187,8 @@ def write_combined_tables(
 class ComparisonInterrupted(Exception):
     """Ctrl-C during a comparison: the scenarios finished so far are in ``folder``."""
 
-    def __init__(self, scenario: str, folder: Path):
-        super().__init__(f"interrupted during {scenario}; finished scenarios are in {folder}")
+    def __init__(self, scenario: str, folder: Path, kept: str = "finished scenarios are in"):
+        super().__init__(f"interrupted during {scenario}; {kept} {folder}")
         self.scenario, self.folder = scenario, folder
 
 
@@ -224,20 +225,29 @@ def run_comparison(
     results (the first is the reference) and the comparison rows of :func:`compare`.
     """
     folder = Path(folder)
-    results: dict[str, Results] = {}
     subfolders = scenario_folders(folder, list(scenarios))
+    loaded = {name: entry for name, entry in scenarios.items() if isinstance(entry, LoadedScenario)}
+    plan = plan_shared_history(loaded) if len(loaded) == len(scenarios) else None
     with FolderLock(folder):  # one comparison writes here at a time (each scenario's run locks its own)
-        for name, entry in scenarios.items():
-            tick = (lambda k, n=name: progress(n, k)) if progress else None
-            if isinstance(entry, LoadedScenario):
-                report = run_experiment(
-                    entry, reps, master_seed, subfolders[name], workers, tick, dask, series
-                )
-                if report.interrupted:
-                    raise ComparisonInterrupted(name, folder)
-            else:
-                entry(subfolders[name], reps, master_seed, workers or 1, tick)
-            results[name] = read_results(subfolders[name])
+        if plan is not None:  # they differ only at decision points: one history, forked at the first
+            workers = default_workers() if workers is None else workers
+            stopped = run_shared_comparison(
+                loaded, plan, reps, master_seed, subfolders, workers, progress, dask, series
+            )
+            if stopped:
+                raise ComparisonInterrupted("every scenario", folder, "the finished replications are in")
+        else:
+            for name, entry in scenarios.items():
+                tick = (lambda k, n=name: progress(n, k)) if progress else None
+                if isinstance(entry, LoadedScenario):
+                    report = run_experiment(
+                        entry, reps, master_seed, subfolders[name], workers, tick, dask, series
+                    )
+                    if report.interrupted:
+                        raise ComparisonInterrupted(name, folder)
+                else:
+                    entry(subfolders[name], reps, master_seed, workers or 1, tick)
+        results = {name: read_results(subfolders[name]) for name in scenarios}
         rows = compare(results)
         write_combined_tables(folder, results, rows)
     return results, rows

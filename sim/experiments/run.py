@@ -335,14 +335,8 @@ def _run(
                     # scheduler and client held every chunk's task at once: +200 MB at 10,000 reps)
                     in_flight = 2 * max(workers, getattr(pool, "cluster_workers", 0)) * (2 if dask else 1)
                     _run_parallel(spec, master_seed, chunks, writer, keep_series, progress, pool, in_flight)
-                    if (
-                        writer.series_kept == "quantiles"
-                        and len(writer.completed) == reps
-                        and dask in (None, "local")
-                    ):
-                        # one series per worker at a time, not a serial tail in this process (a remote
-                        # Dask cluster's workers may not see this disk: its runs reduce here, in close)
-                        writer.reduce_to_quantiles(pool.map)
+                    if len(writer.completed) == reps:
+                        reduce_quantiles(writer, pool, dask)
     except KeyboardInterrupt:
         interrupted = True
     except BrokenProcessPool:
@@ -356,6 +350,16 @@ def _run(
         raise
     writer.close(complete=not interrupted and len(writer.completed) == reps)
     return RunReport(writer.folder, len(writer.completed), reps, master_seed, interrupted)
+
+
+def reduce_quantiles(writer: ResultsWriter, pool: Executor, dask: str | None) -> None:
+    """Reduce a finished ``--series quantiles`` run to daily quantiles on the run's own workers.
+
+    One series per worker at a time, not a serial tail in this process. A remote Dask
+    cluster's workers may not see this disk: its runs reduce here, in ``writer.close``.
+    """
+    if writer.series_kept == "quantiles" and dask in (None, "local"):
+        writer.reduce_to_quantiles(pool.map)
 
 
 def _close_after_failure(writer: ResultsWriter) -> None:

@@ -67,6 +67,7 @@ magnets stay held (China ties them to the AI-chip curbs).
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -171,6 +172,34 @@ def deadline_outcome(us: str, china: str) -> str:
     return "snap_back"
 
 
+def scheduled_points(params: Params) -> dict[str, DecisionPointParams | ParamTree]:
+    """The decision points pending at the start, by name: every one with a date of its own.
+
+    A deadline falls on the scenario's truce deadline (the one deadline fact); a deadline
+    declared ``after`` another is reached only through an extension of that one.
+    """
+    out: dict[str, DecisionPointParams | ParamTree] = {}
+    for name, point in params.negotiation.decision_points.items():
+        if point.kind == "deadline":
+            if point.get("after"):
+                continue
+            point = ParamTree(point)
+            point["date"] = params.calendar.truce_deadline
+        out[name] = point
+    return out
+
+
+def first_fire_day(clock: Clock, params: Params, name: str) -> int:
+    """The earliest day decision point ``name`` can change anything: its own day, or, for a
+    deadline reached only by extension, the day the deadline it follows fires."""
+    point = params.negotiation.decision_points[name]
+    if point.kind == "deadline" and point.get("after"):
+        return first_fire_day(clock, params, point.after)
+    if point.kind == "deadline":
+        return clock.day(params.calendar.truce_deadline) + 1  # its outcome starts the next day
+    return clock.day(point.date)
+
+
 class Negotiation:
     """The negotiation of one replication: pain every day, decisions at decision points."""
 
@@ -201,12 +230,7 @@ class Negotiation:
         self.base_approval = 1.0
         state.chip_controls = bool(p.linkage.chip_controls_at_start)
         self.pending: list[_Pending] = []
-        for name, point in p.decision_points.items():
-            if point.kind == "deadline":
-                if point.get("after"):
-                    continue  # reached only through an extension of the deadline it follows
-                point = ParamTree(point)
-                point["date"] = params.calendar.truce_deadline  # the one deadline fact
+        for name, point in scheduled_points(params).items():
             self._add_point(name, point)
         self.decisions: list[Decision] = []
         n = clock.n_days
@@ -214,6 +238,22 @@ class Negotiation:
         self.china_pain = np.zeros(n)
         self.chip = np.zeros(n, dtype=np.int64)
         self.status = np.zeros(n, dtype=np.int64)
+
+    def adopt_points(self, params: Params, names: Collection[str]) -> None:
+        """Take the decision points ``names`` (and the negotiation's settings) from another draw.
+
+        Comparing scenarios that differ only at decision points, a fork of one scenario's
+        replication continues as another's (``sim.experiments.shared_history``): before any
+        of those points fires the histories are the same, and from the fork on this negotiation
+        must hold the other scenario's version of each point (forced decisions, a new round of
+        talks) or none. Points already decided are history and stay as they are.
+        """
+        self.p = params.negotiation
+        self.pending = [pending for pending in self.pending if pending.name not in names]
+        scheduled = scheduled_points(params)
+        for name in names:
+            if name in scheduled:
+                self._add_point(name, scheduled[name])
 
     def _add_point(self, name: str, point: DecisionPointParams | ParamTree) -> None:
         day = self.clock.day(point.date)

@@ -35,7 +35,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -292,6 +292,18 @@ class Replication:
         twin.env = simpy.Environment(initial_time=env.now)
         twin._start_processes(self.today)
         return twin
+
+    def adopt(self, scenario: Scenario, params: Params, points: Collection[str]) -> None:
+        """Continue, from today, as a replication of ``scenario``, which differs only at ``points``.
+
+        ``params`` is that scenario's draw for this replication; the two draws may differ only
+        in the decision points ``points``, none of which has fired yet (the caller checks both),
+        so the history so far is that scenario's too. Call on a fork (``fork``): the processes
+        restarted there read the adopted points.
+        """
+        self.scenario = scenario
+        self.params = params
+        self.negotiation.adopt_points(params, points)
 
     def outcomes(self) -> dict[str, float]:
         clock = self.clock
