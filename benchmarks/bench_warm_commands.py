@@ -4,6 +4,7 @@ Run from the repository root::
 
     python benchmarks/bench_warm_commands.py              # 3 rounds: about 2-3 minutes on 2 cores
     python benchmarks/bench_warm_commands.py --rounds 5
+    python benchmarks/bench_warm_commands.py --tree ../other-checkout   # side by side, rounds alternating
 
 Each command runs in a fresh interpreter (``python -m sim``, as the ``tradesim`` script does),
 after one untimed run that leaves the compiled kernels cached (warm), with and without its
@@ -11,7 +12,8 @@ default plots, so the plots' share is the difference. Printed per command: the m
 wall time over the rounds (the minimum is the least disturbed run on a shared machine), CPU time
 of the command and its processes, the load average and the speed gauge (CPU seconds of a fixed
 10-million-step Python loop) read before each round. Targets (issue 21, on 2 cores): the run in at
-most 2 s, the comparison in at most 4 s. It never asserts.
+most 2 s, the comparison in at most 4 s. It never asserts. With ``--tree``, another checkout's code
+(its own compiled cache) runs each round right after this one's, so both see the same load.
 """
 
 from __future__ import annotations
@@ -45,16 +47,16 @@ def speed_gauge() -> float:
     return time.process_time() - c0
 
 
-def timed(args: list[str], out: Path) -> tuple[float, float]:
+def timed(args: list[str], out: Path, tree: Path = ROOT) -> tuple[float, float]:
     """Wall and CPU seconds (the command and every process it waited for) of one command."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "sim", *args, "--out", str(out), "--force", "--quiet"],
-        cwd=ROOT,
+        cwd=tree,
         check=True,
         stdout=subprocess.DEVNULL,
-        env=dict(os.environ, MPLBACKEND="Agg"),
+        env=dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=str(tree)),
     )
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -64,26 +66,35 @@ def timed(args: list[str], out: Path) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--tree", type=Path, action="append", default=[], help="another checkout to time too")
     args = parser.parse_args()
+    trees = [ROOT, *(t.resolve() for t in args.tree)]
     print(f"{os.cpu_count()} cores · load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory(prefix="bench-warm-") as tmp:
         for label, (command, reps) in COMMANDS.items():
-            timed([*command, "--reps", "2", "--no-plots"], Path(tmp) / "warm-up")  # kernels cached
+            for tree in trees:
+                timed([*command, "--reps", "2", "--no-plots"], Path(tmp) / "warm-up", tree)  # kernels cached
             for plots in ("--plots", "--no-plots"):
-                walls, cpus, gauges, loads = [], [], [], []
+                walls: dict[Path, list[float]] = {t: [] for t in trees}
+                cpus: dict[Path, list[float]] = {t: [] for t in trees}
+                gauges, loads = [], []
                 for _ in range(args.rounds):
                     gauges.append(speed_gauge())
                     loads.append(os.getloadavg()[0])
-                    wall, cpu = timed([*command, "--reps", str(reps), plots], Path(tmp) / "out")
-                    walls.append(wall)
-                    cpus.append(cpu)
-                median_wall, median_cpu = statistics.median(walls), statistics.median(cpus)
-                print(
-                    f"{label} {plots:<10} wall min {min(walls):5.2f} s · median {median_wall:5.2f} s"
-                    f" · CPU median {median_cpu:5.2f} s · gauges {min(gauges):.2f}-{max(gauges):.2f} s"
-                    f" · load {min(loads):.1f}-{max(loads):.1f}",
-                    flush=True,
-                )
+                    for tree in trees:
+                        wall, cpu = timed([*command, "--reps", str(reps), plots], Path(tmp) / "out", tree)
+                        walls[tree].append(wall)
+                        cpus[tree].append(cpu)
+                for tree in trees:
+                    name = "" if len(trees) == 1 else f"[{tree.name}] "
+                    print(
+                        f"{name}{label} {plots:<10} wall min {min(walls[tree]):5.2f} s"
+                        f" · median {statistics.median(walls[tree]):5.2f} s"
+                        f" · CPU median {statistics.median(cpus[tree]):5.2f} s"
+                        f" · gauges {min(gauges):.2f}-{max(gauges):.2f} s"
+                        f" · load {min(loads):.1f}-{max(loads):.1f}",
+                        flush=True,
+                    )
 
 
 if __name__ == "__main__":
