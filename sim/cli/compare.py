@@ -63,7 +63,9 @@ def compare_command(
     the first is taken replication by replication (a paired difference, shown as
     its median and 90% interval). Writes one results folder per scenario (with its
     daily series, see `--series`), the outcome and parameter tables with a `scenario`
-    column, `comparison.csv` and plots.
+    column, `comparison.csv` and plots. Scenarios that differ only at decision points
+    (the deadline scenarios) are simulated once up to the first of them and copied
+    there for each scenario: the same results as separate runs, in less time.
     """
     ui.start_compiling(dask)  # first: a cold cache compiles on the other cores while this one loads
     from sim.experiments.compare import ComparisonInterrupted, run_comparison
