@@ -119,3 +119,21 @@ def test_ctrl_c_keeps_every_scenarios_finished_replications_and_each_folder_resu
             assert (shared.folder / table).read_bytes() == (separate.folder / table).read_bytes()
         for series in ("backlog", "gdp_loss", "us_pain"):
             assert np.array_equal(shared.series(series), separate.series(series), equal_nan=True)
+
+
+@pytest.mark.parametrize("date", ["2025-04-02", "2025-12-31"])  # the calendar's first and last days
+def test_a_fork_on_the_first_or_last_day_still_gives_separate_runs_bytes(write_scenario, tmp_path, date):
+    path = write_scenario(
+        "talks",
+        f'extends = "baseline"\ndescription = "talks on {date}"\n'
+        "[negotiation.decision_points.talks_now]\n"
+        f'date = {{ value = {date}, source = "what-if: talks on that day" }}\n'
+        'kind = "talks"\n'
+        'force_us = { value = "concede", source = "what-if: a concession" }\n'
+        'force_china = { value = "concede", source = "what-if: a concession" }\n',
+    )
+    loaded = {"baseline": load_scenario(path.parent / "baseline.toml"), "talks": load_scenario(path)}
+    run_comparison(loaded, 3, 8, tmp_path / "shared", 1)
+    for name, scenario in loaded.items():
+        run_experiment(scenario, 3, 8, tmp_path / "separate" / name, 1)
+    _assert_same_folders(tmp_path / "shared", tmp_path / "separate", list(loaded))
