@@ -19,6 +19,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from sim.core.jit import kernel, on_warm_up
+from sim.core.sorting import sort_values
 
 #: bins of the counting pass: a few values per bin for the samples the model reports on
 _BINS = 4096
@@ -55,7 +56,8 @@ def _order_statistics(values: np.ndarray, ranks: np.ndarray, bins: int) -> np.nd
         high = max(high, x)
     out = np.empty(ranks.size)
     if high == low:
-        out[:] = low
+        for i in range(ranks.size):
+            out[i] = low
         return out
     scale = bins / (high - low)
     counts = np.zeros(bins, dtype=np.int64)
@@ -71,7 +73,9 @@ def _order_statistics(values: np.ndarray, ranks: np.ndarray, bins: int) -> np.nd
             b += 1
         bin_of[i], before[i] = b, seen
     # the members of those bins, bin after bin, in one more pass
-    start = np.full(bins, -1, dtype=np.int64)
+    start = np.empty(bins, dtype=np.int64)
+    for k in range(bins):
+        start[k] = -1
     size = 0
     for i in range(ranks.size):
         if start[bin_of[i]] < 0:
@@ -84,10 +88,11 @@ def _order_statistics(values: np.ndarray, ranks: np.ndarray, bins: int) -> np.nd
         if start[k] >= 0:
             members[start[k] + filled[k]] = x
             filled[k] += 1
+    spare = np.empty(size)
     for i in range(ranks.size):
         first = start[bin_of[i]]
         if filled[bin_of[i]] > 0:  # sort each bin once
-            members[first : first + counts[bin_of[i]]].sort()
+            sort_values(members, first, first + counts[bin_of[i]], spare)
             filled[bin_of[i]] = 0
         out[i] = members[first + ranks[i] - before[i]]
     return out
