@@ -98,7 +98,7 @@ def _order_statistics(values: np.ndarray, ranks: np.ndarray, bins: int) -> np.nd
     return out
 
 
-@on_warm_up("quantiles", compile_s=1.5)
+@on_warm_up("quantiles", compile_s=0.9)
 def _warm_up() -> None:
     """Compile (or load) the kernel with the types ``quantiles`` passes."""
     _order_statistics(np.array([3.0, 1.0, 2.0]), np.array([0, 1], dtype=np.int64), 4)
