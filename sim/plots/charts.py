@@ -24,6 +24,7 @@ import numpy as np
 
 from sim.core.domain import SECTORS
 from sim.plots.parallel import FigureJob, draw_figures
+from sim.plots.render import write_figure
 from sim.plots.style import (
     BLUE,
     GREY,
@@ -34,6 +35,7 @@ from sim.plots.style import (
     TRUCE_COLOUR,
     TRUCE_LABEL,
     VERMILLION,
+    MonthTicks,
     fit_titles,
     in_words,
     outcome_colour,
@@ -133,7 +135,7 @@ def _draw_fan(ax: plt.Axes, dates: np.ndarray, quantiles: np.ndarray, colour: st
 def _date_axis(ax: plt.Axes, label: bool = True) -> None:
     if label:
         ax.set_xlabel("Date (2025)")
-    ax.xaxis.set_major_locator(mdates.MonthLocator())
+    ax.xaxis.set_major_locator(MonthTicks())
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b"))
     ax.grid(axis="y", alpha=0.3)
 
@@ -568,7 +570,7 @@ def _save(fig: plt.Figure, path: Path | None) -> None:
     fit_titles(fig)  # a long title wraps rather than running off the figure
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=100)
+        write_figure(fig, path)
     if _kept is not None:
         _kept.append(fig)  # closed below all the same: it leaves pyplot, the Figure itself still draws
     plt.close(fig)
