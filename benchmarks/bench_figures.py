@@ -53,6 +53,12 @@ def child(folder: Path) -> None:
     from sim.results.folder import read_results
 
     jobs = default_plot_jobs(read_results(folder))
+    try:  # as the drawing processes of a run draw (a tree from before it has no such thing)
+        from sim.plots.render import reuse_figures_from_now
+    except ImportError:
+        pass
+    else:
+        reuse_figures_from_now()
     for job in jobs:
         job.draw()
     print("{}", flush=True)

@@ -1,9 +1,9 @@
 """Charts written cheaply must look exactly as ``savefig`` would have drawn them.
 
 :func:`sim.plots.render.write_figure` lays a figure out once and draws it once (``savefig``
-draws it twice), and writes an opaque PNG as RGB at a quicker zlib level; the tick helpers
-locate ticks once per labelling or per view. Each test states what must not change: the
-pixels, the labels, the ticks.
+draws it twice), and writes an opaque PNG as RGB at a quicker zlib level; a batch of charts
+draws on one figure per shape; the tick helpers locate ticks once per labelling or per view.
+Each test states what must not change: the pixels, the labels, the ticks.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pytest
 from matplotlib.ticker import MaxNLocator
 from PIL import Image
 
-from sim.plots.render import write_figure
+from sim.plots.render import figures_reused, subplots, write_figure
 from sim.plots.style import RC, MonthTicks, value_axis
 
 
@@ -134,3 +134,41 @@ def test_month_ticks_fall_on_the_first_of_each_month_and_follow_the_view():
     ticks = [mdates.num2date(t).date() for t in ax.xaxis.get_majorticklocs()]
     assert ticks == [dt.date(2025, 4, 1), dt.date(2025, 5, 1), dt.date(2025, 6, 1)]
     plt.close(fig)
+
+
+def _reused_chart(path, title: str, suptitle: str | None, legend: bool) -> plt.Figure:
+    with plt.rc_context(RC):
+        fig, ax = subplots((8, 5), reuse=True)
+        ax.plot([0, 1, 2], [0, 2, 1], label="a line")
+        ax.set_title(title)
+        if suptitle:
+            fig.suptitle(suptitle)
+        if legend:
+            handles, labels = ax.get_legend_handles_labels()
+            fig.legend(handles, labels, loc="outside lower center", frameon=False)
+        write_figure(fig, path)
+    return fig
+
+
+def test_a_chart_drawn_on_a_reused_figure_has_the_pixels_of_one_drawn_on_a_new_figure(tmp_path):
+    fresh = _reused_chart(tmp_path / "fresh.png", "Second", None, legend=False)  # not in a batch: new
+    plt.close(fresh)
+    with figures_reused():
+        first = _reused_chart(tmp_path / "first.png", "First", "A suptitle", legend=True)
+        second = _reused_chart(tmp_path / "second.png", "Second", None, legend=False)
+    assert second is first  # one figure for the shape, cleared
+    assert not second.legends and second._suptitle is None  # nothing left over from the first chart
+    assert np.array_equal(_pixels(tmp_path / "fresh.png"), _pixels(tmp_path / "second.png"))
+
+
+def test_a_figure_that_may_be_handed_back_is_never_reused():
+    with figures_reused():
+        a, _ = subplots((8, 5))
+        b, _ = subplots((8, 5))
+        c, _ = subplots((8, 5), reuse=True)
+        d, _ = subplots((8, 5), reuse=True)
+        with plt.rc_context({"figure.facecolor": "#eeeeee"}):
+            e, _ = subplots((8, 5), reuse=True)  # another style: its own figure
+    assert a is not b and c is d and e is not c
+    for fig in (a, b):
+        plt.close(fig)
