@@ -4,6 +4,7 @@ Run from the repository root::
 
     python benchmarks/bench_warm_commands.py              # 3 rounds: about 2-3 minutes on 2 cores
     python benchmarks/bench_warm_commands.py --rounds 5
+    python benchmarks/bench_warm_commands.py --only run    # the run alone: about 1 minute
 
 Each command runs in a fresh interpreter (``python -m sim``, as the ``tradesim`` script does),
 after one untimed run that leaves the compiled kernels cached (warm), with and without its
@@ -64,10 +65,13 @@ def timed(args: list[str], out: Path) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", choices=["run", "compare"], help="time one of the two commands")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores · load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory(prefix="bench-warm-") as tmp:
         for label, (command, reps) in COMMANDS.items():
+            if args.only and not label.startswith(args.only):
+                continue
             timed([*command, "--reps", "2", "--no-plots"], Path(tmp) / "warm-up")  # kernels cached
             for plots in ("--plots", "--no-plots"):
                 walls, cpus, gauges, loads = [], [], [], []
