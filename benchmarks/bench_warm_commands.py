@@ -4,6 +4,7 @@ Run from the repository root::
 
     python benchmarks/bench_warm_commands.py              # 3 rounds: about 2-3 minutes on 2 cores
     python benchmarks/bench_warm_commands.py --rounds 5
+    python benchmarks/bench_warm_commands.py --only run    # the run alone: about 1 minute
     python benchmarks/bench_warm_commands.py --tree ../other-checkout   # side by side, rounds alternating
 
 Each command runs in a fresh interpreter (``python -m sim``, as the ``tradesim`` script does),
@@ -67,11 +68,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--tree", type=Path, action="append", default=[], help="another checkout to time too")
+    parser.add_argument("--only", choices=["run", "compare"], help="time one of the two commands")
     args = parser.parse_args()
     trees = [ROOT, *(t.resolve() for t in args.tree)]
     print(f"{os.cpu_count()} cores · load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory(prefix="bench-warm-") as tmp:
         for label, (command, reps) in COMMANDS.items():
+            if args.only and not label.startswith(args.only):
+                continue
             for tree in trees:
                 timed([*command, "--reps", "2", "--no-plots"], Path(tmp) / "warm-up", tree)  # kernels cached
             for plots in ("--plots", "--no-plots"):

@@ -24,6 +24,7 @@ import numpy as np
 
 from sim.core.domain import SECTORS
 from sim.plots.parallel import FigureJob, draw_figures
+from sim.plots.render import subplots, write_figure
 from sim.plots.style import (
     BLUE,
     GREY,
@@ -34,6 +35,7 @@ from sim.plots.style import (
     TRUCE_COLOUR,
     TRUCE_LABEL,
     VERMILLION,
+    MonthTicks,
     fit_titles,
     in_words,
     outcome_colour,
@@ -133,7 +135,7 @@ def _draw_fan(ax: plt.Axes, dates: np.ndarray, quantiles: np.ndarray, colour: st
 def _date_axis(ax: plt.Axes, label: bool = True) -> None:
     if label:
         ax.set_xlabel("Date (2025)")
-    ax.xaxis.set_major_locator(mdates.MonthLocator())
+    ax.xaxis.set_major_locator(MonthTicks())
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b"))
     ax.grid(axis="y", alpha=0.3)
 
@@ -157,7 +159,7 @@ def fan_chart(
     scenario = results.manifest["scenario"]["name"]
     n = results.series_replications()
     with plt.rc_context(_STYLE):
-        fig, ax = plt.subplots(figsize=(13, 7), layout="constrained")
+        fig, ax = subplots((13, 7), reuse=_reuse(path))
         top = _draw_fan(ax, results.dates, quantiles, BLUE, legend=True)
         for k in range(min(sample_paths, n) if values is not None else 0):
             reps = results.outcomes.get("rep")
@@ -202,7 +204,7 @@ def shipments_fan(results: Results, path: Path | None) -> Path | None:
         paths = results.series("china_us_departures")
         share = paths.shape[0] == normal.size and bool((normal > 0).all())
     with plt.rc_context(_STYLE):
-        fig, ax = plt.subplots(figsize=(13, 7), layout="constrained")
+        fig, ax = subplots((13, 7), reuse=_reuse(path))
         if share:
             w = SHIPMENTS_SMOOTHING_DAYS
             csum = np.cumsum(paths, axis=1)
@@ -239,7 +241,7 @@ def sector_fan_panels(results: Results, prefix: str, path: Path | None, title: s
     scenario = results.manifest["scenario"]["name"]
     key_dates = results.manifest.get("key_dates", [])
     with plt.rc_context(_STYLE):
-        fig, axes = plt.subplots(2, 2, figsize=(15, 10), layout="constrained", sharex=True)
+        fig, axes = subplots((15, 10), 2, 2, reuse=_reuse(path), sharex=True)
         n = 0
         for i, (ax, sector) in enumerate(zip(axes.flat, SECTORS, strict=True)):
             name = f"{prefix}_{sector}"
@@ -270,7 +272,7 @@ def negotiation_state_shares(results: Results, path: Path | None) -> Path | None
     shares = list(100.0 * results.series_shares("negotiation_state", len(names)))
     scenario = results.manifest["scenario"]["name"]
     with plt.rc_context(_STYLE):
-        fig, ax = plt.subplots(figsize=(13, 7), layout="constrained")
+        fig, ax = subplots((13, 7), reuse=_reuse(path))
         ax.stackplot(results.dates, shares, labels=names, colors=colours, alpha=0.85)
         ax.set_ylim(0, 100)
         mark_key_dates(ax, results.manifest.get("key_dates", []), headroom=False)  # filled to the top
@@ -558,6 +560,12 @@ def kept_figures() -> Iterator[list[plt.Figure]]:
         _kept = outer
 
 
+def _reuse(path: Path | None) -> bool:
+    """Whether a chart may draw on a figure drawn before (:func:`sim.plots.render.subplots`): it is
+    written to a file and closed, never handed back."""
+    return path is not None and _kept is None
+
+
 def _processes(workers: int) -> int:
     """Processes to draw on: one inside :func:`kept_figures`, whose figures must come back here."""
     return 1 if _kept is not None else workers
@@ -568,7 +576,7 @@ def _save(fig: plt.Figure, path: Path | None) -> None:
     fit_titles(fig)  # a long title wraps rather than running off the figure
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=100)
+        write_figure(fig, path)
     if _kept is not None:
         _kept.append(fig)  # closed below all the same: it leaves pyplot, the Figure itself still draws
     plt.close(fig)

@@ -52,20 +52,31 @@ def ignore_interrupts() -> None:
         ctypes.CDLL("libc.so.6").prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
+def _start_drawing() -> None:
+    """A drawing process: Ctrl-C left to its parent, one figure per shape reused for every chart it draws."""
+    from sim.plots.render import reuse_figures_from_now
+
+    ignore_interrupts()
+    reuse_figures_from_now()
+
+
 #: prctl option (linux/prctl.h)
 _PR_SET_PDEATHSIG = 1
 
 
 def draw_figures(jobs: list[FigureJob], workers: int = 1) -> list[Path | None]:
     """Draw every job, on up to ``workers`` processes; the paths come back in the jobs' order."""
+    from sim.plots.render import figures_reused
+
     processes = min(workers, len(jobs))
     if processes <= 1 or multiprocessing.get_start_method() != "fork":
-        return [job.draw() for job in jobs]
+        with figures_reused():
+            return [job.draw() for job in jobs]
     global _JOBS
     _JOBS = list(jobs)
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(processes, mp_context=context, initializer=ignore_interrupts) as pool:
+        with ProcessPoolExecutor(processes, mp_context=context, initializer=_start_drawing) as pool:
             heaviest_first = sorted(range(len(jobs)), key=lambda i: -jobs[i].weight)
             futures = {i: pool.submit(_draw, i) for i in heaviest_first}
             return [futures[i].result() for i in range(len(jobs))]

@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import itertools
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+import numpy as np
+from matplotlib.ticker import Formatter, MaxNLocator
 
 #: Okabe-Ito colours, safe for the common forms of colour blindness.
 BLUE, ORANGE, GREEN, VERMILLION, PURPLE, GREY = (
@@ -134,15 +136,60 @@ def value_axis(ax: plt.Axes, integer: bool = False, axis: str = "y") -> None:
     """
     target = ax.yaxis if axis == "y" else ax.xaxis
     target.set_major_locator(MaxNLocator(nbins="auto", integer=integer, steps=[1, 2, 2.5, 5, 10]))
+    target.set_major_formatter(StepFormatter(target, integer))
 
-    def label(x: float, _pos: int | None = None) -> str:
-        ticks = target.get_majorticklocs()
+
+class StepFormatter(Formatter):
+    """A value axis's tick labels: thousands separated, as many decimals as the tick step needs.
+
+    The step is read from the ticks being labelled, once for all of them (:meth:`format_ticks`,
+    how an axis labels its ticks); a label asked for alone reads the axis's ticks. Reading the
+    axis's ticks for every label located them again each time: ~12% of a fan chart's CPU time.
+    """
+
+    def __init__(self, axis, integer: bool = False):
+        self.target = axis
+        self.integer = integer
+
+    def format_ticks(self, values) -> list[str]:
+        self.set_locs(values)
+        decimals = self._decimals(values)
+        return [self._text(x, decimals) for x in values]
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return self._text(x, self._decimals(self.target.get_majorticklocs()))
+
+    def _decimals(self, ticks) -> int:
+        if self.integer:
+            return 0
         step = min((abs(b - a) for a, b in itertools.pairwise(ticks) if b != a), default=1.0)
-        decimals = 0 if integer else _decimals_for_step(step)
+        return _decimals_for_step(step)
+
+    @staticmethod
+    def _text(x: float, decimals: int) -> str:
         text = f"{x:,.{decimals}f}"
         return text.removeprefix("-") if text.strip("-0.,") == "" else text  # never "-0.0"
 
-    target.set_major_formatter(FuncFormatter(label))
+
+class MonthTicks(mdates.MonthLocator):
+    """A tick on the first of each month, located once per view of the dates.
+
+    Laying out and drawing a chart asks an axis for its ticks ~15 times, and a month locator
+    walks a calendar rule each time (~6% of a fan chart's CPU time); the ticks depend on the
+    dates shown and nothing else, so they are kept until the view changes.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._view: tuple[float, float] | None = None
+        self._ticks: np.ndarray = np.empty(0)
+
+    def __call__(self):
+        view = tuple(float(v) for v in self.axis.get_view_interval())
+        if view != self._view:
+            self._ticks = np.asarray(super().__call__(), dtype=float)
+            self._view = view  # type: ignore[assignment]
+        return self._ticks.copy()
 
 
 # --- titles and legends that never hide anything ----------------------------------------------
