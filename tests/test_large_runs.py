@@ -1,15 +1,21 @@
 """Large runs and their figures: chunk files read directly, daily quantiles reduced on the workers,
-figures drawn on several processes, a real Dask scheduler. Each gives the bytes of the plain way."""
+figures drawn on several processes, a real Dask scheduler (its run's quantiles reduced on processes
+spawned here). Each gives the bytes of the plain way."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
+import runpy
 import shutil
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +27,7 @@ from sim.results import series_store
 from sim.results.folder import ResultsError, read_results
 from sim.results.writer import FinishedChunk, ResultsWriter
 
+ROOT = Path(__file__).resolve().parents[1]
 START, END = dt.date(2025, 1, 1), dt.date(2025, 1, 30)
 DAYS = 30
 
@@ -207,41 +214,123 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_a_dask_scheduler_and_worker_on_loopback_give_the_bytes_of_a_local_run(baseline, tmp_path):
+@pytest.fixture(scope="module")
+def dask_scheduler() -> Iterator[str]:
+    """A ``dask scheduler`` and two ``dask worker`` processes on loopback, running this checkout."""
     pytest.importorskip("distributed")
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     dask = [sys.executable, "-m", "dask"]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": _this_checkout()}
     scheduler = subprocess.Popen(
-        [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **quiet
     )
     worker = subprocess.Popen(
-        [*dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        [*dask, "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"], **quiet
     )
     try:
         from distributed import Client
 
         deadline = time.monotonic() + 60
-        while True:  # the worker has joined the scheduler
+        while True:  # both workers have joined the scheduler
             try:
                 with Client(address, timeout="2s") as client:
-                    if client.scheduler_info()["workers"]:
+                    if len(client.scheduler_info()["workers"]) == 2:
                         break
             except OSError:
                 pass
-            assert time.monotonic() < deadline, "no Dask worker joined the scheduler"
+            assert time.monotonic() < deadline, "the Dask workers did not join the scheduler"
             time.sleep(0.5)
-        for name, engine in (("local", None), ("dask", address)):
-            run_experiment(baseline, 4, 77, tmp_path / name, 1, dask=engine, series="quantiles")
+        yield address
     finally:
         worker.terminate()
         scheduler.terminate()
         worker.wait(30)
         scheduler.wait(30)
-    for table in ("outcomes.csv", "parameters.csv", "series/quantiles.npz"):
-        assert (tmp_path / "local" / table).read_bytes() == (tmp_path / "dask" / table).read_bytes(), table
+
+
+def _this_checkout() -> dict[str, str]:
+    """The environment of a child process that imports this checkout's ``sim``."""
+    return dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file of a results folder by its path inside it, but the manifest (times, engine, workers)
+    and the lock file (the process id that wrote it)."""
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name not in ("manifest.json", ".tradesim.lock")
+    }
+
+
+@pytest.mark.slow
+def test_a_remote_dask_run_reduces_on_spawned_processes_to_the_bytes_of_a_local_run(
+    baseline, tmp_path, monkeypatch, dask_scheduler
+):
+    import sim.experiments.run as run_module
+
+    pools = []
+    pool_of = run_module.reduction_pool
+
+    @contextmanager
+    def spy(processes: int):
+        with pool_of(processes) as pool:
+            yield pool
+            pools.append((pool._mp_context.get_start_method(), len(pool._processes)))
+
+    monkeypatch.setattr(run_module, "reduction_pool", spy)
+    for name, engine, workers in (
+        ("local1", None, 1),
+        ("local2", None, 2),
+        ("dask1", dask_scheduler, 1),  # one worker: reduced in this process, in close, as before
+        ("dask2", dask_scheduler, 2),  # on two spawned processes
+    ):
+        run_experiment(baseline, 6, 77, tmp_path / name, workers, dask=engine, series="quantiles")
+    assert pools == [("spawn", 2)]
+    reference = _files(tmp_path / "local1")
+    assert "series/quantiles.npz" in reference and "outcomes.csv" in reference
+    for name in ("local2", "dask1", "dask2"):
+        assert _files(tmp_path / name) == reference, name
+    manifest = json.loads((tmp_path / "dask2" / "manifest.json").read_text())
+    assert manifest["complete"] and manifest["series"]["kept"] == "quantiles"
+
+
+@pytest.mark.slow
+def test_the_command_python_m_sim_and_a_script_reduce_a_remote_run_to_the_bytes_of_a_local_run(
+    baseline, tmp_path, dask_scheduler
+):
+    """Spawned children prepare their parent's main module: none of the four ways in runs twice."""
+    tradesim = Path(sys.executable).parent / "tradesim"
+    if not tradesim.exists():
+        pytest.skip("the tradesim console script is not installed beside this Python")
+    run_experiment(baseline, 6, 5, tmp_path / "local", 2, series="quantiles")
+    args = ["run", "baseline", "--reps", "6", "--seed", "5", "--workers", "2", "--force-workers"]
+    args += ["--series", "quantiles", "--no-plots", "--dask", dask_scheduler, "--out"]
+    script = (
+        "import sim; sim.run('baseline', 6, 5, folder=r'{}', workers=2, series='quantiles', dask='{}')"
+    ).format(tmp_path / "script", dask_scheduler)
+    for name, command in (
+        ("console", [str(tradesim), *args, str(tmp_path / "console")]),
+        ("module", [sys.executable, "-m", "sim", *args, str(tmp_path / "module")]),
+        # by its path, the one way a spawned child runs the file again (as ``__mp_main__``; CPython
+        # skips a main module named ``*.__main__``): unguarded, each child started the whole run again
+        ("file", [sys.executable, str(ROOT / "sim" / "__main__.py"), *args, str(tmp_path / "file")]),
+        ("script", [sys.executable, "-c", script]),
+    ):
+        done = subprocess.run(command, capture_output=True, text=True, env=_this_checkout(), timeout=300)
+        assert done.returncode == 0, (name, done.stderr[-2000:])
+        assert _files(tmp_path / name) == _files(tmp_path / "local"), name
+
+
+def test_python_m_sim_imported_under_another_name_does_not_run_the_command(monkeypatch):
+    """A spawned child runs its parent's main file as ``__mp_main__``: that must not start the command."""
+    import sim.cli
+
+    def refuse() -> None:
+        raise AssertionError("the command ran again")
+
+    monkeypatch.setattr(sim.cli, "main", refuse)
+    runpy.run_path(str(ROOT / "sim" / "__main__.py"), run_name="__mp_main__")
+    with pytest.raises(AssertionError, match="ran again"):
+        runpy.run_path(str(ROOT / "sim" / "__main__.py"), run_name="__main__")
