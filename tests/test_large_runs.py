@@ -1,11 +1,12 @@
 """Large runs and their figures: chunk files read directly, daily quantiles reduced on the workers,
-figures drawn on several processes, a real Dask scheduler (its run's quantiles reduced on processes
-spawned here). Each gives the bytes of the plain way."""
+figures drawn on several processes, a real Dask scheduler (its run's quantiles reduced on fresh processes
+here). Each gives the bytes of the plain way."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
 import runpy
 import shutil
@@ -15,13 +16,14 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from sim.core.clock import Clock
+from sim.experiments.reduction import FreshProcesses
 from sim.experiments.run import run_experiment
 from sim.results import series_store
 from sim.results.folder import ResultsError, read_results
@@ -146,6 +148,32 @@ def test_quantiles_reduced_on_a_process_pool_are_the_bytes_reduced_in_one_proces
         assert int(data["n"]) == 60 and data["negotiation_state.shares"].sum(axis=0) == pytest.approx(1.0)
 
 
+def test_quantiles_reduced_on_fresh_processes_are_the_bytes_reduced_in_one_process(tmp_path):
+    here, fresh = _made_up_folder(tmp_path / "here"), tmp_path / "fresh"
+    shutil.copytree(here, fresh)
+    series_store.reduce_to_quantiles(here)
+    processes = FreshProcesses(2)
+    series_store.reduce_to_quantiles(fresh, processes.map)
+    quantiles = fresh / "series" / series_store.QUANTILES_FILE
+    assert quantiles.read_bytes() == (here / "series" / series_store.QUANTILES_FILE).read_bytes()
+    assert len(processes.pids) == 2 and os.getpid() not in processes.pids
+    for pid in processes.pids:  # finished and waited for: none is left behind
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_fresh_processes_answer_in_order_and_raise_an_items_error_here():
+    assert FreshProcesses(3).map(abs, [-3, 1, -2, 5, -8]) == [3, 1, 2, 5, 8]
+    assert FreshProcesses(2).map(print, ["printed to stderr, not into the answers"]) == [None]
+    with pytest.raises(ValueError, match="math domain error"):
+        FreshProcesses(2).map(math.sqrt, [4.0, -1.0, 9.0])
+
+
+def test_a_fresh_process_that_dies_breaks_the_map_as_a_pools_worker_does():
+    with pytest.raises(BrokenProcessPool, match="died"):
+        FreshProcesses(2).map(os._exit, [3, 4])
+
+
 def test_a_run_reduces_its_quantiles_on_its_workers_to_the_bytes_of_a_serial_run(
     baseline, tmp_path, monkeypatch
 ):
@@ -265,29 +293,26 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.slow
-def test_a_remote_dask_run_reduces_on_spawned_processes_to_the_bytes_of_a_local_run(
+def test_a_remote_dask_run_reduces_on_fresh_processes_to_the_bytes_of_a_local_run(
     baseline, tmp_path, monkeypatch, dask_scheduler
 ):
-    import sim.experiments.run as run_module
-
     pools = []
-    pool_of = run_module.reduction_pool
+    map_on = FreshProcesses.map
 
-    @contextmanager
-    def spy(processes: int):
-        with pool_of(processes) as pool:
-            yield pool
-            pools.append((pool._mp_context.get_start_method(), len(pool._processes)))
+    def spy(self, function, items):
+        results = map_on(self, function, items)
+        pools.append((self.processes, len(set(self.pids) - {os.getpid()})))
+        return results
 
-    monkeypatch.setattr(run_module, "reduction_pool", spy)
+    monkeypatch.setattr(FreshProcesses, "map", spy)
     for name, engine, workers in (
         ("local1", None, 1),
         ("local2", None, 2),
         ("dask1", dask_scheduler, 1),  # one worker: reduced in this process, in close, as before
-        ("dask2", dask_scheduler, 2),  # on two spawned processes
+        ("dask2", dask_scheduler, 2),  # on two fresh processes
     ):
         run_experiment(baseline, 6, 77, tmp_path / name, workers, dask=engine, series="quantiles")
-    assert pools == [("spawn", 2)]
+    assert pools == [(2, 2)]  # the remote run of two workers reduced on two processes of its own
     reference = _files(tmp_path / "local1")
     assert "series/quantiles.npz" in reference and "outcomes.csv" in reference
     for name in ("local2", "dask1", "dask2"):
@@ -297,26 +322,25 @@ def test_a_remote_dask_run_reduces_on_spawned_processes_to_the_bytes_of_a_local_
 
 
 @pytest.mark.slow
-def test_the_command_python_m_sim_and_a_script_reduce_a_remote_run_to_the_bytes_of_a_local_run(
+def test_the_command_python_m_sim_and_scripts_reduce_a_remote_run_to_the_bytes_of_a_local_run(
     baseline, tmp_path, dask_scheduler
 ):
-    """Spawned children prepare their parent's main module: none of the four ways in runs twice."""
+    """Every way in finishes with a local run's bytes, a script with no ``__main__`` guard included:
+    the reducing processes run none of their caller's code (a spawned pool ran that script again)."""
     tradesim = Path(sys.executable).parent / "tradesim"
     if not tradesim.exists():
         pytest.skip("the tradesim console script is not installed beside this Python")
     run_experiment(baseline, 6, 5, tmp_path / "local", 2, series="quantiles")
     args = ["run", "baseline", "--reps", "6", "--seed", "5", "--workers", "2", "--force-workers"]
     args += ["--series", "quantiles", "--no-plots", "--dask", dask_scheduler, "--out"]
-    script = (
-        "import sim; sim.run('baseline', 6, 5, folder=r'{}', workers=2, series='quantiles', dask='{}')"
-    ).format(tmp_path / "script", dask_scheduler)
+    call = "sim.run('baseline', 6, 5, folder=r'{}', workers=2, series='quantiles', dask='{}')"
+    unguarded = tmp_path / "unguarded.py"
+    unguarded.write_text("import sim\n\n" + call.format(tmp_path / "file", dask_scheduler) + "\n")
     for name, command in (
         ("console", [str(tradesim), *args, str(tmp_path / "console")]),
         ("module", [sys.executable, "-m", "sim", *args, str(tmp_path / "module")]),
-        # by its path, the one way a spawned child runs the file again (as ``__mp_main__``; CPython
-        # skips a main module named ``*.__main__``): unguarded, each child started the whole run again
-        ("file", [sys.executable, str(ROOT / "sim" / "__main__.py"), *args, str(tmp_path / "file")]),
-        ("script", [sys.executable, "-c", script]),
+        ("script", [sys.executable, "-c", "import sim; " + call.format(tmp_path / "script", dask_scheduler)]),
+        ("file", [sys.executable, str(unguarded)]),
     ):
         done = subprocess.run(command, capture_output=True, text=True, env=_this_checkout(), timeout=300)
         assert done.returncode == 0, (name, done.stderr[-2000:])
@@ -324,7 +348,8 @@ def test_the_command_python_m_sim_and_a_script_reduce_a_remote_run_to_the_bytes_
 
 
 def test_python_m_sim_imported_under_another_name_does_not_run_the_command(monkeypatch):
-    """A spawned child runs its parent's main file as ``__mp_main__``: that must not start the command."""
+    """A ``multiprocessing`` child spawned by a caller's pool runs its parent's main file as ``__mp_main__``
+    (``python sim/__main__.py``): that must not start the command again."""
     import sim.cli
 
     def refuse() -> None:

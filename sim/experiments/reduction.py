@@ -1,37 +1,52 @@
-"""Daily quantiles of a run on a remote Dask cluster, reduced on this machine's cores.
+"""Daily quantiles of a run on a remote Dask cluster, reduced on fresh processes of this machine.
 
 A ``--series quantiles`` run reduces its chunk files to daily quantiles when the last chunk is
 in: exact quantiles need every replication's value of a day, so this step cannot start sooner.
 Local runs hand it to their own worker pool. A remote cluster's workers may not see this disk,
-so a remote run reduces here, and before this module it did so in the main process alone: a
-serial tail holding one series across every replication (~110 MB at 100,000).
+so a remote run reduces here, and it used to do so in the main process alone: a serial tail
+holding one series across every replication (~110 MB at 100,000).
 
-It now reduces on a pool of fresh processes started with ``spawn``, one series each at a time,
-as many as the run's ``workers`` (the command line caps them at the cores, as for local runs).
-Not forked: the main process holds the Dask client's threads (its event loop, possibly still
-running after the client closed), and a child forked from a threaded process inherits any lock
-another thread held at that instant, locked forever. A spawned child starts a new interpreter
-and imports only what it runs: this module (kept light: no model, no kernels) and
-:mod:`sim.results.series_store`, ~0.2 s and ~30 MB. ``python -m sim``'s ``__main__`` is guarded,
-so a child spawned from the ``tradesim`` command never runs the command again.
+It now reduces on :class:`FreshProcesses`, one series per process at a time, as many processes
+as the run's ``workers`` (the command line caps them at the cores, as for local runs). Why not
+a ``multiprocessing`` pool:
 
-The reduction is the same function on the same files as everywhere else, each series is
-independent, and the quantile file keeps the series' order, so the bytes are those of a local
-run (``tests/test_large_runs.py``).
+- forked, a child of the main process inherits the Dask client's threads' locks as they were at
+  that instant (its event loop may run on after the client closed): any held one stays held;
+- spawned (or from a fork server), each child first runs its parent's main file again, as
+  ``__mp_main__``: a script calling ``sim.run(..., dask=ADDRESS)`` without an
+  ``if __name__ == "__main__"`` guard would run its whole experiment again in every child (it
+  failed, "An attempt has been made to start a new process before the current process has
+  finished its bootstrapping phase"; found while measuring this).
+
+A fresh interpreter started with ``python -I -c`` runs nothing of the caller's: it takes the
+caller's ``sys.path``, then the function (pickled, as a pool sends it), then one item at a time
+over a pipe, and answers each. It imports only this module and what the function needs
+(:mod:`sim.results.series_store`: ~0.2 s, ~30 MB). The reduction is the same function on the
+same files as everywhere else, each series is independent and the answers come back in the
+series' order, so the quantile file has the bytes of a local run (``tests/test_large_runs.py``).
 """
 
 from __future__ import annotations
 
 import ctypes
-import multiprocessing
 import os
+import pickle
 import signal
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 #: prctl option (linux/prctl.h)
 _PR_SET_PDEATHSIG = 1
+
+#: What a fresh process runs: the caller's import path first, then :func:`serve`.
+_BOOT = (
+    "import pickle, sys; sys.path[:] = pickle.load(sys.stdin.buffer); "
+    "from sim.experiments.reduction import serve; serve(int(sys.argv[1]))"
+)
 
 
 def exit_with_parent(parent_pid: int | None) -> None:
@@ -51,26 +66,115 @@ def exit_with_parent(parent_pid: int | None) -> None:
         os._exit(1)
 
 
-def start_reducer(parent_pid: int) -> None:
-    """A reducing process ignores Ctrl-C (the main process stops the run) and dies with its parent."""
+class FreshProcesses:
+    """``map(function, items)`` on up to ``processes`` fresh interpreters: a pool's ``map``, with
+    the results in the items' order and an item's exception raised here, that never runs the
+    caller's main file. A process that dies raises :class:`BrokenProcessPool`, as a pool's does."""
+
+    def __init__(self, processes: int):
+        if processes < 1:
+            raise ValueError(f"processes (={processes}) must be >= 1")
+        self.processes = processes
+        self.pids: list[int] = []  # of the processes started by the last map (for tests)
+
+    def map(self, function: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+        todo = list(enumerate(items))
+        results: list[Any] = [None] * len(todo)
+        failures: dict[int, BaseException] = {}
+        lock = threading.Lock()
+        children = [_start(function) for _ in range(min(self.processes, len(todo)))]
+        self.pids = [child.pid for child in children]
+
+        def drive(child: subprocess.Popen) -> None:
+            """Hand this child the next item until none is left (or one failed), then let it go."""
+            assert child.stdin is not None and child.stdout is not None
+            try:
+                while True:
+                    with lock:
+                        if not todo or failures:
+                            return
+                        index, item = todo.pop(0)
+                    try:
+                        pickle.dump((index, item), child.stdin, pickle.HIGHEST_PROTOCOL)
+                        child.stdin.flush()
+                        answer_index, ok, value = pickle.load(child.stdout)
+                    except (OSError, EOFError, pickle.UnpicklingError):
+                        with lock:
+                            failures[index] = BrokenProcessPool(
+                                f"a reducing process (pid {child.pid}) died (killed, or out of memory)"
+                            )
+                        return
+                    with lock:
+                        if ok:
+                            results[answer_index] = value
+                        else:
+                            failures[answer_index] = value
+            finally:
+                _close(child)
+
+        threads = [threading.Thread(target=drive, args=(child,), daemon=True) for child in children]
+        try:
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        finally:
+            for child in children:  # stopped (Ctrl-C here): the children go too
+                if child.poll() is None:
+                    child.kill()
+                child.wait()
+        if failures:
+            raise failures[min(failures)]
+        return results
+
+
+def _start(function: Callable[[Any], Any]) -> subprocess.Popen:
+    """A fresh interpreter (``-I``: no script, no environment's paths) given the path and the function."""
+    child = subprocess.Popen(
+        [sys.executable, "-I", "-c", _BOOT, str(os.getpid())], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert child.stdin is not None
+    try:
+        pickle.dump(sys.path, child.stdin, pickle.HIGHEST_PROTOCOL)
+        pickle.dump(function, child.stdin, pickle.HIGHEST_PROTOCOL)
+        child.stdin.flush()
+    except OSError:  # died at once: its first item finds it gone
+        pass
+    return child
+
+
+def _close(child: subprocess.Popen) -> None:
+    """No more items: the child reads the end of its input and exits."""
+    for pipe in (child.stdin, child.stdout):
+        try:
+            if pipe is not None:
+                pipe.close()
+        except OSError:
+            pass
+
+
+def serve(parent_pid: int) -> None:
+    """A fresh process: read the function, then answer each ``(index, item)`` with ``(index, ok,
+    result or exception)`` until the input ends. Ctrl-C is the main process's to handle; the
+    process dies with it; anything the function prints goes to stderr, not into the answers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     exit_with_parent(parent_pid)
-
-
-@contextmanager
-def reduction_pool(processes: int) -> Iterator[ProcessPoolExecutor]:
-    """A pool of ``processes`` spawned processes for :meth:`ResultsWriter.reduce_to_quantiles`.
-
-    Started lazily by the pool (a process per task submitted, up to ``processes``), shut down on
-    the way out; a series not yet started is cancelled if the run is stopped.
-    """
-    pool = ProcessPoolExecutor(
-        max_workers=processes,
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=start_reducer,
-        initargs=(os.getpid(),),
-    )
-    try:
-        yield pool
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    answers = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    requests = sys.stdin.buffer
+    function = pickle.load(requests)
+    while True:
+        try:
+            index, item = pickle.load(requests)
+        except EOFError:
+            return
+        try:
+            answer = (index, True, function(item))
+        except Exception as exc:  # the caller raises it, as a pool's map does
+            answer = (index, False, exc)
+        try:
+            payload = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # an exception that does not pickle: its words
+            payload = pickle.dumps((index, False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+        answers.write(payload)
+        answers.flush()

@@ -36,7 +36,7 @@ from sim.core.limits import MAX_REPS, cores_available
 from sim.core.replication_result import ReplicationResult
 from sim.core.version import source_hash
 from sim.experiments.cluster import DASK_CONNECT_TIMEOUT_S
-from sim.experiments.reduction import exit_with_parent, reduction_pool
+from sim.experiments.reduction import FreshProcesses, exit_with_parent
 from sim.model.replication import run_replication, warm_up
 from sim.results.folder import ResultsError, scenario_from_manifest
 from sim.results.safe_io import load_manifest
@@ -320,10 +320,9 @@ def _run(
                         writer.reduce_to_quantiles(pool.map)
                 if _reduce_now(writer, reps) and dask not in (None, "local") and workers > 1:
                     # a remote cluster's workers may not see this disk: this machine's cores reduce, on
-                    # spawned processes (``sim.experiments.reduction``), once the cluster is let go; one
+                    # fresh processes (``sim.experiments.reduction``), once the cluster is let go; one
                     # worker reduces here, in close, as a local run of one worker does
-                    with reduction_pool(workers) as reducers:
-                        writer.reduce_to_quantiles(reducers.map)
+                    writer.reduce_to_quantiles(FreshProcesses(workers).map)
     except KeyboardInterrupt:
         interrupted = True
     except BrokenProcessPool:
