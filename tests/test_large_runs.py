@@ -4,6 +4,7 @@ here). Each gives the bytes of the plain way."""
 
 from __future__ import annotations
 
+import _thread
 import datetime as dt
 import json
 import math
@@ -13,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -172,6 +174,19 @@ def test_fresh_processes_answer_in_order_and_raise_an_items_error_here():
 def test_a_fresh_process_that_dies_breaks_the_map_as_a_pools_worker_does():
     with pytest.raises(BrokenProcessPool, match="died"):
         FreshProcesses(2).map(os._exit, [3, 4])
+
+
+def test_ctrl_c_during_a_map_on_fresh_processes_stops_them_at_once():
+    processes = FreshProcesses(2)
+    timer = threading.Timer(1.0, _thread.interrupt_main)  # Ctrl-C, once both are sleeping
+    timer.start()
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        processes.map(time.sleep, [60, 60, 60])
+    assert time.monotonic() - started < 30
+    for pid in processes.pids:  # killed and waited for, not left sleeping
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
 
 
 def test_a_run_reduces_its_quantiles_on_its_workers_to_the_bytes_of_a_serial_run(

@@ -117,7 +117,8 @@ class FreshProcesses:
             for thread in threads:
                 thread.start()
             for thread in threads:
-                thread.join()
+                while thread.is_alive():  # a short wait at a time: Ctrl-C is seen here at once
+                    thread.join(0.1)
         finally:
             for child in children:  # stopped (Ctrl-C here): the children go too
                 if child.poll() is None:
