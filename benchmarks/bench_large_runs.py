@@ -137,7 +137,9 @@ class Scheduler:
         self.address = f"tcp://127.0.0.1:{port}"
         dask = [sys.executable, "-m", "dask"]
         env = dict(os.environ, PYTHONPATH=str(tree))
-        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env}
+        # run from the tree: ``python -m`` puts the working directory first on the path, before
+        # PYTHONPATH, so workers started in another checkout ran its code (and were refused)
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": env, "cwd": tree}
         self.processes = [
             subprocess.Popen(
                 [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **quiet

@@ -1,26 +1,37 @@
 """Large runs and their figures: chunk files read directly, daily quantiles reduced on the workers,
-figures drawn on several processes, a real Dask scheduler. Each gives the bytes of the plain way."""
+figures drawn on several processes, a real Dask scheduler (its run's quantiles reduced on fresh processes
+here). Each gives the bytes of the plain way."""
 
 from __future__ import annotations
 
+import _thread
 import datetime as dt
+import json
+import math
+import os
+import runpy
 import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from sim.core.clock import Clock
+from sim.experiments.reduction import FreshProcesses
 from sim.experiments.run import run_experiment
 from sim.results import series_store
 from sim.results.folder import ResultsError, read_results
 from sim.results.writer import FinishedChunk, ResultsWriter
 
+ROOT = Path(__file__).resolve().parents[1]
 START, END = dt.date(2025, 1, 1), dt.date(2025, 1, 30)
 DAYS = 30
 
@@ -139,6 +150,45 @@ def test_quantiles_reduced_on_a_process_pool_are_the_bytes_reduced_in_one_proces
         assert int(data["n"]) == 60 and data["negotiation_state.shares"].sum(axis=0) == pytest.approx(1.0)
 
 
+def test_quantiles_reduced_on_fresh_processes_are_the_bytes_reduced_in_one_process(tmp_path):
+    here, fresh = _made_up_folder(tmp_path / "here"), tmp_path / "fresh"
+    shutil.copytree(here, fresh)
+    series_store.reduce_to_quantiles(here)
+    processes = FreshProcesses(2)
+    series_store.reduce_to_quantiles(fresh, processes.map)
+    quantiles = fresh / "series" / series_store.QUANTILES_FILE
+    assert quantiles.read_bytes() == (here / "series" / series_store.QUANTILES_FILE).read_bytes()
+    assert len(processes.pids) == 2 and os.getpid() not in processes.pids
+    for pid in processes.pids:  # finished and waited for: none is left behind
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
+def test_fresh_processes_answer_in_order_and_raise_an_items_error_here():
+    assert FreshProcesses(3).map(abs, [-3, 1, -2, 5, -8]) == [3, 1, 2, 5, 8]
+    assert FreshProcesses(2).map(print, ["printed to stderr, not into the answers"]) == [None]
+    with pytest.raises(ValueError, match="math domain error"):
+        FreshProcesses(2).map(math.sqrt, [4.0, -1.0, 9.0])
+
+
+def test_a_fresh_process_that_dies_breaks_the_map_as_a_pools_worker_does():
+    with pytest.raises(BrokenProcessPool, match="died"):
+        FreshProcesses(2).map(os._exit, [3, 4])
+
+
+def test_ctrl_c_during_a_map_on_fresh_processes_stops_them_at_once():
+    processes = FreshProcesses(2)
+    timer = threading.Timer(1.0, _thread.interrupt_main)  # Ctrl-C, once both are sleeping
+    timer.start()
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        processes.map(time.sleep, [60, 60, 60])
+    assert time.monotonic() - started < 30
+    for pid in processes.pids:  # killed and waited for, not left sleeping
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+
+
 def test_a_run_reduces_its_quantiles_on_its_workers_to_the_bytes_of_a_serial_run(
     baseline, tmp_path, monkeypatch
 ):
@@ -207,41 +257,120 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.mark.slow
-def test_a_dask_scheduler_and_worker_on_loopback_give_the_bytes_of_a_local_run(baseline, tmp_path):
+@pytest.fixture(scope="module")
+def dask_scheduler() -> Iterator[str]:
+    """A ``dask scheduler`` and two ``dask worker`` processes on loopback, running this checkout."""
     pytest.importorskip("distributed")
     port = _free_port()
     address = f"tcp://127.0.0.1:{port}"
     dask = [sys.executable, "-m", "dask"]
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "env": _this_checkout()}
     scheduler = subprocess.Popen(
-        [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        [*dask, "scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"], **quiet
     )
     worker = subprocess.Popen(
-        [*dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        [*dask, "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"], **quiet
     )
     try:
         from distributed import Client
 
         deadline = time.monotonic() + 60
-        while True:  # the worker has joined the scheduler
+        while True:  # both workers have joined the scheduler
             try:
                 with Client(address, timeout="2s") as client:
-                    if client.scheduler_info()["workers"]:
+                    if len(client.scheduler_info()["workers"]) == 2:
                         break
             except OSError:
                 pass
-            assert time.monotonic() < deadline, "no Dask worker joined the scheduler"
+            assert time.monotonic() < deadline, "the Dask workers did not join the scheduler"
             time.sleep(0.5)
-        for name, engine in (("local", None), ("dask", address)):
-            run_experiment(baseline, 4, 77, tmp_path / name, 1, dask=engine, series="quantiles")
+        yield address
     finally:
         worker.terminate()
         scheduler.terminate()
         worker.wait(30)
         scheduler.wait(30)
-    for table in ("outcomes.csv", "parameters.csv", "series/quantiles.npz"):
-        assert (tmp_path / "local" / table).read_bytes() == (tmp_path / "dask" / table).read_bytes(), table
+
+
+def _this_checkout() -> dict[str, str]:
+    """The environment of a child process that imports this checkout's ``sim``."""
+    return dict(os.environ, PYTHONPATH=str(ROOT), MPLBACKEND="Agg")
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    """Every file of a results folder by its path inside it, but the manifest (times, engine, workers)
+    and the lock file (the process id that wrote it)."""
+    return {
+        str(path.relative_to(folder)): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and path.name not in ("manifest.json", ".tradesim.lock")
+    }
+
+
+@pytest.mark.slow
+def test_a_remote_dask_run_reduces_on_fresh_processes_to_the_bytes_of_a_local_run(
+    baseline, tmp_path, monkeypatch, dask_scheduler
+):
+    pools = []
+    map_on = FreshProcesses.map
+
+    def spy(self, function, items):
+        results = map_on(self, function, items)
+        pools.append((self.processes, len(set(self.pids) - {os.getpid()})))
+        return results
+
+    monkeypatch.setattr(FreshProcesses, "map", spy)
+    for name, engine, workers in (
+        ("local1", None, 1),
+        ("local2", None, 2),
+        ("dask1", dask_scheduler, 1),  # one worker: reduced in this process, in close, as before
+        ("dask2", dask_scheduler, 2),  # on two fresh processes
+    ):
+        run_experiment(baseline, 6, 77, tmp_path / name, workers, dask=engine, series="quantiles")
+    assert pools == [(2, 2)]  # the remote run of two workers reduced on two processes of its own
+    reference = _files(tmp_path / "local1")
+    assert "series/quantiles.npz" in reference and "outcomes.csv" in reference
+    for name in ("local2", "dask1", "dask2"):
+        assert _files(tmp_path / name) == reference, name
+    manifest = json.loads((tmp_path / "dask2" / "manifest.json").read_text())
+    assert manifest["complete"] and manifest["series"]["kept"] == "quantiles"
+
+
+@pytest.mark.slow
+def test_the_command_python_m_sim_and_scripts_reduce_a_remote_run_to_the_bytes_of_a_local_run(
+    baseline, tmp_path, dask_scheduler
+):
+    """Every way in finishes with a local run's bytes, a script with no ``__main__`` guard included:
+    the reducing processes run none of their caller's code (a spawned pool ran that script again)."""
+    tradesim = Path(sys.executable).parent / "tradesim"
+    if not tradesim.exists():
+        pytest.skip("the tradesim console script is not installed beside this Python")
+    run_experiment(baseline, 6, 5, tmp_path / "local", 2, series="quantiles")
+    args = ["run", "baseline", "--reps", "6", "--seed", "5", "--workers", "2", "--force-workers"]
+    args += ["--series", "quantiles", "--no-plots", "--dask", dask_scheduler, "--out"]
+    call = "sim.run('baseline', 6, 5, folder=r'{}', workers=2, series='quantiles', dask='{}')"
+    unguarded = tmp_path / "unguarded.py"
+    unguarded.write_text("import sim\n\n" + call.format(tmp_path / "file", dask_scheduler) + "\n")
+    for name, command in (
+        ("console", [str(tradesim), *args, str(tmp_path / "console")]),
+        ("module", [sys.executable, "-m", "sim", *args, str(tmp_path / "module")]),
+        ("script", [sys.executable, "-c", "import sim; " + call.format(tmp_path / "script", dask_scheduler)]),
+        ("file", [sys.executable, str(unguarded)]),
+    ):
+        done = subprocess.run(command, capture_output=True, text=True, env=_this_checkout(), timeout=300)
+        assert done.returncode == 0, (name, done.stderr[-2000:])
+        assert _files(tmp_path / name) == _files(tmp_path / "local"), name
+
+
+def test_python_m_sim_imported_under_another_name_does_not_run_the_command(monkeypatch):
+    """A ``multiprocessing`` child spawned by a caller's pool runs its parent's main file as ``__mp_main__``
+    (``python sim/__main__.py``): that must not start the command again."""
+    import sim.cli
+
+    def refuse() -> None:
+        raise AssertionError("the command ran again")
+
+    monkeypatch.setattr(sim.cli, "main", refuse)
+    runpy.run_path(str(ROOT / "sim" / "__main__.py"), run_name="__mp_main__")
+    with pytest.raises(AssertionError, match="ran again"):
+        runpy.run_path(str(ROOT / "sim" / "__main__.py"), run_name="__main__")

@@ -36,6 +36,7 @@ from sim.core.limits import MAX_REPS, cores_available
 from sim.core.replication_result import ReplicationResult
 from sim.core.version import source_hash
 from sim.experiments.cluster import DASK_CONNECT_TIMEOUT_S
+from sim.experiments.reduction import FreshProcesses, exit_with_parent
 from sim.model.replication import run_replication, warm_up
 from sim.results.folder import ResultsError, scenario_from_manifest
 from sim.results.safe_io import load_manifest
@@ -92,27 +93,6 @@ def _start_worker(parent_pid: int | None = None) -> None:
     exit_with_parent(parent_pid)
     keep_freed_memory()
     gc.freeze()
-
-
-def exit_with_parent(parent_pid: int | None) -> None:
-    """Have the kernel kill this process when its parent dies (Linux ``PR_SET_PDEATHSIG``).
-
-    A run's main process killed with SIGKILL cannot stop its workers; without this they kept
-    simulating, orphaned. If the parent died before the request took effect, exit now.
-    Elsewhere than Linux this does nothing (the pool's workers notice a lost parent when
-    they next read their queue).
-    """
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    except (OSError, AttributeError):  # not Linux with glibc
-        return
-    if parent_pid is not None and os.getppid() != parent_pid:
-        os._exit(1)
-
-
-#: prctl option (linux/prctl.h)
-_PR_SET_PDEATHSIG = 1
 
 
 @contextmanager
@@ -335,8 +315,8 @@ def _run(
                     # scheduler and client held every chunk's task at once: +200 MB at 10,000 reps)
                     in_flight = 2 * max(workers, getattr(pool, "cluster_workers", 0)) * (2 if dask else 1)
                     _run_parallel(spec, master_seed, chunks, writer, keep_series, progress, pool, in_flight)
-                    if len(writer.completed) == reps:
-                        reduce_quantiles(writer, pool, dask)
+                    reduce_on_pool(writer, reps, pool, dask)
+                reduce_after_remote(writer, reps, dask, workers)
     except KeyboardInterrupt:
         interrupted = True
     except BrokenProcessPool:
@@ -352,14 +332,24 @@ def _run(
     return RunReport(writer.folder, len(writer.completed), reps, master_seed, interrupted)
 
 
-def reduce_quantiles(writer: ResultsWriter, pool: Executor, dask: str | None) -> None:
-    """Reduce a finished ``--series quantiles`` run to daily quantiles on the run's own workers.
+def _reduce_now(writer: ResultsWriter, reps: int) -> bool:
+    """Every replication of a ``--series quantiles`` run is in: its chunks can be reduced."""
+    return writer.series_kept == "quantiles" and len(writer.completed) == reps
 
-    One series per worker at a time, not a serial tail in this process. A remote Dask
-    cluster's workers may not see this disk: its runs reduce here, in ``writer.close``.
-    """
-    if writer.series_kept == "quantiles" and dask in (None, "local"):
+
+def reduce_on_pool(writer: ResultsWriter, reps: int, pool: Executor, dask: str | None) -> None:
+    """Reduce a finished ``--series quantiles`` run on its own workers, one series per worker at a
+    time, not a serial tail in this process: local processes, or a local Dask cluster."""
+    if _reduce_now(writer, reps) and dask in (None, "local"):
         writer.reduce_to_quantiles(pool.map)
+
+
+def reduce_after_remote(writer: ResultsWriter, reps: int, dask: str | None, workers: int) -> None:
+    """Reduce a finished run of a remote Dask cluster, whose workers may not see this disk, on this
+    machine's cores: fresh processes (``sim.experiments.reduction``), once the cluster is let go. One
+    worker reduces here, in ``writer.close``, as a local run of one worker does."""
+    if _reduce_now(writer, reps) and dask not in (None, "local") and workers > 1:
+        writer.reduce_to_quantiles(FreshProcesses(workers).map)
 
 
 def _close_after_failure(writer: ResultsWriter) -> None:

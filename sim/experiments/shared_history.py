@@ -40,7 +40,15 @@ from typing import Any
 from sim.core.clock import Clock
 from sim.core.replication_result import ReplicationResult
 from sim.core.streams import Streams
-from sim.experiments.run import _chunks, executor, heap_frozen, key_dates, run_chunks
+from sim.experiments.run import (
+    _chunks,
+    executor,
+    heap_frozen,
+    key_dates,
+    reduce_after_remote,
+    reduce_on_pool,
+    run_chunks,
+)
 from sim.model.negotiation import first_fire_day
 from sim.model.replication import Replication
 from sim.results.folder import ResultsError
@@ -189,8 +197,6 @@ def run_shared_comparison(
     history); Ctrl-C keeps every finished replication of every scenario, each folder then
     resumable on its own with ``tradesim run --resume``.
     """
-    from sim.experiments.run import reduce_quantiles  # the same rule as a run's
-
     specs = {name: loaded.spec for name, loaded in scenarios.items()}
     writers: dict[str, ResultsWriter] = {}
     try:
@@ -235,8 +241,9 @@ def run_shared_comparison(
                     in_flight = 2 * max(workers, getattr(pool, "cluster_workers", 0)) * (2 if dask else 1)
                     run_chunks(pool, task, chunks, write, None, in_flight)
                     for writer in writers.values():
-                        if len(writer.completed) == reps:
-                            reduce_quantiles(writer, pool, dask)
+                        reduce_on_pool(writer, reps, pool, dask)
+                for writer in writers.values():
+                    reduce_after_remote(writer, reps, dask, workers)
     except KeyboardInterrupt:
         interrupted = True
     except BrokenProcessPool:
