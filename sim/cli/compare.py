@@ -96,10 +96,10 @@ def compare_command(
     scenario_files = all(isinstance(e, LoadedScenario) for e in entries.values())  # no saved games
     shared = plan_shared_history(entries) if scenario_files else None
     if shared is not None:
-        ui.say(
-            "the scenarios differ only at decision points ({}): each replication is simulated once "
-            "up to the first of them, then copied there for each scenario (same results as separate runs)",
-            ", ".join(shared.points) or "none",
+        ui.para(
+            f"the scenarios differ only at decision points ({', '.join(shared.points) or 'none'}): "
+            "each replication is simulated once up to the first of them, then copied there for "
+            "each scenario (the same results as separate runs)"
         )
     from sim.plots.drawers import DrawingProcesses
 
