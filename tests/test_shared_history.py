@@ -137,3 +137,40 @@ def test_a_fork_on_the_first_or_last_day_still_gives_separate_runs_bytes(write_s
     for name, scenario in loaded.items():
         run_experiment(scenario, 3, 8, tmp_path / "separate" / name, 1)
     _assert_same_folders(tmp_path / "shared", tmp_path / "separate", list(loaded))
+
+
+def test_a_fork_copies_only_waiting_files_and_filed_rows_and_continues_as_the_original():
+    """The copy at a fork drops the review queue's served slots and the table's unwritten rows
+    (``ReviewQueue.__deepcopy__``, ``ApplicationTable.__deepcopy__``); the copy and the original,
+    run on, give the same outcomes and series to the bit."""
+    from sim.core.streams import Streams
+    from sim.model.replication import Replication
+    from sim.scenario.sampling import draw_parameters
+
+    spec = load_scenario("baseline").spec
+    streams = Streams(21, 4)
+    params, _ = draw_parameters(spec, streams)
+    model = Replication(spec, params, streams)
+    model.run_until(model.negotiation.pending_point("truce_deadline").fire_day)
+    queue, apps = model.licensing.queue, model.licensing.apps
+    assert (queue.head > 0).any()  # files served: slots the copy can drop
+    twin = model.fork()
+    assert not twin.licensing.queue.head.any()
+    assert np.array_equal(twin.licensing.queue.tail, queue.tail - queue.head)
+    for lane in range(queue.n_lanes):
+        live = slice(queue.head[lane], queue.tail[lane])
+        assert np.array_equal(
+            twin.licensing.queue.lane_rows[lane, : queue.tail[lane] - queue.head[lane]],
+            queue.lane_rows[lane, live],
+        )
+    assert twin.licensing.apps.size == apps.size
+    assert np.array_equal(twin.licensing.apps.column("filed"), apps.column("filed"), equal_nan=True)
+    twin.run()
+    model.run()
+    ours, theirs = twin.outcomes(), model.outcomes()
+    assert list(ours) == list(theirs)
+    assert np.array_equal(
+        np.array(list(ours.values()), float), np.array(list(theirs.values()), float), equal_nan=True
+    )
+    for name, values in model.series().items():
+        assert np.array_equal(twin.series()[name], values, equal_nan=True), name

@@ -58,6 +58,21 @@ class ApplicationTable:
     def __len__(self) -> int:
         return self.size
 
+    def __deepcopy__(self, memo: dict) -> ApplicationTable:
+        """A copy of the filed rows, with room for as many rows as this (a fork of the model).
+
+        Rows past ``size`` are unwritten memory here too, so only the filed ones are copied:
+        at a fork in the summer that is about half of what ``copy.deepcopy`` would move.
+        """
+        twin = ApplicationTable.__new__(ApplicationTable)
+        memo[id(self)] = twin
+        twin.size = self.size
+        twin._cols = {}
+        for name, column in self._cols.items():
+            twin._cols[name] = np.empty_like(column)
+            twin._cols[name][: self.size] = column[: self.size]
+        return twin
+
     def column(self, name: str) -> np.ndarray:
         """The filled part of a column (a view: writes go to the table)."""
         return self._cols[name][: self.size]

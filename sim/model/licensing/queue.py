@@ -35,6 +35,7 @@ its own, for tests and validation.
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -73,6 +74,29 @@ class ReviewQueue:
         self.draws = np.empty(0)  # standard exponential review times, used from counters[DRAW_POS] on
         #: the next unused draw, and files waiting (held ones included)
         self.counters = np.zeros(2, dtype=np.int64)
+
+    def __deepcopy__(self, memo: dict) -> ReviewQueue:
+        """A copy holding only the waiting files, each lane's from its first slot (a fork of the model).
+
+        The served slots before ``head`` are dropped, as ``make_room`` drops them: nothing reads a
+        slot outside ``head..tail``, so the copy serves the same files in the same order, and a
+        fork copies the few waiting files instead of every slot the lanes have room for.
+        """
+        twin = ReviewQueue.__new__(ReviewQueue)
+        memo[id(self)] = twin
+        for name, value in vars(self).items():
+            if name not in ("lane_filed", "lane_rows", "head", "tail"):
+                setattr(twin, name, copy.deepcopy(value, memo))
+        waiting = self.tail - self.head
+        twin.lane_filed = np.empty_like(self.lane_filed)
+        twin.lane_rows = np.empty_like(self.lane_rows)
+        for lane in range(self.n_lanes):
+            k, h = int(waiting[lane]), int(self.head[lane])
+            twin.lane_filed[lane, :k] = self.lane_filed[lane, h : h + k]
+            twin.lane_rows[lane, :k] = self.lane_rows[lane, h : h + k]
+        twin.head = np.zeros_like(self.head)
+        twin.tail = waiting.astype(np.int64)
+        return twin
 
     def arrays(self) -> tuple:
         """The queue as compiled code takes it (see ``push`` and ``next_start``)."""
