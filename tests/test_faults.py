@@ -159,6 +159,43 @@ def test_sigkill_of_a_worker_is_one_line_and_resume_finishes_exactly(tmp_path, r
     assert_same_results(folder, reference)
 
 
+_HALF_SENT = """
+import multiprocessing, os, struct, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from sim.experiments.run import run_chunks
+
+POOL = None
+
+def task(chunk):
+    if chunk == [0]:  # die in the middle of sending a result: a header promising a megabyte, ten bytes
+        os.write(POOL._result_queue._writer.fileno(), struct.pack("!i", 2**20) + bytes(10))
+        os._exit(1)
+    time.sleep(60)
+    return chunk
+
+if __name__ == "__main__":
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as POOL:
+        try:
+            run_chunks(POOL, task, [[0], [1]], lambda result: None, in_flight=2)
+        except BrokenProcessPool:
+            print("broken")
+"""
+
+
+@linux_only
+def test_a_worker_dying_while_sending_its_result_breaks_the_run_instead_of_hanging_it(tmp_path):
+    """CPython's pool waits forever for the rest of a half-sent result (its own check for dead
+    workers never runs): the run's watch on its workers must break the pool (``raise_if_a_worker_died``).
+    Without it this script hangs; the test gives it a minute."""
+    script = tmp_path / "half_sent.py"
+    script.write_text(_HALF_SENT)
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "broken"
+
+
 def test_a_full_disk_is_one_line_naming_the_file_and_resume_finishes_exactly(
     tmp_path, reference, monkeypatch
 ):

@@ -435,7 +435,9 @@ def run_chunks(
         submit_next()
     try:
         while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            finished, _ = wait(pending, timeout=_WATCH_S, return_when=FIRST_COMPLETED)
+            if not finished:
+                raise_if_a_worker_died(pool)
             for future in finished:
                 chunk = pending.pop(future)
                 write(future.result())
@@ -449,6 +451,38 @@ def run_chunks(
             with suppress(CancelledError):  # Dask may cancel a running task after all
                 write(future.result())
         raise
+
+
+#: how often a run waiting for its workers checks that none has died (seconds)
+_WATCH_S = 0.5
+
+
+def raise_if_a_worker_died(pool: Executor) -> None:
+    """Raise ``BrokenProcessPool`` if a local worker has died, after unsticking the pool.
+
+    CPython's pool notices a dead worker by itself, except when the worker died while sending a
+    result: the pool's thread then waits forever for the rest of that message (and the other
+    worker for the pipe's lock the dead one held), so a run with a killed worker hung instead of
+    stopping with its message (``tests/test_faults.py``, about one kill in ten under load). Killing
+    the other workers and closing this process's end of the result pipe turns that wait into a
+    broken pipe: the pool breaks, every future with it, and shutting it down no longer hangs.
+    Dask clusters, and platforms without these internals, are left to their own checks.
+    """
+    processes = getattr(pool, "_processes", None)
+    if not isinstance(pool, ProcessPoolExecutor) or not processes:
+        return
+    try:
+        workers = list(processes.values())
+    except RuntimeError:  # the pool's thread changed the table meanwhile: look again next time
+        return
+    if all(worker.exitcode is None for worker in workers):
+        return
+    for worker in workers:
+        with suppress(OSError, ValueError, AttributeError):
+            worker.kill()
+    with suppress(OSError, AttributeError):
+        pool._result_queue._writer.close()  # type: ignore[attr-defined]
+    raise BrokenProcessPool("a worker process died")
 
 
 @contextmanager
