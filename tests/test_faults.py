@@ -163,7 +163,7 @@ _HALF_SENT = """
 import multiprocessing, os, struct, sys, time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from sim.experiments.run import run_chunks
+from sim.experiments.run import run_chunks, watched_map
 
 POOL = None
 
@@ -177,21 +177,26 @@ def task(chunk):
 if __name__ == "__main__":
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("fork")) as POOL:
         try:
-            run_chunks(POOL, task, [[0], [1]], lambda result: None, in_flight=2)
+            if sys.argv[1] == "run_chunks":
+                run_chunks(POOL, task, [[0], [1]], lambda result: None, in_flight=2)
+            else:  # the map that reduces daily quantiles on a run's workers
+                list(watched_map(POOL)(task, [[0], [1]]))
         except BrokenProcessPool:
             print("broken")
 """
 
 
 @linux_only
-def test_a_worker_dying_while_sending_its_result_breaks_the_run_instead_of_hanging_it(tmp_path):
+@pytest.mark.parametrize("waiting_in", ["run_chunks", "watched_map"])
+def test_a_worker_dying_while_sending_its_result_breaks_the_run_instead_of_hanging_it(tmp_path, waiting_in):
     """CPython's pool waits forever for the rest of a half-sent result (its own check for dead
     workers never runs): the run's watch on its workers must break the pool (``raise_if_a_worker_died``).
     Without it this script hangs; the test gives it a minute."""
     script = tmp_path / "half_sent.py"
     script.write_text(_HALF_SENT)
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    done = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=60)
+    command = [sys.executable, str(script), waiting_in]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "broken"
 

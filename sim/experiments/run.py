@@ -20,7 +20,7 @@ import logging
 import multiprocessing
 import os
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Executor, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
@@ -341,7 +341,25 @@ def reduce_on_pool(writer: ResultsWriter, reps: int, pool: Executor, dask: str |
     """Reduce a finished ``--series quantiles`` run on its own workers, one series per worker at a
     time, not a serial tail in this process: local processes, or a local Dask cluster."""
     if _reduce_now(writer, reps) and dask in (None, "local"):
-        writer.reduce_to_quantiles(pool.map)
+        writer.reduce_to_quantiles(watched_map(pool) if isinstance(pool, ProcessPoolExecutor) else pool.map)
+
+
+def watched_map(pool: ProcessPoolExecutor) -> Callable[[Callable[[Any], Any], Iterable[Any]], Iterator[Any]]:
+    """``pool.map``, with the watch on dead workers of ``run_chunks`` (``raise_if_a_worker_died``)."""
+
+    def map_(function: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        futures = [pool.submit(function, item) for item in items]
+        for future in futures:
+            while True:
+                try:
+                    result = future.result(timeout=_WATCH_S)
+                except TimeoutError:
+                    raise_if_a_worker_died(pool)
+                    continue
+                yield result
+                break
+
+    return map_
 
 
 def reduce_after_remote(writer: ResultsWriter, reps: int, dask: str | None, workers: int) -> None:
