@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402 - after the path set-up, so the checkout's package is used
+from gauge import speed_gauge  # noqa: E402 - benchmarks/gauge.py: this folder is on the path
 
 import sim  # noqa: E402
 import sim.experiments.run as experiment  # noqa: E402
@@ -102,19 +103,6 @@ def target_run(scenario: str, reps: int, workers: int) -> tuple[float, float, fl
     spec = load_scenario(scenario).spec
     plants = sum(getattr(spec.industry.sectors, sector).plants for sector in SECTORS)
     return wall, cpu, applications, float(plants)
-
-
-def speed_gauge() -> float:
-    """CPU seconds of a fixed pure-Python loop: this machine's speed right now.
-
-    Shared virtual machines slow down and speed up by a factor of two within the
-    hour; printing this beside the timings says which state they were taken in.
-    """
-    c0 = time.process_time()
-    total = 0
-    for i in range(10_000_000):
-        total += i
-    return time.process_time() - c0
 
 
 def _cpu_with_children() -> float:

@@ -37,18 +37,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from gauge import speed_gauge  # benchmarks/gauge.py: this folder is on the path
 
 ROOT = Path(__file__).resolve().parents[1]
 STORED = ROOT / "benchmarks" / "stored_model.py"
-
-
-def speed_gauge() -> float:
-    """CPU seconds of a fixed pure-Python loop: this machine's speed right now (as in bench_experiment)."""
-    c0 = time.process_time()
-    total = 0
-    for i in range(10_000_000):
-        total += i
-    return time.process_time() - c0
 
 
 def _fingerprint(folder: Path) -> str:

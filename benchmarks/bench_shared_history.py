@@ -22,6 +22,8 @@ import os
 import statistics
 import time
 
+from gauge import speed_gauge  # benchmarks/gauge.py: this folder is on the path
+
 from sim.core.replication_result import ReplicationResult
 from sim.core.streams import Streams
 from sim.experiments.run import keep_freed_memory
@@ -32,15 +34,6 @@ from sim.scenario.loader import load_scenario
 from sim.scenario.sampling import draw_parameters
 
 DEADLINE_SCENARIOS = ["deal_by_deadline", "extension_90_days", "snap_back", "no_deal"]
-
-
-def speed_gauge() -> float:
-    """CPU seconds of a fixed pure-Python loop: this machine's speed right now."""
-    c0 = time.process_time()
-    total = 0
-    for i in range(10_000_000):
-        total += i
-    return time.process_time() - c0
 
 
 def parts(specs, plan, seed: int, rep: int) -> dict[str, float]:

@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from gauge import speed_gauge  # benchmarks/gauge.py: this folder is on the path
+
 ROOT = Path(__file__).resolve().parents[1]
 
 DEADLINE_SCENARIOS = ["deal_by_deadline", "extension_90_days", "snap_back", "no_deal"]
@@ -37,15 +39,6 @@ COMMANDS = {
     "run baseline --reps 100": (["run", "baseline", "--seed", "1"], 100),
     "compare (4 deadline scenarios) --reps 200": (["compare", *DEADLINE_SCENARIOS, "--seed", "1"], 200),
 }
-
-
-def speed_gauge() -> float:
-    """CPU seconds of a fixed pure-Python loop: this machine's speed right now."""
-    c0 = time.process_time()
-    total = 0
-    for i in range(10_000_000):
-        total += i
-    return time.process_time() - c0
 
 
 def timed(args: list[str], out: Path, tree: Path = ROOT) -> tuple[float, float]:
