@@ -27,7 +27,6 @@ Sharing needs proof, so it is used only where it is safe:
 
 from __future__ import annotations
 
-import contextlib
 import multiprocessing
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -42,6 +41,7 @@ from sim.core.replication_result import ReplicationResult
 from sim.core.streams import Streams
 from sim.experiments.run import (
     _chunks,
+    _close_after_failure,
     executor,
     heap_frozen,
     key_dates,
@@ -50,7 +50,7 @@ from sim.experiments.run import (
     run_chunks,
 )
 from sim.model.negotiation import first_fire_day
-from sim.model.replication import Replication
+from sim.model.replication import Replication, run_replication
 from sim.results.folder import ResultsError
 from sim.results.series_store import SeriesKept
 from sim.results.writer import FinishedChunk, ResultsWriter, base_manifest, finish_chunk
@@ -153,11 +153,7 @@ def run_shared(
     model.run()
     results[reference] = ReplicationResult(rep, flat, model.outcomes(), model.series())
     for name in alone:
-        streams = Streams(master_seed, rep)
-        alone_params, alone_flat = draw_parameters(specs[name], streams)
-        separate = Replication(specs[name], alone_params, streams)
-        separate.run()
-        results[name] = ReplicationResult(rep, alone_flat, separate.outcomes(), separate.series())
+        results[name] = run_replication(specs[name], master_seed, rep)
     return {name: results[name] for name in specs}
 
 
@@ -247,24 +243,19 @@ def run_shared_comparison(
     except KeyboardInterrupt:
         interrupted = True
     except BrokenProcessPool:
-        _close_all(writers)
+        for writer in writers.values():
+            _close_after_failure(writer)
         done_reps = min(len(w.completed) for w in writers.values())
         raise ResultsError(
             f"a worker process died (killed, or out of memory); at least {done_reps} of {reps} replications "
             "of every scenario are kept: finish each folder with `tradesim run --resume FOLDER`"
         ) from None
     except BaseException:
-        _close_all(writers)
+        for writer in writers.values():
+            _close_after_failure(writer)
         raise
     finally:
         _FORKED.pop(id(plan), None)
     for writer in writers.values():
         writer.close(complete=not interrupted and len(writer.completed) == reps)
     return interrupted
-
-
-def _close_all(writers: Mapping[str, ResultsWriter]) -> None:
-    """Put what finished in place in every folder (manifest incomplete), never hiding the first error."""
-    for writer in writers.values():
-        with contextlib.suppress(OSError, ResultsError):
-            writer.close(complete=False)
